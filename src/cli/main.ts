@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands/index.js';
+import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
+
+applyColorPolicy();
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('edgewise')
+    .description('From a folder of labelled photos to a calibrated, threshold-tuned .tflite classifier.\nRun with no command on a terminal to open the wizard.')
+    .version(packageVersion(), '-V, --version')
+    .option('-w, --workspace <dir>', 'workspace folder (default: the current folder)')
+    .option('--json', 'print NDJSON events and a final result object instead of text; never prompts')
+    .option('--no-input', 'never prompt; fail and name the flags to pass when an answer is needed')
+    .option('--force', 'rerun steps even when their inputs did not change')
+    .option('-v, --verbose', 'print debug lines and metric updates')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  for (const register of commands) register(program);
+  program.action(async () => {
+    const globals = program.opts<{ json?: boolean; input?: boolean; workspace?: string }>();
+    const term = detectTerminal();
+    if (!canPrompt(term, { json: globals.json, noInput: globals.input === false })) {
+      program.outputHelp();
+      process.exitCode = 0;
+      return;
+    }
+    const { openWizard } = await import('../../screens/open.js');
+    process.exitCode = await openWizard({ root: globals.workspace ?? process.cwd() });
+  });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors with 2 (commander says 1).
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;
