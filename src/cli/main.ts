@@ -15,6 +15,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('edgewise')
+    .usage('[options] [command]')
     .description('From a folder of labelled photos to a calibrated, threshold-tuned .tflite classifier.\nRun with no command on a terminal to open the wizard.')
     .version(packageVersion(), '-V, --version')
     .option('-w, --workspace <dir>', 'workspace folder (default: the current folder)')
@@ -25,7 +26,13 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride();
   for (const register of commands) register(program);
-  program.action(async () => {
+  program.argument('[command]').action(async (unknown: string | undefined) => {
+    if (unknown !== undefined) {
+      process.stderr.write(`edgewise: unknown command "${unknown}".\n\n`);
+      program.outputHelp({ error: true });
+      process.exitCode = 2;
+      return;
+    }
     const globals = program.opts<{ json?: boolean; input?: boolean; workspace?: string }>();
     const term = detectTerminal();
     if (!canPrompt(term, { json: globals.json, noInput: globals.input === false })) {

@@ -92,7 +92,7 @@ export function loadConfig({ root, env = process.env, flags = {} }: LoadOptions)
   return parseConfig(merged, existsSync(join(root, CONFIG_FILE)) ? join(root, CONFIG_FILE) : 'configuration');
 }
 
-/** Writes edgewise.json with only the values that differ from defaults, refusing anything secret-looking. */
+/** Writes edgewise.json with the values that were set (validated first), refusing anything secret-looking. */
 export async function saveConfig(root: string, config: ConfigInput): Promise<string> {
   const parsed = parseConfig(config, CONFIG_FILE);
   const secret = findSecretKey(parsed);
@@ -103,7 +103,8 @@ export async function saveConfig(root: string, config: ConfigInput): Promise<str
     });
   }
   const path = join(root, CONFIG_FILE);
-  await writeJsonAtomic(path, parsed);
+  // Only what was chosen is written: defaults stay defaults, so a newer edgewise can improve them.
+  await writeJsonAtomic(path, config);
   return path;
 }
 

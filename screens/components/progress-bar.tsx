@@ -1,0 +1,21 @@
+import { Text } from 'ink';
+import type { ProgressEvent } from '../../src/core/events.js';
+import { formatDuration, formatRate } from '../../src/core/progress.js';
+
+/** `phase ████░░░░ 120/400 img 85 img/s ETA 3s`, fitted to the given width. */
+export function ProgressLine({ progress, width, label }: { progress: ProgressEvent; width: number; label?: string }) {
+  const name = (label ?? progress.phase ?? '').padEnd(10).slice(0, 10);
+  const counts = `${progress.done}/${progress.total} ${progress.unit}`;
+  const rate = formatRate(progress.rate, progress.unit);
+  const eta = progress.etaSeconds !== undefined && progress.done < progress.total ? `ETA ${formatDuration(progress.etaSeconds)}` : '';
+  const tail = [counts, rate, eta].filter(Boolean).join(' ');
+  const barWidth = Math.max(5, width - name.length - tail.length - 3);
+  const frac = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 0;
+  const filled = Math.round(frac * barWidth);
+  return (
+    <Text>
+      {name} <Text color={frac >= 1 ? 'green' : 'cyan'}>{'█'.repeat(filled)}</Text>
+      <Text dimColor>{'░'.repeat(barWidth - filled)}</Text> {tail}
+    </Text>
+  );
+}

@@ -1,0 +1,95 @@
+import { Box, Text, useInput } from 'ink';
+import { Spinner, StatusMessage } from '@inkjs/ui';
+import { useEffect, useMemo, useReducer } from 'react';
+import { configureStep } from '../src/config/configure-step.js';
+import { formReducer, initialFormState, type FormKey } from './components/form-state.js';
+import { HelpBar } from './components/help-bar.js';
+import { answersToConfig, configureQuestions, type Detected } from './configure-questions.js';
+import { useStep } from './hooks/use-step.js';
+import { theme } from './theme.js';
+import type { ScreenProps } from './types.js';
+
+/** Guided first-time setup: one question at a time, detected values offered, then edgewise.json is written. */
+export default function ConfigureScreen(props: ScreenProps & { detected: Detected }) {
+  const { ctx, isActive, onBack, onDone, rows, columns, detected } = props;
+  const questionsFor = useMemo(() => configureQuestions(ctx.config, detected), [ctx.config, detected]);
+  const reducer = useMemo(() => formReducer(questionsFor), [questionsFor]);
+  const [form, dispatch] = useReducer(reducer, undefined, () => initialFormState(questionsFor));
+  const save = useStep(configureStep, ctx);
+
+  useInput((input, key) => dispatch({ input, ...key } as FormKey), { isActive: isActive && form.status === 'asking' });
+  useInput(
+    (input, key) => {
+      if (key.escape || input === 'q') onBack();
+      if (key.return && save.state.status === 'failed') onBack();
+    },
+    { isActive: isActive && form.status !== 'asking' && save.state.status !== 'running' },
+  );
+
+  // Side effects follow state (never run inside a key handler): coalesced keys may finish the form mid-chunk.
+  useEffect(() => {
+    if (form.status === 'cancelled') onBack();
+    if (form.status === 'complete' && save.state.status === 'idle') save.start({ answers: answersToConfig(form.answers) });
+  }, [form.status]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (save.state.status === 'done') onDone('configuration saved');
+  }, [save.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const questions = questionsFor(form.answers);
+  const q = questions[form.index];
+  const listRows = Math.max(3, rows - 12);
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Text bold color={theme.accent}>
+        Configure · step {Math.min(form.index + 1, questions.length)} of {questions.length}
+      </Text>
+      {questions.slice(0, form.index).map((pq) => (
+        <Text key={pq.id} dimColor>
+          {pq.prompt}: {form.answers[pq.id]}
+        </Text>
+      ))}
+      {form.status === 'asking' && q ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text bold>{q.prompt}</Text>
+          {q.help ? <Text wrap="truncate-end">{q.help}</Text> : null}
+          {q.kind === 'select' ? (
+            <Box flexDirection="column">
+              {windowed(q.choices ?? [], form.cursor, listRows).map(({ item, index }) => (
+                <Text key={item.value} color={index === form.cursor ? theme.accent : undefined} wrap="truncate-end">
+                  {index === form.cursor ? '❯ ' : '  '}
+                  {item.label}
+                  {item.hint ? <Text dimColor> · {item.hint}</Text> : null}
+                </Text>
+              ))}
+            </Box>
+          ) : (
+            <Text>
+              <Text color={theme.accent}>❯ </Text>
+              {form.text}
+              <Text inverse> </Text>
+            </Text>
+          )}
+          {form.error ? <Text color={theme.error}>✖ {form.error}</Text> : null}
+        </Box>
+      ) : null}
+      {save.state.status === 'running' ? <Spinner label="Saving edgewise.json…" /> : null}
+      {save.state.status === 'failed' ? (
+        <StatusMessage variant="error">
+          {save.state.error?.message} {save.state.error?.hint ?? ''}
+        </StatusMessage>
+      ) : null}
+      <Box marginTop={1}>
+        <HelpBar
+          columns={columns}
+          hints={q?.kind === 'select' ? [{ keys: '↑↓', label: 'choose' }, { keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }] : [{ keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }]}
+        />
+      </Box>
+    </Box>
+  );
+}
+
+/** The slice of a long list that keeps the cursor visible. */
+export function windowed<T>(items: T[], cursor: number, size: number): Array<{ item: T; index: number }> {
+  const start = Math.max(0, Math.min(cursor - Math.floor(size / 2), items.length - size));
+  return items.slice(start, start + size).map((item, i) => ({ item, index: start + i }));
+}

@@ -1,0 +1,57 @@
+import { render } from 'ink';
+import { createContext } from '../src/core/context.js';
+import { describeError } from '../src/core/errors.js';
+import { stepStates } from '../src/core/status.js';
+import { detectGcloud, detectImageFolders } from '../src/config/detect.js';
+import { rememberWorkspace } from '../src/config/prefs.js';
+import { App } from './app.js';
+import type { Detected } from './configure-questions.js';
+
+export interface OpenOptions {
+  root: string;
+  initialRoute?: string;
+}
+
+/**
+ * Starts the wizard on a real terminal and resolves with the exit code: 0, or 130 after Ctrl-C. Errors in
+ * edgewise.json are reported before anything is drawn.
+ */
+export async function openWizard(opts: OpenOptions): Promise<number> {
+  const { resolve } = await import('node:path');
+  const root = resolve(opts.root);
+  const controller = new AbortController();
+  try {
+    createContext({ root });
+  } catch (e) {
+    const d = describeError(e);
+    process.stderr.write(`edgewise: ${d.message}\n${d.hint ? `  → ${d.hint}\n` : ''}`);
+    return d.exitCode;
+  }
+  const gcloud = detectGcloud();
+  const envProject = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
+  const detected: Detected = {
+    ...(envProject ? { project: envProject, projectSource: 'GOOGLE_CLOUD_PROJECT' } : gcloud.project ? { project: gcloud.project, projectSource: `gcloud config "${gcloud.configName}"` } : {}),
+    ...(gcloud.region ? { region: gcloud.region } : {}),
+    imageFolders: detectImageFolders(root),
+  };
+  rememberWorkspace(root);
+  let code = 0;
+  // After @inquirer prompts stdin may be paused, and Ink would unmount at once.
+  process.stdin.resume();
+  const app = render(
+    <App
+      loadContext={() => createContext({ root, signal: controller.signal })}
+      loadStates={(ctx) => stepStates(root, ctx.journal)}
+      detected={detected}
+      controller={controller}
+      {...(opts.initialRoute ? { initialRoute: opts.initialRoute } : {})}
+      onExit={(c) => {
+        code = c;
+      }}
+    />,
+    { exitOnCtrlC: false },
+  );
+  await app.waitUntilExit();
+  process.stdin.ref();
+  return code;
+}

@@ -1,0 +1,44 @@
+import { InputError } from '../../core/errors.js';
+
+/** Flags of `edgewise init` as commander gives them. */
+export interface InitFlags {
+  project?: string;
+  region?: string;
+  bucket?: string;
+  prefix?: string;
+  datasetName?: string;
+  modelType?: string;
+  budget?: string;
+  nodeHours?: string;
+  backend?: string;
+  manifest?: string;
+  images?: string;
+}
+
+function toNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InputError(`${flag} must be a number, got "${v}".`, { item: flag, hint: `e.g. ${flag} 24000` });
+  return n;
+}
+
+/** Maps init flags onto the config's shape (only the ones given). */
+export function initFlagsToConfig(f: InitFlags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (f.project !== undefined) out.project = f.project;
+  if (f.region !== undefined) out.region = f.region;
+  if (f.bucket !== undefined) out.bucket = f.bucket.replace(/^gs:\/\//, '').replace(/\/+$/, '');
+  if (f.prefix !== undefined) out.prefix = f.prefix;
+  if (f.datasetName !== undefined) out.datasetDisplayName = f.datasetName;
+  if (f.modelType !== undefined) out.modelType = f.modelType.toUpperCase();
+  if (f.budget !== undefined && f.nodeHours !== undefined) {
+    throw new InputError('Give either --budget (milli node hours) or --node-hours, not both.', { item: '--budget/--node-hours' });
+  }
+  if (f.budget !== undefined) out.budgetMilliNodeHours = toNumber('--budget', f.budget);
+  if (f.nodeHours !== undefined) out.budgetMilliNodeHours = Math.round(toNumber('--node-hours', f.nodeHours) * 1000);
+  if (f.backend !== undefined) out.backend = f.backend;
+  const paths: Record<string, string> = {};
+  if (f.manifest !== undefined) paths.manifest = f.manifest;
+  if (f.images !== undefined) paths.images = f.images;
+  if (Object.keys(paths).length) out.paths = paths;
+  return out;
+}
