@@ -5,6 +5,7 @@ import type { StepState } from '../src/core/status.js';
 import ConfigureScreen from './configure.js';
 import type { Detected } from './configure-questions.js';
 import HomeScreen, { type HomeEntry } from './home.js';
+import { hasCtrlC } from './hooks/keys.js';
 import { screens } from './registry.js';
 import { theme } from './theme.js';
 
@@ -55,7 +56,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   const [exitCode, setExitCode] = useState<number | undefined>(undefined);
 
   useInput((input, key) => {
-    if (key.ctrl && input === 'c') {
+    if (hasCtrlC(input, key)) {
       controller.abort();
       setExitCode(130);
     } else if (input === '?' && route !== 'configure') setHelp((h) => !h);

@@ -2,7 +2,8 @@ import { Box, Text, useInput } from 'ink';
 import { Spinner, StatusMessage } from '@inkjs/ui';
 import { useEffect, useMemo, useReducer } from 'react';
 import { configureStep } from '../src/config/configure-step.js';
-import { formReducer, initialFormState, type FormKey } from './components/form-state.js';
+import { formReducer, initialFormState } from './components/form-state.js';
+import { splitKeys } from './hooks/keys.js';
 import { HelpBar } from './components/help-bar.js';
 import { answersToConfig, configureQuestions, type Detected } from './configure-questions.js';
 import { useStep } from './hooks/use-step.js';
@@ -17,7 +18,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
   const [form, dispatch] = useReducer(reducer, undefined, () => initialFormState(questionsFor));
   const save = useStep(configureStep, ctx);
 
-  useInput((input, key) => dispatch({ input, ...key } as FormKey), { isActive: isActive && form.status === 'asking' });
+  useInput((input, key) => splitKeys(input, key).forEach((k) => dispatch(k)), { isActive: isActive && form.status === 'asking' });
   useInput(
     (input, key) => {
       if (key.escape || input === 'q') onBack();

@@ -38,6 +38,8 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
   let code = 0;
   // After @inquirer prompts stdin may be paused, and Ink would unmount at once.
   process.stdin.resume();
+  // Raw mode before the first frame: keys typed while Ink mounts are neither echoed nor line-buffered.
+  if (process.stdin.isTTY) process.stdin.setRawMode(true);
   const app = render(
     <App
       loadContext={() => createContext({ root, signal: controller.signal })}
@@ -52,6 +54,8 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
     { exitOnCtrlC: false },
   );
   await app.waitUntilExit();
-  process.stdin.ref();
+  // Release the terminal: a resumed stdin would keep the process alive after the last frame.
+  if (process.stdin.isTTY) process.stdin.setRawMode(false);
+  process.stdin.pause();
   return code;
 }

@@ -1,0 +1,51 @@
+import { EventEmitter } from 'node:events';
+
+/** Lets Ink re-render: a few macrotask turns, never a wall-clock sleep. */
+export async function flush(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Polls (in event-loop turns) until the condition holds or the turn budget runs out. */
+export async function waitFor(cond: () => boolean, turns = 2000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error('condition not met in time');
+}
+
+export const keys = {
+  up: '\u001B[A',
+  down: '\u001B[B',
+  right: '\u001B[C',
+  left: '\u001B[D',
+  enter: '\r',
+  escape: '\u001B',
+  tab: '\t',
+  backspace: '\u007F',
+  ctrlC: '\u0003',
+};
+
+/** A stdout stub with a real size, for rendering at 80×24 and resizing (ink-testing-library has 100 columns and no rows). */
+export class SizedStdout extends EventEmitter {
+  frames: string[] = [];
+  isTTY = true;
+  constructor(
+    public columns = 80,
+    public rows = 24,
+  ) {
+    super();
+  }
+  write = (frame: string): boolean => {
+    this.frames.push(frame);
+    return true;
+  };
+  lastFrame(): string | undefined {
+    return this.frames.at(-1);
+  }
+  resize(columns: number, rows: number): void {
+    this.columns = columns;
+    this.rows = rows;
+    this.emit('resize');
+  }
+}
