@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createContext } from '../core/context.js';
 import type { StepContext, Step } from '../core/step.js';
 import { runStep } from '../core/step.js';
 import { HumanReporter, JsonReporter, type Reporter } from './reporters.js';
@@ -53,6 +52,8 @@ export async function runCommand(name: string, globals: GlobalOptions, body: (h:
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   const root = resolve(globals.workspace ?? process.cwd());
+  // Loaded here, not at the top: the config schema (zod) costs start-up time that --help should not pay.
+  const { createContext } = await import('../core/context.js');
   const term = detectTerminal();
   let ctx: StepContext | undefined;
   const harness: Harness = {

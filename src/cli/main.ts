@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
 
+// React's production build: the development reconciler is slower to load and to render.
+process.env.NODE_ENV ??= 'production';
 applyColorPolicy();
 
 function packageVersion(): string {
