@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { makeTempDir } from '../helpers/tmp.js';
+import { CLI, assertBuilt } from '../helpers/tmux.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs the CLI with stdin and stdout as pipes (never a TTY), stdin closed at once: nothing may wait on it. */
+function run(args: string[], env: Record<string, string>, cwd: string, timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: cwd, EDGEWISE_NO_PREFS: '1', METADATA_SERVER_DETECTION: 'none', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end();
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** The subcommands `edgewise --help` lists: every command registered is covered without editing this test. */
+function listCommands(): string[] {
+  const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+  const section = help.split(/^Commands:$/m)[1] ?? '';
+  return [...section.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help' && c !== 'demo');
+}
+
+const MODES: Array<{ name: string; env: Record<string, string>; args: string[] }> = [
+  { name: 'NO_COLOR=1', env: { NO_COLOR: '1' }, args: [] },
+  { name: 'TERM=dumb', env: { TERM: 'dumb' }, args: [] },
+  { name: 'piped', env: { TERM: 'xterm-256color', FORCE_COLOR: '' }, args: [] },
+  { name: '--json', env: { TERM: 'xterm-256color' }, args: ['--json'] },
+];
+
+describe('headless: every command, piped, NO_COLOR, TERM=dumb and --json', () => {
+  beforeAll(() => assertBuilt());
+  const commands = listCommands();
+
+  it('lists the commands of the job', () => {
+    expect(commands).toEqual(expect.arrayContaining(['init']));
+  });
+
+  for (const mode of MODES) {
+    it(`${mode.name}: no escape codes, no prompt waiting on a pipe, a clear exit code`, async () => {
+      const tmp = makeTempDir();
+      try {
+        for (const cmd of commands) {
+          // In an empty workspace most steps have nothing to work on: they must say so and exit, not hang.
+          const r = await run([cmd, ...mode.args], mode.env, tmp.dir);
+          const label = `${mode.name} edgewise ${cmd}`;
+          expect(r.timedOut, `${label} waited for input`).toBe(false);
+          expect(r.code, `${label} exit code`).not.toBeNull();
+          expect([0, 1, 2]).toContain(r.code);
+          expect(r.stdout + r.stderr, `${label} printed escape codes`).not.toMatch(/\u001b/);
+          if (mode.args.includes('--json')) {
+            const lines = r.stdout.trim().split('\n').filter(Boolean);
+            expect(lines.length, `${label} printed nothing`).toBeGreaterThan(0);
+            const parsed = lines.map((l) => JSON.parse(l) as { type: string });
+            expect(['result', 'error']).toContain(parsed.at(-1)!.type);
+            if (r.code !== 0) expect(parsed.at(-1)!.type).toBe('error');
+          }
+        }
+      } finally {
+        tmp.cleanup();
+      }
+    });
+  }
+});
