@@ -1,0 +1,217 @@
+import { existsSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomic.js';
+import { EdgewiseError, throwIfCancelled } from '../core/errors.js';
+import type { StepEvent } from '../core/events.js';
+import { hashValue, sha256File } from '../core/hash.js';
+import type { Step, StepContext } from '../core/step.js';
+import { assignSplits, SPLITS, type LeakReport, type MinimumAssignment, type SplitName } from './split-assign.js';
+import { formatSplitsCsv, readCleanManifest, readSplitsCsv, type SplitRow } from './split-io.js';
+import { resolveSplitSettings, type SplitOverrides, type SplitSettings } from './split-settings.js';
+import { formatVertexCsv } from './vertex-csv.js';
+
+export interface SplitInput extends SplitOverrides {
+  /** Ignore the previous splits.csv and assign every image afresh from the seed. */
+  fresh?: boolean;
+  /** Compute and report, write nothing (the wizard's live preview). */
+  dryRun?: boolean;
+}
+
+export interface SplitClassRow {
+  label: string;
+  total: number;
+  counts: Record<SplitName, number>;
+  /** ratio × total, in images. */
+  target: Record<SplitName, number>;
+}
+
+export interface SplitOutput {
+  settings: SplitSettings;
+  dryRun: boolean;
+  images: number;
+  groups: number;
+  classes: SplitClassRow[];
+  totals: Record<SplitName, number>;
+  /** Largest |count − target| over classes and splits, in images. */
+  maxDeviation: number;
+  /** Groups that the manifest's own split column puts in more than one split (first 20 listed). */
+  leaks: { groups: number; images: number; examples: LeakReport[] };
+  minimums: MinimumAssignment[];
+  missing: Array<{ label: string; split: SplitName }>;
+  sources: { manifest: number; previous: number; assigned: number };
+  /** Compared with the previous splits.csv (all zero when there was none). */
+  changes: { previous: number; moved: number; added: number; removed: number; kept: boolean };
+  splitsCsv: string;
+  vertexCsv?: string;
+  vertexSkipped?: string;
+}
+
+const MAX_LEAK_WARNINGS = 20;
+
+function settingsOf(input: SplitInput, ctx: StepContext): SplitSettings {
+  const { fresh: _f, dryRun: _d, ...over } = input;
+  return resolveSplitSettings(ctx.config.split, over);
+}
+
+function sameSettings(a: unknown, b: SplitSettings): boolean {
+  return hashValue(a) === hashValue(b);
+}
+
+export function deviationOf(classes: readonly SplitClassRow[]): number {
+  let max = 0;
+  for (const c of classes) for (const s of SPLITS) max = Math.max(max, Math.abs(c.counts[s] - c.target[s]));
+  return Math.round(max * 100) / 100;
+}
+
+export const splitStep: Step<SplitInput, SplitOutput> = {
+  name: 'split',
+  title: 'Split into train / validation / test',
+
+  async fingerprint(input, ctx) {
+    if (input.dryRun) return undefined;
+    const path = ctx.workspace.cleanManifest;
+    return hashValue({
+      manifest: existsSync(path) ? await sha256File(path) : 'missing',
+      settings: settingsOf(input, ctx),
+      fresh: Boolean(input.fresh),
+      bucket: ctx.config.bucket ?? null,
+      prefix: ctx.config.prefix,
+    });
+  },
+
+  artifacts(output) {
+    return [output.splitsCsv, ...(output.vertexCsv ? [output.vertexCsv] : [])];
+  },
+
+  async *run(input, ctx): AsyncGenerator<StepEvent, SplitOutput, void> {
+    const ws = ctx.workspace;
+    const settings = settingsOf(input, ctx);
+    const manifest = await readCleanManifest(ws.cleanManifest);
+    throwIfCancelled(ctx.signal);
+    yield { type: 'progress', phase: 'read', done: manifest.rows.length, total: manifest.rows.length, unit: 'images' };
+
+    // The previous run's splits: compared always, kept (sticky) unless --fresh or the settings changed.
+    let previousRows: SplitRow[] | undefined;
+    try {
+      previousRows = await readSplitsCsv(ws.splitsCsv);
+    } catch (e) {
+      if (!input.fresh) throw e;
+      yield { type: 'warning', code: 'split.previous_unreadable', message: `ignoring the unreadable previous ${ws.rel(ws.splitsCsv)}: ${(e as Error).message}` };
+    }
+    const prevRecord = ctx.journal.step('split')?.output as Partial<SplitOutput> | undefined;
+    const settingsChanged = prevRecord?.settings !== undefined && !sameSettings(prevRecord.settings, settings);
+    const keep = Boolean(previousRows) && !input.fresh && !settingsChanged;
+    if (previousRows && !keep) {
+      yield { type: 'log', message: input.fresh ? 'assigning every image afresh (--fresh)' : 'split settings changed since the last run: assigning every image afresh' };
+    }
+    const previous = new Map(previousRows?.map((r) => [r.image, r.split]) ?? []);
+
+    const res = assignSplits(manifest.rows, { ratios: settings, seed: settings.seed, ...(keep ? { previous } : {}) });
+    throwIfCancelled(ctx.signal);
+
+    const rows: SplitRow[] = manifest.rows.map((r, i) => ({ image: r.image, label: r.label, split: res.splits[i]!, cluster: r.group }));
+
+    // Per-class counts by each image's own label.
+    const byLabel = new Map<string, Record<SplitName, number>>();
+    for (const r of rows) {
+      const c = byLabel.get(r.label) ?? { train: 0, validation: 0, test: 0 };
+      c[r.split]++;
+      byLabel.set(r.label, c);
+    }
+    const classes: SplitClassRow[] = [...byLabel.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([label, counts]) => {
+        const total = counts.train + counts.validation + counts.test;
+        const target = { train: settings.train * total, validation: settings.validation * total, test: settings.test * total };
+        return { label, total, counts, target };
+      });
+    const totals = { train: 0, validation: 0, test: 0 };
+    for (const r of rows) totals[r.split]++;
+
+    for (const leak of res.leaks.slice(0, MAX_LEAK_WARNINGS)) {
+      const where = Object.entries(leak.splits).map(([s, n]) => `${n} in ${s}`).join(', ');
+      yield {
+        type: 'warning',
+        code: 'split.leak',
+        item: leak.images.slice(0, 3).join(', ') + (leak.images.length > 3 ? ', …' : ''),
+        message: `near-identical images (cluster ${leak.group}) span splits in the manifest's split column (${where}); kept as given, but scores on the held-out split will be optimistic. Put them in one split or empty their split cells.`,
+      };
+    }
+    if (res.leaks.length > MAX_LEAK_WARNINGS) {
+      yield { type: 'warning', code: 'split.leak', message: `${res.leaks.length - MAX_LEAK_WARNINGS} more clusters span splits (all listed in the --json output's leaks).` };
+    }
+    for (const m of res.missing) {
+      yield { type: 'warning', code: 'split.class_missing_split', item: m.label, message: `class "${m.label}" has no ${m.split} image (the manifest's split column or the previous split fixed all of its images); its ${m.split} scores will be missing.` };
+    }
+    for (const m of res.minimums) {
+      yield { type: 'log', message: `class "${m.label}": placed cluster ${m.group} (${m.images} image${m.images === 1 ? '' : 's'}) in ${m.split} so the class has one` };
+    }
+
+    // Compare with the previous splits.csv.
+    const now = new Map(rows.map((r) => [r.image, r.split]));
+    let moved = 0;
+    let removed = 0;
+    for (const [image, split] of previous) {
+      const s = now.get(image);
+      if (s === undefined) removed++;
+      else if (s !== split) moved++;
+    }
+    const added = rows.filter((r) => !previous.has(r.image)).length;
+    const changes = { previous: previous.size, moved, added, removed, kept: keep };
+    if (keep && moved > 0) {
+      yield { type: 'warning', code: 'split.moved', message: `${moved} image${moved === 1 ? '' : 's'} changed split since the last run: clusters that now join images from different splits were brought together.` };
+    }
+
+    const output: SplitOutput = {
+      settings,
+      dryRun: Boolean(input.dryRun),
+      images: rows.length,
+      groups: new Set(rows.map((r) => r.cluster)).size,
+      classes,
+      totals,
+      maxDeviation: deviationOf(classes),
+      leaks: { groups: res.leaks.length, images: res.leaks.reduce((n, l) => n + l.images.length, 0), examples: res.leaks.slice(0, MAX_LEAK_WARNINGS).map((l) => ({ ...l, images: l.images.slice(0, 20) })) },
+      minimums: res.minimums,
+      missing: res.missing,
+      sources: res.sources,
+      changes,
+      splitsCsv: ws.rel(ws.splitsCsv),
+    };
+    if (input.dryRun) return output;
+
+    const bucket = ctx.config.bucket;
+    let vertexText: string | undefined;
+    if (bucket) {
+      vertexText = formatVertexCsv(rows, { bucket, prefix: ctx.config.prefix });
+      for (const c of classes) {
+        if (c.total < 10) yield { type: 'warning', code: 'split.vertex_min_images', item: c.label, message: `class "${c.label}" has ${c.total} images; Vertex AutoML needs at least 10 per label.` };
+      }
+    } else {
+      output.vertexSkipped = 'no bucket configured';
+      const stale = existsSync(ws.vertexCsv) ? ` The existing ${ws.rel(ws.vertexCsv)} is now out of date.` : '';
+      yield {
+        type: 'warning',
+        code: 'split.no_bucket',
+        message: `skipped ${ws.rel(ws.vertexCsv)}: no Cloud Storage bucket is configured. Set one with \`edgewise split --bucket NAME\`, \`edgewise init --bucket NAME\`, EDGEWISE_BUCKET or "bucket" in edgewise.json (only needed for Vertex training).${stale}`,
+      };
+    }
+
+    throwIfCancelled(ctx.signal);
+    try {
+      if (vertexText !== undefined) {
+        await writeFileAtomic(ws.vertexCsv, vertexText);
+        output.vertexCsv = ws.rel(ws.vertexCsv);
+      }
+      await writeFileAtomic(ws.splitsCsv, formatSplitsCsv(rows));
+    } catch (e) {
+      throw new EdgewiseError(`Could not write the split files in ${ws.rel(ws.datasetDir)}: ${(e as Error).message}`, {
+        code: 'split.write',
+        item: ws.datasetDir,
+        hint: 'Check that the folder is writable and the disk is not full, then rerun `edgewise split`.',
+        cause: e,
+      });
+    }
+    if (output.vertexCsv) yield { type: 'artifact', path: output.vertexCsv, kind: 'vertex-csv', description: `Vertex import CSV, ${rows.length} rows` };
+    yield { type: 'artifact', path: output.splitsCsv, kind: 'splits', description: `${totals.train} train / ${totals.validation} validation / ${totals.test} test` };
+    return output;
+  },
+};
