@@ -1,0 +1,148 @@
+import { Box, Text, useInput } from 'ink';
+import { useEffect, useMemo, useReducer } from 'react';
+import type { Step } from '../src/core/step.js';
+import { evalStep as defaultEvalStep, type EvalInput, type EvalOutput } from '../src/evaluate/eval-step.js';
+import { fmt, renderTerminalReport } from '../src/evaluate/terminal-report.js';
+import { HelpBar } from './components/help-bar.js';
+import { ProgressLine } from './components/progress-bar.js';
+import { ScrollBox, scrollPosition } from './components/scroll-box.js';
+import { scrollReducer, type ScrollAction } from './components/scroll-state.js';
+import { useStep } from './hooks/use-step.js';
+import { theme } from './theme.js';
+import type { ScreenProps } from './types.js';
+
+/** Intents from keys; side effects (start, cancel, back) run in effects keyed on the counters. */
+interface UiState {
+  offset: number;
+  runs: number;
+  force: boolean;
+  cancels: number;
+  back: boolean;
+}
+
+type UiAction = { type: 'scroll'; action: ScrollAction; total: number; height: number } | { type: 'rerun' } | { type: 'cancel' } | { type: 'back' };
+
+function uiReducer(s: UiState, a: UiAction): UiState {
+  switch (a.type) {
+    case 'scroll':
+      return { ...s, offset: scrollReducer({ offset: s.offset }, { ...a.action, total: a.total, height: a.height }).offset };
+    case 'rerun':
+      return { ...s, runs: s.runs + 1, force: true, offset: 0 };
+    case 'cancel':
+      return { ...s, cancels: s.cancels + 1 };
+    case 'back':
+      return { ...s, back: true };
+  }
+}
+
+export interface EvalScreenProps extends ScreenProps {
+  /** The step to run (tests pass one with a fake model). */
+  step?: Step<EvalInput, EvalOutput>;
+  input?: EvalInput;
+}
+
+/**
+ * Evaluation: runs the eval step (skipped when up to date) and shows the terminal report in a scroll box
+ * that fits 80×24.
+ */
+export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDone, step, input }: EvalScreenProps) {
+  const { state, start, cancel } = useStep(step ?? defaultEvalStep, ctx);
+  const [ui, dispatch] = useReducer(uiReducer, { offset: 0, runs: 1, force: false, cancels: 0, back: false });
+  const width = Math.max(40, Math.min(columns, 120));
+  const bodyHeight = Math.max(3, rows - 3);
+  const running = state.status === 'running' || state.status === 'idle';
+  const metrics = state.output?.metrics;
+  const lines = useMemo(() => (metrics ? renderTerminalReport(metrics, { width }) : []), [metrics, width]);
+
+  useEffect(() => {
+    start(input ?? {}, { force: ui.force });
+  }, [ui.runs]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.cancels > 0) cancel();
+  }, [ui.cancels]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.back) {
+      cancel();
+      onBack();
+    }
+  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if ((state.status === 'done' || state.status === 'skipped') && state.output) {
+      const m = state.output.metrics;
+      onDone(`${state.output.version}: top-1 ${fmt(m.top1)}, ECE ${fmt(m.ece)}`);
+    }
+  }, [state.status]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useInput(
+    (ch, key) => {
+      const scroll = (action: ScrollAction): void => dispatch({ type: 'scroll', action, total: lines.length, height: bodyHeight });
+      if (key.escape) {
+        if (running) dispatch({ type: 'cancel' });
+        else dispatch({ type: 'back' });
+      } else if (running) {
+        if (ch === 'c') dispatch({ type: 'cancel' });
+      } else if (key.upArrow || ch === 'k') scroll({ type: 'line', delta: -1 });
+      else if (key.downArrow || ch === 'j') scroll({ type: 'line', delta: 1 });
+      else if (key.pageUp || ch === 'b') scroll({ type: 'page', delta: -1 });
+      else if (key.pageDown || ch === ' ') scroll({ type: 'page', delta: 1 });
+      else if (key.home || ch === 'g') scroll({ type: 'top' });
+      else if (key.end || ch === 'G') scroll({ type: 'bottom' });
+      else if (ch === 'r') dispatch({ type: 'rerun' });
+    },
+    { isActive },
+  );
+
+  if (running) {
+    const recent = state.lines.slice(-Math.max(0, bodyHeight - state.phases.length - 1));
+    return (
+      <Box flexDirection="column" width={width}>
+        <Text bold color={theme.accent}>
+          Evaluate the model
+        </Text>
+        {state.phases.length === 0 ? <Text dimColor>Loading the model…</Text> : null}
+        {state.phases.map((p) => (
+          <ProgressLine key={p.phase} progress={p.progress} width={width} />
+        ))}
+        {recent.map((l, i) => (
+          <Text key={i} wrap="truncate-end" color={l.type === 'warning' ? theme.warn : undefined} dimColor={l.type !== 'warning'}>
+            {l.type === 'warning' ? `warning: ${l.message}` : l.type === 'artifact' ? `wrote ${l.path}` : l.type === 'log' ? l.message : `${l.state} ${l.message ?? ''}`}
+          </Text>
+        ))}
+        <HelpBar columns={width} hints={[{ keys: 'esc/c', label: 'cancel' }]} />
+      </Box>
+    );
+  }
+
+  if (state.status === 'failed' || state.status === 'cancelled' || !metrics) {
+    return (
+      <Box flexDirection="column" width={width}>
+        <Text bold color={theme.accent}>
+          Evaluate the model
+        </Text>
+        <Text color={state.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
+          {state.status === 'cancelled' ? 'Cancelled: nothing was written.' : `Failed: ${state.error?.message ?? 'no result'}`}
+        </Text>
+        {state.error?.hint ? <Text wrap="wrap">→ {state.error.hint}</Text> : null}
+        <HelpBar columns={width} hints={[{ keys: 'r', label: 'run again' }, { keys: 'esc', label: 'back' }]} />
+      </Box>
+    );
+  }
+
+  const out = state.output!;
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate-end">
+        <Text bold color={theme.accent}>
+          Evaluate {out.version}
+        </Text>
+        <Text> top-1 {fmt(metrics.top1)} · ECE {fmt(metrics.ece)} → {fmt(metrics.ece_after_temperature)} (T={fmt(metrics.temperature, 2)})</Text>
+        <Text dimColor>{state.status === 'skipped' ? ' · up to date' : ''}</Text>
+      </Text>
+      <ScrollBox lines={lines} offset={ui.offset} height={bodyHeight} width={width} accent={theme.accent} />
+      <Text dimColor wrap="truncate-end">
+        {scrollPosition(ui.offset, bodyHeight, lines.length)} · {out.reportPath}
+      </Text>
+      <HelpBar columns={width} hints={[{ keys: '↑↓', label: 'scroll' }, { keys: 'space/b', label: 'page' }, { keys: 'g/G', label: 'top/end' }, { keys: 'r', label: 'rerun' }, { keys: 'esc', label: 'back' }]} />
+    </Box>
+  );
+}

@@ -1,0 +1,217 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { InputError, throwIfCancelled } from '../core/errors.js';
+import type { StepEvent } from '../core/events.js';
+import { hashValue, sha256File } from '../core/hash.js';
+import { ProgressTracker } from '../core/progress.js';
+import type { Step, StepContext } from '../core/step.js';
+import { readSplitsCsv, type SplitRow } from '../dataset/split-io.js';
+import type { ClassifierLoader, ImageClassifier } from './classifier.js';
+import { renderHtmlReport } from './html-report.js';
+import { readLabels, resolveModel } from './model-dir.js';
+import { buildMetrics } from './summary.js';
+import type { MetricsFile, PredictionsFile, SplitPredictions } from './types.js';
+
+export interface EvalInput {
+  /** vNNN; default: the latest model in ml/models. */
+  version?: string;
+  /** A model folder (ml/models/vNNN); wins over `version`. */
+  model?: string;
+}
+
+export interface EvalOutput {
+  version: string;
+  /** Workspace-relative paths. */
+  metricsPath: string;
+  predictionsPath: string;
+  reportPath: string;
+  /** The whole metrics file, so screens can draw the report without reading files. */
+  metrics: MetricsFile;
+}
+
+/** Bumped when the way numbers are computed changes, so old results are not reused. */
+const EVAL_LOGIC_VERSION = 1;
+
+export function evalPaths(ctx: StepContext, version: string): { metrics: string; predictions: string; report: string } {
+  const dir = ctx.workspace.metricsDir;
+  return { metrics: join(dir, `metrics_${version}.json`), predictions: join(dir, `predictions_${version}.json`), report: join(dir, `report_${version}.html`) };
+}
+
+async function readSplits(ctx: StepContext): Promise<SplitRow[]> {
+  const path = ctx.workspace.splitsCsv;
+  const rows = await readSplitsCsv(path);
+  if (!rows) {
+    throw new InputError(`${ctx.workspace.rel(path)} does not exist: evaluation needs the test split.`, {
+      item: ctx.workspace.rel(path),
+      code: 'eval.no_splits',
+      hint: 'Run `edgewise split` first (the model must be trained on the same splits).',
+    });
+  }
+  return rows;
+}
+
+async function* predictSplit(
+  name: 'test' | 'validation',
+  rows: readonly SplitRow[],
+  labelIndex: ReadonlyMap<string, number>,
+  model: ImageClassifier,
+  ctx: StepContext,
+): AsyncGenerator<StepEvent, SplitPredictions> {
+  const images = rows.map((r) => r.image);
+  const truth = rows.map((r) => labelIndex.get(r.label) ?? -1);
+  const probs: number[][] = [];
+  const tracker = new ProgressTracker(name, rows.length, 'img');
+  yield tracker.event(0);
+  const batch = Math.max(1, model.batchSize ?? 16);
+  for (let i = 0; i < rows.length; i += batch) {
+    throwIfCancelled(ctx.signal);
+    const chunk = rows.slice(i, i + batch);
+    const out = await model.classify(chunk.map((r) => join(ctx.workspace.imagesDir, r.image)), ctx.signal);
+    if (out.length !== chunk.length) throw new Error(`The runner returned ${out.length} results for ${chunk.length} images.`);
+    out.forEach((row, j) => {
+      if (row.length !== model.numClasses) throw new Error(`The runner returned ${row.length} probabilities for ${chunk[j]!.image}, expected ${model.numClasses}.`);
+      probs.push(Array.from(row, Number));
+    });
+    const ev = tracker.update(probs.length);
+    if (ev) yield ev;
+  }
+  return { images, truth, probs };
+}
+
+/**
+ * Evaluates the `.tflite` that will ship: runs it over the test split (and the validation split, to fit the
+ * temperature), then writes predictions_vNNN.json, metrics_vNNN.json and report_vNNN.html in ml/metrics.
+ * Nothing is written until every prediction is in, so a cancelled run leaves no partial file.
+ */
+export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInput, EvalOutput> {
+  const load: ClassifierLoader =
+    loadClassifier ?? (async (p) => (await import('./tflite-classifier.js')).loadTfliteClassifier(p));
+  return {
+    name: 'eval',
+    title: 'Evaluate the model',
+    async fingerprint(input, ctx) {
+      const m = resolveModel(ctx.workspace, input);
+      const splits = ctx.workspace.splitsCsv;
+      return hashValue({
+        logic: EVAL_LOGIC_VERSION,
+        version: m.version,
+        tflite: await sha256File(m.tflite),
+        labels: await sha256File(m.labels),
+        splits: existsSync(splits) ? await sha256File(splits) : null,
+        vertex: m.vertexEvaluation ? await sha256File(m.vertexEvaluation) : null,
+        images: ctx.workspace.imagesDir,
+      });
+    },
+    artifacts(output) {
+      return [output.metricsPath, output.predictionsPath, output.reportPath];
+    },
+    async *run(input, ctx) {
+      const ws = ctx.workspace;
+      const m = resolveModel(ws, input);
+      const labels = await readLabels(m.labels);
+      const labelIndex = new Map(labels.map((l, i) => [l, i]));
+      const rows = await readSplits(ctx);
+      const test = rows.filter((r) => r.split === 'test');
+      const validation = rows.filter((r) => r.split === 'validation');
+      const scorable = test.filter((r) => labelIndex.has(r.label));
+      if (scorable.length === 0) {
+        throw new InputError(
+          test.length === 0
+            ? `${ws.rel(ws.splitsCsv)} has no test images.`
+            : `None of the ${test.length} test images in ${ws.rel(ws.splitsCsv)} has a label the model knows (${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ' …' : ''}).`,
+          { item: ws.rel(ws.splitsCsv), code: 'eval.no_test_images', hint: 'Rerun `edgewise split` with a test share above 0, and make sure the model was trained on these labels.' },
+        );
+      }
+      const unscoredLabels = [...new Set(test.filter((r) => !labelIndex.has(r.label)).map((r) => r.label))].sort();
+      if (unscoredLabels.length) {
+        yield {
+          type: 'warning',
+          code: 'eval.unknown_labels',
+          item: ws.rel(m.labels),
+          message: `the model has no label ${unscoredLabels.map((l) => `"${l}"`).join(', ')}: ${test.length - scorable.length} test image(s) with it are not scored.`,
+        };
+      }
+      for (const r of [...test, ...validation]) {
+        if (!existsSync(join(ws.imagesDir, r.image))) {
+          throw new InputError(`Image ${r.image} (listed in ${ws.rel(ws.splitsCsv)}) is not in ${ws.rel(ws.imagesDir)}.`, {
+            item: r.image,
+            code: 'eval.missing_image',
+            hint: 'Restore the image, or rerun `edgewise validate` and `edgewise split` so the splits match the folder.',
+          });
+        }
+      }
+      let vertexEvaluation: unknown;
+      if (m.vertexEvaluation) {
+        try {
+          vertexEvaluation = JSON.parse(await readFile(m.vertexEvaluation, 'utf8'));
+        } catch (e) {
+          throw new InputError(`${ws.rel(m.vertexEvaluation)} is not valid JSON.`, { item: ws.rel(m.vertexEvaluation), code: 'eval.bad_vertex_evaluation', hint: 'Rerun `edgewise export` to fetch it again, or delete it.', cause: e });
+        }
+      }
+
+      yield { type: 'log', message: `Model ${m.version} (${labels.length} labels): ${test.length} test and ${validation.length} validation images.` };
+      const model = await load(m.tflite);
+      let testPred: SplitPredictions;
+      let valPred: SplitPredictions;
+      try {
+        if (model.numClasses !== labels.length) {
+          throw new InputError(`${ws.rel(m.labels)} lists ${labels.length} labels but the model outputs ${model.numClasses} probabilities.`, {
+            item: ws.rel(m.labels),
+            code: 'eval.labels_mismatch',
+            hint: 'labels.txt must list the labels of this model, in output order: export or train it again.',
+          });
+        }
+        if (model.labels && model.labels.length > 0 && model.labels.join('\n') !== labels.join('\n')) {
+          yield {
+            type: 'warning',
+            code: 'eval.labels_differ',
+            item: ws.rel(m.labels),
+            message: `the labels stored in model.tflite differ from labels.txt (${model.labels.slice(0, 3).join(', ')}… vs ${labels.slice(0, 3).join(', ')}…): scoring with labels.txt.`,
+          };
+        }
+        testPred = yield* predictSplit('test', test, labelIndex, model, ctx);
+        valPred = yield* predictSplit('validation', validation, labelIndex, model, ctx);
+      } finally {
+        await model.close?.();
+      }
+      throwIfCancelled(ctx.signal);
+
+      const tfliteSha256 = await sha256File(m.tflite);
+      const predictionsFile: PredictionsFile = { version: m.version, labels, temperature: 1, test: testPred, validation: valPred };
+      const metrics = buildMetrics(predictionsFile, {
+        modelPath: ws.rel(m.tflite),
+        tfliteSha256,
+        unscoredLabels,
+        ...(vertexEvaluation !== undefined ? { vertexEvaluation } : {}),
+      });
+      predictionsFile.temperature = metrics.temperature;
+      if (metrics.temperature_scaling.note) yield { type: 'log', message: `Temperature: ${metrics.temperature_scaling.note}.` };
+      if (valPred.truth.filter((t) => t >= 0).length === 0) {
+        yield { type: 'warning', code: 'eval.no_validation', item: ws.rel(ws.splitsCsv), message: 'no scorable validation images: temperature scaling skipped (T = 1).' };
+      }
+
+      const paths = evalPaths(ctx, m.version);
+      throwIfCancelled(ctx.signal);
+      await writeJsonAtomic(paths.predictions, predictionsFile);
+      await writeJsonAtomic(paths.metrics, metrics);
+      await writeFileAtomic(paths.report, renderHtmlReport(metrics));
+      yield { type: 'artifact', path: ws.rel(paths.predictions), kind: 'predictions', description: 'per-image probabilities, input of tune' };
+      yield { type: 'artifact', path: ws.rel(paths.metrics), kind: 'metrics' };
+      yield { type: 'artifact', path: ws.rel(paths.report), kind: 'report', description: 'open in a browser' };
+      yield { type: 'metric', name: 'top1', value: metrics.top1 };
+      yield { type: 'metric', name: 'top3', value: metrics.top3 };
+      yield { type: 'metric', name: 'ece', value: metrics.ece };
+      return {
+        version: m.version,
+        metricsPath: ws.rel(paths.metrics),
+        predictionsPath: ws.rel(paths.predictions),
+        reportPath: ws.rel(paths.report),
+        metrics,
+      };
+    },
+  };
+}
+
+export const evalStep = createEvalStep();
