@@ -1,7 +1,7 @@
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import type { StepContext } from '../src/core/step.js';
-import type { StepState } from '../src/core/status.js';
+import { JOB_STEPS, type StepState } from '../src/core/status.js';
 import ConfigureScreen from './configure.js';
 import type { Detected } from './configure-questions.js';
 import HomeScreen, { type HomeEntry } from './home.js';
@@ -21,15 +21,31 @@ export interface AppProps {
   onExit(code: number): void;
 }
 
-const GLOBAL_KEYS = [
+/** Keys that mean the same on every screen. */
+const GLOBAL_KEYS: Array<[string, string]> = [
   ['↑↓ / j k', 'move in lists'],
-  ['⏎', 'open / confirm'],
-  ['esc', 'back to the previous screen'],
+  ['⏎', 'open / confirm / continue'],
+  ['esc / q', 'back to the steps (q on the home screen quits)'],
   ['1-9', 'jump to a step (home)'],
   ['?', 'show or hide this help'],
-  ['q', 'quit (home)'],
   ['ctrl-c', 'cancel the running step and quit (exit 130)'],
 ];
+
+/** Each screen's own keys, shown under the global ones when `?` is pressed on that screen. */
+const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
+  validate: [['↑↓ ←→', 'cluster / member'], ['space', 'keep or drop the member'], ['r', 'reset the choices'], ['⏎', 'write report and cleaned manifest']],
+  split: [['↑↓ tab', 'validation / test'], ['←→', '±5%'], ['+ -', '±1%'], ['⏎', 'write the split, then back']],
+  upload: [['⏎', 'upload (unchanged files skipped)'], ['d', 'dry run']],
+  train: [['⏎', 'train, then continue'], ['f', 'retrain though up to date'], ['esc', 'cancel a running training']],
+  'vertex-train': [['⏎', 'start, or reattach to the pipeline'], ['d', 'detach (the pipeline goes on)'], ['c', 'cancel the pipeline (asks y/n)']],
+  eval: [['↑↓ space b', 'scroll, page'], ['g G', 'top / end'], ['r', 'evaluate again'], ['c', 'cancel while running']],
+  tune: [['←→', 'tau or margin ±0.01'], ['[ ] PgUp PgDn', '±0.05'], ['tab', 'switch slider'], ['0-9', 'type a value, ⏎ applies'], ['t g', 'target accuracy / go to suggestion'], ['m', 'heatmap: accuracy or coverage'], ['s', 'save thresholds']],
+  publish: [['y ⏎', 'publish and make active'], ['n esc', 'back without publishing']],
+  versions: [['↑↓', 'select a version'], ['r ⏎', 'roll back to it (asks y/n)']],
+};
+
+/** Screens that belong to one backend: on the other they are shown dimmed and never offered as "Next". */
+const BACKEND_ONLY: Record<string, 'local' | 'vertex'> = { train: 'local', upload: 'vertex', 'vertex-train': 'vertex' };
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -59,8 +75,8 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
     if (hasCtrlC(input, key)) {
       controller.abort();
       setExitCode(130);
-    } else if (input === '?' && route !== 'configure') setHelp((h) => !h);
-    else if (help && key.escape) setHelp(false);
+    } else if (input.includes('?') && route !== 'configure') setHelp((h) => !h);
+    else if (help && (key.escape || input === 'q')) setHelp(false);
   });
 
   // Exit only from an effect, after the last state change has rendered.
@@ -85,46 +101,77 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
 
   const entries: HomeEntry[] = [
     { id: 'configure', title: 'Configure', summary: 'backend, cloud project, bucket, paths', state: states.configure ?? 'todo' },
-    ...screens.map((s) => ({
-      id: s.id,
-      title: s.title,
-      summary: s.summary,
-      state: combine(s.steps.map((n) => states[n] ?? 'todo')),
-    })),
+    ...screens.map((s): HomeEntry => {
+      // An entry with no step names of its own but named like a job step (upload) follows that step.
+      const steps = s.steps.length > 0 ? s.steps : (JOB_STEPS as readonly string[]).includes(s.id) ? [s.id] : [];
+      const only = BACKEND_ONLY[s.id];
+      return {
+        id: s.id,
+        title: s.title,
+        summary: s.summary,
+        state: combine(steps.map((n) => states[n] ?? (ctx.journal.step(n) ? 'done' : 'todo'))),
+        ...(steps.length === 0 ? { kind: 'tool' as const } : only && only !== ctx.config.backend ? { kind: 'other-backend' as const, backend: only } : {}),
+      };
+    }),
   ];
 
-  if (help) {
-    return (
-      <Box flexDirection="column" width={Math.min(columns, 80)}>
-        <Text bold color={theme.accent}>Keys</Text>
-        {GLOBAL_KEYS.map(([k, v]) => (
-          <Text key={k}>
-            <Text bold>{k!.padEnd(10)}</Text> {v}
+  const screenKeys = SCREEN_KEYS[route] ?? [];
+  const helpView = (
+    <Box flexDirection="column" width={Math.min(columns, 80)}>
+      <Text bold color={theme.accent}>
+        Keys
+      </Text>
+      {GLOBAL_KEYS.map(([k, v]) => (
+        <Text key={k} wrap="truncate-end">
+          <Text bold>{k.padEnd(14)}</Text> {v}
+        </Text>
+      ))}
+      {screenKeys.length > 0 ? (
+        <>
+          <Text bold color={theme.accent}>
+            On this screen
           </Text>
-        ))}
-        <Text dimColor>Each screen lists its own keys at the bottom. Press ? or esc to close.</Text>
-      </Box>
-    );
-  }
-  const common = { ctx, isActive: exitCode === undefined, columns, rows, onBack: back, onDone: done };
+          {screenKeys.map(([k, v]) => (
+            <Text key={k} wrap="truncate-end">
+              <Text bold>{k.padEnd(14)}</Text> {v}
+            </Text>
+          ))}
+        </>
+      ) : null}
+      <Text dimColor wrap="truncate-end">The line at the bottom of each screen lists its main keys. ? or esc closes this.</Text>
+    </Box>
+  );
+  // While the help shows, the screen stays mounted (a running step keeps running) but hidden and deaf.
+  const common = { ctx, isActive: exitCode === undefined && !help, columns, rows, onBack: back, onDone: done };
+  let body;
   if (route === 'configure') {
-    return <ConfigureScreen {...common} detected={detected} onDone={() => { refresh(); setRoute('home'); }} />;
-  }
-  const entry = screens.find((s) => s.id === route);
-  if (entry) {
-    const Screen = entry.component;
-    return <Screen {...common} />;
+    body = <ConfigureScreen {...common} detected={detected} onDone={() => { refresh(); setRoute('home'); }} />;
+  } else {
+    const entry = screens.find((s) => s.id === route);
+    if (entry) {
+      const Screen = entry.component;
+      body = <Screen {...common} />;
+    } else {
+      body = (
+        <HomeScreen
+          root={ctx.workspace.root}
+          backend={ctx.config.backend}
+          entries={entries}
+          isActive={exitCode === undefined && !help}
+          columns={columns}
+          onOpen={(id) => setRoute(id)}
+          onQuit={() => setExitCode(0)}
+        />
+      );
+    }
   }
   return (
-    <HomeScreen
-      root={ctx.workspace.root}
-      backend={ctx.config.backend}
-      entries={entries}
-      isActive={exitCode === undefined}
-      columns={columns}
-      onOpen={(id) => setRoute(id)}
-      onQuit={() => setExitCode(0)}
-    />
+    <>
+      {help ? helpView : null}
+      <Box display={help ? 'none' : 'flex'} flexDirection="column">
+        {body}
+      </Box>
+    </>
   );
 }
 

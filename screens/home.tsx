@@ -3,6 +3,7 @@ import { useEffect, useMemo, useReducer } from 'react';
 import type { StepState } from '../src/core/status.js';
 import { HelpBar } from './components/help-bar.js';
 import { homeReducer } from './home-state.js';
+import { splitKeys } from './hooks/keys.js';
 import { stateMark, theme } from './theme.js';
 
 export interface HomeEntry {
@@ -10,6 +11,13 @@ export interface HomeEntry {
   title: string;
   summary: string;
   state: StepState;
+  /**
+   * step (default): part of the job, counted for "Next"; tool: a screen with no state of its own (Versions);
+   * other-backend: a step of the backend not configured (shown dimmed, never "Next", still openable).
+   */
+  kind?: 'step' | 'tool' | 'other-backend';
+  /** For other-backend entries: the backend they belong to. */
+  backend?: string;
 }
 
 export interface HomeProps {
@@ -22,22 +30,33 @@ export interface HomeProps {
   onQuit(): void;
 }
 
-const STATE_LABEL: Record<StepState, string> = { done: 'done', stale: 'out of date', todo: 'to do' };
-const STATE_COLOR: Record<StepState, string> = { done: theme.ok, stale: theme.warn, todo: theme.todo };
+const STATE_LABEL: Record<StepState | 'none', string> = { done: 'done', stale: 'out of date', todo: 'to do', none: '' };
+const STATE_COLOR: Record<StepState | 'none', string | undefined> = { done: theme.ok, stale: theme.warn, todo: theme.todo, none: undefined };
+
+const counts = (e: HomeEntry): boolean => (e.kind ?? 'step') === 'step';
 
 /** Where the workspace stands: every step as done / out of date / to do; any step can be opened and rerun. */
 export default function HomeScreen({ root, backend, entries, isActive, columns, onOpen, onQuit }: HomeProps) {
   const ids = useMemo(() => entries.map((e) => e.id), [entries]);
-  const firstOpen = Math.max(0, entries.findIndex((e) => e.state !== 'done'));
+  const firstOpen = Math.max(0, entries.findIndex((e) => counts(e) && e.state !== 'done'));
   const [state, dispatch] = useReducer(homeReducer(ids), { cursor: firstOpen });
 
   useInput(
     (input, key) => {
-      if (key.upArrow || input === 'k') dispatch({ type: 'up' });
-      else if (key.downArrow || input === 'j') dispatch({ type: 'down' });
-      else if (key.return) dispatch({ type: 'open' });
-      else if (/^[1-9]$/.test(input)) dispatch({ type: 'jump', index: Number(input) - 1 });
-      else if (input === 'q') onQuit();
+      // Typed-ahead keys arrive as one string ("jj⏎" over SSH): one action per key, in order.
+      for (const k of splitKeys(input, key)) {
+        if (k.upArrow) dispatch({ type: 'up' });
+        else if (k.downArrow) dispatch({ type: 'down' });
+        else if (k.return) dispatch({ type: 'open' });
+        else {
+          for (const ch of k.input) {
+            if (ch === 'k') dispatch({ type: 'up' });
+            else if (ch === 'j') dispatch({ type: 'down' });
+            else if (/^[1-9]$/.test(ch)) dispatch({ type: 'jump', index: Number(ch) - 1 });
+            else if (ch === 'q') onQuit();
+          }
+        }
+      }
     },
     { isActive },
   );
@@ -48,7 +67,7 @@ export default function HomeScreen({ root, backend, entries, isActive, columns, 
     }
   }, [state.open]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const next = entries.find((e) => e.state !== 'done');
+  const next = entries.find((e) => counts(e) && e.state !== 'done');
   const width = Math.min(columns, 100);
   return (
     <Box flexDirection="column" width={width}>
@@ -62,20 +81,39 @@ export default function HomeScreen({ root, backend, entries, isActive, columns, 
         {backend}
       </Text>
       <Box flexDirection="column" marginTop={1}>
-        {entries.map((e, i) => (
-          <Text key={e.id} wrap="truncate-end">
-            <Text color={i === state.cursor ? theme.accent : undefined}>{i === state.cursor ? '❯' : ' '} </Text>
-            <Text color={STATE_COLOR[e.state]}>{stateMark[e.state]}</Text> {String(i + 1)}. <Text bold={i === state.cursor}>{e.title.padEnd(12)}</Text>
-            <Text color={STATE_COLOR[e.state]}>{STATE_LABEL[e.state].padEnd(12)}</Text>
-            <Text dimColor>{e.summary}</Text>
-          </Text>
-        ))}
+        {entries.map((e, i) => {
+          const selected = i === state.cursor;
+          const kind = e.kind ?? 'step';
+          const mark = kind === 'step' ? <Text color={STATE_COLOR[e.state]}>{stateMark[e.state]}</Text> : <Text dimColor>{kind === 'tool' ? '›' : '–'}</Text>;
+          const label =
+            kind === 'step' ? (
+              <Text color={STATE_COLOR[e.state]}>{STATE_LABEL[e.state].padEnd(12)}</Text>
+            ) : (
+              <Text dimColor>{(kind === 'tool' ? 'open' : `${e.backend ?? 'other'} only`).padEnd(12)}</Text>
+            );
+          return (
+            <Text key={e.id} wrap="truncate-end" dimColor={kind === 'other-backend' && !selected}>
+              <Text color={selected ? theme.accent : undefined}>{selected ? '❯' : ' '} </Text>
+              {mark} {i < 9 ? `${i + 1}.` : '  '} <Text bold={selected}>{e.title.padEnd(12)}</Text>
+              {label}
+              <Text dimColor>{e.summary}</Text>
+            </Text>
+          );
+        })}
       </Box>
       <Box marginTop={1}>
-        <Text>{next ? <>Next: <Text bold>{next.title}</Text> — press ⏎</> : <Text color={theme.ok}>Every step is done. Open any step to run it again.</Text>}</Text>
+        <Text wrap="truncate-end">
+          {next ? (
+            <>
+              Next: <Text bold>{next.title}</Text> — {ids.indexOf(next.id) === state.cursor ? 'press ⏎' : `press ${ids.indexOf(next.id) < 9 ? ids.indexOf(next.id) + 1 : '↑↓'}, then ⏎`}
+            </>
+          ) : (
+            <Text color={theme.ok}>Every step is done. Open any step to run it again.</Text>
+          )}
+        </Text>
       </Box>
       <Box marginTop={1}>
-        <HelpBar columns={width} hints={[{ keys: '↑↓', label: 'move' }, { keys: '⏎', label: 'open' }, { keys: '1-9', label: 'jump' }, { keys: '?', label: 'keys' }, { keys: 'q', label: 'quit' }]} />
+        <HelpBar columns={width} hints={[{ keys: '↑↓', label: 'move' }, { keys: '⏎', label: 'open' }, { keys: '1-9', label: 'jump' }, { keys: '?', label: 'all keys' }, { keys: 'q', label: 'quit' }]} />
       </Box>
     </Box>
   );

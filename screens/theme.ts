@@ -10,4 +10,4 @@ export const theme = {
   todo: 'magenta',
 } as const;
 
-export const stateMark = { done: '✔', stale: '↻', todo: '·' } as const;
+export const stateMark = { done: '✔', stale: '↻', todo: '·', none: ' ' } as const;
