@@ -19,8 +19,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-export function findPostgresBin(): string {
-  const root = '/usr/lib/postgresql';
+export function findPostgresBin(root = '/usr/lib/postgresql'): string {
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
   const v = versions[0];
   if (v === undefined) {

@@ -1,0 +1,45 @@
+import type { Harness } from '../cli/harness.js';
+import { readPublishInputs } from './inputs.js';
+
+const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : 'n/a');
+
+/**
+ * `edgewise demo`'s registry stages: publish the tuned model, publish a second version (the same model
+ * with stricter thresholds, re-tuned by hand), then roll back to the first. Rerunning the demo finds the
+ * same content already published, so it adds no versions.
+ */
+export async function publishDemo(h: Harness): Promise<string> {
+  const { publishStep } = await import('./publish.js');
+  const out = await h.run(publishStep, {});
+  const m = out.modelJson;
+  return out.status === 'already-published'
+    ? `run ${out.run} was already published as ${out.version}`
+    : `run ${out.run} → ${out.version} (active): top1 ${f(m?.metrics.top1)}, tau ${f(m?.thresholds.tau)} → public/models/model.json, ${m?.tflite_url ?? ''}`;
+}
+
+export async function publishSecondDemo(h: Harness): Promise<string> {
+  const { publishStep } = await import('./publish.js');
+  const { tuneStep } = await import('../tune/step.js');
+  const inp = await readPublishInputs(h.context().workspace);
+  // A stricter operating point: a higher tau answers less often but is wrong less often.
+  const tau = inp.thresholds?.tau ?? 0.5;
+  const stricter = Math.min(0.99, Math.round((tau + 0.1) * 100) / 100);
+  const margin = inp.thresholds?.margin ?? 0;
+  await h.run(tuneStep, { model: inp.run, ...(stricter > tau ? { tau: stricter, margin } : { tau, margin: Math.min(0.99, margin + 0.05) }) });
+  const out = await h.run(publishStep, {});
+  const m = out.modelJson;
+  return out.status === 'already-published'
+    ? `stricter thresholds were already published as ${out.version}`
+    : `same model, stricter thresholds → ${out.version} (active, was ${out.previous ?? 'none'}): tau ${f(m?.thresholds.tau)}, coverage ${f(m?.metrics.coverage)}, selective accuracy ${f(m?.metrics.selective_accuracy)}`;
+}
+
+export async function rollbackDemo(h: Harness): Promise<string> {
+  const { rollbackStep } = await import('./rollback.js');
+  const { versionsStep } = await import('./versions.js');
+  const listed = await h.run(versionsStep, {});
+  const first = listed.versions.find((v) => v.content_sha256 !== null)?.version;
+  const out = await h.run(rollbackStep, first ? { to: first } : {});
+  return out.status === 'already-active'
+    ? `${out.version} is already active`
+    : `rolled back ${out.from ?? 'none'} → ${out.version}: model.json, label_map.json and the model file restored from ml/registry/artifacts/${out.version}/ after SHA-256 checks`;
+}

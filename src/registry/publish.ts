@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { EdgewiseError, throwIfCancelled } from '../core/errors.js';
+import type { StepEvent } from '../core/events.js';
+import { sha256File, stableStringify } from '../core/hash.js';
+import type { Step } from '../core/step.js';
+import type { Workspace } from '../core/workspace.js';
+import {
+  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, labelMapJson, materialize, publicModelFile, publicUrl, renameDir, stageArtifacts, stagingDir,
+} from './artifacts.js';
+import { crashPoint } from './crash.js';
+import { publishedMetrics, publishedTemperature, readPublishInputs, type PublishInputs } from './inputs.js';
+import { clearPending, writePending } from './pending.js';
+import { currentActor, withRegistry } from './session.js';
+import { nextVersionAfter } from './store.js';
+import { streamEvents } from './stream.js';
+import type { ModelJson, NewVersion, VersionRow } from './types.js';
+
+export interface PublishOptions {
+  /** Run id (model folder name) or folder; default the newest run. */
+  model?: string;
+  forceUnevaluated?: boolean;
+  signal?: AbortSignal;
+  actor?: string;
+}
+
+export interface PublishResult {
+  status: 'published' | 'already-published';
+  version: string;
+  /** The training run it came from (ml/models/<run>): not necessarily equal to `version`. */
+  run: string;
+  previous: string | undefined;
+  active: string | undefined;
+  evaluated: boolean;
+  modelJson?: ModelJson;
+  recovered?: string;
+}
+
+function thresholdsOf(inp: PublishInputs): { tau: number; margin: number; temperature: number } {
+  // Forced without tuning: accept every prediction (tau 0, margin 0) and say so with evaluated: false.
+  return { tau: inp.thresholds?.tau ?? 0, margin: inp.thresholds?.margin ?? 0, temperature: publishedTemperature(inp) };
+}
+
+/** Publishing the same model, labels, metrics and thresholds again finds the existing version. */
+export function sameContent(row: VersionRow, inp: PublishInputs): boolean {
+  return (
+    row.tflite_sha256 === inp.tfliteSha256 &&
+    row.labels_sha256 === inp.labelsSha256 &&
+    row.unevaluated === !inp.evaluated &&
+    stableStringify(row.thresholds) === stableStringify(thresholdsOf(inp)) &&
+    stableStringify(row.metrics) === stableStringify(publishedMetrics(inp))
+  );
+}
+
+export function buildModelJson(ws: Workspace, version: string, inp: PublishInputs, createdAt: string): ModelJson {
+  const t = thresholdsOf(inp);
+  return {
+    version,
+    tflite_url: publicUrl(ws, `local_model_${version}.tflite`),
+    tflite_sha256: inp.tfliteSha256,
+    labels_url: publicUrl(ws, LABEL_MAP),
+    labels_sha256: inp.labelsSha256,
+    input: inp.modelInfo.input,
+    thresholds: { tau: t.tau, margin: t.margin },
+    temperature: t.temperature,
+    metrics: publishedMetrics(inp),
+    created_at: createdAt,
+    source_run: inp.run,
+    backend: inp.modelInfo.backend ?? null,
+    evaluated: inp.evaluated,
+  };
+}
+
+/**
+ * Publishes one evaluated model. Order (see pending.ts for recovery):
+ *   1. under the workspace lock, finish or undo any interrupted operation;
+ *   2. write the intent journal; stage every artifact (model, labels, label map, model.json, metrics,
+ *      thresholds) in a hidden folder; record its content hash in the journal; rename it to artifacts/vNNN;
+ *   4. ONE registry transaction: row + publish/activate events + active pointer (the commit point);
+ *   5. update public/models from the artifacts, model.json last; 6. remove the intent journal.
+ * A kill before 4 leaves the old version (recovery deletes the staged files); after 4, the next command
+ * finishes 5 from the stored artifacts.
+ */
+export async function publish(ws: Workspace, opts: PublishOptions, emit: (e: StepEvent) => void = () => {}): Promise<PublishResult> {
+  const actor = opts.actor ?? currentActor();
+  return withRegistry(ws, async ({ store, recovered }) => {
+    if (recovered) emit({ type: 'warning', code: 'registry.recovered', message: recovered });
+    crashPoint('publish.locked');
+    const inp = await readPublishInputs(ws, { ...(opts.model !== undefined ? { model: opts.model } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) });
+    if (!inp.evaluated) emit({ type: 'warning', code: 'publish.unevaluated', item: inp.run, message: `Publishing ${inp.run} without ${inp.metrics ? 'tuned thresholds' : 'an evaluation'} (--force-unevaluated): recorded in the registry.` });
+    throwIfCancelled(opts.signal);
+    const rows = await store.list();
+    const active = await store.active();
+    const same = rows.find((r) => sameContent(r, inp));
+    if (same) {
+      emit({ type: 'log', message: `${inp.run} is already published as ${same.version}${same.version === active ? ' (active)' : ''}: nothing to do.` });
+      return { status: 'already-published', version: same.version, run: inp.run, previous: active, active, evaluated: !same.unevaluated, ...(recovered ? { recovered } : {}) };
+    }
+    const version = nextVersionAfter(rows.map((r) => r.version));
+    const final = artifactsDir(ws, version);
+    if (existsSync(final)) {
+      throw new EdgewiseError(`${ws.rel(final)} already exists but the registry (${store.location}) has no ${version}: it holds another registry's version.`, {
+        code: 'publish.version_exists', item: ws.rel(final),
+        hint: 'Point --registry at the database that published it, or move that folder away if it is garbage.',
+      });
+    }
+    const pubFile = publicModelFile(ws, version);
+    if (existsSync(pubFile) && (await sha256File(pubFile)) !== inp.tfliteSha256) {
+      throw new EdgewiseError(`${ws.rel(pubFile)} already exists with different content (published by hand?); versions are immutable, so publish will not overwrite it.`, {
+        code: 'publish.version_exists', item: ws.rel(pubFile),
+        hint: `Register it (the seed's INSERT) or move it away, then publish again.`,
+      });
+    }
+
+    const createdAt = new Date().toISOString();
+    const modelJson = buildModelJson(ws, version, inp, createdAt);
+    const staging = stagingDir(ws, randomBytes(6).toString('hex'));
+    emit({ type: 'log', message: `Publishing run ${inp.run} as ${version}${active ? ` (replacing ${active})` : ''}.` });
+    // The journal names the staging folder before it exists, so a kill while staging leaves nothing unowned.
+    await writePending(ws, { op: 'publish', version, staging, started_at: createdAt, pid: process.pid });
+    crashPoint('publish.journal-opened');
+    let content: string;
+    try {
+      content = await stageArtifacts(staging, version, [
+        { name: MODEL_FILE, from: inp.tflitePath },
+        { name: 'labels.txt', from: inp.labelsPath },
+        { name: LABEL_MAP, data: labelMapJson(inp.labels) },
+        { name: MODEL_JSON, data: JSON.stringify(modelJson, null, 2) + '\n' },
+        { name: 'model_info.json', from: inp.modelInfoPath },
+        ...(inp.metrics ? [{ name: 'metrics.json', from: inp.metricsPath }] : []),
+        ...(inp.thresholds ? [{ name: 'thresholds.json', from: inp.thresholdsPath }] : []),
+      ]);
+      crashPoint('publish.staged');
+      throwIfCancelled(opts.signal);
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      await clearPending(ws);
+      throw e;
+    }
+
+    const row: NewVersion = {
+      version, tflite_url: modelJson.tflite_url, labels_sha256: inp.labelsSha256, metrics: { ...modelJson.metrics },
+      tflite_sha256: inp.tfliteSha256, thresholds: thresholdsOf(inp), created_at: createdAt, published_by: actor,
+      source_run: inp.run, unevaluated: !inp.evaluated, content_sha256: content,
+    };
+    await writePending(ws, { op: 'publish', version, staging, content_sha256: content, started_at: createdAt, pid: process.pid });
+    crashPoint('publish.journal-written');
+    try {
+      await renameDir(staging, final);
+      crashPoint('publish.artifacts-renamed');
+      throwIfCancelled(opts.signal);
+      await store.insertAndActivate(row, actor, { run: inp.run, forced_unevaluated: !inp.evaluated, tflite_sha256: inp.tfliteSha256 });
+    } catch (e) {
+      let committed: boolean;
+      try {
+        committed = (await store.get(version))?.content_sha256 === content;
+      } catch {
+        // Cannot tell (connection lost at COMMIT): leave the journal; the next command decides.
+        throw e;
+      }
+      if (!committed) {
+        await rm(staging, { recursive: true, force: true });
+        await rm(final, { recursive: true, force: true });
+        await clearPending(ws);
+        throw e;
+      }
+    }
+    crashPoint('publish.committed');
+    for (const p of [pubFile]) emit({ type: 'artifact', path: ws.rel(p), kind: 'model' });
+    await materialize(ws, { ...row });
+    emit({ type: 'artifact', path: ws.rel(`${ws.publicModelsDir}/${LABEL_MAP}`), kind: 'labels' });
+    emit({ type: 'artifact', path: ws.rel(`${ws.publicModelsDir}/${MODEL_JSON}`), kind: 'model.json', description: `${version}, active` });
+    crashPoint('publish.before-journal-clear');
+    await clearPending(ws);
+    return { status: 'published', version, run: inp.run, previous: active, active: version, evaluated: inp.evaluated, modelJson, ...(recovered ? { recovered } : {}) };
+  }, opts.signal ? { signal: opts.signal } : {});
+}
+
+export interface PublishStepInput {
+  model?: string;
+  forceUnevaluated?: boolean;
+}
+
+/** Always runs (no fingerprint): publishing the same content again is answered by the registry itself. */
+export const publishStep: Step<PublishStepInput, PublishResult> = {
+  name: 'publish',
+  title: 'Publish',
+  run(input, ctx) {
+    return streamEvents(async (emit) => {
+      const out = await publish(ctx.workspace, { ...input, signal: ctx.signal }, emit);
+      // Recorded for the wizard's home status only: with no fingerprint, runStep never skips publish.
+      const ws = ctx.workspace;
+      ctx.journal.recordStep('publish', {
+        inputsHash: `${out.version}:${out.modelJson?.tflite_sha256 ?? out.status}`,
+        finishedAt: new Date().toISOString(),
+        output: out,
+        artifacts: [ws.rel(`${ws.publicModelsDir}/${MODEL_JSON}`), ws.rel(publicModelFile(ws, out.version))],
+      });
+      return out;
+    });
+  },
+};

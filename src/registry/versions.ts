@@ -1,0 +1,69 @@
+import type { Step } from '../core/step.js';
+import type { Workspace } from '../core/workspace.js';
+import { inspectPublic } from './artifacts.js';
+import { readRegistry } from './session.js';
+import { streamEvents } from './stream.js';
+import type { RegistryEvent, VersionRow } from './types.js';
+
+export interface VersionsResult {
+  registry: string;
+  active: string | undefined;
+  versions: Array<VersionRow & { active: boolean }>;
+  events: RegistryEvent[];
+  /** What public/models serves right now, and any disagreement with the registry. */
+  public: { version: string | undefined; problems: string[] };
+  recovered?: string;
+}
+
+export async function listVersions(ws: Workspace, opts: { signal?: AbortSignal } = {}): Promise<VersionsResult> {
+  return readRegistry(ws, async ({ store, recovered }) => {
+    const active = await store.active();
+    const rows = await store.list();
+    const pub = await inspectPublic(ws);
+    const problems = [...pub.problems];
+    if (active !== undefined && pub.version !== active) problems.push(`public/models serves ${pub.version ?? 'nothing'} but the registry's active version is ${active}`);
+    return {
+      registry: store.location,
+      active,
+      versions: rows.map((r) => ({ ...r, active: r.version === active })),
+      events: await store.events(),
+      public: { version: pub.version, problems },
+      ...(recovered ? { recovered } : {}),
+    };
+  }, opts.signal ? { signal: opts.signal } : {});
+}
+
+export const versionsStep: Step<Record<string, never>, VersionsResult> = {
+  name: 'versions',
+  title: 'Versions',
+  run(_input, ctx) {
+    return streamEvents(async (emit) => {
+      const r = await listVersions(ctx.workspace, { signal: ctx.signal });
+      if (r.recovered) emit({ type: 'warning', code: 'registry.recovered', message: r.recovered });
+      for (const p of r.public.problems) emit({ type: 'warning', code: 'registry.public_mismatch', message: p });
+      return r;
+    });
+  },
+};
+
+const f3 = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–');
+
+/** The rows `edgewise versions` prints (fits 80 columns): marker, version, date, metrics, thresholds, run. */
+export function versionsTable(r: VersionsResult): string {
+  const head = ['', 'version', 'published', 'top1', 'top3', 'ece', 'tau', 'margin', 'cover', 'run'];
+  const body = r.versions.map((v) => [
+    v.active ? '*' : '',
+    v.version + (v.unevaluated ? '!' : ''),
+    v.created_at ? v.created_at.slice(0, 16).replace('T', ' ') : '–',
+    f3(v.metrics?.top1), f3(v.metrics?.top3), f3(v.metrics?.ece),
+    f3(v.thresholds?.tau), f3(v.thresholds?.margin), f3(v.metrics?.coverage),
+    v.source_run ?? '–',
+  ]);
+  const rows = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  const lines = rows.map((row) => row.map((c, i) => (i >= 3 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  const notes = [`registry: ${r.registry}`, r.active ? `* active: ${r.active}` : 'no active version'];
+  if (r.versions.some((v) => v.unevaluated)) notes.push('! published with --force-unevaluated');
+  if (r.versions.length === 0) return `No versions published yet (registry: ${r.registry}). Run \`edgewise publish\`.`;
+  return [...lines, '', notes.join('  ·  ')].join('\n');
+}
