@@ -1,0 +1,90 @@
+import { Box, Text, useInput } from 'ink';
+import { useEffect } from 'react';
+import type { Step } from '../src/core/step.js';
+import type { PrepareInput } from '../src/tune/prepare.js';
+import type { SaveResult, ThresholdsFile } from '../src/tune/save.js';
+import { tuneLoadStep, tuneSaveStep, type TuneSession } from '../src/tune/screen-steps.js';
+import { readTuneSettings } from '../src/tune/settings.js';
+import { ProgressLine } from './components/progress-bar.js';
+import { useStep } from './hooks/use-step.js';
+import { theme } from './theme.js';
+import { TuneView } from './tune/view.js';
+import type { ScreenProps } from './types.js';
+
+export interface TuneScreenProps extends ScreenProps {
+  /** From `edgewise tune` flags; otherwise config.tune and the newest predictions. */
+  model?: string;
+  negatives?: string;
+  split?: 'auto' | 'validation' | 'test';
+  target?: number;
+  maxFalseAccept?: number;
+  /** Tests pass their own steps. */
+  loadStep?: Step<PrepareInput, TuneSession>;
+  saveStep?: Step<ThresholdsFile, SaveResult>;
+}
+
+/**
+ * Threshold tuning: loads the predictions (a step: the screen does no I/O), then hands them to the live
+ * view. Keys while loading: esc/q goes back.
+ */
+export default function TuneScreen(props: TuneScreenProps) {
+  const { ctx, isActive, columns, rows, onBack, onDone } = props;
+  const settings = readTuneSettings(ctx.config.tune);
+  const load = useStep(props.loadStep ?? tuneLoadStep, ctx);
+  useEffect(() => {
+    const negatives = props.negatives ?? settings.negatives;
+    load.start({
+      ...(props.model ? { model: props.model } : {}),
+      ...(negatives ? { negatives } : {}),
+      split: props.split ?? settings.split,
+    });
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const loaded = load.state.output;
+  const ready = loaded !== undefined && (load.state.status === 'done' || load.state.status === 'skipped');
+  useInput(
+    (input, key) => {
+      if (key.escape || input === 'q') onBack();
+    },
+    { isActive: isActive && !ready },
+  );
+
+  if (ready) {
+    const maxFalseAccept = props.maxFalseAccept ?? settings.maxFalseAccept;
+    return (
+      <TuneView
+        session={loaded}
+        ctx={ctx}
+        isActive={isActive}
+        columns={columns}
+        rows={rows}
+        target={props.target ?? settings.targetAccuracy}
+        {...(maxFalseAccept === undefined ? {} : { maxFalseAccept })}
+        saveStep={props.saveStep ?? tuneSaveStep}
+        onBack={onBack}
+        onDone={onDone}
+      />
+    );
+  }
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Text bold color={theme.accent}>
+        Tune thresholds
+      </Text>
+      {load.state.status === 'failed' || load.state.status === 'cancelled' ? (
+        <>
+          <Text color={theme.error}>{load.state.error?.message ?? 'Cancelled.'}</Text>
+          {load.state.error?.hint ? <Text>→ {load.state.error.hint}</Text> : null}
+        </>
+      ) : (
+        <>
+          <Text>Loading predictions…</Text>
+          {load.state.phases.map((p) => (
+            <ProgressLine key={p.phase} progress={p.progress} width={Math.min(columns, 80) - 1} />
+          ))}
+        </>
+      )}
+      <Text dimColor>esc back</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,156 @@
+import { GRID_STEPS, clampGrid } from '../../src/tune/grid.js';
+
+/** Everything the tuning screen's keys change. Pure: every key is one action through `tuneReducer`. */
+export interface TuneUiState {
+  /** Sliders in integer hundredths: tau = ti / 100, margin = mi / 100. */
+  ti: number;
+  mi: number;
+  focus: 'tau' | 'margin';
+  /** A number being typed: into a slider, or the target accuracy for a suggestion. */
+  edit?: { field: 'tau' | 'margin' | 'target'; text: string };
+  target: number;
+  heatmap: 'accuracy' | 'coverage';
+  message?: { kind: 'info' | 'error'; text: string };
+  /** Bumped by the save key; an effect saves once per bump (side effects never run in the reducer). */
+  saveRequests: number;
+  status: 'tuning' | 'back' | 'cancelled';
+}
+
+/** A key press as the screen's single input handler normalises it. */
+export type TuneKey =
+  | { kind: 'char'; ch: string }
+  | { kind: 'left' | 'right' | 'up' | 'down' | 'tab' | 'enter' | 'escape' | 'backspace' | 'pageup' | 'pagedown' | 'home' | 'end' | 'ctrl-c' }
+  | { kind: 'left' | 'right'; big: true };
+
+export type TuneAction = { type: 'key'; key: TuneKey } | { type: 'set'; ti: number; mi: number; message?: string } | { type: 'message'; kind: 'info' | 'error'; text: string };
+
+/** What the reducer may ask the engine (pure look-ups): the suggestion for a target. */
+export interface TuneOracle {
+  suggest(target: number): { ti: number; mi: number; coverage: number } | undefined;
+}
+
+export const SMALL_STEP = 1;
+export const BIG_STEP = 5;
+
+export function initialTuneState(ti: number, mi: number, target: number): TuneUiState {
+  return { ti: clampGrid(ti), mi: clampGrid(mi), focus: 'tau', target, heatmap: 'accuracy', saveRequests: 0, status: 'tuning' };
+}
+
+/**
+ * A typed number: `0.55` or `.55`; `55` or `55%` read as percent (a bare 0 or 1 is itself). Returns
+ * hundredths, rounded to the slider grid, or undefined when it is not a value from 0 to 1 (0 to 100%).
+ */
+export function parseTyped(text: string): number | undefined {
+  const t = text.trim();
+  const percent = t.endsWith('%');
+  const body = percent ? t.slice(0, -1) : t;
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(body)) return undefined;
+  let v = Number(body);
+  if (percent || (!body.includes('.') && v > 1)) v = v / 100;
+  if (!(v >= 0 && v <= 1)) return undefined;
+  return Math.round(v * GRID_STEPS);
+}
+
+function move(s: TuneUiState, delta: number): TuneUiState {
+  const { message: _m, ...rest } = s;
+  return s.focus === 'tau' ? { ...rest, ti: clampGrid(s.ti + delta) } : { ...rest, mi: clampGrid(s.mi + delta) };
+}
+
+function jump(s: TuneUiState, oracle: TuneOracle, target: number): TuneUiState {
+  const hit = oracle.suggest(target);
+  const pctT = `${(target * 100).toFixed(0)}%`;
+  if (!hit) return { ...s, target, message: { kind: 'error', text: `No setting reaches ${pctT} selective accuracy` } };
+  return { ...s, target, ti: hit.ti, mi: hit.mi, message: { kind: 'info', text: `Suggestion for ${pctT}: highest coverage ${(hit.coverage * 100).toFixed(1)}%` } };
+}
+
+function applyEdit(s: TuneUiState, oracle: TuneOracle): TuneUiState {
+  const edit = s.edit;
+  const base: TuneUiState = { ...s };
+  delete base.edit;
+  if (!edit) return base;
+  const v = parseTyped(edit.text);
+  if (v === undefined) return { ...base, message: { kind: 'error', text: `"${edit.text}" is not a number from 0 to 1` } };
+  if (edit.field === 'target') {
+    if (v === 0) return { ...base, message: { kind: 'error', text: 'The target must be above 0' } };
+    return jump(base, oracle, v / GRID_STEPS);
+  }
+  delete base.message;
+  return edit.field === 'tau' ? { ...base, ti: v } : { ...base, mi: v };
+}
+
+/** One key → the next state. Coalesced keys are just several actions in a row: no stale reads. */
+export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction) => TuneUiState {
+  return (s, a) => {
+    if (s.status !== 'tuning') return s;
+    if (a.type === 'set') return { ...s, ti: clampGrid(a.ti), mi: clampGrid(a.mi), ...(a.message ? { message: { kind: 'info' as const, text: a.message } } : {}) };
+    if (a.type === 'message') return { ...s, message: { kind: a.kind, text: a.text } };
+    const k = a.key;
+    if (k.kind === 'ctrl-c') return { ...s, status: 'cancelled' };
+    if (s.edit) {
+      // Typing a number: digits, '.', '%', Backspace; Enter applies, Esc cancels; anything else applies first.
+      if (k.kind === 'char' && /^[0-9.%]$/.test(k.ch)) return { ...s, edit: { ...s.edit, text: s.edit.text + k.ch } };
+      if (k.kind === 'backspace') return { ...s, edit: { ...s.edit, text: s.edit.text.slice(0, -1) } };
+      if (k.kind === 'escape') {
+        const { edit: _e, ...rest } = s;
+        return rest;
+      }
+      if (k.kind === 'enter') return applyEdit(s, oracle);
+      return tuneReducer(oracle)(applyEdit(s, oracle), a);
+    }
+    switch (k.kind) {
+      case 'left':
+        return move(s, 'big' in k ? -BIG_STEP : -SMALL_STEP);
+      case 'right':
+        return move(s, 'big' in k ? BIG_STEP : SMALL_STEP);
+      case 'pagedown':
+        return move(s, -BIG_STEP);
+      case 'pageup':
+        return move(s, BIG_STEP);
+      case 'home':
+        return move(s, -GRID_STEPS);
+      case 'end':
+        return move(s, GRID_STEPS);
+      case 'tab':
+      case 'up':
+      case 'down':
+        return { ...s, focus: s.focus === 'tau' ? 'margin' : 'tau' };
+      case 'escape':
+        return { ...s, status: 'back' };
+      case 'char':
+        break;
+      default:
+        return s;
+    }
+    const ch = k.ch;
+    if (/^[0-9.]$/.test(ch)) {
+      const { message: _m, ...rest } = s;
+      return { ...rest, edit: { field: s.focus, text: ch } };
+    }
+    switch (ch) {
+      case '[':
+      case 'H':
+        return move(s, -BIG_STEP);
+      case ']':
+      case 'L':
+        return move(s, BIG_STEP);
+      case 'h':
+        return move(s, -SMALL_STEP);
+      case 'l':
+        return move(s, SMALL_STEP);
+      case 't': {
+        const { message: _m, ...rest } = s;
+        return { ...rest, edit: { field: 'target', text: '' } };
+      }
+      case 'g':
+        return jump(s, oracle, s.target);
+      case 'm':
+        return { ...s, heatmap: s.heatmap === 'accuracy' ? 'coverage' : 'accuracy' };
+      case 's':
+        return { ...s, saveRequests: s.saveRequests + 1 };
+      case 'q':
+        return { ...s, status: 'back' };
+      default:
+        return s;
+    }
+  };
+}

@@ -1,0 +1,192 @@
+import { Box, Text, useInput } from 'ink';
+import { useEffect, useMemo, useReducer, useRef } from 'react';
+import type { Step, StepContext } from '../../src/core/step.js';
+import { ThresholdEngine } from '../../src/tune/engine.js';
+import { gridValue } from '../../src/tune/grid.js';
+import { fromPlain } from '../../src/tune/prepare.js';
+import type { SaveResult, ThresholdsFile } from '../../src/tune/save.js';
+import type { TuneSession } from '../../src/tune/screen-steps.js';
+import { pct, thresholdsRecord, worstClasses } from '../../src/tune/step.js';
+import { suggest } from '../../src/tune/suggest.js';
+import { RiskCoverageChart } from '../components/risk-coverage-chart.js';
+import { Slider } from '../components/slider.js';
+import { ThresholdHeatmap } from '../components/threshold-heatmap.js';
+import { useStep } from '../hooks/use-step.js';
+import { theme } from '../theme.js';
+import { toTuneKeys } from './keys.js';
+import { initialTuneState, tuneReducer, type TuneOracle } from './state.js';
+
+export interface TuneViewProps {
+  session: TuneSession;
+  ctx: StepContext;
+  isActive: boolean;
+  columns: number;
+  rows: number;
+  target: number;
+  maxFalseAccept?: number;
+  saveStep: Step<ThresholdsFile, SaveResult>;
+  onBack(): void;
+  onDone(summary?: string): void;
+}
+
+const HEAT_STEP = 5; // heatmap cells every 0.05
+
+/** Builds the engines once per loaded session (the only costly part; every key after is table look-ups). */
+function useEngines(session: TuneSession) {
+  return useMemo(() => {
+    const neg = session.negatives ? { p1: Float64Array.from(session.negatives.p1), p2: Float64Array.from(session.negatives.p2) } : undefined;
+    const tune = new ThresholdEngine(session.labels, fromPlain(session.tune), neg);
+    const measure = session.measure ? new ThresholdEngine(session.labels, fromPlain(session.measure), neg) : tune;
+    return { tune, measure };
+  }, [session]);
+}
+
+/** The sliders, live numbers, chart, heatmap and worst classes for a loaded session. */
+export function TuneView({ session, ctx, isActive, columns, rows, target, maxFalseAccept, saveStep, onBack, onDone }: TuneViewProps) {
+  const { tune, measure } = useEngines(session);
+  const oracle = useMemo<TuneOracle>(
+    () => ({
+      suggest: (t) => {
+        const s = suggest(tune, { targetAccuracy: t, ...(maxFalseAccept === undefined ? {} : { maxFalseAccept }) });
+        return s ? { ti: s.ti, mi: s.mi, coverage: s.coverage } : undefined;
+      },
+    }),
+    [tune, maxFalseAccept],
+  );
+  const reducer = useMemo(() => tuneReducer(oracle), [oracle]);
+  const [ui, dispatch] = useReducer(reducer, undefined, () => {
+    const start = session.saved ? { ti: Math.round(session.saved.tau * 100), mi: Math.round(session.saved.margin * 100) } : oracle.suggest(target) ?? { ti: 50, mi: 0 };
+    return initialTuneState(start.ti, start.mi, target);
+  });
+  const save = useStep(saveStep, ctx);
+
+  useInput(
+    (input, key) => {
+      for (const k of toTuneKeys(input, key)) dispatch({ type: 'key', key: k });
+    },
+    { isActive },
+  );
+
+  // Side effects follow the state, never the key handler: coalesced keys all land first.
+  useEffect(() => {
+    if (ui.status === 'back') onBack();
+  }, [ui.status]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const tau = gridValue(ui.ti);
+  const margin = gridValue(ui.mi);
+  const cur = tune.at(tau, margin, { perClass: true });
+  const held = measure === tune ? undefined : measure.at(tau, margin);
+  const suggestion = useMemo(() => oracle.suggest(ui.target), [oracle, ui.target]);
+
+  const lastSave = useRef(0);
+  useEffect(() => {
+    if (ui.saveRequests === 0 || ui.saveRequests === lastSave.current) return;
+    lastSave.current = ui.saveRequests;
+    const m = measure.at(tau, margin);
+    const fromTarget = suggestion && suggestion.ti === ui.ti && suggestion.mi === ui.mi;
+    const record = thresholdsRecord(
+      {
+        version: session.version,
+        tau,
+        margin,
+        temperature: session.temperature,
+        ...(fromTarget ? { target: ui.target } : {}),
+        ...(maxFalseAccept !== undefined && session.negatives ? { max_false_accept: maxFalseAccept } : {}),
+        tuned_on: { split: session.tunedOn },
+        measured_on: { split: session.measuredOn },
+      },
+      m,
+    );
+    save.start(record);
+  }, [ui.saveRequests]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    if (save.state.status === 'done' && save.state.output) onDone(`saved tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)} → ${save.state.output.path}`);
+  }, [save.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Layout: 14 fixed lines + plot height; at 80×24 the plots get 8 rows.
+  const plotH = Math.min(8, rows - 16);
+  const showPlots = plotH >= 3 && columns >= 40;
+  const showHeat = showPlots && columns >= 70;
+  const chartW = showHeat ? columns - 6 - 3 - 30 : columns - 8;
+  const heat = useMemo(() => {
+    if (!showHeat) return undefined;
+    const start = Math.max(0, Math.min(Math.round(ui.mi / HEAT_STEP) - plotH + 1, 20 - plotH + 1));
+    const margins = Array.from({ length: plotH }, (_, r) => gridValue((start + r) * HEAT_STEP));
+    const taus = Array.from({ length: 21 }, (_, c) => gridValue(c * HEAT_STEP));
+    const values = margins.map((_, r) =>
+      taus.map((__, c) => {
+        const g = tune.gridCounts(c * HEAT_STEP, (start + r) * HEAT_STEP);
+        if (g.accepted === 0) return null;
+        return ui.heatmap === 'accuracy' ? g.correct / g.accepted : g.accepted / tune.n;
+      }),
+    );
+    return { margins, taus, values, current: { r: Math.round(ui.mi / HEAT_STEP) - start, c: Math.round(ui.ti / HEAT_STEP) } };
+  }, [showHeat, ui.mi, ui.ti, ui.heatmap, plotH, tune]);
+  const curve = useMemo(() => (showPlots ? tune.gridCurve(ui.mi) : []), [showPlots, tune, ui.mi]);
+
+  const worst = worstClasses(cur.perClass ?? [], 3);
+  const accLabel = columns >= 72 ? 'selective acc' : 'sel.acc';
+  const mainLine = (farLabel: string) =>
+    `${session.tunedOn.padEnd(10)} n=${String(cur.n).padEnd(5)} coverage ${pct(cur.coverage)}  ${accLabel} ${pct(cur.selectiveAccuracy)}  mistakes ${cur.confidentMistakes}${cur.negatives ? `  ${farLabel} ${pct(cur.negatives.falseAcceptRate)}` : ''}`;
+  const numbers = mainLine('false accepts').length < columns ? mainLine('false accepts') : mainLine('FAR');
+  const sliderW = Math.min(columns, 80) - 1;
+  const line = (s: string) => (s.length > columns - 1 ? s.slice(0, columns - 2) + '…' : s);
+
+  let status: { text: string; color?: string };
+  if (ui.edit) {
+    status = { text: `${ui.edit.field === 'target' ? 'Target selective accuracy' : `Set ${ui.edit.field}`}: ${ui.edit.text}▏ (⏎ apply, esc cancel)`, color: theme.accent };
+  } else if (save.state.status === 'running') {
+    status = { text: 'Saving…' };
+  } else if (save.state.status === 'failed') {
+    status = { text: `Save failed: ${save.state.error?.message ?? ''}${save.state.error?.hint ? ` ${save.state.error.hint}` : ''}`, color: theme.error };
+  } else if (ui.message) {
+    status = { text: ui.message.text, color: ui.message.kind === 'error' ? theme.error : theme.ok };
+  } else if (save.state.status === 'done' && save.state.output) {
+    status = { text: `Saved ${save.state.output.path}${save.state.output.modelJson ? ` and ${save.state.output.modelJson}` : ''}`, color: theme.ok };
+  } else if (suggestion) {
+    status = { text: `Suggestion for ${pct(ui.target, 0)}: tau ${gridValue(suggestion.ti).toFixed(2)} margin ${gridValue(suggestion.mi).toFixed(2)}, coverage ${pct(suggestion.coverage)} (g)` };
+  } else {
+    status = { text: `No setting reaches ${pct(ui.target, 0)} selective accuracy (t to type another target)`, color: theme.warn };
+  }
+
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Text>
+        <Text bold color={theme.accent}>
+          Tune thresholds
+        </Text>
+        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${pct(cur.top1)} · AURC ${tune.riskCoverage().aurc.toFixed(3)}`)}</Text>
+      </Text>
+      <Slider label="tau" value={tau} focused={ui.focus === 'tau'} width={sliderW} {...(ui.edit?.field === 'tau' ? { editing: ui.edit.text } : {})} />
+      <Slider label="margin" value={margin} focused={ui.focus === 'margin'} width={sliderW} {...(ui.edit?.field === 'margin' ? { editing: ui.edit.text } : {})} />
+      <Text>
+        {line(numbers)}
+      </Text>
+      {held ? (
+        <Text dimColor>{line(`${session.measuredOn.padEnd(10)} n=${String(held.n).padEnd(5)} coverage ${pct(held.coverage)}  ${accLabel} ${pct(held.selectiveAccuracy)}  mistakes ${held.confidentMistakes}`)}</Text>
+      ) : null}
+      <Text> </Text>
+      {showPlots ? (
+        <Box>
+          <RiskCoverageChart
+            title={`Risk vs coverage (margin ${margin.toFixed(2)})`}
+            points={curve}
+            current={{ coverage: cur.coverage, risk: cur.selectiveAccuracy === null ? 0 : 1 - cur.selectiveAccuracy }}
+            width={Math.max(10, chartW)}
+            height={plotH}
+          />
+          {heat ? (
+            <Box marginLeft={3}>
+              <ThresholdHeatmap values={heat.values} margins={heat.margins} taus={heat.taus} current={heat.current} mode={ui.heatmap} target={ui.target} />
+            </Box>
+          ) : null}
+        </Box>
+      ) : null}
+      <Text>{line(`Weakest: ${worst.map((c) => `${c.label} acc ${pct(c.accuracy, 0)} cov ${pct(c.coverage, 0)}`).join(' · ') || '—'}`)}</Text>
+      <Text {...(status.color ? { color: status.color } : {})}>{line(status.text)}</Text>
+      <Text dimColor>{line('←/→ ±0.01  [ ]/PgUp/PgDn ±0.05  tab switch  0-9 type value  m heatmap')}</Text>
+      <Text dimColor>{line('t target  g go to suggestion  s save  q/esc back  ctrl-c quit')}</Text>
+    </Box>
+  );
+}

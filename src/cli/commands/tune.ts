@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
+
+interface TuneFlags {
+  model?: string;
+  targetAccuracy?: string;
+  negatives?: string;
+  maxFalseAccept?: string;
+  tau?: string;
+  margin?: string;
+  split?: string;
+  dryRun?: boolean;
+  interactive?: boolean;
+}
+
+export const register: RegisterCommand = (program: Command) => {
+  program
+    .command('tune')
+    .description('choose the thresholds tau and margin: the app answers only when p1 >= tau and p1 - p2 >= margin')
+    .option('--model <version>', 'model version whose predictions to tune (default: the newest evaluated)')
+    .option('--target-accuracy <p>', 'pick the highest coverage whose selective accuracy is at least this (default: tune.targetAccuracy or 0.95)')
+    .option('--negatives <dir>', 'folder of photos of none of the classes; reports and limits the false-accept rate')
+    .option('--max-false-accept <p>', 'with --negatives: highest share of negatives the app may answer')
+    .option('--tau <x>', 'use this tau instead of searching (0–1)')
+    .option('--margin <y>', 'use this margin instead of searching (0–1)')
+    .option('--split <name>', 'split to choose on: auto | validation | test (default: auto)')
+    .option('--dry-run', 'print the result, write nothing')
+    .option('--interactive', 'open the tuning screen (the default on a terminal when no target or tau is given)')
+    .action(async (flags: TuneFlags, cmd: Command) => {
+      const globals = globalsOf(cmd);
+      process.exitCode = await runCommand('tune', globals, async (h) => {
+        const { InputError } = await import('../../core/errors.js');
+        const { parseUnitFlag, readTuneSettings } = await import('../../tune/settings.js');
+        const ctx = h.context();
+        const settings = readTuneSettings(ctx.config.tune);
+        const targetFlag = parseUnitFlag('--target-accuracy', flags.targetAccuracy);
+        const maxFalseAccept = parseUnitFlag('--max-false-accept', flags.maxFalseAccept) ?? settings.maxFalseAccept;
+        const tau = parseUnitFlag('--tau', flags.tau);
+        const margin = parseUnitFlag('--margin', flags.margin);
+        const split = flags.split ?? settings.split;
+        if (split !== 'auto' && split !== 'validation' && split !== 'test') {
+          throw new InputError(`--split must be auto, validation or test (got "${split}").`, { item: '--split' });
+        }
+        if (targetFlag !== undefined && (tau !== undefined || margin !== undefined)) {
+          throw new InputError('Pass either --target-accuracy or --tau/--margin, not both.', { item: '--target-accuracy', hint: 'A target searches for tau and margin; --tau/--margin set them directly.' });
+        }
+        if (flags.maxFalseAccept !== undefined && !(flags.negatives ?? settings.negatives)) {
+          throw new InputError('--max-false-accept needs --negatives DIR (the photos to measure false accepts on).', { item: '--max-false-accept' });
+        }
+        const negatives = flags.negatives ?? settings.negatives;
+        const wantsScreen = flags.interactive === true || (h.interactive && targetFlag === undefined && tau === undefined && margin === undefined && !flags.dryRun);
+        if (wantsScreen) {
+          if (!h.interactive) {
+            throw new InputError('The tuning screen needs a terminal (stdin and stdout a TTY, not CI, no --json/--no-input).', {
+              item: '--interactive',
+              hint: 'Run headless instead: edgewise tune --target-accuracy 0.95 (or --tau X --margin Y).',
+            });
+          }
+          const { openTuneScreen } = await import('../../../screens/tune/open.js');
+          const r = await openTuneScreen({
+            ctx,
+            ...(flags.model ? { model: flags.model } : {}),
+            ...(negatives ? { negatives } : {}),
+            split,
+            target: targetFlag ?? settings.targetAccuracy,
+            ...(maxFalseAccept === undefined ? {} : { maxFalseAccept }),
+          });
+          return { output: r.output, human: r.human, exitCode: r.exitCode };
+        }
+        const { tuneStep, pct } = await import('../../tune/step.js');
+        const out = await h.run(tuneStep, {
+          ...(flags.model ? { model: flags.model } : {}),
+          ...(negatives ? { negatives } : {}),
+          split,
+          ...(tau !== undefined || margin !== undefined ? { tau: tau ?? 0, margin: margin ?? 0 } : { targetAccuracy: targetFlag ?? settings.targetAccuracy }),
+          ...(maxFalseAccept === undefined ? {} : { maxFalseAccept }),
+          dryRun: Boolean(flags.dryRun),
+        });
+        const m = out.measured_on;
+        const lines = [
+          `${out.version}: tau ${out.tau.toFixed(2)}, margin ${out.margin.toFixed(2)}${out.target !== undefined ? ` (highest coverage at >= ${pct(out.target)} selective accuracy on ${out.tuned_on.split})` : ''}`,
+          `  ${m.split} (${m.n} images): coverage ${pct(m.coverage)}, selective accuracy ${pct(m.selective_accuracy)}, top-1 ${pct(m.top1)}, ${m.confident_mistakes} confident mistakes, AURC ${out.aurc.toFixed(4)}`,
+        ];
+        if (out.tuned_on.split !== m.split) {
+          const t = out.tuned_on;
+          lines.push(`  ${t.split} (${t.n} images): coverage ${pct(t.coverage)}, selective accuracy ${pct(t.selective_accuracy)}`);
+        }
+        if (m.false_accept_rate !== undefined) lines.push(`  negatives (${out.negatives?.n ?? 0} images from ${out.negatives?.source ?? '?'}): false-accept rate ${pct(m.false_accept_rate)}`);
+        if (out.worst_classes.length > 0) lines.push(`  weakest classes: ${out.worst_classes.map((c) => `${c.label} (acc ${pct(c.accuracy, 0)}, cov ${pct(c.coverage, 0)})`).join(', ')}`);
+        lines.push(out.saved ? `Saved ${out.saved}${out.model_json_updated ? ` and updated ${out.model_json_updated}` : ''}. Next: edgewise publish` : 'Dry run: nothing written.');
+        return { output: out, human: lines.join('\n') };
+      });
+    });
+};

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+
+/** `config.tune` in edgewise.json: defaults for the command, the screen and the demo. */
+export const TuneSettingsSchema = z.object({
+  targetAccuracy: z.number().gt(0).max(1).default(0.95),
+  maxFalseAccept: z.number().min(0).max(1).optional(),
+  /** Folder of photos of none of the classes (workspace-relative). */
+  negatives: z.string().min(1).optional(),
+  /** Split the thresholds are chosen on; `auto`: validation when it has enough images, else test. */
+  split: z.enum(['auto', 'validation', 'test']).default('auto'),
+});
+export type TuneSettings = z.infer<typeof TuneSettingsSchema>;
+
+export function readTuneSettings(raw: unknown): TuneSettings {
+  const r = TuneSettingsSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `tune.${i.path.join('.')}: ${i.message}`);
+    throw new InputError(`Invalid "tune" settings in edgewise.json:\n  ${lines.join('\n  ')}`, { item: 'edgewise.json (tune)', hint: 'Fix or remove those fields.' });
+  }
+  return r.data;
+}
+
+/** A probability-like flag value in [0, 1]; names the flag when it is not. */
+export function parseUnitFlag(flag: string, value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(v) || v < 0 || v > 1 || (typeof value === 'string' && value.trim() === '')) {
+    throw new InputError(`${flag} must be a number from 0 to 1 (got "${value}").`, { item: flag, hint: `e.g. ${flag} 0.95` });
+  }
+  return v;
+}

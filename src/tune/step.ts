@@ -1,0 +1,189 @@
+import { EdgewiseError, InputError } from '../core/errors.js';
+import { hashValue, sha256File } from '../core/hash.js';
+import type { Step } from '../core/step.js';
+import { ThresholdEngine } from './engine.js';
+import { gridValue } from './grid.js';
+import { negativesListing } from './negatives.js';
+import { findPredictions } from './predictions.js';
+import { prepareTuning, type ClassifierFactory, type PrepareInput } from './prepare.js';
+import { saveThresholds, type ThresholdsFile } from './save.js';
+import { bestReachable, paretoFrontier, suggest } from './suggest.js';
+import type { ClassMetrics, TuneMetrics } from './types.js';
+
+export interface TuneInput extends PrepareInput {
+  /** Choose the setting with the highest coverage at this selective accuracy... */
+  targetAccuracy?: number;
+  maxFalseAccept?: number;
+  /** ...or use this exact setting. */
+  tau?: number;
+  margin?: number;
+  /** Compute and print, write nothing. */
+  dryRun?: boolean;
+}
+
+export interface SplitSummary {
+  split: string;
+  n: number;
+  coverage: number;
+  selective_accuracy: number | null;
+  top1: number;
+  answered: number;
+  confident_mistakes: number;
+  false_accept_rate?: number | null;
+}
+
+export interface TuneOutput {
+  version: string;
+  predictions: string;
+  temperature: number;
+  tau: number;
+  margin: number;
+  mode: 'target' | 'manual';
+  target?: number;
+  max_false_accept?: number;
+  tuned_on: SplitSummary;
+  measured_on: SplitSummary;
+  aurc: number;
+  /** Coverage vs selective accuracy frontier over the grid on the tuning split (coverage ascending). */
+  pareto: Array<{ tau: number; margin: number; coverage: number; selective_accuracy: number }>;
+  negatives?: { source: string; n: number };
+  worst_classes: Array<{ label: string; support: number; coverage: number | null; accuracy: number | null }>;
+  saved?: string;
+  model_json_updated?: string;
+}
+
+export function summarize(split: string, m: TuneMetrics): SplitSummary {
+  const s: SplitSummary = {
+    split,
+    n: m.n,
+    coverage: m.coverage,
+    selective_accuracy: m.selectiveAccuracy,
+    top1: m.top1,
+    answered: m.accepted,
+    confident_mistakes: m.confidentMistakes,
+  };
+  if (m.negatives) s.false_accept_rate = m.negatives.falseAcceptRate;
+  return s;
+}
+
+/** Classes that suffer most at a setting: lowest accuracy on what is answered, then lowest coverage. */
+export function worstClasses(perClass: readonly ClassMetrics[], count: number): ClassMetrics[] {
+  const key = (c: ClassMetrics): number => (c.accuracy ?? 1) * 2 + (c.coverage ?? 1);
+  return perClass
+    .filter((c) => c.support > 0)
+    .slice()
+    .sort((a, b) => key(a) - key(b) || a.index - b.index)
+    .slice(0, count);
+}
+
+export function pct(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`;
+}
+
+/** The step behind `edgewise tune` and the demo: choose (or take) thresholds, measure them, save them. */
+export function createTuneStep(classifierFactory?: ClassifierFactory): Step<TuneInput, TuneOutput> {
+  return {
+    name: 'tune',
+    title: 'Tune thresholds',
+    // Same predictions, negatives and request: the saved thresholds stand (a dry run always runs).
+    async fingerprint(input, ctx) {
+      if (input.dryRun) return undefined;
+      const found = findPredictions(ctx.workspace.metricsDir, input.model);
+      const negatives = input.negatives ? negativesListing(ctx.workspace.abs(input.negatives)) : undefined;
+      return hashValue({ kind: 'tune', predictions: await sha256File(found.path), version: found.version, input, negatives });
+    },
+    artifacts(output) {
+      return [output.saved, output.model_json_updated].filter((p): p is string => p !== undefined);
+    },
+    async *run(input, ctx) {
+      const prep = yield* prepareTuning(input, ctx, classifierFactory);
+      const { loaded, tunedOn, measuredOn } = prep;
+      const tuneEngine = new ThresholdEngine(loaded.labels, loaded.splits[tunedOn], prep.negatives);
+      const reportEngine = tunedOn === measuredOn ? tuneEngine : new ThresholdEngine(loaded.labels, loaded.splits[measuredOn], prep.negatives);
+      let tau: number;
+      let margin: number;
+      let mode: 'target' | 'manual';
+      if (input.tau !== undefined || input.margin !== undefined) {
+        tau = input.tau ?? 0;
+        margin = input.margin ?? 0;
+        mode = 'manual';
+      } else if (input.targetAccuracy !== undefined) {
+        const s = suggest(tuneEngine, { targetAccuracy: input.targetAccuracy, ...(input.maxFalseAccept === undefined ? {} : { maxFalseAccept: input.maxFalseAccept }) });
+        if (!s) {
+          const best = bestReachable(tuneEngine, input.maxFalseAccept);
+          const far = input.maxFalseAccept !== undefined && prep.negatives ? ` with false accepts <= ${pct(input.maxFalseAccept)}` : '';
+          throw new EdgewiseError(`No (tau, margin) on the 0.01 grid reaches ${pct(input.targetAccuracy)} selective accuracy${far} on the ${tunedOn} split.`, {
+            code: 'tune.unreachable',
+            item: loaded.path,
+            hint: best
+              ? `The best reachable is ${pct(best.selectiveAccuracy)} (tau ${best.tau.toFixed(2)}, margin ${best.margin.toFixed(2)}, coverage ${pct(best.coverage)}): lower --target-accuracy${far ? ' or raise --max-false-accept' : ''}.`
+              : 'Nothing can be answered under that false-accept limit: raise --max-false-accept.',
+          });
+        }
+        tau = gridValue(s.ti);
+        margin = gridValue(s.mi);
+        mode = 'target';
+      } else {
+        throw new InputError('Nothing to tune to: pass --target-accuracy, or --tau and --margin.', { item: 'tune', hint: 'e.g. edgewise tune --target-accuracy 0.95' });
+      }
+      const atTuned = tuneEngine.at(tau, margin);
+      const atReport = reportEngine.at(tau, margin, { perClass: true });
+      const { aurc } = reportEngine.riskCoverage();
+      yield { type: 'metric', name: 'coverage', value: atReport.coverage };
+      if (atReport.selectiveAccuracy !== null) yield { type: 'metric', name: 'selective_accuracy', value: atReport.selectiveAccuracy };
+      const out: TuneOutput = {
+        version: loaded.version,
+        predictions: ctx.workspace.rel(loaded.path),
+        temperature: loaded.temperature,
+        tau,
+        margin,
+        mode,
+        tuned_on: summarize(tunedOn, atTuned),
+        measured_on: summarize(measuredOn, atReport),
+        aurc,
+        pareto: paretoFrontier(tuneEngine).map((p) => ({ tau: p.tau, margin: p.margin, coverage: p.coverage, selective_accuracy: p.selectiveAccuracy })),
+        worst_classes: worstClasses(atReport.perClass ?? [], 3).map((c) => ({ label: c.label, support: c.support, coverage: c.coverage, accuracy: c.accuracy })),
+      };
+      if (mode === 'target' && input.targetAccuracy !== undefined) out.target = input.targetAccuracy;
+      if (input.maxFalseAccept !== undefined && prep.negatives) out.max_false_accept = input.maxFalseAccept;
+      if (prep.negatives) out.negatives = { source: prep.negatives.source, n: prep.negatives.p1.length };
+      if (!input.dryRun) {
+        const saved = await saveThresholds(ctx.workspace.metricsDir, ctx.workspace.publicModelsDir, thresholdsRecord(out, atReport));
+        out.saved = ctx.workspace.rel(saved.path);
+        yield { type: 'artifact', path: out.saved, kind: 'thresholds', description: `tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)}` };
+        if (saved.modelJson) {
+          out.model_json_updated = ctx.workspace.rel(saved.modelJson);
+          yield { type: 'artifact', path: out.model_json_updated, kind: 'model.json', description: 'thresholds and coverage updated in place' };
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** The thresholds file for a setting measured on the held-out split. */
+export function thresholdsRecord(
+  o: { version: string; tau: number; margin: number; temperature: number; target?: number; max_false_accept?: number; tuned_on: { split: string }; measured_on: { split: string } },
+  m: TuneMetrics,
+  now = new Date(),
+): ThresholdsFile {
+  const t: ThresholdsFile = {
+    version: o.version,
+    tau: o.tau,
+    margin: o.margin,
+    temperature: o.temperature,
+    coverage: m.coverage,
+    selective_accuracy: m.selectiveAccuracy,
+    top1: m.top1,
+    saved_at: now.toISOString(),
+    tuned_on: o.tuned_on.split,
+    measured_on: o.measured_on.split,
+    n: m.n,
+  };
+  if (o.target !== undefined) t.target = o.target;
+  if (m.negatives) t.false_accept_rate = m.negatives.falseAcceptRate;
+  if (o.max_false_accept !== undefined) t.max_false_accept = o.max_false_accept;
+  return t;
+}
+
+export const tuneStep = createTuneStep();

@@ -1,0 +1,62 @@
+import type { Key } from 'ink';
+import { describe, expect, it } from 'vitest';
+import { toTuneKeys } from '../../screens/tune/keys.js';
+import { initialTuneState, parseTyped, tuneReducer, type TuneKey, type TuneUiState } from '../../screens/tune/state.js';
+
+const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false } as Key;
+const oracle = { suggest: (t: number) => (t <= 0.9 ? { ti: Math.round(t * 50), mi: 3, coverage: 0.5 } : undefined) };
+const run = (s: TuneUiState, keys: TuneKey[]) => keys.reduce((st, key) => tuneReducer(oracle)(st, { type: 'key', key }), s);
+const chars = (text: string) => toTuneKeys(text, noKey);
+
+describe('tune keys and reducer', () => {
+  it('splits a coalesced run of characters into one key each', () => {
+    expect(chars(']]\t0.5\r')).toEqual([
+      { kind: 'char', ch: ']' },
+      { kind: 'char', ch: ']' },
+      { kind: 'tab' },
+      { kind: 'char', ch: '0' },
+      { kind: 'char', ch: '.' },
+      { kind: 'char', ch: '5' },
+      { kind: 'enter' },
+    ]);
+    expect(toTuneKeys('', { ...noKey, rightArrow: true, shift: true })).toEqual([{ kind: 'right', big: true }]);
+    expect(toTuneKeys('c', { ...noKey, ctrl: true })).toEqual([{ kind: 'ctrl-c' }]);
+  });
+
+  it('parses typed numbers: fractions, percents, nothing else', () => {
+    expect(parseTyped('0.55')).toBe(55);
+    expect(parseTyped('.07')).toBe(7);
+    expect(parseTyped('55')).toBe(55);
+    expect(parseTyped('1')).toBe(100);
+    expect(parseTyped('95%')).toBe(95);
+    expect(parseTyped('0.555')).toBe(56);
+    expect(parseTyped('1.5')).toBeUndefined();
+    expect(parseTyped('101')).toBeUndefined();
+    expect(parseTyped('')).toBeUndefined();
+    expect(parseTyped('.')).toBeUndefined();
+  });
+
+  it('moves, clamps, switches, types, jumps and counts save requests', () => {
+    let s = initialTuneState(98, 0, 0.9);
+    s = run(s, chars(']'));
+    expect(s.ti).toBe(100);
+    s = run(s, [{ kind: 'tab' }, { kind: 'left' }, ...chars('l'), ...chars('L')]);
+    expect([s.ti, s.mi, s.focus]).toEqual([100, 6, 'margin']);
+    s = run(s, chars('0.2\t.4\r'));
+    expect([s.ti, s.mi, s.focus]).toEqual([40, 20, 'tau']);
+    s = run(s, chars('t80\r'));
+    expect([s.ti, s.mi, s.target]).toEqual([40, 3, 0.8]);
+    s = run(s, chars('t95\r'));
+    expect(s.message).toEqual({ kind: 'error', text: 'No setting reaches 95% selective accuracy' });
+    expect([s.ti, s.mi]).toEqual([40, 3]);
+    s = run(s, chars('5'));
+    s = run(s, [{ kind: 'backspace' }, { kind: 'escape' }]);
+    expect(s.edit).toBeUndefined();
+    expect(s.status).toBe('tuning');
+    s = run(s, chars('ss'));
+    expect(s.saveRequests).toBe(2);
+    s = run(s, [{ kind: 'escape' }, ...chars(']')]);
+    expect(s.status).toBe('back');
+    expect(s.ti).toBe(40); // nothing after leaving
+  });
+});
