@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
+import type { StepEvent } from '../core/events.js';
+import type { Workspace } from '../core/workspace.js';
 
 /**
  * `ml/metrics/thresholds_vNNN.json`: what `edgewise publish` reads. A contract: add fields, never rename.
@@ -32,36 +34,35 @@ export function thresholdsPath(metricsDir: string, version: string): string {
 
 export interface SaveResult {
   path: string;
-  /** public/models/model.json, when it holds the same version and was updated. */
+  /** public/models/model.json, when the thresholds were shipped into it (as a new registry version). */
   modelJson?: string;
+  /** The registry version that now carries these thresholds, when a published model was being tuned. */
+  published?: { version: string; previous: string | undefined };
 }
 
 /**
- * Writes the thresholds file, and when the published model.json is this same version, its thresholds and
- * metrics.coverage / metrics.selective_accuracy in place (both atomically; other fields untouched).
+ * Writes the thresholds file. When the published model.json comes from this same training run, the new
+ * thresholds are shipped into it through the registry: published versions are immutable, so editing
+ * model.json in place would change what the app does with no record of it. Publishing makes the same
+ * .tflite with the new thresholds the next version, all or nothing, and rollback can undo it.
  */
-export async function saveThresholds(metricsDir: string, publicModelsDir: string, t: ThresholdsFile): Promise<SaveResult> {
-  const path = thresholdsPath(metricsDir, t.version);
+export async function saveThresholds(ws: Workspace, t: ThresholdsFile, emit: (e: StepEvent) => void = () => {}): Promise<SaveResult> {
+  const path = thresholdsPath(ws.metricsDir, t.version);
   await writeJsonAtomic(path, t);
-  const modelJson = join(publicModelsDir, 'model.json');
+  const modelJson = join(ws.publicModelsDir, 'model.json');
   if (!existsSync(modelJson)) return { path };
   let m: Record<string, unknown>;
   try {
     m = JSON.parse(readFileSync(modelJson, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new InputError(`${modelJson} is not valid JSON, so its thresholds were not updated (${path} was saved).`, {
+    throw new InputError(`${modelJson} is not valid JSON, so the new thresholds were not shipped (${path} was saved).`, {
       item: modelJson,
-      hint: 'Run `edgewise publish` again to rewrite it.',
+      hint: 'Run `edgewise rollback --to <version>` to restore it from the registry, then `edgewise publish`.',
       cause: e,
     });
   }
-  if (typeof m !== 'object' || m === null || m.version !== t.version) return { path };
-  const metrics = typeof m.metrics === 'object' && m.metrics !== null ? (m.metrics as Record<string, unknown>) : {};
-  const updated = {
-    ...m,
-    thresholds: { ...(typeof m.thresholds === 'object' && m.thresholds !== null ? m.thresholds : {}), tau: t.tau, margin: t.margin },
-    metrics: { ...metrics, coverage: t.coverage, selective_accuracy: t.selective_accuracy },
-  };
-  await writeJsonAtomic(modelJson, updated);
-  return { path, modelJson };
+  if (typeof m !== 'object' || m === null || m.source_run !== t.version) return { path };
+  const { publish } = await import('../registry/publish.js');
+  const r = await publish(ws, { model: t.version }, emit);
+  return { path, modelJson, published: { version: r.version, previous: r.previous } };
 }

@@ -1,3 +1,4 @@
+import type { StepEvent } from '../core/events.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { hashValue } from '../core/hash.js';
 import type { Step } from '../core/step.js';
@@ -55,7 +56,7 @@ export function createTuneLoadStep(classifierFactory?: ClassifierFactory): Step<
 
 export const tuneLoadStep = createTuneLoadStep();
 
-/** Saves what the screen measured: the thresholds file, and model.json when it is this version. */
+/** Saves what the screen measured: the thresholds file, shipped as a new version when this run is the published one. */
 export const tuneSaveStep: Step<ThresholdsFile, SaveResult> = {
   // Journalled as `tune`, like the headless step, so the wizard shows tuning as done. The fingerprint holds
   // saved_at, so a save always runs, and never matches a headless run's fingerprint.
@@ -64,9 +65,11 @@ export const tuneSaveStep: Step<ThresholdsFile, SaveResult> = {
   fingerprint: (record) => hashValue({ kind: 'tune-screen', record }),
   artifacts: (out) => [out.path, ...(out.modelJson ? [out.modelJson] : [])],
   async *run(record, ctx) {
-    const r = await saveThresholds(ctx.workspace.metricsDir, ctx.workspace.publicModelsDir, record);
+    const publishEvents: StepEvent[] = [];
+    const r = await saveThresholds(ctx.workspace, record, (e) => publishEvents.push(e));
     yield { type: 'artifact', path: ctx.workspace.rel(r.path), kind: 'thresholds' };
+    yield* publishEvents;
     if (r.modelJson) yield { type: 'artifact', path: ctx.workspace.rel(r.modelJson), kind: 'model.json' };
-    return { path: ctx.workspace.rel(r.path), ...(r.modelJson ? { modelJson: ctx.workspace.rel(r.modelJson) } : {}) };
+    return { path: ctx.workspace.rel(r.path), ...(r.modelJson ? { modelJson: ctx.workspace.rel(r.modelJson) } : {}), ...(r.published ? { published: r.published } : {}) };
   },
 };

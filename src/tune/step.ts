@@ -1,3 +1,4 @@
+import type { StepEvent } from '../core/events.js';
 import { EdgewiseError, InputError } from '../core/errors.js';
 import { hashValue, sha256File } from '../core/hash.js';
 import type { Step } from '../core/step.js';
@@ -50,6 +51,8 @@ export interface TuneOutput {
   worst_classes: Array<{ label: string; support: number; coverage: number | null; accuracy: number | null }>;
   saved?: string;
   model_json_updated?: string;
+  /** The registry version that ships these thresholds, when the tuned run was the published one. */
+  published?: { version: string; previous: string | undefined };
 }
 
 export function summarize(split: string, m: TuneMetrics): SplitSummary {
@@ -148,12 +151,15 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
       if (input.maxFalseAccept !== undefined && prep.negatives) out.max_false_accept = input.maxFalseAccept;
       if (prep.negatives) out.negatives = { source: prep.negatives.source, n: prep.negatives.p1.length };
       if (!input.dryRun) {
-        const saved = await saveThresholds(ctx.workspace.metricsDir, ctx.workspace.publicModelsDir, thresholdsRecord(out, atReport));
+        const publishEvents: StepEvent[] = [];
+        const saved = await saveThresholds(ctx.workspace, thresholdsRecord(out, atReport), (e) => publishEvents.push(e));
         out.saved = ctx.workspace.rel(saved.path);
         yield { type: 'artifact', path: out.saved, kind: 'thresholds', description: `tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)}` };
-        if (saved.modelJson) {
+        yield* publishEvents;
+        if (saved.modelJson && saved.published) {
           out.model_json_updated = ctx.workspace.rel(saved.modelJson);
-          yield { type: 'artifact', path: out.model_json_updated, kind: 'model.json', description: 'thresholds and coverage updated in place' };
+          out.published = saved.published;
+          yield { type: 'artifact', path: out.model_json_updated, kind: 'model.json', description: `thresholds shipped as ${saved.published.version}` };
         }
       }
       return out;

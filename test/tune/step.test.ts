@@ -6,6 +6,9 @@ import { bruteForceMetrics } from '../../src/tune/brute-force.js';
 import { loadPredictions, scoreNegatives, scoreRows } from '../../src/tune/predictions.js';
 import { createTuneStep, tuneStep } from '../../src/tune/step.js';
 import { cleanupWorkspaces, predictionsWorkspace } from './fixtures.js';
+import { writeRun } from '../registry/fixtures.js';
+import { publish } from '../../src/registry/publish.js';
+import { listVersions } from '../../src/registry/versions.js';
 import { randomNegatives, rng } from './random-predictions.js';
 
 describe('tune step', () => {
@@ -35,25 +38,32 @@ describe('tune step', () => {
     expect(better).toEqual([]);
   });
 
-  it('updates model.json in place only when it is the same version', async () => {
+  it('ships tuned thresholds of the published run as a new registry version, never editing a version in place', async () => {
     const fx = predictionsWorkspace({ seed: 4 });
-    const pub = join(fx.root, 'public/models');
-    mkdirSync(pub, { recursive: true });
-    const base = { version: 'v001', tflite_url: 'x.tflite', thresholds: { tau: 0.5, margin: 0.1 }, temperature: 1.3, metrics: { top1: 0.9, top3: 1, ece: 0.1, coverage: 0.5, selective_accuracy: 0.9 } };
-    writeFileSync(join(pub, 'model.json'), JSON.stringify(base));
+    writeRun(fx.root, 'v001', { labels: fx.labels });
+    const first = await publish(fx.ctx.workspace, {});
+    expect(first.version).toBe('v001');
+    const pub = join(fx.root, 'public/models/model.json');
+    const before = JSON.parse(readFileSync(pub, 'utf8')) as { version: string; source_run: string; tflite_sha256: string; thresholds: unknown };
+
     const { output } = await runStepCollect(tuneStep, { tau: 0.6, margin: 0.05 }, fx.ctx);
     expect(output.model_json_updated).toBe('public/models/model.json');
-    const m = JSON.parse(readFileSync(join(pub, 'model.json'), 'utf8')) as typeof base;
-    expect(m.thresholds).toEqual({ tau: 0.6, margin: 0.05 });
-    expect(m.metrics.coverage).toBe(output.measured_on.coverage);
-    expect(m.metrics.selective_accuracy).toBe(output.measured_on.selective_accuracy);
-    expect(m.metrics.top1).toBe(0.9);
-    expect(m.tflite_url).toBe('x.tflite');
+    expect(output.published).toEqual({ version: 'v002', previous: 'v001' });
+    const after = JSON.parse(readFileSync(pub, 'utf8')) as typeof before & { metrics: { coverage: number; selective_accuracy: number } };
+    expect(after.version).toBe('v002');
+    expect(after.source_run).toBe('v001');
+    expect(after.tflite_sha256).toBe(before.tflite_sha256);
+    expect(after.thresholds).toEqual({ tau: 0.6, margin: 0.05 });
+    expect(after.metrics.coverage).toBe(output.measured_on.coverage);
+    // v001 is kept as it was: rolling back restores its thresholds.
+    const rows = await listVersions(fx.ctx.workspace);
+    expect(rows.versions.map((v) => v.version)).toEqual(['v001', 'v002']);
 
-    writeFileSync(join(pub, 'model.json'), JSON.stringify({ ...base, version: 'v002' }));
+    // A model.json from another run is left alone.
+    writeFileSync(pub, JSON.stringify({ ...after, source_run: 'v009' }));
     const again = await runStepCollect(tuneStep, { tau: 0.7, margin: 0 }, fx.ctx);
     expect(again.output.model_json_updated).toBeUndefined();
-    expect((JSON.parse(readFileSync(join(pub, 'model.json'), 'utf8')) as typeof base).thresholds).toEqual(base.thresholds);
+    expect((JSON.parse(readFileSync(pub, 'utf8')) as typeof before).thresholds).toEqual({ tau: 0.6, margin: 0.05 });
   });
 
   it('uses the newest predictions file, --model picks another, dry run writes nothing', async () => {
