@@ -143,7 +143,10 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   } else if (ui.message) {
     status = { text: ui.message.text, color: ui.message.kind === 'error' ? theme.error : theme.ok };
   } else if (save.state.status === 'done' && save.state.output) {
-    status = { text: `Saved ${save.state.output.path}${save.state.output.modelJson ? ` and ${save.state.output.modelJson}` : ''}`, color: theme.ok };
+    status = {
+      text: `Saved ${save.state.output.path}${save.state.output.published ? ` · shipped as ${save.state.output.published.version}` : ''}`,
+      color: theme.ok,
+    };
   } else if (suggestion) {
     status = { text: `Suggestion for ${pct(ui.target, 0)}: tau ${gridValue(suggestion.ti).toFixed(2)} margin ${gridValue(suggestion.mi).toFixed(2)}, coverage ${pct(suggestion.coverage)} (g)` };
   } else {
