@@ -191,7 +191,7 @@ describe('tune screen', () => {
     expect(m.metrics).toMatchObject({ top1: 0.5, coverage: want.coverage, selective_accuracy: want.selectiveAccuracy });
     expect(done).toHaveLength(1);
     fx.ctx.journal.reload();
-    expect(fx.ctx.journal.step('tune')?.artifacts).toEqual(['ml/metrics/thresholds_v001.json', 'public/models/model.json']);
+    expect(fx.ctx.journal.step('tune')?.artifacts).toEqual(['ml/metrics/thresholds_v001.json']);
     // Saving the suggestion records its target.
     r.stdin.write('gs');
     // (that save publishes v003 with the suggested thresholds)
