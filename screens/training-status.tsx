@@ -1,0 +1,249 @@
+import { Box, Static, Text, useInput } from 'ink';
+import { useEffect, useReducer, useRef, useState } from 'react';
+import type { StepEvent } from '../src/core/events.js';
+import { formatDuration } from '../src/core/progress.js';
+import type { Step } from '../src/core/step.js';
+import type { PipelineState } from '../src/cloud/vertex.js';
+import { vertexCancelStep as defaultCancelStep, type CancelOutput } from '../src/train/vertex/cancel-step.js';
+import { vertexTrainStep as defaultTrainStep, type VertexTrainInput, type VertexTrainOutput } from '../src/train/vertex/pipeline-step.js';
+import { readPipeline } from '../src/train/vertex/resources.js';
+import { vertexWatchStep as defaultWatchStep, type PipelineStatusData, type WatchInput, type WatchOutput } from '../src/train/vertex/watch.js';
+import { HelpBar } from './components/help-bar.js';
+import { splitKeys } from './hooks/keys.js';
+import { useStep } from './hooks/use-step.js';
+import { theme } from './theme.js';
+import type { ScreenProps } from './types.js';
+
+/**
+ * The Vertex training status pane: a live header (state, elapsed, node hours used of the budget, console
+ * link), a timeline of transitions and messages kept in <Static>, and keys to detach (stop watching; the
+ * pipeline goes on and `edgewise watch` reattaches) or cancel the pipeline (after a y/n confirmation).
+ * Opening the screen while the journal holds a running pipeline reattaches to it at once.
+ */
+export interface PaneUi {
+  starts: number;
+  detaches: number;
+  cancels: number;
+  confirming: boolean;
+  detached: boolean;
+  back: boolean;
+}
+
+export type PaneAction = { type: 'enter' } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
+
+export const initialPaneUi: PaneUi = { starts: 0, detaches: 0, cancels: 0, confirming: false, detached: false, back: false };
+
+export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
+  if (s.confirming) {
+    // While asking, only y confirms; anything else (n, Esc, another key) keeps the pipeline.
+    if (a.type === 'yes') return { ...s, confirming: false, cancels: s.cancels + 1 };
+    return { ...s, confirming: false };
+  }
+  switch (a.type) {
+    case 'enter':
+      return { ...s, starts: s.starts + 1, detached: false };
+    case 'detach':
+      return { ...s, detaches: s.detaches + 1, detached: true };
+    case 'ask-cancel':
+      return { ...s, confirming: true };
+    case 'back':
+      return { ...s, back: true };
+    default:
+      return s;
+  }
+}
+
+export function paneKeyActions(input: string, key: Parameters<typeof splitKeys>[1]): PaneAction[] {
+  const out: PaneAction[] = [];
+  for (const k of splitKeys(input, key)) {
+    if (k.return) out.push({ type: 'enter' });
+    else if (k.escape) out.push({ type: 'back' });
+    else {
+      for (const ch of k.input) {
+        if (ch === 'd') out.push({ type: 'detach' });
+        else if (ch === 'c') out.push({ type: 'ask-cancel' });
+        else if (ch === 'y' || ch === 'Y') out.push({ type: 'yes' });
+        else if (ch === 'n' || ch === 'N') out.push({ type: 'no' });
+        else if (ch === 'q') out.push({ type: 'back' });
+      }
+    }
+  }
+  return out;
+}
+
+interface TimelineItem {
+  key: number;
+  time: string;
+  text: string;
+  tone: 'state' | 'log' | 'warn' | 'error';
+}
+
+const hhmmss = (iso: string): string => new Date(iso).toISOString().slice(11, 19);
+
+function toItem(e: Exclude<StepEvent, { type: 'progress' } | { type: 'metric' }>, key: number): TimelineItem | undefined {
+  const now = new Date().toISOString();
+  if (e.type === 'status') {
+    const d = e.data as Partial<PipelineStatusData> | undefined;
+    return { key, time: hhmmss(d?.at ?? now), text: `${e.state}${e.message && e.message !== e.state ? `  ${e.message}` : ''}`, tone: e.state === 'FAILED' ? 'error' : 'state' };
+  }
+  if (e.type === 'log') return { key, time: hhmmss(now), text: e.message.split('\n')[0]!, tone: 'log' };
+  if (e.type === 'warning') return { key, time: hhmmss(now), text: `⚠ ${e.message}`, tone: 'warn' };
+  return undefined;
+}
+
+const STATE_COLOR: Partial<Record<PipelineState, string>> = { RUNNING: 'cyan', SUCCEEDED: 'green', FAILED: 'red', CANCELLED: 'yellow', CANCELLING: 'yellow' };
+
+export interface TrainingStatusProps extends ScreenProps {
+  trainStep?: Step<VertexTrainInput, VertexTrainOutput>;
+  watchStep?: Step<WatchInput, WatchOutput>;
+  cancelStep?: Step<Record<string, never>, CancelOutput>;
+}
+
+export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onBack, onDone, trainStep, watchStep, cancelStep }: TrainingStatusProps) {
+  const train = useStep(trainStep ?? defaultTrainStep, ctx);
+  const watch = useStep(watchStep ?? defaultWatchStep, ctx);
+  const cancel = useStep(cancelStep ?? defaultCancelStep, ctx);
+  const [ui, dispatch] = useReducer(paneReducer, initialPaneUi);
+  const [timeline, setTimeline] = useState<TimelineItem[]>([]);
+  const seen = useRef({ train: 0, watch: 0, cancel: 0, key: 0 });
+  const [now, setNow] = useState(Date.now());
+
+  useInput((input, key) => paneKeyActions(input, key).forEach((a) => dispatch(a)), { isActive });
+
+  // Reattach at once when the journal holds a pipeline that has not ended.
+  useEffect(() => {
+    const rec = readPipeline(ctx.journal);
+    if (rec && !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(rec.state)) watch.start({});
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.starts === 0) return;
+    const active = train.state.status === 'running' || watch.state.status === 'running';
+    if (!active) {
+      if (watch.state.status === 'cancelled' || (train.state.status === 'cancelled' && readPipeline(ctx.journal))) watch.start({});
+      else train.start({});
+    }
+  }, [ui.starts]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.detaches === 0) return;
+    train.cancel();
+    watch.cancel();
+  }, [ui.detaches]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.cancels > 0) cancel.start({});
+  }, [ui.cancels]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.back) {
+      train.cancel();
+      watch.cancel();
+      onBack();
+    }
+  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Append new lines from the three runs to one timeline (append-only, as <Static> needs).
+  useEffect(() => {
+    const add: TimelineItem[] = [];
+    const take = (name: 'train' | 'watch' | 'cancel', lines: typeof train.state.lines) => {
+      if (lines.length < seen.current[name]) seen.current[name] = 0; // the run restarted
+      for (const l of lines.slice(seen.current[name])) {
+        const it = toItem(l, seen.current.key++);
+        if (it) add.push(it);
+      }
+      seen.current[name] = lines.length;
+    };
+    take('train', train.state.lines);
+    take('watch', watch.state.lines);
+    take('cancel', cancel.state.lines);
+    if (add.length) setTimeline((t) => [...t, ...add]);
+  }, [train.state.lines, watch.state.lines, cancel.state.lines]);
+
+  const running = train.state.status === 'running' || watch.state.status === 'running';
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [running]);
+
+  const finalOut = watch.state.output ?? train.state.output;
+  useEffect(() => {
+    if (finalOut?.state === 'SUCCEEDED') onDone(`${finalOut.pipeline.split('/').pop()} SUCCEEDED`);
+  }, [finalOut?.state]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // The header: the latest pipeline status seen from any run.
+  const all = [...train.state.lines, ...watch.state.lines, ...cancel.state.lines];
+  let head: Partial<PipelineStatusData> | undefined;
+  for (const l of all) if (l.type === 'status' && l.data && 'pipeline' in l.data) head = l.data as Partial<PipelineStatusData>;
+  const rec = head ? undefined : readPipeline(ctx.journal);
+  const state = head?.state ?? rec?.state;
+  const created = head?.createTime ?? rec?.createdAt;
+  const ended = head?.endTime ?? rec?.endTime;
+  const elapsed = created ? Math.max(0, ((ended ? Date.parse(ended) : now) - Date.parse(created)) / 1000) : undefined;
+  const budget = head?.budgetMilliNodeHours ?? rec?.budgetMilliNodeHours ?? ctx.config.budgetMilliNodeHours;
+  const cost = head?.costMilliNodeHours ?? rec?.costMilliNodeHours;
+  const width = Math.max(40, Math.min(columns, 110));
+  const errState = [train.state, watch.state, cancel.state].find((s) => s.status === 'failed');
+
+  let footer;
+  if (ui.confirming) {
+    footer = (
+      <Text color={theme.warn} wrap="wrap">
+        Cancel the training pipeline? Node hours used so far are still billed. y = cancel it · any other key = keep it
+      </Text>
+    );
+  } else if (errState?.error) {
+    footer = (
+      <Box flexDirection="column">
+        <Text color={theme.error} wrap="wrap">
+          ✖ {errState.error.message}
+        </Text>
+        {errState.error.hint ? <Text wrap="wrap">→ {errState.error.hint}</Text> : null}
+      </Box>
+    );
+  } else if (ui.detached && !running) {
+    footer = (
+      <Text color={theme.accent} wrap="wrap">
+        Detached: the pipeline keeps running in Vertex AI. Reattach with `edgewise watch` or ⏎ here.
+      </Text>
+    );
+  } else if (finalOut?.state === 'SUCCEEDED') footer = <Text color={theme.ok}>✔ Training finished. Next: export the model (edgewise export).</Text>;
+  else if (!running && !state) footer = <Text dimColor>⏎ upload check, dataset, import and AutoML training ({ctx.config.modelType}, {budget / 1000} node hours)</Text>;
+  else if (running) footer = <Text dimColor>Watching… d detaches (the pipeline keeps running), c cancels it.</Text>;
+
+  const maxTimeline = Math.max(3, rows - 9);
+  return (
+    <Box flexDirection="column" width={width}>
+      <Static items={timeline.slice(-maxTimeline * 4)}>
+        {(it) => (
+          <Text key={it.key} wrap="truncate-end" color={it.tone === 'warn' ? theme.warn : it.tone === 'error' ? theme.error : undefined} dimColor={it.tone === 'log'}>
+            {it.time} {it.text}
+          </Text>
+        )}
+      </Static>
+      <Text bold color={theme.accent}>
+        Vertex AI training
+      </Text>
+      <Text wrap="truncate-end">
+        <Text bold color={state ? STATE_COLOR[state] : undefined}>
+          {state ?? 'not started'}
+        </Text>
+        {elapsed !== undefined ? `  elapsed ${formatDuration(elapsed)}` : ''}
+        {`  ${cost !== undefined ? (cost / 1000).toFixed(1) : '–'} of ${(budget / 1000).toFixed(0)} node hours`}
+        {(head?.pipeline ?? rec?.name) ? `  ${(head?.pipeline ?? rec?.name)!.split('/').pop()}` : ''}
+      </Text>
+      {(head?.console ?? rec?.console) ? (
+        <Text dimColor wrap="truncate-end">
+          {head?.console ?? rec?.console}
+        </Text>
+      ) : null}
+      <Box marginTop={1}>{footer}</Box>
+      <HelpBar
+        columns={width}
+        hints={[
+          { keys: '⏎', label: running ? 'watching' : state ? 'reattach / train' : 'start' },
+          { keys: 'd', label: 'detach' },
+          { keys: 'c', label: 'cancel pipeline' },
+          { keys: 'esc', label: 'back' },
+        ]}
+      />
+    </Box>
+  );
+}

@@ -1,0 +1,167 @@
+import pLimit from 'p-limit';
+import { CancelledError, throwIfCancelled } from '../core/errors.js';
+import type { StepEvent } from '../core/events.js';
+import { ProgressTracker } from '../core/progress.js';
+import type { Step, StepContext } from '../core/step.js';
+import { Channel } from './channel.js';
+import { checkBucket, hashLocalFile, listObjects, sameContent, uploadFile } from './gcs.js';
+import { parseGoogleError } from './google-errors.js';
+import { openCloudSession, type CloudSession } from './session.js';
+import type { VertexSettings } from './settings.js';
+import { join } from 'node:path';
+import { HashCache, csvObjectName, planUploads, readImportCsv } from './upload-plan.js';
+
+export interface UploadInput {
+  dryRun?: boolean;
+  settings?: Partial<VertexSettings>;
+}
+
+export interface UploadOutput {
+  bucket: string;
+  prefix: string;
+  csvUri: string;
+  /** base64 MD5 of the CSV as uploaded: the import step keys on it. */
+  csvMd5: string;
+  images: number;
+  uploaded: number;
+  skipped: number;
+  bytesUploaded: number;
+  dryRun: boolean;
+  /** Dry run: the object names that would be uploaded. */
+  wouldUpload?: string[];
+  seconds: number;
+}
+
+/** Journal key of the last finished upload. */
+export const UPLOAD_RESOURCE = 'gcs.upload';
+
+/**
+ * `edgewise upload`: images named by the import CSV, then the CSV itself, into gs://BUCKET/PREFIX/.
+ * Objects already there with the same MD5 (found by one listing) are skipped, so a rerun on unchanged
+ * data moves nothing. Always runs: the bucket is the truth, not the journal.
+ */
+export const uploadStep: Step<UploadInput, UploadOutput> = {
+  name: 'upload',
+  title: 'Upload images and the import CSV to Cloud Storage',
+  // A fresh fingerprint per run: never skipped (the listing decides what moves), but a real run is
+  // recorded in the journal so the home screen shows the step done. Dry runs are not recorded.
+  fingerprint: (input) => (input.dryRun ? undefined : `run-${Date.now()}-${process.pid}-${Math.random()}`),
+  async *run(input, ctx) {
+    const session = await openCloudSession(ctx.config, { ...(input.settings ? { settings: input.settings } : {}) });
+    try {
+      return yield* runUpload(session, input, ctx);
+    } finally {
+      await session.close();
+    }
+  },
+};
+
+export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepContext): AsyncGenerator<StepEvent, UploadOutput, void> {
+  const started = performance.now();
+  yield { type: 'log', message: `Project ${s.project} (from ${s.projectFrom}), bucket gs://${s.bucket}, region ${s.region}` };
+  const { location } = await checkBucket(s, ctx.signal);
+  yield { type: 'log', message: `Bucket gs://${s.bucket} is in ${location}` };
+
+  const images = readImportCsv(ctx.workspace, s.bucket, s.prefix);
+  const csvObject = csvObjectName(s.prefix);
+  throwIfCancelled(ctx.signal);
+  const remote = await listObjects(s, s.prefix ? `${s.prefix}/` : '', ctx.signal);
+  yield { type: 'log', message: `${remote.size} object(s) already under gs://${s.bucket}/${s.prefix}` };
+
+  const hashTracker = new ProgressTracker('hash', images.length, 'files');
+  const hashEvents = new Channel<StepEvent>();
+  const planning = planUploads(images, remote, {
+    cache: new HashCache(join(ctx.workspace.cacheDir, 'upload-hashes.json')),
+    concurrency: s.settings.concurrency,
+    signal: ctx.signal,
+    onHashed: (n) => {
+      const ev = hashTracker.update(n);
+      if (ev) hashEvents.push(ev);
+    },
+  }).finally(() => hashEvents.close());
+  planning.catch((e: unknown) => hashEvents.fail(e));
+  yield* hashEvents.drain();
+  const plan = await planning;
+
+  const csvHashes = await hashLocalFile(ctx.workspace.vertexCsv);
+  const csvSame = sameContent(remote.get(csvObject), csvHashes);
+  const todo = plan.filter((p) => p.action === 'upload');
+  const skipped = plan.length - todo.length;
+  const totalBytes = todo.reduce((a, p) => a + p.hashes.size, 0);
+  yield { type: 'log', message: `${todo.length} image(s) to upload (${formatBytes(totalBytes)}), ${skipped} unchanged; CSV ${csvSame ? 'unchanged' : 'to upload'}` };
+
+  const base = {
+    bucket: s.bucket,
+    prefix: s.prefix,
+    csvUri: s.uri(csvObject),
+    csvMd5: csvHashes.md5,
+    images: plan.length,
+    skipped,
+  };
+  if (input.dryRun) {
+    const wouldUpload = [...todo.map((p) => p.object), ...(csvSame ? [] : [csvObject])];
+    for (const name of wouldUpload.slice(0, 20)) yield { type: 'log', message: `would upload gs://${s.bucket}/${name}` };
+    if (wouldUpload.length > 20) yield { type: 'log', message: `… and ${wouldUpload.length - 20} more` };
+    return { ...base, uploaded: 0, bytesUploaded: 0, dryRun: true, wouldUpload, seconds: (performance.now() - started) / 1000 };
+  }
+
+  const events = new Channel<StepEvent>();
+  const files = new ProgressTracker('files', todo.length, 'files');
+  const bytes = new ProgressTracker('bytes', totalBytes, 'bytes');
+  let doneFiles = 0;
+  let doneBytes = 0;
+  const limit = pLimit(s.settings.concurrency);
+  const work = Promise.all(
+    todo.map((p) =>
+      limit(async () => {
+        throwIfCancelled(ctx.signal);
+        await uploadFile(s, p.local, p.object, p.hashes, {
+          signal: ctx.signal,
+          onRetry: (e, attempt, delay) => {
+            const info = parseGoogleError(e);
+            events.push({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.httpStatus ?? info.netCode ?? info.message}` });
+          },
+        });
+        doneFiles++;
+        doneBytes += p.hashes.size;
+        const a = files.update(doneFiles);
+        const b = bytes.update(doneBytes);
+        if (a) events.push(a);
+        if (b) events.push(b);
+      }),
+    ),
+  );
+  // Stop starting new uploads at the first failure; the ones in flight finish (objects appear whole or not at all).
+  work.then(
+    () => events.close(),
+    (e: unknown) => {
+      limit.clearQueue();
+      events.fail(e);
+    },
+  );
+  if (todo.length) {
+    yield files.event(0);
+    yield bytes.event(0);
+  }
+  try {
+    yield* events.drain();
+  } catch (e) {
+    if (ctx.signal.aborted) throw new CancelledError(`Upload cancelled after ${doneFiles} of ${todo.length} files; rerun \`edgewise upload\` to continue (finished files are skipped).`);
+    throw e;
+  }
+  throwIfCancelled(ctx.signal);
+
+  // The CSV goes last, so an import never sees a CSV whose images are not all there.
+  if (!csvSame) {
+    await uploadFile(s, ctx.workspace.vertexCsv, csvObject, csvHashes, { signal: ctx.signal, contentType: 'text/csv' });
+  }
+  ctx.journal.setResource(UPLOAD_RESOURCE, { csvUri: base.csvUri, csvMd5: csvHashes.md5, images: plan.length, at: new Date().toISOString() });
+  return { ...base, uploaded: todo.length + (csvSame ? 0 : 1), bytesUploaded: doneBytes + (csvSame ? 0 : csvHashes.size), dryRun: false, seconds: (performance.now() - started) / 1000 };
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}

@@ -1,0 +1,80 @@
+import type { Journal } from '../../core/journal.js';
+import type { PipelineState } from '../../cloud/vertex.js';
+
+/**
+ * The remote resources edgewise created, as recorded in the run journal the moment each one exists, so
+ * any later session (after a dropped SSH connection, on another terminal) can find them again.
+ */
+export const R = {
+  dataset: 'vertex.dataset',
+  /** A dataset creation still in flight (its operation name). */
+  datasetOperation: 'vertex.datasetOperation',
+  import: 'vertex.import',
+  pipeline: 'vertex.pipeline',
+  model: 'vertex.model',
+  export: 'vertex.export',
+} as const;
+
+export interface DatasetRecord {
+  name: string;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface ImportRecord {
+  dataset: string;
+  csvUri: string;
+  csvMd5: string;
+  operation: string;
+  state: 'running' | 'done' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface Transition {
+  state: PipelineState;
+  at: string;
+}
+
+export interface PipelineRecord {
+  name: string;
+  displayName: string;
+  dataset: string;
+  csvMd5?: string;
+  modelType: string;
+  budgetMilliNodeHours: number;
+  disableEarlyStopping: boolean;
+  createdAt: string;
+  console: string;
+  state: PipelineState;
+  transitions: Transition[];
+  checkedAt?: string;
+  costMilliNodeHours?: number;
+  startTime?: string;
+  endTime?: string;
+  error?: { code: number; message: string };
+  model?: string;
+}
+
+export interface ModelRecord {
+  name: string;
+  pipeline: string;
+  at: string;
+}
+
+export interface ExportRecord {
+  model: string;
+  version: string;
+  format: string;
+  outputUriPrefix: string;
+  operation: string;
+  state: 'running' | 'done' | 'failed';
+  artifactOutputUri?: string;
+  startedAt: string;
+}
+
+export function readPipeline(j: Journal): PipelineRecord | undefined {
+  j.reload();
+  return j.resource<PipelineRecord>(R.pipeline);
+}

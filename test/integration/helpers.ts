@@ -1,0 +1,78 @@
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parseConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { createContext } from '../../src/core/context.js';
+import type { StepContext } from '../../src/core/step.js';
+import { startFakeGcs, type FakeGcs } from './fakes/gcs.js';
+import { startFakeVertex, type FakeVertex, type FakeVertexOptions } from './fakes/vertex.js';
+
+export const TOKEN = 'fake-access-token';
+export const PROJECT = 'demo-project';
+export const BUCKET = 'edgewise-demo-bucket';
+
+export interface FakeCloud {
+  gcs: FakeGcs;
+  vertex: FakeVertex;
+  close(): Promise<void>;
+}
+
+export async function startFakeCloud(opts: FakeVertexOptions = {}): Promise<FakeCloud> {
+  const gcs = await startFakeGcs({ token: TOKEN });
+  gcs.addBucket(BUCKET, 'US-CENTRAL1');
+  const vertex = await startFakeVertex({ project: PROJECT, token: TOKEN, gcs, lroPolls: 2, ...opts });
+  return { gcs, vertex, close: async () => void (await Promise.all([gcs.close(), vertex.close()])) };
+}
+
+/** Config pointing at the fakes, with millisecond polling and quick retries. */
+export function fakeConfig(cloud: FakeCloud, extra: Partial<ConfigInput> = {}): ConfigInput {
+  return {
+    project: PROJECT,
+    region: 'us-central1',
+    bucket: BUCKET,
+    prefix: 'edgewise',
+    backend: 'vertex',
+    vertex: { apiEndpoint: cloud.vertex.url },
+    storage: { apiEndpoint: cloud.gcs.url },
+    train: { vertex: { pollMs: 10, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40, concurrency: 8 } },
+    ...extra,
+  };
+}
+
+export interface TestWorkspace {
+  root: string;
+  images: string[];
+  ctx(signal?: AbortSignal): StepContext;
+  cleanup(): void;
+}
+
+/** A workspace with N small images across labels and the Vertex import CSV the split step would write. */
+export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; labels?: string[]; bytes?: number } = {}): TestWorkspace {
+  const root = mkdtempSync(join(tmpdir(), 'edgewise-cloud-'));
+  const labels = opts.labels ?? ['ants', 'bees'];
+  const per = opts.perLabel ?? 6;
+  const imagesDir = join(root, 'ml/dataset/images');
+  mkdirSync(imagesDir, { recursive: true });
+  const lines: string[] = [];
+  const images: string[] = [];
+  const splits = ['training', 'training', 'training', 'training', 'validation', 'test'];
+  for (const label of labels) {
+    mkdirSync(join(imagesDir, label), { recursive: true });
+    for (let i = 0; i < per; i++) {
+      const name = `${label}/${label}_${i}.jpg`;
+      writeFileSync(join(imagesDir, name), randomBytes(opts.bytes ?? 2000));
+      images.push(name);
+      lines.push(`${splits[i % splits.length]},gs://${config.bucket}/${config.prefix ?? 'edgewise'}/images/${name},${label}`);
+    }
+  }
+  writeFileSync(join(root, 'ml/dataset/vertex_dataset.csv'), lines.join('\n') + '\n');
+  const cfg = parseConfig(config, 'test config');
+  return {
+    root,
+    images,
+    ctx: (signal) => createContext({ root, config: cfg, ...(signal ? { signal } : {}) }),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,118 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { render } from 'ink';
+import UploadScreen from '../../screens/upload.js';
+import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer } from '../../screens/training-status.js';
+import { runStepCollect } from '../../src/core/step.js';
+import { uploadStep } from '../../src/cloud/upload-step.js';
+import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
+import { FakeStdin } from './ink-stdin.js';
+import { installNetworkGuard, type NetworkGuard } from './guard.js';
+import { TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+
+let guard: NetworkGuard;
+let cloud: FakeCloud;
+let ws: TestWorkspace;
+
+beforeAll(() => {
+  guard = installNetworkGuard();
+});
+afterAll(() => guard.uninstall());
+beforeEach(async () => {
+  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
+  cloud = await startFakeCloud({ pipelineStates: ['QUEUED', 'QUEUED', 'RUNNING', ...Array<'RUNNING'>(8).fill('RUNNING'), 'SUCCEEDED'] });
+  ws = makeWorkspace(fakeConfig(cloud, { train: { vertex: { pollMs: 30, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40 } } }));
+});
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await cloud.close();
+  ws.cleanup();
+  expect(guard.violations).toEqual([]);
+});
+
+function mount(el: (ctx: ReturnType<TestWorkspace['ctx']>, calls: { back: number; done: Array<string | undefined> }) => React.ReactElement, columns = 80, rows = 24) {
+  const stdout = new SizedStdout(columns, rows);
+  const stdin = new FakeStdin();
+  const calls = { back: 0, done: [] as Array<string | undefined> };
+  const inst = render(el(ws.ctx(), calls), { stdout: stdout as never, stdin: stdin as never, debug: true, exitOnCtrlC: false, patchConsole: false });
+  return { stdout, stdin, calls, inst, all: () => stdout.frames.join(''), frame: () => stdout.lastFrame() ?? '' };
+}
+
+function fits(frame: string, columns: number, rows: number): void {
+  const lines = frame.replace(/\n$/, '').split('\n');
+  expect(lines.length).toBeLessThanOrEqual(rows);
+  for (const l of lines) expect([...l].length).toBeLessThanOrEqual(columns);
+}
+
+describe('status pane reducer', () => {
+  test('c then y in one chunk confirms; c then anything else keeps the pipeline', () => {
+    const run = (chunk: string) => paneKeyActions(chunk, {}).reduce(paneReducer, initialPaneUi);
+    expect(run('cy').cancels).toBe(1);
+    expect(run('cn').cancels).toBe(0);
+    expect(run('cd')).toMatchObject({ cancels: 0, detached: false, confirming: false });
+    expect(run('d')).toMatchObject({ detached: true, detaches: 1 });
+  });
+});
+
+describe('upload screen', () => {
+  test('dry run, then upload with file and byte progress, then continue (80×24)', async () => {
+    const ui = mount((ctx, calls) => <UploadScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
+    await flush();
+    expect(ui.frame()).toContain('Upload to gs://edgewise-demo-bucket/edgewise/');
+    ui.stdin.write('d');
+    await waitFor(() => ui.frame().includes('Dry run:'));
+    expect(ui.frame()).toMatch(/Dry run: 13 object\(s\) would be uploaded/);
+    expect(cloud.gcs.counts.uploads).toBe(0);
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('✔ 13 object(s) uploaded'));
+    expect(ui.frame()).toMatch(/files\s+█+ 12\/12 files/);
+    expect(ui.frame()).toMatch(/bytes\s+█+ 23\.4 KB\/23\.4 KB/);
+    fits(ui.frame(), 80, 24);
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.calls.done.length > 0);
+    expect(ui.calls.done[0]).toBe('13 uploaded, 0 unchanged');
+    ui.inst.unmount();
+  });
+});
+
+describe('training status pane', () => {
+  test('⏎ trains: live header with budget, timeline of transitions, ends SUCCEEDED (80×24)', async () => {
+    await runStepCollect(uploadStep, {}, ws.ctx());
+    const ui = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
+    await flush();
+    expect(ui.frame()).toContain('not started');
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('Training finished') && /\d\d:\d\d:\d\d SUCCEEDED/.test(ui.all()), 5000);
+    const all = ui.all();
+    for (const s of ['DATASET_READY', 'IMPORTED', 'QUEUED', 'RUNNING', 'SUCCEEDED']) expect(all).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ${s}`));
+    expect(ui.frame()).toMatch(/SUCCEEDED\s+elapsed \d+s\s+\d+\.\d of 24 node hours/);
+    expect(ui.frame()).toContain('console.cloud.google.com');
+    fits(ui.frame(), 80, 24);
+    expect(ui.calls.done).toHaveLength(1);
+    ui.inst.unmount();
+  });
+
+  test('d detaches (pipeline keeps running); reopening reattaches; c + y cancels it', async () => {
+    await runStepCollect(uploadStep, {}, ws.ctx());
+    const a = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
+    a.stdin.write(keys.enter);
+    await waitFor(() => /RUNNING/.test(a.frame()), 5000);
+    a.stdin.write('d');
+    await waitFor(() => a.frame().includes('Detached'));
+    expect(a.frame().replace(/\s+/g, ' ')).toContain('Reattach with `edgewise watch`');
+    const p = [...cloud.vertex.pipelines.values()][0]!;
+    expect(p.cancelled).toBe(false);
+    a.inst.unmount();
+
+    // A new screen (a later session) reattaches on its own, then cancels after confirmation.
+    const b = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
+    await waitFor(() => /RUNNING/.test(b.frame()), 5000);
+    b.stdin.write('c');
+    await waitFor(() => b.frame().includes('Cancel the training pipeline?'));
+    expect(p.cancelled).toBe(false);
+    b.stdin.write('y');
+    await waitFor(() => p.cancelled, 5000);
+    await waitFor(() => /CANCELLED/.test(b.all()), 5000);
+    expect(cloud.vertex.pipelines.size).toBe(1);
+    b.inst.unmount();
+  });
+});

@@ -1,0 +1,151 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runStepCollect } from '../../src/core/step.js';
+import { uploadStep } from '../../src/cloud/upload-step.js';
+import { installNetworkGuard, type NetworkGuard } from './guard.js';
+import { BUCKET, TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { md5Base64 } from './fakes/gcs.js';
+
+let guard: NetworkGuard;
+let cloud: FakeCloud;
+let ws: TestWorkspace;
+
+beforeAll(() => {
+  guard = installNetworkGuard();
+});
+afterAll(() => guard.uninstall());
+beforeEach(async () => {
+  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
+  cloud = await startFakeCloud();
+  ws = makeWorkspace(fakeConfig(cloud));
+});
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await cloud.close();
+  ws.cleanup();
+  expect(guard.violations).toEqual([]);
+});
+
+function remoteMatchesLocal(): void {
+  for (const name of ws.images) {
+    const o = cloud.gcs.getObject(BUCKET, `edgewise/images/${name}`);
+    expect(o, name).toBeDefined();
+    expect(md5Base64(o!.data)).toBe(md5Base64(readFileSync(join(ws.root, 'ml/dataset/images', name))));
+  }
+}
+
+describe('upload', () => {
+  test('uploads every image and the CSV, then a rerun on unchanged data uploads nothing with one listing', async () => {
+    const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(output.uploaded).toBe(ws.images.length + 1);
+    expect(output.skipped).toBe(0);
+    remoteMatchesLocal();
+    expect(cloud.gcs.getObject(BUCKET, 'edgewise/vertex_dataset.csv')?.data.toString()).toContain(`gs://${BUCKET}/edgewise/images/ants/ants_0.jpg`);
+    const progress = events.filter((e) => e.type === 'progress' && e.phase === 'bytes');
+    expect(progress.at(-1)).toMatchObject({ done: output.bytesUploaded - readFileSync(join(ws.root, 'ml/dataset/vertex_dataset.csv')).length });
+
+    const before = cloud.gcs.requests.length;
+    const uploadsBefore = cloud.gcs.counts.uploads;
+    const again = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(again.output.uploaded).toBe(0);
+    expect(again.output.skipped).toBe(ws.images.length);
+    expect(cloud.gcs.counts.uploads).toBe(uploadsBefore);
+    const rerun = cloud.gcs.requests.slice(before);
+    // bucket metadata + one listing page; no per-file requests
+    expect(rerun.length).toBe(2);
+    expect(ws.ctx().journal.resource('gcs.upload')).toMatchObject({ csvUri: `gs://${BUCKET}/edgewise/vertex_dataset.csv` });
+    // Recorded for the home screen, yet never skipped: the rerun above listed the bucket.
+    expect(ws.ctx().journal.step('upload')).toMatchObject({ output: { uploaded: 0 } });
+    expect(again.events.some((e) => e.type === 'step-skip')).toBe(false);
+  });
+
+  test('the listing follows pages: 2,500 objects under the prefix cost 3 list requests, not one per file', async () => {
+    await runStepCollect(uploadStep, {}, ws.ctx());
+    for (let i = 0; i < 2500; i++) cloud.gcs.putObject(BUCKET, `edgewise/images/other/${i}.jpg`, 'x');
+    const before = cloud.gcs.requests.length;
+    const { output } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(output.uploaded).toBe(0);
+    expect(cloud.gcs.requests.slice(before).filter((r) => r.method === 'GET' && r.path.endsWith('/o')).length).toBe(3);
+  });
+
+  test('dry run lists what would move and moves nothing', async () => {
+    writeFileSync(join(ws.root, 'ml/dataset/images', ws.images[0]!), 'changed');
+    const { output } = await runStepCollect(uploadStep, { dryRun: true }, ws.ctx());
+    expect(output.dryRun).toBe(true);
+    expect(output.wouldUpload).toContain(`edgewise/images/${ws.images[0]}`);
+    expect(output.wouldUpload).toContain('edgewise/vertex_dataset.csv');
+    expect(cloud.gcs.counts.uploads).toBe(0);
+  });
+
+  test('503s and 429s are retried until the upload succeeds', async () => {
+    cloud.gcs.faults.push({ method: 'POST', path: /^\/upload\//, status: 503, times: 3 }, { method: 'POST', path: /^\/upload\//, status: 429, times: 2 });
+    const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(output.uploaded).toBe(ws.images.length + 1);
+    expect(events.filter((e) => e.type === 'warning' && e.code === 'upload.retry').length).toBe(5);
+    remoteMatchesLocal();
+  });
+
+  test('a corrupted upload is detected by its MD5 and retried, never accepted', async () => {
+    cloud.gcs.corruptNextUploads = 2;
+    const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(output.uploaded).toBe(ws.images.length + 1);
+    expect(events.filter((e) => e.type === 'warning' && /MD5/.test(e.message)).length).toBeGreaterThanOrEqual(1);
+    remoteMatchesLocal();
+  });
+
+  test('a connection reset in the middle of a resumable upload ends with the complete object', async () => {
+    const big = makeWorkspace(fakeConfig(cloud, { train: { vertex: { pollMs: 10, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40, resumableThresholdBytes: 10_000 } } }), { perLabel: 2, bytes: 300_000 });
+    try {
+      cloud.gcs.faults.push({ method: 'PUT', path: /^\/upload\//, reset: 'midbody', afterBytes: 100_000, withBody: true });
+      const { output } = await runStepCollect(uploadStep, {}, big.ctx());
+      expect(output.uploaded).toBe(big.images.length + 1);
+      for (const name of big.images) {
+        const o = cloud.gcs.getObject(BUCKET, `edgewise/images/${name}`)!;
+        expect(o.data.equals(readFileSync(join(big.root, 'ml/dataset/images', name)))).toBe(true);
+      }
+      // the interrupted session was resumed: a status query (PUT bytes */*) followed the reset
+      expect(cloud.gcs.requests.filter((r) => r.method === 'PUT').length).toBeGreaterThan(big.images.length);
+    } finally {
+      big.cleanup();
+    }
+  });
+
+  test('cancelling mid-upload keeps only whole objects, and the rerun uploads just the rest', async () => {
+    cloud.gcs.latencyMs = 30;
+    const ac = new AbortController();
+    const { runStep } = await import('../../src/core/step.js');
+    const p = runStep(uploadStep, { settings: { concurrency: 2 } }, ws.ctx(ac.signal), {
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.phase === 'files' && e.done >= 2) ac.abort();
+      },
+    });
+    await expect(p).rejects.toMatchObject({ exitCode: 130 });
+    await new Promise((r) => setTimeout(r, 150)); // uploads in flight finish
+    const bucket = cloud.gcs.buckets.get(BUCKET)!;
+    const done = [...bucket.objects.keys()].filter((k) => k.includes('/images/'));
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    expect(done.length).toBeLessThan(ws.images.length);
+    expect(bucket.objects.has('edgewise/vertex_dataset.csv')).toBe(false);
+    for (const name of done) {
+      const local = readFileSync(join(ws.root, 'ml/dataset/images', name.slice('edgewise/images/'.length)));
+      expect(bucket.objects.get(name)!.data.equals(local)).toBe(true);
+    }
+    cloud.gcs.latencyMs = 0;
+    const { output } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(output.skipped).toBe(done.length);
+    expect(output.uploaded).toBe(ws.images.length - done.length + 1);
+    remoteMatchesLocal();
+  });
+
+  test('a missing bucket says how to create it', async () => {
+    cloud.gcs.buckets.delete(BUCKET);
+    await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.bucket_missing', hint: expect.stringContaining('gcloud storage buckets create gs://edgewise-demo-bucket --location=us-central1') });
+  });
+
+  test('a bucket in another region is refused before any upload', async () => {
+    cloud.gcs.buckets.get(BUCKET)!.location = 'EUROPE-WEST4';
+    await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.bucket_location' });
+    expect(cloud.gcs.counts.uploads).toBe(0);
+  });
+});
