@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import sharp, { type Sharp } from 'sharp';
+import { DECODABLE_FORMATS, sniffFormat, type SniffedFormat } from './image-format.js';
+import { readJpegHeader } from './jpeg-header.js';
+import { measureQuality, type QualityMeasures } from './image-quality.js';
+import { applyOrientation, perceptualHashes, toGrey, type PerceptualHashes } from './perceptual-hash.js';
+
+/**
+ * Everything validation measures about one file, before any threshold is applied: cached by path, size
+ * and mtime so a rerun only reads changed files. JSON-serialisable.
+ */
+export interface ImageMeasure {
+  bytes: number;
+  sha256?: string;
+  /** Format by content (first bytes). */
+  sniffed?: SniffedFormat;
+  width?: number;
+  height?: number;
+  /** Frames (animated GIF/WebP). */
+  pages?: number;
+  /** libvips colour space name (srgb, b-w, cmyk, rgb16, grey16...) or `cmyk`/`ycck` from a JPEG header. */
+  space?: string;
+  /** Bits per sample. */
+  bitDepth?: number;
+  orientation?: number;
+  /** Lossless/arithmetic JPEG. */
+  unusualCoding?: boolean;
+  /** Why the pixels were not decoded on purpose (never decoded, so not `corrupt`). */
+  refused?: 'too_many_pixels' | 'too_large_to_read' | 'not_decodable_here';
+  /** The header could not be read although the first bytes looked like an image. */
+  headerError?: string;
+  /** Decoding failed: truncated or corrupt data. */
+  decodeError?: string;
+  hashes?: PerceptualHashes;
+  quality?: QualityMeasures;
+}
+
+export interface MeasureLimits {
+  maxPixels: number;
+  maxReadBytes: number;
+}
+
+/**
+ * The short side of the decoded thumbnail that hashes and quality measures are computed from. Measured on
+ * the 398 hymenoptera photos against the Python reference (pHash identical / within 2 bits, sequential
+ * ms per image): 32 px 58% / 93%, 3.97 ms; 64 px 76% / 99%, 4.17 ms; 128 px 90% / 99.7%, 7.95 ms.
+ */
+const WORK_SIDE = 64;
+
+let sharpReady = false;
+function setUpSharp(): void {
+  if (sharpReady) return;
+  sharpReady = true;
+  // One libvips thread per image: images run in parallel instead (less per-call overhead); no cache of
+  // decoded inputs (every file is read once).
+  sharp.concurrency(1);
+  sharp.cache(false);
+}
+
+/**
+ * Largest power-of-two reduction (JPEG shrink-on-load: 1/2, 1/4, 1/8 decode in the DCT domain, so an
+ * 8x reduction skips most of the inverse DCT) that keeps the short side at WORK_SIDE or more.
+ */
+export function shrinkFactor(width: number, height: number): number {
+  const short = Math.min(width, height);
+  let s = 8;
+  while (s > 1 && short / s < WORK_SIDE) s /= 2;
+  return s;
+}
+
+function jpegSpace(components: number, adobeTransform: number | undefined): string {
+  if (components === 1) return 'b-w';
+  if (components === 4) return adobeTransform === 2 ? 'ycck' : 'cmyk';
+  return 'srgb';
+}
+
+/** Measures one file. Never throws for a bad image: problems are recorded in the result. */
+export async function measureImage(path: string, bytes: number, limits: MeasureLimits): Promise<ImageMeasure> {
+  const m: ImageMeasure = { bytes };
+  if (bytes > limits.maxReadBytes) {
+    m.refused = 'too_large_to_read';
+    return m;
+  }
+  // Read synchronously: an async readFile is several trips through the libuv pool (open, stat, read,
+  // close), each queued behind the decodes running there; a sync read of a photo takes well under 1 ms.
+  const buf = readFileSync(path);
+  m.bytes = buf.length;
+  m.sha256 = createHash('sha256').update(buf).digest('hex');
+  return measureBuffer(buf, limits, m);
+}
+
+export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: ImageMeasure = { bytes: buf.length }): Promise<ImageMeasure> {
+  if (buf.length === 0) return m;
+  const sniffed = sniffFormat(buf);
+  if (sniffed) m.sniffed = sniffed;
+  if (!sniffed) return m;
+  if (!DECODABLE_FORMATS.has(sniffed)) {
+    m.refused = 'not_decodable_here';
+    return m;
+  }
+  setUpSharp();
+  // Header first: sizes are checked before a single pixel is decoded (decompression bombs).
+  if (sniffed === 'jpeg') {
+    const h = readJpegHeader(buf);
+    if (!h) {
+      m.headerError = 'the JPEG markers before the first frame are broken';
+      return m;
+    }
+    Object.assign(m, { width: h.width, height: h.height, pages: 1, space: jpegSpace(h.components, h.adobeTransform), bitDepth: h.precision, orientation: h.orientation });
+    if (h.unusualCoding) m.unusualCoding = true;
+  } else {
+    try {
+      const md = await sharp(buf, { limitInputPixels: false }).metadata();
+      Object.assign(m, {
+        width: md.width,
+        height: md.height,
+        pages: md.pages ?? 1,
+        space: md.space,
+        bitDepth: md.bitsPerSample ?? (md.depth === 'ushort' ? 16 : 8),
+        orientation: md.orientation ?? 1,
+      });
+    } catch (e) {
+      m.headerError = (e as Error).message;
+      return m;
+    }
+  }
+  const w = m.width ?? 0;
+  const h = m.height ?? 0;
+  if (!(w > 0 && h > 0)) {
+    m.headerError = 'the header gives no image size';
+    return m;
+  }
+  if (w * h > limits.maxPixels) {
+    m.refused = 'too_many_pixels';
+    return m;
+  }
+  const s = shrinkFactor(w, h);
+  let pipeline: Sharp = sharp(buf, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
+  if (s > 1) pipeline = pipeline.resize(Math.max(1, Math.round(w / s)), Math.max(1, Math.round(h / s)), { fit: 'fill', kernel: 'linear' });
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    raw = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    m.decodeError = (e as Error).message.split('\n')[0]!;
+    return m;
+  }
+  const grey = applyOrientation(toGrey(raw.data, raw.info.width, raw.info.height, raw.info.channels), m.orientation);
+  m.hashes = perceptualHashes(grey);
+  m.quality = measureQuality(grey);
+  return m;
+}

@@ -1,0 +1,241 @@
+/**
+ * aHash, dHash and pHash at 64 bits, defined as Python imagehash defines them so people's existing hash
+ * lists stay meaningful:
+ *   aHash: grey, resize 8x8 (Lanczos), bit = pixel > mean.
+ *   dHash: grey, resize 9 wide x 8 high (Lanczos), bit = right neighbour > pixel, row by row.
+ *   pHash: grey, resize 32x32 (Lanczos), 2-D DCT-II, top-left 8x8 (DC included), bit = coeff > median.
+ * Bits are packed row-major, first bit most significant; hex is 16 lowercase digits.
+ * Input is an 8-bit grey image (already EXIF-oriented by the caller).
+ */
+
+export interface GreyImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface PerceptualHashes {
+  ahash: string;
+  dhash: string;
+  phash: string;
+}
+
+/** ITU-R 601-2 luma with Pillow's fixed-point rounding (what `convert("L")` computes). */
+export function toGrey(data: Uint8Array, width: number, height: number, channels: number): GreyImage {
+  const n = width * height;
+  const out = new Uint8Array(n);
+  if (channels === 1 || channels === 2) {
+    for (let i = 0; i < n; i++) out[i] = data[i * channels]!;
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += channels) {
+      out[i] = (data[j]! * 19595 + data[j + 1]! * 38470 + data[j + 2]! * 7471 + 0x8000) >>> 16;
+    }
+  }
+  return { data: out, width, height };
+}
+
+/**
+ * Applies an EXIF orientation (1-8) so the image is as a viewer shows it. Orientation 6 means "rotate
+ * 90° clockwise to view".
+ */
+export function applyOrientation(img: GreyImage, orientation: number | undefined): GreyImage {
+  const o = orientation ?? 1;
+  if (o <= 1 || o > 8) return img;
+  const { data, width: w, height: h } = img;
+  const swap = o >= 5;
+  const ow = swap ? h : w;
+  const oh = swap ? w : h;
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      // (sx, sy): the stored pixel shown at (x, y).
+      let sx: number;
+      let sy: number;
+      switch (o) {
+        case 2: sx = w - 1 - x; sy = y; break;
+        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+        case 4: sx = x; sy = h - 1 - y; break;
+        case 5: sx = y; sy = x; break;
+        case 6: sx = y; sy = h - 1 - x; break;
+        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+        default: sx = w - 1 - y; sy = x; break; // 8
+      }
+      out[y * ow + x] = data[sy * w + sx]!;
+    }
+  }
+  return { data: out, width: ow, height: oh };
+}
+
+function lanczos3(x: number): number {
+  if (x === 0) return 1;
+  if (x <= -3 || x >= 3) return 0;
+  const px = Math.PI * x;
+  return (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px);
+}
+
+interface Coeffs {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Float64Array;
+  taps: number;
+}
+
+/** Pillow-style resampling weights: the filter widens with the scale factor so downscaling antialiases. */
+function coeffs(inSize: number, outSize: number): Coeffs {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = 3 * filterScale;
+  const taps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float64Array(outSize * taps);
+  for (let o = 0; o < outSize; o++) {
+    const center = (o + 0.5) * scale;
+    const lo = Math.max(Math.trunc(center - support + 0.5), 0);
+    const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
+    let sum = 0;
+    const n = Math.min(hi - lo, taps);
+    for (let k = 0; k < n; k++) {
+      const w = lanczos3((k + lo - center + 0.5) / filterScale);
+      weights[o * taps + k] = w;
+      sum += w;
+    }
+    if (sum !== 0) for (let k = 0; k < n; k++) weights[o * taps + k]! /= sum;
+    start[o] = lo;
+    count[o] = n;
+  }
+  return { start, count, weights, taps };
+}
+
+const coeffCache = new Map<string, Coeffs>();
+function cachedCoeffs(inSize: number, outSize: number): Coeffs {
+  const key = `${inSize}:${outSize}`;
+  let c = coeffCache.get(key);
+  if (!c) {
+    c = coeffs(inSize, outSize);
+    if (coeffCache.size > 4096) coeffCache.clear();
+    coeffCache.set(key, c);
+  }
+  return c;
+}
+
+const clamp8 = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+
+/** Separable Lanczos-3 resize, horizontal pass then vertical, rounding to 8 bits between passes (as Pillow does). */
+export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyImage {
+  const { data, width: w, height: h } = img;
+  const cx = cachedCoeffs(w, outW);
+  const cy = cachedCoeffs(h, outH);
+  const tmp = new Uint8Array(outW * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let o = 0; o < outW; o++) {
+      const s = cx.start[o]!;
+      const n = cx.count[o]!;
+      const base = o * cx.taps;
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += data[row + s + k]! * cx.weights[base + k]!;
+      tmp[y * outW + o] = clamp8(acc);
+    }
+  }
+  const out = new Uint8Array(outW * outH);
+  for (let o = 0; o < outH; o++) {
+    const s = cy.start[o]!;
+    const n = cy.count[o]!;
+    const base = o * cy.taps;
+    for (let x = 0; x < outW; x++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += tmp[(s + k) * outW + x]! * cy.weights[base + k]!;
+      out[o * outW + x] = clamp8(acc);
+    }
+  }
+  return { data: out, width: outW, height: outH };
+}
+
+// DCT-II basis for the 8 lowest frequencies over 32 samples (the scale factor does not change the bits).
+const DCT = (() => {
+  const m = new Float64Array(8 * 32);
+  for (let k = 0; k < 8; k++) for (let n = 0; n < 32; n++) m[k * 32 + n] = Math.cos((Math.PI * k * (2 * n + 1)) / 64);
+  return m;
+})();
+
+function bitsToHex(bits: ArrayLike<boolean>): string {
+  let hex = '';
+  for (let i = 0; i < bits.length; i += 4) {
+    const v = (bits[i] ? 8 : 0) | (bits[i + 1] ? 4 : 0) | (bits[i + 2] ? 2 : 0) | (bits[i + 3] ? 1 : 0);
+    hex += v.toString(16);
+  }
+  return hex;
+}
+
+/** pHash of a 32x32 grey image. */
+export function phash32(px: Uint8Array): string {
+  // Rows first (axis 0 in numpy terms: along y), then columns; only the 8x8 low corner is needed.
+  const colT = new Float64Array(8 * 32); // colT[k*32 + x] = sum_y C[k][y] * px[y][x]
+  for (let k = 0; k < 8; k++) {
+    for (let y = 0; y < 32; y++) {
+      const c = DCT[k * 32 + y]!;
+      const row = y * 32;
+      for (let x = 0; x < 32; x++) colT[k * 32 + x]! += c * px[row + x]!;
+    }
+  }
+  const low = new Float64Array(64);
+  for (let k = 0; k < 8; k++) {
+    for (let l = 0; l < 8; l++) {
+      let acc = 0;
+      for (let x = 0; x < 32; x++) acc += colT[k * 32 + x]! * DCT[l * 32 + x]!;
+      low[k * 8 + l] = acc;
+    }
+  }
+  const sorted = Float64Array.from(low).sort();
+  const median = (sorted[31]! + sorted[32]!) / 2;
+  return bitsToHex(Array.from(low, (v) => v > median));
+}
+
+export function ahash8(px: Uint8Array): string {
+  let sum = 0;
+  for (let i = 0; i < 64; i++) sum += px[i]!;
+  const mean = sum / 64;
+  return bitsToHex(Array.from(px.subarray(0, 64), (v) => v > mean));
+}
+
+/** dHash of a 9x8 (width x height) grey image. */
+export function dhash9x8(px: Uint8Array): string {
+  const bits: boolean[] = [];
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) bits.push(px[y * 9 + x + 1]! > px[y * 9 + x]!);
+  return bitsToHex(bits);
+}
+
+/** All three hashes of an (oriented) grey image of any size. */
+export function perceptualHashes(img: GreyImage): PerceptualHashes {
+  return {
+    phash: phash32(resizeLanczos(img, 32, 32).data),
+    ahash: ahash8(resizeLanczos(img, 8, 8).data),
+    dhash: dhash9x8(resizeLanczos(img, 9, 8).data),
+  };
+}
+
+const POP8 = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 1; i < 256; i++) t[i] = (i & 1) + t[i >> 1]!;
+  return t;
+})();
+
+export function popcount32(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Hamming distance between two equal-length hex hashes. */
+export function hammingHex(a: string, b: string): number {
+  if (a.length !== b.length) throw new RangeError(`hashes differ in length: ${a.length} vs ${b.length}`);
+  let d = 0;
+  for (let i = 0; i < a.length; i += 2) d += POP8[parseInt(a.slice(i, i + 2), 16) ^ parseInt(b.slice(i, i + 2), 16)]!;
+  return d;
+}
+
+/** A 64-bit hex hash as two unsigned 32-bit halves (for the near-duplicate index). */
+export function hexToHalves(hex: string): [hi: number, lo: number] {
+  return [parseInt(hex.slice(0, 8), 16) >>> 0, parseInt(hex.slice(8, 16), 16) >>> 0];
+}

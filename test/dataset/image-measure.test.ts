@@ -1,0 +1,117 @@
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { checkImage } from '../../src/dataset/image-checks.js';
+import { measureBuffer, type ImageMeasure } from '../../src/dataset/image-measure.js';
+import { readJpegHeader } from '../../src/dataset/jpeg-header.js';
+import { hammingHex } from '../../src/dataset/perceptual-hash.js';
+import { readValidateSettings } from '../../src/dataset/validate-config.js';
+import { photo as photoSync, raw } from './validate-fixtures.js';
+
+const limits = { maxPixels: 100_000_000, maxReadBytes: 200 * 1024 * 1024 };
+const settings = readValidateSettings({});
+const photo = async (w: number, h: number, seed = 'photo'): Promise<ReturnType<typeof photoSync>> => photoSync(w, h, seed);
+
+function chunk(type: string, body: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(body.length);
+  const tb = Buffer.concat([Buffer.from(type, 'latin1'), body]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(tb) >>> 0);
+  return Buffer.concat([len, tb, crc]);
+}
+
+/** A 300-byte PNG that claims 50,000 x 50,000 pixels: decoding it would need 7.5 GB. */
+function bombPng(): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(50_000, 0);
+  ihdr.writeUInt32BE(50_000, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const codes = (image: string, m: ImageMeasure, backend: 'local' | 'vertex' = 'local'): string[] => checkImage(image, 2, m, settings, backend).map((f) => `${f.severity}:${f.code}`);
+
+describe('measureBuffer + checkImage', () => {
+  it('refuses a decompression bomb from its header, without decoding it', async () => {
+    const bomb = bombPng();
+    expect(bomb.length).toBeLessThan(400);
+    const t = performance.now();
+    const m = await measureBuffer(bomb, limits);
+    expect(performance.now() - t).toBeLessThan(1000);
+    expect(m).toMatchObject({ width: 50_000, height: 50_000, refused: 'too_many_pixels' });
+    expect(m.hashes).toBeUndefined();
+    expect(m.decodeError).toBeUndefined();
+    expect(codes('bomb.png', m)).toEqual(['error:image.too_many_pixels']);
+  });
+
+  it('refuses a real image above a configured pixel limit, and decodes it under the default', async () => {
+    const png = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#8a4' } }).png().toBuffer();
+    expect((await measureBuffer(png, { ...limits, maxPixels: 1_000_000 })).refused).toBe('too_many_pixels');
+    expect((await measureBuffer(png, limits)).hashes).toBeDefined();
+  });
+
+  it('reports truncated JPEGs as corrupt, and text as not an image', async () => {
+    const jpg = await raw(await photo(200, 150)).jpeg().toBuffer();
+    const m = await measureBuffer(jpg.subarray(0, Math.floor(jpg.length / 2)), limits);
+    expect(m.decodeError).toBeTruthy();
+    expect(codes('t.jpg', m)).toEqual(['error:image.corrupt']);
+    expect(codes('notes.jpg', await measureBuffer(Buffer.from('field notes, not a photo\n'), limits))).toEqual(['error:image.not_an_image']);
+    expect(codes('empty.jpg', await measureBuffer(Buffer.alloc(0), limits))).toEqual(['error:image.corrupt']);
+  });
+
+  it('flags an extension that lies, and formats Vertex cannot train on (error only for the vertex backend)', async () => {
+    const p = await photo(120, 90);
+    const png = await raw(p).png().toBuffer();
+    expect(codes('photo.jpg', await measureBuffer(png, limits))).toEqual(['warning:image.extension_mismatch']);
+    const webp = await measureBuffer(await raw(p).webp().toBuffer(), limits);
+    expect(codes('photo.webp', webp, 'local')).toEqual(['warning:image.unsupported_format']);
+    expect(codes('photo.webp', webp, 'vertex')).toEqual(['error:image.unsupported_format']);
+  });
+
+  it('flags small, extreme-aspect, animated, CMYK and 16-bit images', async () => {
+    expect(codes('tiny.png', await measureBuffer(await raw(await photo(20, 20)).png().toBuffer(), limits))).toEqual(['error:image.too_small']);
+    expect(codes('strip.png', await measureBuffer(await raw(await photo(700, 60)).png().toBuffer(), limits))).toEqual(['warning:image.extreme_aspect']);
+    const a = await raw(await photo(80, 60, 'a')).png().toBuffer();
+    const b = await raw(await photo(80, 60, 'b')).png().toBuffer();
+    const gif = await sharp([a, b], { join: { animated: true } }).gif().toBuffer();
+    expect(codes('anim.gif', await measureBuffer(gif, limits))).toEqual(['warning:image.animated']);
+    const cmyk = await raw(await photo(80, 60)).toColourspace('cmyk').jpeg().toBuffer();
+    expect(codes('cmyk.jpg', await measureBuffer(cmyk, limits))).toEqual(['warning:image.colour_space']);
+    const deep = await raw(await photo(80, 60)).toColourspace('rgb16').png().toBuffer();
+    expect(codes('deep.png', await measureBuffer(deep, limits))).toEqual(['warning:image.bit_depth']);
+  });
+
+  it('gives quality warnings for dark, bright and flat images, none for a normal photo', async () => {
+    const flat = (v: number): Promise<Buffer> => sharp({ create: { width: 100, height: 100, channels: 3, background: { r: v, g: v, b: v } } }).jpeg().toBuffer();
+    expect(codes('dark.jpg', await measureBuffer(await flat(5), limits))).toEqual(['warning:quality.dark', 'warning:quality.low_information']);
+    expect(codes('bright.jpg', await measureBuffer(await flat(250), limits))).toEqual(['warning:quality.bright', 'warning:quality.low_information']);
+    const blurred = await raw(await photo(300, 200)).blur(12).jpeg().toBuffer();
+    expect(codes('blurred.jpg', await measureBuffer(blurred, limits))).toEqual(['warning:quality.blurry']);
+    expect(codes('photo.jpg', await measureBuffer(await raw(await photo(300, 200)).jpeg().toBuffer(), limits))).toEqual([]);
+  });
+
+  it('applies EXIF orientation before hashing: a rotated copy tagged to display upright hashes like the original', async () => {
+    const p = await photo(320, 200, 'exif');
+    const upright = await measureBuffer(await raw(p).jpeg({ quality: 92 }).toBuffer(), limits);
+    const taggedBytes = await raw(p).rotate(270).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    const tagged = await measureBuffer(taggedBytes, limits);
+    const untagged = await measureBuffer(await raw(p).rotate(270).jpeg({ quality: 92 }).toBuffer(), limits);
+    expect(tagged.orientation).toBe(6);
+    expect([tagged.width, tagged.height]).toEqual([200, 320]);
+    expect(hammingHex(upright.hashes!.phash, tagged.hashes!.phash)).toBeLessThanOrEqual(2);
+    expect(hammingHex(upright.hashes!.dhash, tagged.hashes!.dhash)).toBeLessThanOrEqual(4);
+    expect(hammingHex(upright.hashes!.phash, untagged.hashes!.phash)).toBeGreaterThan(12);
+  });
+
+  it('reads JPEG headers like libvips does', async () => {
+    for (const [w, h, progressive] of [[321, 123, false], [64, 500, true]] as const) {
+      const buf = await raw(await photo(w, h)).jpeg({ progressive }).toBuffer();
+      const hdr = readJpegHeader(buf)!;
+      const md = await sharp(buf).metadata();
+      expect([hdr.width, hdr.height, hdr.components, hdr.precision, hdr.progressive]).toEqual([md.width, md.height, md.channels, 8, progressive]);
+    }
+    expect(readJpegHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00]))).toBeUndefined();
+  });
+});
