@@ -7,6 +7,14 @@ import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
 // React's production build: the development reconciler is slower to load and to render.
 process.env.NODE_ENV ??= 'production';
 applyColorPolicy();
+// `edgewise --json validate | head`: the reader went away. Stop quietly instead of crashing on EPIPE
+// (every file is written atomically, so stopping here leaves nothing half-written).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

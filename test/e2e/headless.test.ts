@@ -84,3 +84,30 @@ describe('headless: every command, piped, NO_COLOR, TERM=dumb and --json', () =>
     });
   }
 });
+
+describe('headless: a reader that goes away', () => {
+  beforeAll(() => assertBuilt());
+  it('stops quietly when stdout closes early (edgewise --json validate | head -1)', async () => {
+    const tmp = makeTempDir();
+    try {
+      const { generateSyntheticDataset } = await import('../../src/dataset/synthetic.js');
+      await generateSyntheticDataset({ root: tmp.dir, classes: 2, perClass: 12 });
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, '--json', 'validate'], {
+          cwd: tmp.dir,
+          env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, EDGEWISE_NO_PREFS: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        // Like `head -1`: read the first line, then close the pipe.
+        child.stdout.once('data', () => child.stdout.destroy());
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(result.stderr).not.toMatch(/EPIPE|Unhandled|at .*\.js:\d+/);
+      expect([0, 2]).toContain(result.code);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
