@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink';
@@ -11,27 +10,8 @@ import { createContext } from '../../src/core/context.js';
 import { publish } from '../../src/registry/publish.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeWorkspace, writeRun } from './fixtures.js';
+import { FakeStdin as Stdin } from '../helpers/ink.js';
 
-class Stdin extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  write = (d: string): void => {
-    this.data = d;
-    this.emit('readable');
-    this.emit('data', d);
-  };
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 const cleanups: Array<() => void> = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));

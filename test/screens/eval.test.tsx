@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { render } from 'ink';
 import { afterAll, describe, expect, it } from 'vitest';
 import EvalScreen from '../../screens/eval.js';
@@ -6,27 +5,8 @@ import { createEvalStep } from '../../src/evaluate/eval-step.js';
 import type { ImageClassifier } from '../../src/evaluate/classifier.js';
 import { fakeClassifier, loaderFor, makeFakeWorkspace, removeFakeWorkspaces } from '../evaluate/fake-workspace.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
+import { FakeStdin as Stdin } from '../helpers/ink.js';
 
-class Stdin extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  write = (d: string): void => {
-    this.data = d;
-    this.emit('readable');
-    this.emit('data', d);
-  };
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 function renderAt(model: ImageClassifier, columns = 80, rows = 24) {
   const ws = makeFakeWorkspace({ labels: ['ant', 'bee', 'wasp', 'hornet'], perSplit: 15 });

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink';
@@ -13,27 +12,8 @@ import { createTuneLoadStep } from '../../src/tune/screen-steps.js';
 import { suggest } from '../../src/tune/suggest.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { cleanupWorkspaces, predictionsWorkspace } from '../tune/fixtures.js';
+import { FakeStdin as Stdin } from '../helpers/ink.js';
 
-class Stdin extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  write = (d: string): void => {
-    this.data = d;
-    this.emit('readable');
-    this.emit('data', d);
-  };
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 /** A workspace whose sliders start at tau 0.30, margin 0.00 (a saved thresholds file). */
 function workspace(seed = 21) {

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink';
@@ -11,27 +10,8 @@ import type { Cluster } from '../../src/dataset/clusters.js';
 import { photo, photoJpeg, raw } from '../dataset/validate-fixtures.js';
 import { keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { FakeStdin as Stdin } from '../helpers/ink.js';
 
-class Stdin extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  write = (d: string): void => {
-    this.data = d;
-    this.emit('readable');
-    this.emit('data', d);
-  };
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 let tmp: ReturnType<typeof makeTempDir>;
 beforeEach(() => {
