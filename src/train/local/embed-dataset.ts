@@ -1,0 +1,170 @@
+import { stat } from 'node:fs/promises';
+import { throwIfCancelled, InputError } from '../../core/errors.js';
+import type { StepEvent } from '../../core/events.js';
+import { sha256File } from '../../core/hash.js';
+import { ProgressTracker } from '../../core/progress.js';
+import type { Backbone, FeatureSpec } from './backbone.js';
+import { featureKey } from './backbone.js';
+import { EmbeddingCache, type View } from './embedding-cache.js';
+import { EmbedPool } from './embed-pool.js';
+
+export interface EmbedRequest {
+  /** Absolute path of the image. */
+  file: string;
+  /** Name for messages (manifest-relative path). */
+  name: string;
+  views: View[];
+}
+
+export interface EmbedResult {
+  /** Per request (same order): one vector per requested view. */
+  vectors: Float32Array[][];
+  /** Images whose embeddings were computed now (not found in the cache). */
+  computed: number;
+  cached: number;
+  threads: number;
+  backend: string;
+  /** Computed images per second (0 when everything came from the cache). */
+  rate: number;
+}
+
+export interface EmbedOptions {
+  backbone: Backbone;
+  spec: FeatureSpec;
+  cacheDir: string;
+  workers: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Embeds a dataset through the content-addressed cache: hash every file, look each (hash, view) up, and
+ * send only the missing ones to the worker pool. Yields progress (with rate and ETA) as it goes.
+ */
+export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): AsyncGenerator<StepEvent, EmbedResult, void> {
+  const cache = new EmbeddingCache(opts.cacheDir, featureKey(opts.backbone, opts.spec));
+  const hashes: string[] = [];
+  const hashing = new ProgressTracker('hash', reqs.length, 'img');
+  for (let i = 0; i < reqs.length; i++) {
+    throwIfCancelled(opts.signal);
+    const r = reqs[i]!;
+    try {
+      hashes.push(await sha256File(r.file));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new InputError(`Image ${r.name} cannot be read (${code ?? String(e)}).`, {
+        code: 'train.image_unreadable',
+        item: r.file,
+        hint: 'Rerun `edgewise validate` and `edgewise split`: the splits list an image that is gone or unreadable.',
+      });
+    }
+    const ev = hashing.update(i + 1);
+    if (ev) yield ev;
+  }
+
+  const vectors: Float32Array[][] = reqs.map((r) => new Array<Float32Array>(r.views.length));
+  // Work items: request index + the views still missing. Same image content twice is embedded once.
+  const missing = new Map<string, { views: Set<View>; file: string; name: string; targets: number[] }>();
+  let cached = 0;
+  for (let i = 0; i < reqs.length; i++) {
+    const r = reqs[i]!;
+    const h = hashes[i]!;
+    let hit = true;
+    for (let v = 0; v < r.views.length; v++) {
+      const vec = await cache.get(h, r.views[v]!);
+      if (vec) vectors[i]![v] = vec;
+      else {
+        hit = false;
+        const m = missing.get(h) ?? { views: new Set<View>(), file: r.file, name: r.name, targets: [] };
+        m.views.add(r.views[v]!);
+        missing.set(h, m);
+      }
+    }
+    if (hit) cached++;
+    else missing.get(h)!.targets.push(i);
+  }
+
+  let backend = 'cache';
+  let threads = 0;
+  let rate = 0;
+  const work = [...missing.entries()];
+  if (work.length > 0) {
+    yield { type: 'log', message: `Embedding ${work.length} new image(s); ${cached} from the cache.` };
+    const pool = await EmbedPool.create({ backboneId: opts.backbone.id, cacheDir: opts.cacheDir, spec: opts.spec, workers: opts.workers });
+    backend = pool.backend;
+    threads = pool.threads;
+    if (pool.fallbackReason) yield { type: 'warning', code: 'train.workers_unavailable', message: `Embedding on one thread: worker threads did not start (${pool.fallbackReason}).` };
+    const tracker = new ProgressTracker('embed', work.length, 'img');
+    const started = performance.now();
+    try {
+      const inFlight = new Map<number, Promise<number>>();
+      let next = 0;
+      let done = 0;
+      const launch = (k: number): void => {
+        const [h, m] = work[k]!;
+        const views = [...m.views];
+        const p = pool
+          .embed(m.file, views)
+          .catch((e: unknown) => {
+            throw new InputError(`Image ${m.name} could not be embedded: ${e instanceof Error ? e.message : String(e)}`, {
+              code: 'train.embed_failed',
+              item: m.file,
+              hint: 'Check that the file is a readable image, or remove it from the manifest and rerun validate and split.',
+            });
+          })
+          .then(async (vecs) => {
+            for (let v = 0; v < views.length; v++) await cache.put(h, views[v]!, vecs[v]!);
+            for (const t of m.targets) {
+              reqs[t]!.views.forEach((view, vi) => {
+                const at = views.indexOf(view);
+                if (at >= 0) vectors[t]![vi] = vecs[at]!;
+              });
+            }
+            return k;
+          });
+        inFlight.set(k, p);
+      };
+      const window = pool.window;
+      while (next < work.length && inFlight.size < window) launch(next++);
+      while (inFlight.size > 0) {
+        const k = await Promise.race(inFlight.values());
+        inFlight.delete(k);
+        done++;
+        const ev = tracker.update(done);
+        if (ev) yield ev;
+        if (opts.signal.aborted) {
+          await Promise.allSettled(inFlight.values());
+          throwIfCancelled(opts.signal);
+        }
+        if (next < work.length) launch(next++);
+      }
+      rate = work.length / ((performance.now() - started) / 1000);
+    } finally {
+      await pool.close();
+    }
+  }
+  // Same content under two names: the second request reads the vector the first one computed.
+  for (let i = 0; i < reqs.length; i++) {
+    for (let v = 0; v < reqs[i]!.views.length; v++) {
+      if (!vectors[i]![v]) {
+        const vec = await cache.get(hashes[i]!, reqs[i]!.views[v]!);
+        if (!vec) throw new Error(`internal: no embedding for ${reqs[i]!.name}`);
+        vectors[i]![v] = vec;
+      }
+    }
+  }
+  return { vectors, computed: work.length, cached, threads, backend, rate };
+}
+
+/** Cheap identity of the image files for the step fingerprint: size and modification time. */
+export async function fileStamps(files: string[]): Promise<string[]> {
+  return Promise.all(
+    files.map(async (f) => {
+      try {
+        const s = await stat(f);
+        return `${s.size}:${s.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    }),
+  );
+}

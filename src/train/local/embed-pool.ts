@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FeatureSpec } from './backbone.js';
+import { resolveBackbone } from './backbones.js';
+import type { View } from './embedding-cache.js';
+import { createEmbedder, type EmbedFn } from './embedder.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
+
+export interface PoolOptions {
+  backboneId: string;
+  cacheDir: string;
+  spec: FeatureSpec;
+  /** Worker threads; 0 = embed on this thread. Default: one per core, at most 2 (see docs/notes/local-backbone.md). */
+  workers?: number;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+/**
+ * Embeds images on several worker threads, each with its own tfjs + wasm instance (the wasm backend is
+ * single-threaded in Node, so threads are how both cores get used). Falls back to this thread when the
+ * compiled worker script is absent (running from TypeScript sources, e.g. under vitest).
+ */
+export class EmbedPool {
+  private readonly slots: Slot[] = [];
+  private local: EmbedFn | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: Float32Array[]): void; reject(e: Error): void; slot: Slot }>();
+  backend = 'unknown';
+  /** Why the worker threads were not used, when they were asked for and failed to start. */
+  fallbackReason: string | undefined;
+
+  private constructor() {}
+
+  get threads(): number {
+    return this.slots.length || 1;
+  }
+
+  static async create(opts: PoolOptions): Promise<EmbedPool> {
+    const pool = new EmbedPool();
+    const script = new URL('./embed-worker.js', import.meta.url);
+    const wanted = opts.workers ?? 2;
+    if (wanted > 0 && existsSync(fileURLToPath(script))) {
+      const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec };
+      try {
+        await Promise.all(Array.from({ length: wanted }, () => pool.spawn(script, init)));
+        return pool;
+      } catch (e) {
+        // Workers are an accelerator: if they cannot start (memory, sandbox), embed on this thread.
+        await pool.close();
+        pool.fallbackReason = e instanceof Error ? e.message : String(e);
+      }
+    }
+    const local = await createEmbedder(resolveBackbone(opts.backboneId, opts.cacheDir), opts.spec);
+    pool.local = local.embed;
+    pool.backend = local.backend;
+    return pool;
+  }
+
+  private spawn(script: URL, init: WorkerInit): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(script, { workerData: init });
+      const slot: Slot = { worker, busy: 0 };
+      let ready = false;
+      worker.on('message', (m: WorkerReply) => {
+        if (m.type === 'ready') {
+          ready = true;
+          this.backend = m.backend;
+          this.slots.push(slot);
+          resolve();
+        } else if (m.type === 'init-error') {
+          reject(new Error(`embedding worker failed to start: ${m.message}`));
+        } else {
+          const p = this.pending.get(m.id);
+          if (!p) return;
+          this.pending.delete(m.id);
+          p.slot.busy--;
+          if (m.type === 'result') p.resolve(m.vectors);
+          else p.reject(new Error(m.message));
+        }
+      });
+      worker.on('error', (e) => {
+        if (!ready) reject(e);
+        this.failAll(slot, e);
+      });
+      worker.on('exit', (code) => {
+        if (!ready) reject(new Error(`embedding worker exited with code ${code}`));
+        this.failAll(slot, new Error(`embedding worker exited with code ${code}`));
+      });
+    });
+  }
+
+  private failAll(slot: Slot, e: Error): void {
+    for (const [id, p] of this.pending) {
+      if (p.slot === slot) {
+        this.pending.delete(id);
+        p.reject(e);
+      }
+    }
+  }
+
+  /**
+   * Requests to keep in flight: 2 per thread lets one image decode (sharp) while the other runs; more only
+   * oversubscribed the 2 cores here. EDGEWISE_EMBED_WINDOW (per thread) overrides it for benchmarks.
+   */
+  get window(): number {
+    return this.threads * Math.max(1, Number(process.env.EDGEWISE_EMBED_WINDOW ?? 2));
+  }
+
+  /** One vector per view. */
+  embed(file: string, views: View[]): Promise<Float32Array[]> {
+    if (this.local) return this.local(file, views);
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      slot.worker.postMessage({ id, file, views } satisfies WorkerRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.slots.length = 0;
+  }
+}

@@ -1,0 +1,35 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FeatureSpec } from './backbone.js';
+import { resolveBackbone } from './backbones.js';
+import type { View } from './embedding-cache.js';
+import { createEmbedder } from './embedder.js';
+
+/** A worker thread with its own tfjs instance: the wasm backend runs one thread per instance in Node. */
+export interface WorkerInit {
+  backboneId: string;
+  cacheDir: string;
+  spec: FeatureSpec;
+}
+export type WorkerRequest = { id: number; file: string; views: View[] };
+export type WorkerReply =
+  | { type: 'ready'; backend: string }
+  | { type: 'init-error'; message: string }
+  | { type: 'result'; id: number; vectors: Float32Array[] }
+  | { type: 'error'; id: number; message: string };
+
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+
+try {
+  const { embed, backend } = await createEmbedder(resolveBackbone(init.backboneId, init.cacheDir), init.spec);
+  port.on('message', (req: WorkerRequest) => {
+    embed(req.file, req.views).then(
+      (vectors) => post({ type: 'result', id: req.id, vectors }, vectors.map((v) => v.buffer as ArrayBuffer)),
+      (e: unknown) => post({ type: 'error', id: req.id, message: e instanceof Error ? e.message : String(e) }),
+    );
+  });
+  post({ type: 'ready', backend });
+} catch (e) {
+  post({ type: 'init-error', message: e instanceof Error ? e.message : String(e) });
+}

@@ -1,0 +1,77 @@
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Backbone, FeatureSpec } from './backbone.js';
+import { featureModel } from './backbone.js';
+import type { View } from './embedding-cache.js';
+import { flipHorizontal, preprocessImage } from './preprocess.js';
+import { loadTf } from './tf-runtime.js';
+
+/** Embeds one image file into one vector per requested view. */
+export type EmbedFn = (file: string, views: View[]) => Promise<Float32Array[]>;
+
+/**
+ * Views per forward pass. Batch 4 ran the bare forward pass up to ≈20 % faster, but end to end (decode +
+ * forward on a loaded 2-core machine) it was not faster, so 1 by default; EDGEWISE_EMBED_BATCH overrides it
+ * for benchmarks (docs/notes/local-backbone.md).
+ */
+const MAX_BATCH = Math.max(1, Number(process.env.EDGEWISE_EMBED_BATCH ?? 1));
+
+interface Ready {
+  pixels: Float32Array[];
+  resolve(v: Float32Array[]): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * An embedder on this thread's tfjs: preprocess (sharp, off-thread), mirror for the flip view, run the
+ * truncated backbone + pooling. Images whose pixels are ready at the same time share one forward pass
+ * (up to MAX_BATCH views), so callers should keep several requests in flight.
+ */
+export async function createEmbedder(backbone: Backbone, spec: FeatureSpec): Promise<{ embed: EmbedFn; backend: string; dim: number }> {
+  const { tf, backend } = await loadTf();
+  const base = await backbone.load(tf);
+  const fm = featureModel(tf, base, spec);
+  const { width, height } = backbone.input;
+  const dim = fm.outputs[0]!.shape[1] as number;
+  const queue: Ready[] = [];
+  let scheduled = false;
+
+  const flush = async (): Promise<void> => {
+    scheduled = false;
+    while (queue.length > 0) {
+      const batch: Ready[] = [];
+      let views = 0;
+      while (queue.length > 0 && (batch.length === 0 || views + queue[0]!.pixels.length <= MAX_BATCH)) {
+        const r = queue.shift()!;
+        batch.push(r);
+        views += r.pixels.length;
+      }
+      try {
+        const size = width * height * 3;
+        const input = new Float32Array(views * size);
+        let k = 0;
+        for (const r of batch) for (const p of r.pixels) input.set(p, size * k++);
+        const y = tf.tidy(() => fm.predict(tf.tensor4d(input, [views, height, width, 3])) as Tensor);
+        const data = (await y.data()) as Float32Array;
+        y.dispose();
+        k = 0;
+        for (const r of batch) r.resolve(r.pixels.map(() => data.slice(dim * k, dim * ++k)));
+      } catch (e) {
+        for (const r of batch) r.reject(e);
+      }
+    }
+  };
+
+  const embed: EmbedFn = async (file, views) => {
+    const px = await preprocessImage(file, backbone.input);
+    const pixels = views.map((v) => (v === 'flip' ? flipHorizontal(px, width, height) : px));
+    return new Promise<Float32Array[]>((resolve, reject) => {
+      queue.push({ pixels, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        // Let other decodes that finished meanwhile join this batch.
+        setImmediate(() => void flush());
+      }
+    });
+  };
+  return { embed, backend, dim };
+}

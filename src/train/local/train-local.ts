@@ -1,0 +1,264 @@
+import { existsSync } from 'node:fs';
+import { rename, rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
+import { InputError, throwIfCancelled } from '../../core/errors.js';
+import type { StepEvent } from '../../core/events.js';
+import { sha256 } from '../../core/hash.js';
+import type { StepContext } from '../../core/step.js';
+import { readSplitsCsv, type SplitRow } from '../../dataset/split-io.js';
+import { nextModelVersion } from '../model-version.js';
+import type { FeatureSpec } from './backbone.js';
+import { resolveBackbone } from './backbones.js';
+import { embedDataset, type EmbedRequest } from './embed-dataset.js';
+import type { View } from './embedding-cache.js';
+import { buildClassifier } from './export-model.js';
+import { predictHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
+import { preprocessId, preprocessImage } from './preprocess.js';
+import { parseLocalTrainSettings, type LocalTrainSettings } from './settings.js';
+import { loadTf } from './tf-runtime.js';
+
+export interface LocalTrainOutput {
+  backend: 'local';
+  version: string;
+  /** Workspace-relative paths. */
+  modelDir: string;
+  tflite: string;
+  labelsFile: string;
+  infoFile: string;
+  labels: string[];
+  backbone: string;
+  layers: string[];
+  pooling: FeatureSpec['pooling'];
+  metrics: LocalTrainMetrics;
+  embedded: { computed: number; cached: number; threads: number; backend: string; rate: number };
+}
+
+export interface LocalTrainMetrics {
+  train_accuracy: number;
+  val_accuracy: number | null;
+  val_loss: number | null;
+  /** Top-1 of the head on the test split's embeddings (evaluation of the .tflite is the next step). */
+  test_top1: number | null;
+  epochs: number;
+  best_epoch: number;
+  n_train: number;
+  n_validation: number;
+  n_test: number;
+  head_samples_per_second: number;
+}
+
+/** Reads splits.csv and checks it can be trained on; labels are sorted (that is the model output order). */
+export async function readTrainingSplits(ctx: StepContext): Promise<{ rows: SplitRow[]; labels: string[] }> {
+  const path = ctx.workspace.splitsCsv;
+  const rows = await readSplitsCsv(path);
+  if (!rows) {
+    throw new InputError(`${ctx.workspace.rel(path)} does not exist.`, { code: 'train.no_splits', item: path, hint: 'Run `edgewise split` first.' });
+  }
+  const labels = [...new Set(rows.filter((r) => r.split === 'train').map((r) => r.label))].sort();
+  if (labels.length < 2) {
+    throw new InputError(`The train split of ${ctx.workspace.rel(path)} has ${labels.length} label(s); a classifier needs at least 2.`, {
+      code: 'train.too_few_labels',
+      item: path,
+      hint: 'Add images of at least two labels to the manifest, then rerun validate and split.',
+    });
+  }
+  for (const r of rows) {
+    if (r.split !== 'train' && !labels.includes(r.label)) {
+      throw new InputError(`${ctx.workspace.rel(path)}: label "${r.label}" of ${r.image} (${r.split}) has no training image.`, {
+        code: 'train.label_not_in_train',
+        item: r.image,
+        hint: 'Add training images of that label or remove it, then rerun `edgewise split`.',
+      });
+    }
+  }
+  return { rows, labels };
+}
+
+export function settingsOf(ctx: StepContext): LocalTrainSettings {
+  return parseLocalTrainSettings(ctx.config.train);
+}
+
+/**
+ * Local training: embed every split image through the cache (new images only), train the head on the
+ * train split with early stopping on validation, then export backbone+pooling+head as one .tflite with
+ * labels.txt and model_info.json into the next free ml/models/vNNN/.
+ */
+export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, LocalTrainOutput, void> {
+  const s = settingsOf(ctx);
+  const { rows, labels } = await readTrainingSplits(ctx);
+  const backbone = resolveBackbone(s.backbone, ctx.workspace.cacheDir);
+  const spec: FeatureSpec = {
+    layers: s.layers ?? backbone.defaultFeatures.layers,
+    pooling: s.pooling ?? backbone.defaultFeatures.pooling,
+  };
+  const trainRows = rows.filter((r) => r.split === 'train');
+  const valRows = rows.filter((r) => r.split === 'validation');
+  const testRows = rows.filter((r) => r.split === 'test');
+  yield { type: 'log', message: `${trainRows.length} train, ${valRows.length} validation, ${testRows.length} test images; ${labels.length} labels; backbone ${backbone.id} at ${spec.layers.join(' + ')} (${spec.pooling} pooling).` };
+
+  const reqs: EmbedRequest[] = [...trainRows, ...valRows, ...testRows].map((r) => ({
+    file: join(ctx.workspace.imagesDir, r.image),
+    name: r.image,
+    views: (r.split === 'train' && s.flipAugment ? ['orig', 'flip'] : ['orig']) as View[],
+  }));
+  const workers = s.workers ?? Math.min(2, availableParallelism());
+  const emb = yield* embedDataset(reqs, { backbone, spec, cacheDir: ctx.workspace.cacheDir, workers, signal: ctx.signal });
+  yield { type: 'metric', name: 'embedded_new', value: emb.computed };
+  throwIfCancelled(ctx.signal);
+
+  const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  const setOf = (from: number, to: number, withFlip: boolean): FeatureSet => {
+    const vecs: Float32Array[] = [];
+    const ys: number[] = [];
+    for (let i = from; i < to; i++) {
+      const row = i < trainRows.length ? trainRows[i]! : i < trainRows.length + valRows.length ? valRows[i - trainRows.length]! : testRows[i - trainRows.length - valRows.length]!;
+      const v = emb.vectors[i]!;
+      for (let k = 0; k < (withFlip ? v.length : 1); k++) {
+        vecs.push(v[k]!);
+        ys.push(labelIndex.get(row.label)!);
+      }
+    }
+    const dim = vecs[0]?.length ?? 0;
+    const x = new Float32Array(vecs.length * dim);
+    vecs.forEach((r, i) => x.set(r, i * dim));
+    return { x, y: Int32Array.from(ys), n: vecs.length, dim };
+  };
+  const nT = trainRows.length;
+  const nV = valRows.length;
+  const trainSet = setOf(0, nT, true);
+  const valSet = nV > 0 ? setOf(nT, nT + nV, false) : undefined;
+  const testSet = testRows.length > 0 ? setOf(nT + nV, nT + nV + testRows.length, false) : undefined;
+  if (!valSet) yield { type: 'warning', code: 'train.no_validation', message: 'No validation images: early stopping watches the training loss instead.' };
+
+  const { tf } = await loadTf();
+  const headGen = trainHeadEpochs(tf, trainSet, valSet, labels.length, { ...s }, ctx.signal);
+  let head: TrainedHead;
+  for (;;) {
+    const r = await headGen.next();
+    if (r.done) {
+      head = r.value;
+      break;
+    }
+    const e = r.value;
+    yield { type: 'metric', name: 'loss', value: e.loss, step: e.epoch };
+    yield { type: 'metric', name: 'accuracy', value: e.accuracy, step: e.epoch };
+    if (e.valLoss !== undefined) yield { type: 'metric', name: 'val_loss', value: e.valLoss, step: e.epoch };
+    if (e.valAccuracy !== undefined) yield { type: 'metric', name: 'val_accuracy', value: e.valAccuracy, step: e.epoch };
+    // Every 10th epoch as a status line too (metrics lose their own `step` to the runner's step-name tag).
+    if (e.epoch % 10 === 0) {
+      yield { type: 'status', state: 'training', message: `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, accuracy ${fmtPct(e.accuracy)}, validation ${fmtPct(e.valAccuracy ?? null)}`, data: { ...e } };
+    }
+    yield { type: 'progress', phase: 'train', done: e.epoch, total: s.epochs, unit: 'epoch' };
+  }
+  throwIfCancelled(ctx.signal);
+  // Early stopping ends before `epochs`: close the bar at the epochs actually run.
+  yield { type: 'progress', phase: 'train', done: head.history.length, total: head.history.length, unit: 'epoch' };
+  const best = head.history[head.bestEpoch - 1] ?? head.history[head.history.length - 1]!;
+  const metrics: LocalTrainMetrics = {
+    train_accuracy: accuracyOf(head, setOf(0, nT, false)),
+    val_accuracy: valSet ? accuracyOf(head, valSet) : null,
+    val_loss: best.valLoss ?? null,
+    test_top1: testSet ? accuracyOf(head, testSet) : null,
+    epochs: head.history.length,
+    best_epoch: head.bestEpoch,
+    n_train: nT,
+    n_validation: nV,
+    n_test: testRows.length,
+    head_samples_per_second: head.samplesPerSecond,
+  };
+  yield { type: 'log', message: `Head: best epoch ${head.bestEpoch}/${head.history.length}; validation ${fmtPct(metrics.val_accuracy)}, test ${fmtPct(metrics.test_top1)} (on embeddings).` };
+
+  // Export.
+  const model = await buildClassifier(tf, backbone, spec, head);
+  // Self-check: the assembled network must reproduce the head on its own features.
+  const probe = trainRows.slice(0, 2);
+  let maxDiff = 0;
+  for (let i = 0; i < probe.length; i++) {
+    const px = await preprocessImage(join(ctx.workspace.imagesDir, probe[i]!.image), backbone.input);
+    const y = tf.tidy(() => model.predict(tf.tensor4d(px, [1, backbone.input.height, backbone.input.width, 3])) as import('@tensorflow/tfjs').Tensor);
+    const full = (await y.data()) as Float32Array;
+    y.dispose();
+    const viaHead = predictHead(head, emb.vectors[i]![0]!, 1);
+    for (let c = 0; c < labels.length; c++) maxDiff = Math.max(maxDiff, Math.abs(full[c]! - viaHead[c]!));
+  }
+  if (maxDiff > 1e-3) throw new Error(`internal: the exported network disagrees with the trained head (max |Δp| = ${maxDiff}).`);
+
+  const { convertLayersModel } = await import('../../tflite/convert-layers.js');
+  const info = {
+    backend: 'local' as const,
+    backbone: backbone.id,
+    layer: spec.layers.join('+'),
+    layers: spec.layers,
+    pooling: spec.pooling,
+    head: { hidden: s.hidden },
+    preprocessing: preprocessId,
+    input: { ...backbone.input, layout: 'NHWC', fit: 'fill' },
+    labels,
+    labels_sha256: sha256(labels.join('\n')),
+    metrics,
+    seed: s.seed,
+    created_at: new Date().toISOString(),
+  };
+  const bytes = convertLayersModel(model, {
+    labels,
+    inputRange: backbone.input.range,
+    description: `edgewise local model: ${backbone.id} @ ${info.layer} (${spec.pooling}) + softmax head`,
+    info: { backbone: backbone.id, layer: info.layer, pooling: spec.pooling, preprocessing: preprocessId },
+  });
+  // Not disposed: its backbone layers are the cached backbone shared with later runs in this process.
+
+  // Written into a hidden folder then renamed: a cancelled or failed export leaves no half version.
+  const version = nextModelVersion(ctx.workspace.modelsDir);
+  const finalDir = ctx.workspace.modelDir(version);
+  const tmpDir = join(ctx.workspace.modelsDir, `.${version}.tmp-${process.pid}`);
+  try {
+    await rm(tmpDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true });
+    await writeFileAtomic(join(tmpDir, 'model.tflite'), bytes);
+    await writeFileAtomic(join(tmpDir, 'labels.txt'), labels.join('\n') + '\n');
+    await writeJsonAtomic(join(tmpDir, 'model_info.json'), info);
+    throwIfCancelled(ctx.signal);
+    if (existsSync(finalDir)) throw new Error(`internal: ${finalDir} appeared while training`);
+    await rename(tmpDir, finalDir);
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+  const rel = (p: string): string => ctx.workspace.rel(p);
+  const out: LocalTrainOutput = {
+    backend: 'local',
+    version,
+    modelDir: rel(finalDir),
+    tflite: rel(join(finalDir, 'model.tflite')),
+    labelsFile: rel(join(finalDir, 'labels.txt')),
+    infoFile: rel(join(finalDir, 'model_info.json')),
+    labels,
+    backbone: backbone.id,
+    layers: spec.layers,
+    pooling: spec.pooling,
+    metrics,
+    embedded: { computed: emb.computed, cached: emb.cached, threads: emb.threads, backend: emb.backend, rate: emb.rate },
+  };
+  yield { type: 'artifact', path: out.tflite, kind: 'model', description: `${version} float32 .tflite (${(bytes.length / 1e6).toFixed(1)} MB)` };
+  yield { type: 'artifact', path: out.labelsFile, kind: 'labels' };
+  yield { type: 'artifact', path: out.infoFile, kind: 'model-info' };
+  return out;
+}
+
+function accuracyOf(head: TrainedHead, set: FeatureSet): number {
+  if (set.n === 0) return 0;
+  const p = predictHead(head, set.x, set.n);
+  const k = head.classes;
+  let ok = 0;
+  for (let r = 0; r < set.n; r++) {
+    let b = 0;
+    for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + b]!) b = c;
+    if (b === set.y[r]) ok++;
+  }
+  return ok / set.n;
+}
+
+function fmtPct(v: number | null): string {
+  return v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`;
+}

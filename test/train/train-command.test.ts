@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../helpers/tmp.js';
+import { syntheticWorkspace } from './fixture.js';
+
+/** `edgewise train` as a user runs it: the compiled CLI (npm test builds first), so the worker threads run. */
+const CLI = resolve('dist/src/cli/main.js');
+const tmp = makeTempDir('edgewise-train-cli-');
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, '-w', tmp.dir, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error('Compile first: npm run build (dist/src/cli/main.js is missing).');
+  await syntheticWorkspace(tmp.dir, { perClass: 8, size: [64, 96] });
+});
+afterAll(() => tmp.cleanup());
+
+describe('edgewise train', () => {
+  it('--json streams per-epoch metrics and ends with the model, embedding on 2 worker threads', () => {
+    const r = cli(['train', '--backend', 'local', '--json']);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'metric' && e.name === 'val_accuracy').length).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'progress' && e.phase === 'embed')).toBe(true);
+    const result = events.at(-1)! as { type: string; ok: boolean; output: { version: string; tflite: string; embedded: { threads: number; computed: number } } };
+    expect(result).toMatchObject({ type: 'result', ok: true });
+    expect(result.output.embedded).toMatchObject({ threads: 2, computed: 24 });
+    expect(readFileSync(join(tmp.dir, result.output.tflite)).subarray(4, 8).toString('latin1')).toBe('TFL3');
+  });
+
+  it('a second run with nothing changed is skipped; a bad --backend exits 2 naming the flag', () => {
+    const again = cli(['train']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/up to date/);
+    const bad = cli(['train', '--backend', 'gpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr + bad.stdout).toContain('--backend');
+  });
+});
