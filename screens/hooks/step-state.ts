@@ -8,7 +8,7 @@ export interface StepRunState<O = unknown> {
   phases: Array<{ phase: string; progress: ProgressEvent }>;
   /** Logs, warnings, statuses and artifacts, oldest first (render in <Static> or a scroll box). */
   lines: Array<Exclude<StepEvent, ProgressEvent | { type: 'metric' }>>;
-  metrics: Record<string, Array<{ value: number; step?: number }>>;
+  metrics: Record<string, Array<{ value: number; iteration?: number }>>;
   output?: O;
   error?: { message: string; hint?: string; exitCode: number };
   skipReason?: string;
@@ -44,7 +44,7 @@ export function stepRunReducer<O>(state: StepRunState<O>, action: StepRunAction<
       }
       if (e.type === 'metric') {
         const prev = state.metrics[e.name] ?? [];
-        return { ...state, metrics: { ...state.metrics, [e.name]: [...prev, e.step === undefined ? { value: e.value } : { value: e.value, step: e.step }].slice(-200) } };
+        return { ...state, metrics: { ...state.metrics, [e.name]: [...prev, e.iteration === undefined ? { value: e.value } : { value: e.value, iteration: e.iteration }].slice(-200) } };
       }
       const { step: _s, ...line } = e;
       return { ...state, lines: [...state.lines, line as StepRunState['lines'][number]].slice(-MAX_LINES) };

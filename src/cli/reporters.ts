@@ -102,7 +102,7 @@ export class HumanReporter implements Reporter {
       case 'metric':
         if (!this.verbose) return;
         this.endLive();
-        this.out(`  ${e.name} = ${e.value}${e.step !== undefined ? ` @${e.step}` : ''}\n`);
+        this.out(`  ${e.name} = ${e.value}${e.iteration !== undefined ? ` @${e.iteration}` : ''}\n`);
         return;
     }
   }

@@ -9,8 +9,8 @@ export type StepEvent =
   /** Remote or long-running state (a Vertex pipeline, a training epoch...). `data` is free-form. */
   | { type: 'status'; state: string; message?: string; data?: Record<string, unknown> }
   | { type: 'artifact'; path: string; kind?: string; description?: string }
-  /** A named number as it evolves (training loss, a finding counter). */
-  | { type: 'metric'; name: string; value: number; step?: number };
+  /** A named number as it evolves (training loss per epoch, a finding counter). Not `step`: the runner tags events with the step name. */
+  | { type: 'metric'; name: string; value: number; iteration?: number };
 
 export interface ProgressEvent {
   type: 'progress';

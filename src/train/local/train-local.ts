@@ -142,11 +142,11 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
       break;
     }
     const e = r.value;
-    yield { type: 'metric', name: 'loss', value: e.loss, step: e.epoch };
-    yield { type: 'metric', name: 'accuracy', value: e.accuracy, step: e.epoch };
-    if (e.valLoss !== undefined) yield { type: 'metric', name: 'val_loss', value: e.valLoss, step: e.epoch };
-    if (e.valAccuracy !== undefined) yield { type: 'metric', name: 'val_accuracy', value: e.valAccuracy, step: e.epoch };
-    // Every 10th epoch as a status line too (metrics lose their own `step` to the runner's step-name tag).
+    yield { type: 'metric', name: 'loss', value: e.loss, iteration: e.epoch };
+    yield { type: 'metric', name: 'accuracy', value: e.accuracy, iteration: e.epoch };
+    if (e.valLoss !== undefined) yield { type: 'metric', name: 'val_loss', value: e.valLoss, iteration: e.epoch };
+    if (e.valAccuracy !== undefined) yield { type: 'metric', name: 'val_accuracy', value: e.valAccuracy, iteration: e.epoch };
+    // Every 10th epoch as a status line too, for the plain-text reporter.
     if (e.epoch % 10 === 0) {
       yield { type: 'status', state: 'training', message: `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, accuracy ${fmtPct(e.accuracy)}, validation ${fmtPct(e.valAccuracy ?? null)}`, data: { ...e } };
     }
