@@ -2,7 +2,8 @@
  * Benchmarks of the local backend's embedding and head training, and the layer search behind the
  * backbone's default feature layer.
  *
- *   node dist/bench/embed.js [speed] [DATA]   embedding img/s (2 workers vs 1 thread) and head samples/s
+ *   node dist/bench/embed.js [speed] [DATA]   embedding img/s: tfjs-wasm 1 thread (baseline) vs tfjs-wasm 2 workers,
+ *                                             LiteRT 1 thread, LiteRT 2 threads; per-image breakdown; head samples/s
  *   node dist/bench/embed.js layers [DATA]    top-1 per feature variant on DATA (train → val) and synthetic data
  *
  * DATA defaults to ../shared/data/hymenoptera_data (an ImageFolder: train/<class>/*, val/<class>/*).

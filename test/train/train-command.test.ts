@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -29,7 +29,9 @@ describe('edgewise train', () => {
     expect(events.some((e) => e.type === 'progress' && e.phase === 'embed')).toBe(true);
     const result = events.at(-1)! as { type: string; ok: boolean; output: { version: string; tflite: string; embedded: { threads: number; computed: number } } };
     expect(result).toMatchObject({ type: 'result', ok: true });
-    expect(result.output.embedded).toMatchObject({ threads: 2, computed: 24 });
+    // Both worker threads embed with LiteRT on the feature .tflite converted once into the workspace cache.
+    expect(result.output.embedded).toMatchObject({ threads: 2, computed: 24, backend: 'litert' });
+    expect(readdirSync(join(tmp.dir, '.edgewise', 'cache', 'feature-tflite')).filter((f) => f.endsWith('.tflite'))).toHaveLength(1);
     expect(readFileSync(join(tmp.dir, result.output.tflite)).subarray(4, 8).toString('latin1')).toBe('TFL3');
   });
 

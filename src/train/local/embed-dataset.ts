@@ -33,6 +33,8 @@ export interface EmbedOptions {
   spec: FeatureSpec;
   cacheDir: string;
   workers: number;
+  /** Embedding engine (EmbedPool): `auto` = LiteRT when the feature model converts, else tfjs. */
+  runtime?: 'auto' | 'litert' | 'tfjs';
   signal: AbortSignal;
 }
 
@@ -89,9 +91,11 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
   const work = [...missing.entries()];
   if (work.length > 0) {
     yield { type: 'log', message: `Embedding ${work.length} new image(s); ${cached} from the cache.` };
-    const pool = await EmbedPool.create({ backboneId: opts.backbone.id, cacheDir: opts.cacheDir, spec: opts.spec, workers: opts.workers });
+    const pool = await EmbedPool.create({ backboneId: opts.backbone.id, cacheDir: opts.cacheDir, spec: opts.spec, workers: opts.workers, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
     backend = pool.backend;
     threads = pool.threads;
+    yield { type: 'log', message: `Embedding with ${backend === 'litert' ? 'LiteRT' : `tfjs (${backend})`} on ${threads} thread(s).` };
+    if (pool.runtimeNote) yield { type: 'warning', code: 'train.litert_unavailable', message: pool.runtimeNote };
     if (pool.fallbackReason) yield { type: 'warning', code: 'train.workers_unavailable', message: `Embedding on one thread: worker threads did not start (${pool.fallbackReason}).` };
     const tracker = new ProgressTracker('embed', work.length, 'img');
     const started = performance.now();

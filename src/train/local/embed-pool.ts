@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
-import { createEmbedder, type EmbedFn } from './embedder.js';
+import { createEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
+import { featureTflite } from './feature-tflite.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
 
 export interface PoolOptions {
@@ -13,6 +14,22 @@ export interface PoolOptions {
   spec: FeatureSpec;
   /** Worker threads; 0 = embed on this thread. Default: one per core, at most 2 (see docs/notes/local-backbone.md). */
   workers?: number;
+  /**
+   * `auto` (default): LiteRT on the converted feature .tflite, tfjs when the conversion or LiteRT fails;
+   * `litert` / `tfjs` force one (a failing `litert` is an error). EDGEWISE_EMBED_RUNTIME overrides `auto`.
+   */
+  runtime?: 'auto' | EmbedRuntime;
+}
+
+/** The runtime asked for: the option, else EDGEWISE_EMBED_RUNTIME (benchmarks), else auto. */
+export function embedRuntimeChoice(opt: PoolOptions['runtime']): 'auto' | EmbedRuntime {
+  if (opt && opt !== 'auto') return opt;
+  const env = process.env.EDGEWISE_EMBED_RUNTIME;
+  return env === 'tfjs' || env === 'litert' ? env : 'auto';
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 interface Slot {
@@ -21,7 +38,7 @@ interface Slot {
 }
 
 /**
- * Embeds images on several worker threads, each with its own tfjs + wasm instance (the wasm backend is
+ * Embeds images on several worker threads, each with its own LiteRT (or tfjs + wasm) instance (both are
  * single-threaded in Node, so threads are how both cores get used). Falls back to this thread when the
  * compiled worker script is absent (running from TypeScript sources, e.g. under vitest).
  */
@@ -33,6 +50,8 @@ export class EmbedPool {
   backend = 'unknown';
   /** Why the worker threads were not used, when they were asked for and failed to start. */
   fallbackReason: string | undefined;
+  /** Why LiteRT was not used although `auto` would have picked it. */
+  runtimeNote: string | undefined;
 
   private constructor() {}
 
@@ -42,20 +61,41 @@ export class EmbedPool {
 
   static async create(opts: PoolOptions): Promise<EmbedPool> {
     const pool = new EmbedPool();
-    const script = new URL('./embed-worker.js', import.meta.url);
+    const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
     const wanted = opts.workers ?? 2;
+    const runtime = embedRuntimeChoice(opts.runtime);
+    let tflite: Uint8Array | undefined;
+    if (runtime !== 'tfjs') {
+      try {
+        // Converted once here (cached on disk), so the workers never load tfjs.
+        tflite = (await featureTflite(backbone, opts.spec, opts.cacheDir)).bytes;
+      } catch (e) {
+        if (runtime === 'litert') throw e;
+        pool.runtimeNote = `LiteRT not used, embedding with tfjs: the feature model could not be converted to .tflite (${errorText(e)}).`;
+      }
+    }
+    const script = new URL('./embed-worker.js', import.meta.url);
     if (wanted > 0 && existsSync(fileURLToPath(script))) {
-      const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec };
+      const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec, ...(tflite ? { tflite } : {}) };
       try {
         await Promise.all(Array.from({ length: wanted }, () => pool.spawn(script, init)));
         return pool;
       } catch (e) {
         // Workers are an accelerator: if they cannot start (memory, sandbox), embed on this thread.
         await pool.close();
-        pool.fallbackReason = e instanceof Error ? e.message : String(e);
+        pool.fallbackReason = errorText(e);
       }
     }
-    const local = await createEmbedder(resolveBackbone(opts.backboneId, opts.cacheDir), opts.spec);
+    let local: Embedder | undefined;
+    if (tflite) {
+      try {
+        local = await createEmbedder(backbone, opts.spec, tflite);
+      } catch (e) {
+        if (runtime === 'litert') throw e;
+        pool.runtimeNote = `LiteRT not used, embedding with tfjs: ${errorText(e)}`;
+      }
+    }
+    local ??= await createEmbedder(backbone, opts.spec);
     pool.local = local.embed;
     pool.backend = local.backend;
     return pool;

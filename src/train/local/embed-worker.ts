@@ -4,11 +4,15 @@ import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
 import { createEmbedder } from './embedder.js';
 
-/** A worker thread with its own tfjs instance: the wasm backend runs one thread per instance in Node. */
+/**
+ * A worker thread with its own embedder: a LiteRT instance on the feature .tflite when `tflite` is given,
+ * else its own tfjs instance (both run one thread per instance in Node).
+ */
 export interface WorkerInit {
   backboneId: string;
   cacheDir: string;
   spec: FeatureSpec;
+  tflite?: Uint8Array;
 }
 export type WorkerRequest = { id: number; file: string; views: View[] };
 export type WorkerReply =
@@ -22,7 +26,7 @@ const init = workerData as WorkerInit;
 const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 try {
-  const { embed, backend } = await createEmbedder(resolveBackbone(init.backboneId, init.cacheDir), init.spec);
+  const { embed, backend } = await createEmbedder(resolveBackbone(init.backboneId, init.cacheDir), init.spec, init.tflite);
   port.on('message', (req: WorkerRequest) => {
     embed(req.file, req.views).then(
       (vectors) => post({ type: 'result', id: req.id, vectors }, vectors.map((v) => v.buffer as ArrayBuffer)),

@@ -8,6 +8,17 @@ import { loadTf } from './tf-runtime.js';
 /** Embeds one image file into one vector per requested view. */
 export type EmbedFn = (file: string, views: View[]) => Promise<Float32Array[]>;
 
+/** Which engine runs the feature model: tfjs (wasm or tfjs-node) or LiteRT on a converted .tflite. */
+export type EmbedRuntime = 'tfjs' | 'litert';
+
+export interface Embedder {
+  embed: EmbedFn;
+  /** `litert`, or the tfjs backend (`wasm`, `tensorflow`, `cpu`). */
+  backend: string;
+  runtime: EmbedRuntime;
+  dim: number;
+}
+
 /**
  * Views per forward pass. Batch 4 ran the bare forward pass up to ≈20 % faster, but end to end (decode +
  * forward on a loaded 2-core machine) it was not faster, so 1 by default; EDGEWISE_EMBED_BATCH overrides it
@@ -26,7 +37,8 @@ interface Ready {
  * truncated backbone + pooling. Images whose pixels are ready at the same time share one forward pass
  * (up to MAX_BATCH views), so callers should keep several requests in flight.
  */
-export async function createEmbedder(backbone: Backbone, spec: FeatureSpec): Promise<{ embed: EmbedFn; backend: string; dim: number }> {
+export async function createEmbedder(backbone: Backbone, spec: FeatureSpec, tflite?: Uint8Array): Promise<Embedder> {
+  if (tflite) return createLiteRtEmbedder(backbone, tflite);
   const { tf, backend } = await loadTf();
   const base = await backbone.load(tf);
   const fm = featureModel(tf, base, spec);
@@ -73,5 +85,26 @@ export async function createEmbedder(backbone: Backbone, spec: FeatureSpec): Pro
       }
     });
   };
-  return { embed, backend, dim };
+  return { embed, backend, runtime: 'tfjs', dim };
+}
+
+/**
+ * The same embeddings from the feature model converted to .tflite (feature-tflite.ts), run by LiteRT
+ * (XNNPack kernels, one image per call: the converted graph has batch size 1). Same preprocessing, same
+ * pooled vector within 1e-4 of the tfjs path (test/train/embed-litert.test.ts).
+ */
+export async function createLiteRtEmbedder(backbone: Backbone, tflite: Uint8Array): Promise<Embedder> {
+  const { loadTfliteModel } = await import('../../tflite/runner.js');
+  const m = await loadTfliteModel(tflite, { softmax: 'never', item: `${backbone.id} feature model` });
+  const { width, height } = backbone.input;
+  if (m.input.width !== width || m.input.height !== height || m.input.dtype !== 'float32') {
+    m.dispose();
+    throw new Error(`the feature .tflite takes ${m.input.width}×${m.input.height} ${m.input.dtype}, the backbone ${width}×${height} float32`);
+  }
+  const embed: EmbedFn = async (file, views) => {
+    const px = await preprocessImage(file, backbone.input);
+    // runPrepared queues calls on the one interpreter; each result is a fresh array (transferable).
+    return Promise.all(views.map((v) => m.runPrepared(v === 'flip' ? flipHorizontal(px, width, height) : px)));
+  };
+  return { embed, backend: 'litert', runtime: 'litert', dim: m.outputs[0]!.classes };
 }

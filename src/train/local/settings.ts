@@ -21,6 +21,12 @@ export const LocalTrainSettingsSchema = z
     seed: z.string().default('edgewise'),
     /** Embedding worker threads (0 = main thread). Default: one per core, at most 2. */
     workers: z.number().int().min(0).max(16).optional(),
+    /**
+     * Embedding engine; absent = `auto`: LiteRT on the converted feature model (faster), tfjs when that fails.
+     * No default value on purpose: both give the same embeddings (≤ 1e-4), so adding this setting must not
+     * change existing workspaces' train fingerprints.
+     */
+    embedRuntime: z.enum(['auto', 'litert', 'tfjs']).optional(),
   })
   .passthrough();
 

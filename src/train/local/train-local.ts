@@ -104,7 +104,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     views: (r.split === 'train' && s.flipAugment ? ['orig', 'flip'] : ['orig']) as View[],
   }));
   const workers = s.workers ?? Math.min(2, availableParallelism());
-  const emb = yield* embedDataset(reqs, { backbone, spec, cacheDir: ctx.workspace.cacheDir, workers, signal: ctx.signal });
+  const emb = yield* embedDataset(reqs, { backbone, spec, cacheDir: ctx.workspace.cacheDir, workers, runtime: s.embedRuntime ?? 'auto', signal: ctx.signal });
   yield { type: 'metric', name: 'embedded_new', value: emb.computed };
   throwIfCancelled(ctx.signal);
 
