@@ -2,6 +2,8 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { Suspense, useCallback, useEffect, useState } from 'react';
 import type { StepContext } from '../src/core/step.js';
 import { JOB_STEPS, type StepState } from '../src/core/status.js';
+import { R, type PipelineRecord } from '../src/train/vertex/resources.js';
+import { HelpKeyContext } from './components/help-bar.js';
 import ConfigureScreen from './configure.js';
 import type { Detected } from './configure-questions.js';
 import HomeScreen, { type HomeEntry } from './home.js';
@@ -44,8 +46,6 @@ const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
   versions: [['↑↓', 'select a version'], ['r ⏎', 'roll back to it (asks y/n)']],
 };
 
-/** Screens that belong to one backend: on the other they are shown dimmed and never offered as "Next". */
-const BACKEND_ONLY: Record<string, 'local' | 'vertex'> = { train: 'local', upload: 'vertex', 'vertex-train': 'vertex' };
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -104,12 +104,17 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
     ...screens.map((s): HomeEntry => {
       // An entry with no step names of its own but named like a job step (upload) follows that step.
       const steps = s.steps.length > 0 ? s.steps : (JOB_STEPS as readonly string[]).includes(s.id) ? [s.id] : [];
-      const only = BACKEND_ONLY[s.id];
+      // A screen of one backend only: shown dimmed on the other, never offered as "Next".
+      const only = s.backend;
+      // A pipeline still running in Vertex AI (the session that started it may be gone): say so, and offer
+      // to reattach. The journal was just reloaded by loadStates; this reads it from memory.
+      const pipeline = s.id === 'vertex-train' ? ctx.journal.resource<PipelineRecord>(R.pipeline) : undefined;
+      const live = pipeline && !['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(pipeline.state);
       return {
         id: s.id,
         title: s.title,
-        summary: s.summary,
-        state: combine(steps.map((n) => states[n] ?? (ctx.journal.step(n) ? 'done' : 'todo'))),
+        summary: live ? `${pipeline.state} in Vertex AI: ${pipeline.name.split('/').pop()} · ⏎ reattaches` : s.summary,
+        state: combine(steps.map((n) => states[n] === 'todo' || states[n] === undefined ? remoteState(ctx, n) : states[n]!)),
         ...(steps.length === 0 ? { kind: 'tool' as const } : only && only !== ctx.config.backend ? { kind: 'other-backend' as const, backend: only } : {}),
       };
     }),
@@ -150,7 +155,12 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
     const entry = screens.find((s) => s.id === route);
     if (entry) {
       const Screen = entry.component;
-      body = <Screen {...common} />;
+      // Screens load lazily (registry.tsx): the first frame never waits for tfjs, sharp or the cloud SDKs.
+      body = (
+        <Suspense fallback={<Text dimColor>Loading {entry.title}…</Text>}>
+          <Screen {...common} />
+        </Suspense>
+      );
     } else {
       body = (
         <HomeScreen
@@ -166,13 +176,31 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
     }
   }
   return (
-    <>
+    <HelpKeyContext.Provider value={route !== 'configure'}>
       {help ? helpView : null}
       <Box display={help ? 'none' : 'flex'} flexDirection="column">
         {body}
       </Box>
-    </>
+    </HelpKeyContext.Provider>
   );
+}
+
+/**
+ * Steps whose record may be a journal resource rather than a step record: upload always runs (the bucket
+ * is the truth) and leaves `gcs.upload`, out of date when the split was rewritten after it; a pipeline
+ * reattached to and followed to the end is recorded under `vertex.pipeline`.
+ */
+function remoteState(ctx: StepContext, step: string): StepState {
+  if (ctx.journal.step(step)) return 'done';
+  if (step === 'upload') {
+    const up = ctx.journal.resource<{ at?: string }>('gcs.upload');
+    if (!up?.at) return 'todo';
+    const split = ctx.journal.step('split')?.finishedAt;
+    return split && split > up.at ? 'stale' : 'done';
+  }
+  // A pipeline that finished while another session (or `edgewise watch`) followed it is done too.
+  if (step === 'vertex-train') return ctx.journal.resource<PipelineRecord>(R.pipeline)?.state === 'SUCCEEDED' ? 'done' : 'todo';
+  return 'todo';
 }
 
 function combine(states: StepState[]): StepState {

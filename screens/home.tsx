@@ -69,6 +69,7 @@ export default function HomeScreen({ root, backend, entries, isActive, columns, 
 
   const next = entries.find((e) => counts(e) && e.state !== 'done');
   const width = Math.min(columns, 100);
+  const titleW = Math.min(18, Math.max(12, ...entries.map((e) => e.title.length + 1)));
   return (
     <Box flexDirection="column" width={width}>
       <Text bold color={theme.accent}>
@@ -94,7 +95,7 @@ export default function HomeScreen({ root, backend, entries, isActive, columns, 
           return (
             <Text key={e.id} wrap="truncate-end" dimColor={kind === 'other-backend' && !selected}>
               <Text color={selected ? theme.accent : undefined}>{selected ? '❯' : ' '} </Text>
-              {mark} {i < 9 ? `${i + 1}.` : '  '} <Text bold={selected}>{e.title.padEnd(12)}</Text>
+              {mark} {i < 9 ? `${i + 1}.` : '  '} <Text bold={selected}>{e.title.padEnd(titleW)}</Text>
               {label}
               <Text dimColor>{e.summary}</Text>
             </Text>

@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { assertBuilt } from '../helpers/tmux.js';
+import { UserTerminal } from './journey-shell.js';
+
+/** The screen with its escape sequences (tmux re-encodes what the app drew as SGR codes). */
+function screenWithEscapes(term: UserTerminal): string {
+  return execFileSync('tmux', ['capture-pane', '-p', '-e', '-t', term.tmux.name], { encoding: 'utf8' });
+}
+
+/** The colour parameters of every SGR sequence: foreground/background, 16-colour, 256 and truecolor. */
+function colourCodes(screen: string): string[] {
+  const out: string[] = [];
+  for (const m of screen.matchAll(/\x1b\[([0-9;]*)m/g)) {
+    const ps = m[1]!.split(';').map(Number);
+    for (let i = 0; i < ps.length; i++) {
+      const p = ps[i]!;
+      if (p === 38 || p === 48) {
+        out.push(ps.slice(i, i + (ps[i + 1] === 2 ? 5 : 3)).join(';'));
+        i += ps[i + 1] === 2 ? 4 : 2;
+      } else if ((p >= 30 && p <= 37) || (p >= 40 && p <= 47) || (p >= 90 && p <= 97) || (p >= 100 && p <= 107)) out.push(String(p));
+    }
+  }
+  return out;
+}
+
+/**
+ * Colours in a real terminal: the wizard uses the 16 named colours of screens/theme.ts (the terminal's
+ * palette decides, light or dark), a light background swaps the set, NO_COLOR removes every colour (image
+ * previews included), and TERM=dumb never opens the wizard nor writes an escape sequence.
+ */
+describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
+  let term: UserTerminal | undefined;
+  let tmp: ReturnType<typeof makeTempDir> | undefined;
+  beforeAll(() => assertBuilt());
+  afterEach(() => {
+    term?.kill();
+    tmp?.cleanup();
+  });
+
+  async function workspace(): Promise<string> {
+    tmp = makeTempDir('edgewise-colors-');
+    await generateSyntheticDataset({ root: tmp.dir, classes: 2, perClass: 6, seed: 'colors', size: [64, 80] });
+    writeFileSync(join(tmp.dir, 'edgewise.json'), '{"backend":"local"}\n');
+    return tmp.dir;
+  }
+
+  it('draws the home screen in the dark theme’s named colours by default', async () => {
+    term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '' } });
+    term.type('edgewise');
+    await term.waitFor('Next: Validate');
+    const codes = colourCodes(screenWithEscapes(term));
+    expect(codes).toContain('36'); // accent: cyan title and cursor
+    expect(codes).toContain('32'); // ok: the done mark
+    // Only the 16 palette colours: no 256-colour or truecolor codes that ignore the terminal's palette.
+    expect(codes.filter((c) => c.startsWith('38;') || c.startsWith('48;'))).toEqual([]);
+    // Nothing that vanishes on a light or dark background.
+    expect(codes.filter((c) => ['30', '37', '90', '97'].includes(c))).toEqual([]);
+    // The control for the NO_COLOR case below: image previews are drawn in the pictures' own colours.
+    term.keys('Enter');
+    await term.waitFor(/▸ \S+\.jpg/, 60_000);
+    let preview: string[] = [];
+    for (let i = 0; i < 50 && preview.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      preview = colourCodes(screenWithEscapes(term)).filter((c) => /^(38|48);/.test(c));
+    }
+    expect(preview.length).toBeGreaterThan(0);
+  });
+
+  it('switches to the light set when the terminal says its background is light', async () => {
+    term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '0;15' } });
+    term.type('edgewise');
+    await term.waitFor('Next: Validate');
+    const codes = colourCodes(screenWithEscapes(term));
+    expect(codes).toContain('34'); // accent: blue
+    expect(codes).not.toContain('36');
+    expect(codes).not.toContain('33');
+  });
+
+  it('NO_COLOR=1: no colour codes on the home screen nor in the validate screen’s image previews', async () => {
+    term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', NO_COLOR: '1' } });
+    const run = term.type('edgewise');
+    await term.waitFor('Next: Validate');
+    expect(colourCodes(screenWithEscapes(term))).toEqual([]);
+    term.keys('Enter');
+    await term.waitFor(/❯ (conflict|exact|near)/, 60_000);
+    await term.waitFor(/▸ \S+\.jpg/);
+    await new Promise((r) => setTimeout(r, 1000)); // the previews load after the list
+    const screen = screenWithEscapes(term);
+    expect(colourCodes(screen), screen).toEqual([]);
+    term.keys('Escape');
+    await term.waitFor('Next: Validate');
+    term.text('q');
+    expect(await run.done()).toBe(0);
+  });
+
+  it('TERM=dumb: `edgewise` prints its help without a single escape sequence and exits 0', async () => {
+    term = new UserTerminal(await workspace(), { rows: 80, env: { TERM: 'dumb' } });
+    const run = term.type('edgewise');
+    expect(await run.done(30_000)).toBe(0);
+    const screen = screenWithEscapes(term);
+    expect(screen).toContain('Usage: edgewise');
+    expect(screen).not.toContain('Where should models train?');
+    expect(colourCodes(screen)).toEqual([]);
+    expect(screen.replace(/\x1b\[(0|39|49)?m/g, '')).not.toMatch(/\x1b/);
+  });
+});

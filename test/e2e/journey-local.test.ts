@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { assertBuilt } from '../helpers/tmux.js';
+import { UserTerminal, cliJson, expectTitleOnTop, homeState, readJournal } from './journey-shell.js';
+
+const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The whole journey a newcomer takes, in a real terminal at 80×24, with keys only: an empty workspace with
+ * a folder of photos → configure → validate (review the duplicates) → split → train (local) → evaluate →
+ * tune → publish, then the files the app ships are checked. Each screen is reached from the home screen's
+ * "Next:" line, as a user would.
+ */
+describe('e2e journey (tmux, 80×24, local backend): configure → publish with keys only', () => {
+  let term: UserTerminal | undefined;
+  let tmp: ReturnType<typeof makeTempDir> | undefined;
+  beforeAll(() => assertBuilt());
+  afterEach(() => {
+    term?.kill();
+    tmp?.cleanup();
+  });
+
+  it('takes a synthetic dataset from an empty workspace to a published model', { timeout: 420_000 }, async () => {
+    tmp = makeTempDir('edgewise-journey-');
+    const root = tmp.dir;
+    // Small on purpose: 2 shared cores. Planted faults give the duplicate review something to show.
+    const data = await generateSyntheticDataset({ root, classes: 3, perClass: 16, seed: 'journey', size: [96, 128] });
+    term = new UserTerminal(root);
+    const t = term;
+
+    // Configure: local backend, the detected images folder.
+    const wizard = t.type('edgewise');
+    await t.waitFor('Where should models train?');
+    t.keys('Enter');
+    await t.waitFor('Images folder');
+    t.keys('Enter');
+    let home = await t.waitFor(/✔ 1\. Configure/);
+    expectTitleOnTop(home, 'edgewise');
+    expect(home).toContain('backend local');
+
+    // Validate: a dry run, then the review of duplicate clusters (conflicts first), then write.
+    home = await t.waitFor('Next: Validate');
+    t.keys('Enter');
+    // Conflicts come first in the review list.
+    let s = await t.waitFor(/❯ conflict/, 90_000);
+    expectTitleOnTop(s, 'Validate and deduplicate');
+    expect(s).toContain('⏎ writes report.json and the cleaned manifest');
+    t.keys('Down');
+    s = await t.waitFor(/❯ (exact|near)/);
+    t.keys('Right');
+    s = await t.waitFor(/▸ (keep|drop)/);
+    t.keys('Space');
+    await t.waitFor('1 override');
+    t.text('r'); // reset: the automatic choices stand
+    s = await t.waitFor(/\n⏎ writes report\.json/);
+    t.keys('Enter');
+    s = await t.waitFor(/✔ Wrote ml\/dataset\/manifest\.clean\.csv \(\d+ images\)/, 60_000);
+    const kept = Number(/manifest\.clean\.csv \((\d+) images\)/.exec(s)![1]);
+    expect(kept).toBe(data.images.length);
+    t.keys('Enter');
+
+    // Split: preview first, Enter writes, Enter again goes back to the steps.
+    home = await t.waitFor(/✔ \d\. Validate/);
+    home = await t.waitFor('Next: Split');
+    t.keys('Enter');
+    s = await t.waitFor('✔ Leakage check', 60_000);
+    expectTitleOnTop(s, 'Split into train / validation / test');
+    expect(s).toContain('Preview: nothing written yet');
+    t.keys('Enter');
+    await t.waitFor('✔ Wrote ml/dataset/splits.csv', 60_000);
+    t.keys('Enter');
+
+    // Train (local): embeddings, live epochs, export.
+    home = await t.waitFor(/✔ \d\. Split/);
+    home = await t.waitFor('Next: Train');
+    expect(homeState(home, 'Train')).toBe('to do');
+    t.keys('Enter');
+    await t.waitFor('⏎ trains on the train split');
+    t.keys('Enter');
+    await t.waitFor('Training… esc cancels');
+    // `?` mid-training shows every key, this screen's too; the training goes on underneath.
+    t.text('?');
+    s = await t.waitFor('On this screen');
+    expectTitleOnTop(s, 'Keys');
+    expect(s).toContain('retrain though up to date');
+    t.keys('Escape');
+    s = await t.waitFor(/⏎ continue|✖/, 300_000);
+    expectTitleOnTop(s, 'Train a classifier (local)');
+    expect(s).toContain('✔ v001: ml/models/v001/model.tflite');
+    expect(s).toMatch(/embedded \d+ new, 0 cached/);
+    expect(s).toMatch(/epoch \d+/);
+    // ⏎ "continue", then esc back to the steps (⏎ alone leaves the user on this screen; see the report).
+    t.keys('Enter');
+    t.keys('Escape');
+
+    // Evaluate: runs the .tflite on the test split and shows the report.
+    home = await t.waitFor(/✔ \d\. Train/);
+    home = await t.waitFor('Next: Evaluate');
+    t.keys('Enter');
+    s = await t.waitFor(/Evaluate v001 +top-1 \d\.\d{3}/, 180_000);
+    expectTitleOnTop(s, /Evaluate v001/);
+    expect(s).toContain('top-1 accuracy');
+    t.keys('Down', 'Down', 'End');
+    await t.waitFor(/lines \d+–(\d+) of \1/);
+    t.keys('Escape');
+
+    // Tune: type tau 0.5 on the focused slider, save.
+    home = await t.waitFor(/✔ \d\. Evaluate/);
+    home = await t.waitFor('Next: Tune');
+    t.keys('Enter');
+    s = await t.waitFor(/Tune thresholds · v001/, 60_000);
+    expectTitleOnTop(s, 'Tune thresholds');
+    t.text('0.5');
+    t.keys('Enter');
+    await t.waitFor(/▸ tau +0\.50/);
+    t.text('s');
+    await t.waitFor('Saved ml/metrics/thresholds_v001.json', 30_000);
+    t.keys('Escape');
+
+    // Publish: old vs new, y ships it.
+    home = await t.waitFor(/✔ \d\. Tune/);
+    home = await t.waitFor('Next: Publish');
+    t.keys('Enter');
+    s = await t.waitFor('make it active?', 60_000);
+    expectTitleOnTop(s, 'Publish run v001 as v001');
+    expect(s).toMatch(/tau +– +0\.500/);
+    t.text('y');
+    s = await t.waitFor('v001 is published and active', 60_000);
+    expect(s).toContain('wrote public/models/model.json');
+    // "enter continue"; then Ctrl-C, the way out a user finds when the screen stays (see the report).
+    t.keys('Enter');
+    await new Promise((r) => setTimeout(r, 500));
+    t.keys('C-c');
+    expect([0, 130]).toContain(await wizard.done());
+
+    // Reopening shows where the workspace stands, and the Versions screen shows what is live.
+    const again = t.type('edgewise');
+    home = await t.waitFor(/✔ \d\. Publish/, 30_000);
+    expect(home).toContain('Every step is done');
+    for (const step of ['Configure', 'Validate', 'Split', 'Train', 'Evaluate', 'Tune', 'Publish']) expect(homeState(home, step), `${step} in\n${home}`).toBe('done');
+    // `?` lists every key; esc closes it.
+    t.text('?');
+    s = await t.waitFor('show or hide this help');
+    expectTitleOnTop(s, 'Keys');
+    t.keys('Escape');
+    home = await t.waitFor('Every step is done');
+    const versionsRow = home.split('\n').findIndex((l) => l.includes('Versions'));
+    const cursorRow = home.split('\n').findIndex((l) => l.startsWith('❯'));
+    t.keys(...Array<string>(versionsRow - cursorRow).fill('Down'), 'Enter');
+    s = await t.waitFor(/\* v001/, 30_000);
+    expectTitleOnTop(s, 'Versions');
+    t.keys('Escape');
+    await t.waitFor('Every step is done');
+    t.text('q');
+    expect(await again.done()).toBe(0);
+
+    // The files the app ships.
+    const pub = join(root, 'public', 'models');
+    const model = JSON.parse(readFileSync(join(pub, 'model.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const labelMap = JSON.parse(readFileSync(join(pub, 'label_map.json'), 'utf8')) as string[];
+    expect([...labelMap].sort()).toEqual([...data.labels].sort());
+    expect(model.version).toBe('v001');
+    expect(model.labels_sha256).toBe(sha256(labelMap.join('\n')));
+    const tflite = join(pub, 'local_model_v001.tflite');
+    expect(existsSync(tflite)).toBe(true);
+    expect(model.tflite_sha256).toBe(sha256(readFileSync(tflite)));
+    expect(model.tflite_url).toMatch(/local_model_v001\.tflite$/);
+    expect(model.thresholds).toEqual({ tau: 0.5, margin: expect.any(Number) });
+    expect(model.metrics.top1).toBeGreaterThan(1 / 3);
+    expect(model.input).toMatchObject({ width: expect.any(Number), height: expect.any(Number), channels: 3 });
+
+    // The registry row, through the CLI a script would use.
+    const versions = cliJson(root, ['versions']);
+    expect(versions.ok).toBe(true);
+    const out = versions.output as { active: string; versions: Array<Record<string, unknown>> };
+    expect(out.active).toBe('v001');
+    expect(out.versions).toHaveLength(1);
+    expect(out.versions[0]).toMatchObject({ version: 'v001', tflite_sha256: model.tflite_sha256, labels_sha256: model.labels_sha256, active: true });
+
+    // The journal is valid JSON and records every step of the journey.
+    const journal = readJournal(root);
+    for (const step of ['validate', 'split', 'train', 'eval', 'tune', 'publish']) expect(Object.keys(journal.steps)).toContain(step);
+  });
+});
