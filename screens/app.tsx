@@ -40,6 +40,7 @@ const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
   upload: [['⏎', 'upload (unchanged files skipped)'], ['d', 'dry run']],
   train: [['⏎', 'train, then continue'], ['f', 'retrain though up to date'], ['esc', 'cancel a running training']],
   'vertex-train': [['⏎', 'start, or reattach to the pipeline'], ['d', 'detach (the pipeline goes on)'], ['c', 'cancel the pipeline (asks y/n)']],
+  export: [['⏎', 'export and download, then continue'], ['esc', 'back (a running export resumes next time)']],
   eval: [['↑↓ space b', 'scroll, page'], ['g G', 'top / end'], ['r', 'evaluate again'], ['c', 'cancel while running']],
   tune: [['←→', 'tau or margin ±0.01'], ['[ ] PgUp PgDn', '±0.05'], ['tab', 'switch slider'], ['0-9', 'type a value, ⏎ applies'], ['t g', 'target accuracy / go to suggestion'], ['m', 'heatmap: accuracy or coverage'], ['s', 'save thresholds']],
   publish: [['y ⏎', 'publish and make active'], ['n esc', 'back without publishing']],
@@ -99,7 +100,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   }, [refresh, initialRoute]);
   const done = useCallback(() => refresh(), [refresh]);
 
-  const entries: HomeEntry[] = [
+  const allEntries: HomeEntry[] = [
     { id: 'configure', title: 'Configure', summary: 'backend, cloud project, bucket, paths', state: states.configure ?? 'todo' },
     ...screens.map((s): HomeEntry => {
       // An entry with no step names of its own but named like a job step (upload) follows that step.
@@ -119,6 +120,8 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
       };
     }),
   ];
+  // The other backend's steps go last, so the digits 1-9 reach this backend's whole job.
+  const entries = [...allEntries.filter((e) => e.kind !== 'other-backend'), ...allEntries.filter((e) => e.kind === 'other-backend')];
 
   const screenKeys = SCREEN_KEYS[route] ?? [];
   const helpView = (

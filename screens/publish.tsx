@@ -87,7 +87,7 @@ export default function PublishScreen(props: PublishScreenProps) {
     if (ui.leave === 'back') onBack();
     if (ui.leave === 'done') {
       if (pub.state.status === 'done' && pub.state.output) onDone(`${pub.state.output.version} published and active`);
-      else onBack();
+      onBack();
     }
   }, [ui.leave]); // eslint-disable-line react-hooks/exhaustive-deps
 

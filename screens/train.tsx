@@ -105,7 +105,11 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
   useEffect(() => {
     if (ui.enters === 0 || vertex) return;
     const o = run.state.output;
-    if (finished && o) onDone(`${o.version}: test ${pct(o.metrics.test_top1).trim()} (on embeddings)`);
+    if (finished && o) {
+      // ⏎ after training: continue, i.e. back home with the status refreshed.
+      onDone(`${o.version}: test ${pct(o.metrics.test_top1).trim()} (on embeddings)`);
+      onBack();
+    }
     else if (run.state.status !== 'running') run.start({});
   }, [ui.enters]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {

@@ -204,7 +204,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
         Detached: the pipeline keeps running in Vertex AI. Reattach with `edgewise watch` or ⏎ here.
       </Text>
     );
-  } else if (finalOut?.state === 'SUCCEEDED') footer = <Text color={theme.ok}>✔ Training finished. Next: export the model (edgewise export).</Text>;
+  } else if (finalOut?.state === 'SUCCEEDED') footer = <Text color={theme.ok}>✔ Training finished. Next: Export (on the home screen, or edgewise export).</Text>;
   else if (!running && !state) footer = <Text dimColor>⏎ upload check, dataset, import and AutoML training ({ctx.config.modelType}, {budget / 1000} node hours)</Text>;
   else if (running) footer = <Text dimColor>Watching… d detaches (the pipeline keeps running), c cancels it.</Text>;
 

@@ -82,7 +82,10 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
   // ⏎: upload; ⏎ after a real upload finished: continue.
   useEffect(() => {
     if (ui.runs === 0) return;
-    if (finished && !out.dryRun) onDone(`${out.uploaded} uploaded, ${out.skipped} unchanged`);
+    if (finished && !out.dryRun) {
+      onDone(`${out.uploaded} uploaded, ${out.skipped} unchanged`);
+      onBack();
+    }
     else if (st.status !== 'running') run.start({});
   }, [ui.runs]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {

@@ -6,7 +6,7 @@ import type { Journal } from './journal.js';
 export type StepState = 'done' | 'stale' | 'todo';
 
 /** The job's steps in order; `after` names the steps whose newer results make this one out of date. */
-export const JOB_STEPS = ['validate', 'split', 'upload', 'train', 'eval', 'tune', 'publish'] as const;
+export const JOB_STEPS = ['validate', 'split', 'upload', 'train', 'vertex-train', 'vertex-export', 'eval', 'tune', 'publish'] as const;
 
 /**
  * Where the workspace stands, from the journal alone (cheap enough for every home-screen refresh):

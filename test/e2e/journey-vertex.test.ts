@@ -107,7 +107,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.keys('Enter');
     const up = await t.waitFor(/✔ \d+ object\(s\) uploaded/, 120_000);
     expect(up).toContain('vertex_dataset.csv');
-    t.keys('Escape');
+    t.keys('Enter');
 
     // Vertex training: start, then drop the terminal while the pipeline runs.
     await t.waitFor('Next: Vertex training');
@@ -141,13 +141,16 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.text('q');
     expect(await third.done()).toBe(0);
 
-    // Export: a command, as the status pane says.
-    const exp = t.type('edgewise export');
-    expect(await exp.done(120_000)).toBe(0);
-    expect(existsSync(join(root, 'ml', 'models', 'v001', 'model.tflite'))).toBe(true);
-
-    // Evaluate, tune and publish in the wizard.
+    // Export, evaluate, tune and publish in the wizard.
     const fourth = t.type('edgewise');
+    await t.waitFor('Next: Export', 30_000);
+    t.keys('Enter');
+    await t.waitFor('⏎ export and download');
+    t.keys('Enter');
+    await t.waitFor(/✔ v001: ml\/models\/v001\/model\.tflite/, 120_000);
+    expect(existsSync(join(root, 'ml', 'models', 'v001', 'model.tflite'))).toBe(true);
+    t.keys('Enter');
+    await t.waitFor(/✔ \d\. Export/, 30_000);
     await t.waitFor('Next: Evaluate', 30_000);
     t.keys('Enter');
     await t.waitFor(/Evaluate v001 +top-1 \d\.\d{3}/, 180_000);
@@ -167,9 +170,9 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.text('y');
     await t.waitFor('v001 is published and active', 60_000);
     t.keys('Enter');
-    await new Promise((r) => setTimeout(r, 500));
-    t.keys('C-c');
-    expect([0, 130]).toContain(await fourth.done());
+    await t.waitFor(/✔ \d+\. Publish/);
+    t.text('q');
+    expect(await fourth.done()).toBe(0);
 
     const model = JSON.parse(readFileSync(join(root, 'public', 'models', 'model.json'), 'utf8')) as { version: string; backend?: string; thresholds: { tau: number } };
     expect(model.version).toBe('v001');
