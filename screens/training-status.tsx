@@ -91,7 +91,7 @@ function toItem(e: Exclude<StepEvent, { type: 'progress' } | { type: 'metric' }>
   return undefined;
 }
 
-const STATE_COLOR: Partial<Record<PipelineState, string>> = { RUNNING: 'cyan', SUCCEEDED: 'green', FAILED: 'red', CANCELLED: 'yellow', CANCELLING: 'yellow' };
+const STATE_COLOR: Partial<Record<PipelineState, string>> = { RUNNING: theme.accent, SUCCEEDED: theme.ok, FAILED: theme.error, CANCELLED: theme.warn, CANCELLING: theme.warn };
 
 export interface TrainingStatusProps extends ScreenProps {
   trainStep?: Step<VertexTrainInput, VertexTrainOutput>;

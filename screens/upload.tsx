@@ -51,7 +51,7 @@ function BytesLine({ progress, width }: { progress: ProgressEvent; width: number
   const filled = Math.round(frac * barWidth);
   return (
     <Text>
-      {'bytes'.padEnd(10)} <Text color={frac >= 1 ? 'green' : 'cyan'}>{'█'.repeat(filled)}</Text>
+      {'bytes'.padEnd(10)} <Text color={frac >= 1 ? theme.ok : theme.accent}>{'█'.repeat(filled)}</Text>
       <Text dimColor>{'░'.repeat(barWidth - filled)}</Text> {tail}
     </Text>
   );

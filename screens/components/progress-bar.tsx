@@ -1,6 +1,7 @@
 import { Text } from 'ink';
 import type { ProgressEvent } from '../../src/core/events.js';
 import { formatDuration, formatRate } from '../../src/core/progress.js';
+import { theme } from '../theme.js';
 
 /** `phase ████░░░░ 120/400 img 85 img/s ETA 3s`, fitted to the given width. */
 export function ProgressLine({ progress, width, label }: { progress: ProgressEvent; width: number; label?: string }) {
@@ -14,7 +15,7 @@ export function ProgressLine({ progress, width, label }: { progress: ProgressEve
   const filled = Math.round(frac * barWidth);
   return (
     <Text>
-      {name} <Text color={frac >= 1 ? 'green' : 'cyan'}>{'█'.repeat(filled)}</Text>
+      {name} <Text color={frac >= 1 ? theme.ok : theme.accent}>{'█'.repeat(filled)}</Text>
       <Text dimColor>{'░'.repeat(barWidth - filled)}</Text> {tail}
     </Text>
   );
