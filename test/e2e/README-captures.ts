@@ -99,7 +99,9 @@ async function local(): Promise<void> {
     t.text('y');
     await t.waitFor('is published and active', 60_000);
     save(t, root, '09-publish-done');
-    t.keys('C-c');
+    t.keys('Enter');
+    await t.waitFor(/✔ \d\. Publish/, 30_000);
+    t.text('q');
     await sleep(1000);
     t.type('edgewise');
     await t.waitFor('Every step is done', 30_000);
@@ -108,8 +110,10 @@ async function local(): Promise<void> {
     await t.waitFor('show or hide this help');
     save(t, root, '11-keys');
     t.keys('Escape');
-    await t.waitFor('Every step is done');
-    t.keys('Up', 'Enter'); // the cursor starts on the first entry; Up wraps to Versions
+    const home = await t.waitFor('Every step is done');
+    const rows = home.split('\n');
+    const down = rows.findIndex((l) => l.includes('Versions')) - rows.findIndex((l) => l.startsWith('❯'));
+    t.keys(...Array<string>(Math.max(0, down)).fill('Down'), 'Enter');
     await t.waitFor(/\* v001/, 30_000);
     save(t, root, '12-versions');
   } finally {
