@@ -3,6 +3,7 @@ import { renderHtmlReport } from '../src/evaluate/html-report.js';
 import { buildMetrics } from '../src/evaluate/summary.js';
 import { renderTerminalReport } from '../src/evaluate/terminal-report.js';
 import type { PredictionsFile } from '../src/evaluate/types.js';
+import { seededRandom } from '../src/core/random.js';
 
 /**
  * Cost of everything `edgewise eval` computes after inference, as ratios against baselines run in the same
@@ -15,16 +16,7 @@ import type { PredictionsFile } from '../src/evaluate/types.js';
 const N = Number(process.argv[2] ?? 20_000);
 const K = Number(process.argv[3] ?? 50);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng: (seed: number) => () => number = seededRandom;
 
 function split(seed: number): PredictionsFile['test'] {
   const r = rng(seed);

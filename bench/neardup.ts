@@ -7,7 +7,7 @@
  * Prints time, peak memory (RSS), planted pairs found, and the speed-up over the naive scan as a ratio.
  */
 import { naivePairs, NearDupIndex } from '../src/dataset/neardup-index.js';
-import { seededRandom } from '../src/dataset/random.js';
+import { seededRandom } from '../src/core/random.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);
 const perDistance = Number(process.argv[3] ?? 100);

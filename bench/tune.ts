@@ -13,6 +13,7 @@ import type { TuneSession } from '../src/tune/screen-steps.js';
 import { tuneSaveStep } from '../src/tune/screen-steps.js';
 import { suggest } from '../src/tune/suggest.js';
 import type { ScoredPredictions } from '../src/tune/types.js';
+import { seededRandom } from '../src/core/random.js';
 
 /**
  * Threshold tuning speed at 100,000 predictions:
@@ -24,16 +25,7 @@ import type { ScoredPredictions } from '../src/tune/types.js';
 const N = Number(process.argv[2] ?? 100_000);
 const K = Number(process.argv[3] ?? 10);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng: (seed: number) => () => number = seededRandom;
 
 /** Predictions shaped like a decent classifier: right about as often as it is confident. */
 function synthetic(n: number, k: number, seed: number): ScoredPredictions {

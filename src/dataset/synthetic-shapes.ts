@@ -1,4 +1,4 @@
-import { pick, randomInt } from './random.js';
+import { pick, randomInt } from '../core/random.js';
 
 /**
  * SVG drawings for the synthetic classes. A class is a shape family with a texture; colour, pose, scale,

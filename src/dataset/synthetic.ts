@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { stringify } from 'csv-stringify/sync';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
-import { seededRandom, randomInt } from './random.js';
+import { seededRandom, randomInt } from '../core/random.js';
 import { SYNTHETIC_CLASSES, drawSample } from './synthetic-shapes.js';
 
 

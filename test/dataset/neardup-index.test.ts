@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { masksWithin, naivePairs, NearDupIndex } from '../../src/dataset/neardup-index.js';
-import { seededRandom } from '../../src/dataset/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 function randomHashes(n: number, seed: string): { hi: Uint32Array; lo: Uint32Array } {
   const rand = seededRandom(seed);

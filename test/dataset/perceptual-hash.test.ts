@@ -11,7 +11,7 @@ import {
   toGrey,
   type GreyImage,
 } from '../../src/dataset/perceptual-hash.js';
-import { seededRandom } from '../../src/dataset/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 function image(w: number, h: number, f: (x: number, y: number) => number): GreyImage {
   const data = new Uint8Array(w * h);

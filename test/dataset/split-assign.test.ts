@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom, randomInt } from '../../src/dataset/random.js';
+import { seededRandom, randomInt } from '../../src/core/random.js';
 import { assignSplits, preferredSplit, SPLITS, type SplitItem, type SplitName, type SplitRatios } from '../../src/dataset/split-assign.js';
 import { InputError } from '../../src/core/errors.js';
 

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { seededRandom } from '../../src/dataset/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 /** A photo-like RGB image: a gradient, a few coloured discs and noise; deterministic per seed. */
 export function photo(w: number, h: number, seed = 'photo'): { data: Buffer; width: number; height: number } {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyTemperature, equalMassCalibration, equalWidthCalibration, fitTemperature } from '../../src/evaluate/calibration.js';
 import { negativeLogLikelihood } from '../../src/evaluate/metrics.js';
+import { seededRandom } from '../../src/core/random.js';
 
 // conf 0.95 ✓, 0.95 ✗, 0.55 ✓, 0.6 ✓ (0.6 sits exactly on the edge 9/15: it belongs to the lower bin).
 const probs = [
@@ -56,16 +57,7 @@ describe('ECE with equal-mass bins', () => {
 });
 
 /** A seeded generator so the synthetic models are the same on every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng: (seed: number) => () => number = seededRandom;
 
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

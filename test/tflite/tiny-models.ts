@@ -1,17 +1,9 @@
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { Tf } from '../../src/train/local/tf-runtime.js';
+import { seededRandom } from '../../src/core/random.js';
 
 /** Deterministic pseudo-random numbers (mulberry32) so the test models are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => () => number = seededRandom;
 
 /** Gives every weight of the model seeded random values (variances positive) so folding is really exercised. */
 export function randomiseWeights(tf: Tf, model: LayersModel, seed: number): void {

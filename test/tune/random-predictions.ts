@@ -1,16 +1,8 @@
 import type { ScoredNegatives, ScoredPredictions } from '../../src/tune/types.js';
+import { seededRandom } from '../../src/core/random.js';
 
 /** Small seeded PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => () => number = seededRandom;
 
 /**
  * Random probability rows with the awkward cases mixed in: values exactly on the 0.01 grid, exact ties

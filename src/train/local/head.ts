@@ -1,5 +1,5 @@
 import type { Tensor, Variable, Scalar } from '@tensorflow/tfjs';
-import { seededRandom } from '../../dataset/random.js';
+import { seededRandom } from '../../core/random.js';
 import type { Tf } from './tf-runtime.js';
 
 /** Settings of the classifier head trained on cached embeddings. */
