@@ -111,3 +111,47 @@ describe('headless: a reader that goes away', () => {
     }
   });
 });
+
+describe('headless: Ctrl-C', () => {
+  beforeAll(() => assertBuilt());
+  it('SIGINT during a local step cancels it cleanly: exit 130, an error event, no half-written model', async () => {
+    const tmp = makeTempDir();
+    try {
+      const result = await new Promise<{ code: number | null; lines: Array<{ type: string; step?: string; exitCode?: number }> }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, '--json', 'demo', tmp.dir, '--classes', '2', '--per-class', '16'], {
+          env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, EDGEWISE_NO_PREFS: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let buf = '';
+        const lines: Array<{ type: string; step?: string; exitCode?: number }> = [];
+        let sent = false;
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const ev = JSON.parse(buf.slice(0, i)) as { type: string; step?: string };
+            buf = buf.slice(i + 1);
+            lines.push(ev);
+            // Interrupt once training has started embedding images.
+            if (!sent && ev.step === 'train' && ev.type === 'progress') {
+              sent = true;
+              child.kill('SIGINT');
+            }
+          }
+        });
+        child.on('close', (code) => resolve({ code, lines }));
+      });
+      expect(result.lines.some((l) => l.step === 'train' && l.type === 'progress')).toBe(true);
+      expect(result.code).toBe(130);
+      expect(result.lines.at(-1)).toMatchObject({ type: 'error', exitCode: 130 });
+      const { existsSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      expect(existsSync(join(tmp.dir, 'ml', 'models', 'v001', 'model.tflite'))).toBe(false);
+      const journal = JSON.parse((await import('node:fs')).readFileSync(join(tmp.dir, '.edgewise', 'journal.json'), 'utf8')) as { steps: Record<string, unknown> };
+      expect(Object.keys(journal.steps)).toContain('split');
+      expect(Object.keys(journal.steps)).not.toContain('train');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
