@@ -3,15 +3,18 @@
  * the same run (the machine is shared: the ratio is the stable number). The wizard runs in a real pseudo
  * terminal made by util-linux `script`, and the clock stops when the first frame's text arrives.
  *   node dist/bench/startup.js [runs]
+ * Compare the bundled wizard with the unbundled one by running it with and without dist/wizard.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const runs = Number(process.argv[2] ?? 15);
+// main.js loads the wizard from the rolldown bundle when it is built (npm run build / prepare / test).
+const bundled = existsSync(fileURLToPath(new URL('../wizard/open.js', import.meta.url)));
 
 function timeSync(args: string[]): number {
   const t = performance.now();
@@ -62,7 +65,7 @@ try {
 const b = stats(bare);
 const h = stats(help);
 const f = stats(frame);
-console.log(`runs: ${runs}`);
+console.log(`runs: ${runs}   wizard loaded from: ${bundled ? 'dist/wizard (bundle)' : 'dist/screens (modules; no bundle built)'}`);
 console.log(`node -e ""            median ${b.median.toFixed(0)} ms  p90 ${b.p90.toFixed(0)} ms`);
 console.log(`edgewise --help       median ${h.median.toFixed(0)} ms  p90 ${h.p90.toFixed(0)} ms  (${(h.median / b.median).toFixed(2)}× bare node; goal < 300 ms)`);
 console.log(`wizard first frame    median ${f.median.toFixed(0)} ms  p90 ${f.p90.toFixed(0)} ms  (${(f.median / b.median).toFixed(2)}× bare node; goal < 500 ms)`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
@@ -50,7 +50,13 @@ export function buildProgram(): Command {
       process.exitCode = 0;
       return;
     }
-    const { openWizard } = await import('../../screens/open.js');
+    // The bundled wizard (dist/wizard, rolldown.config.mjs) loads far faster than Ink's and React's many
+    // small modules. It is skipped when missing (tests run the TypeScript) or older than tsc's output (a
+    // tsc-only build after editing a screen must not run a stale bundle).
+    const mtime = (u: URL) => statSync(u, { throwIfNoEntry: false })?.mtimeMs;
+    const bundled = new URL('../../wizard/open.js', import.meta.url);
+    const fresh = (mtime(bundled) ?? -1) >= (mtime(new URL('../../screens/open.js', import.meta.url)) ?? 0);
+    const { openWizard } = fresh ? ((await import(bundled.href)) as typeof import('../../screens/open.js')) : await import('../../screens/open.js');
     process.exitCode = await openWizard({ root: globals.workspace ?? process.cwd() });
   });
   return program;
