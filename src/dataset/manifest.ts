@@ -38,7 +38,9 @@ export interface ParsedManifest {
 export function parseManifest(text: string, manifestName: string): ParsedManifest {
   let records: Array<{ record: string[]; raw: string }>;
   try {
-    records = parse(text, { bom: true, raw: true, relax_column_count: true }) as unknown as typeof records;
+    // Every line ending on every line: a CRLF manifest with rows appended by `echo` mixes them, and csv-parse's
+    // auto-detection would otherwise take the first ending for the whole file and merge rows.
+    records = parse(text, { bom: true, raw: true, relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as typeof records;
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw new InputError(`${manifestName}${err.lines ? `:${err.lines}` : ''} is not valid CSV: ${err.message}`, {
@@ -70,7 +72,7 @@ export function parseManifest(text: string, manifestName: string): ParsedManifes
   const imageIdx = IMAGE_COLUMNS.map((c) => names.indexOf(c)).find((i) => i >= 0);
   const labelIdx = names.indexOf('label');
   if (imageIdx === undefined || labelIdx < 0) {
-    const missing = imageIdx === undefined ? `an image column (${IMAGE_COLUMNS.join(', ')})` : 'a "label" column';
+    const missing = imageIdx === undefined ? `image column (one of ${IMAGE_COLUMNS.join(', ')})` : '"label" column';
     throw new InputError(`${manifestName}:${head.line}: the header has no ${missing} (found: ${head.cells.join(', ') || 'nothing'}).`, {
       code: 'manifest.columns',
       item: `${manifestName}:${head.line}`,

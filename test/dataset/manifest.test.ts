@@ -16,6 +16,17 @@ describe('parseManifest', () => {
     expect(m.findings).toEqual([]);
   });
 
+  it('reads a CRLF manifest with LF rows appended (echo >> manifest.csv) as separate rows, lines counted', () => {
+    const m = parseManifest('image,label\r\na.jpg,ants\r\nb.jpg,bees\r\nc.jpg,bees\nd.jpg,ants\n', 'm.csv');
+    expect(m.rows.map((r) => [r.image, r.label, r.line])).toEqual([
+      ['a.jpg', 'ants', 2],
+      ['b.jpg', 'bees', 3],
+      ['c.jpg', 'bees', 4],
+      ['d.jpg', 'ants', 5],
+    ]);
+    expect(m.findings).toEqual([]);
+  });
+
   it('counts lines the same with LF endings and a newline inside quotes', () => {
     const m = parseManifest('image,label\na.jpg,"x\ny"\nb.jpg,z\n', 'm.csv');
     expect(m.rows.map((r) => r.line)).toEqual([2, 4]);
