@@ -40,6 +40,7 @@ export function buildProgram(): Command {
     if (unknown !== undefined) {
       process.stderr.write(`edgewise: unknown command "${unknown}".\n\n`);
       program.outputHelp({ error: true });
+      usageErrorAsJson(`unknown command "${unknown}"`);
       process.exitCode = 2;
       return;
     }
@@ -62,6 +63,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * With --json, a usage error (unknown option or command, missing argument) still ends in an NDJSON error
+ * object on stdout, as every --json run does; commander's own text stays on stderr for people.
+ */
+function usageErrorAsJson(message: string): void {
+  if (!process.argv.includes('--json')) return;
+  const text = message.replace(/^error: /, '').trim();
+  process.stdout.write(JSON.stringify({ type: 'error', ok: false, code: 'usage', message: text, hint: 'See edgewise --help.', exitCode: 2 }) + '\n');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -71,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors with 2 (commander says 1).
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      usageErrorAsJson(e.message);
       return 2;
     }
     throw e;

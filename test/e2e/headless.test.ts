@@ -155,3 +155,21 @@ describe('headless: Ctrl-C', () => {
     }
   });
 });
+
+describe('headless: usage errors with --json', () => {
+  beforeAll(() => assertBuilt());
+  it.each([
+    [['train', '--json', '--epochs', '5'], "unknown option '--epochs'"],
+    [['tarin', '--json'], 'unknown command "tarin"'],
+  ])('%j ends in an NDJSON error object and exit 2', async (args, message) => {
+    const tmp = makeTempDir();
+    try {
+      const r = await run(args, {}, tmp.dir);
+      expect(r.code).toBe(2);
+      const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { type: string; code: string; message: string };
+      expect(last).toMatchObject({ type: 'error', code: 'usage', message });
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
