@@ -190,10 +190,15 @@ function num(v: unknown): number | null {
 export function publishedMetrics(inp: PublishInputs): PublishedMetrics {
   const m = inp.metrics ?? {};
   const t = inp.thresholds;
+  // The app applies the shipped temperature, so the ECE it gets is the one measured after it: publish that,
+  // and keep the uncalibrated number beside it (a temperature fitted on a small validation split can hurt).
+  const T = publishedTemperature(inp);
+  const after = T !== 1 && num(m.temperature) === T ? num(m.ece_after_temperature) : null;
   return {
     top1: num(m.top1),
     top3: num(m.top3),
-    ece: num(m.ece),
+    ece: after ?? num(m.ece),
+    ...(after !== null ? { ece_before_temperature: num(m.ece) } : {}),
     coverage: num(t?.coverage) ?? num(m.coverage),
     selective_accuracy: num(t?.selective_accuracy) ?? num(m.selective_accuracy),
   };

@@ -9,7 +9,10 @@ export interface Thresholds {
 export interface PublishedMetrics {
   top1: number | null;
   top3: number | null;
+  /** ECE at the shipped temperature (what the app gets). */
   ece: number | null;
+  /** ECE of the raw probabilities, when a temperature other than 1 is shipped. */
+  ece_before_temperature?: number | null;
   coverage: number | null;
   selective_accuracy: number | null;
 }
