@@ -7,6 +7,7 @@ import { splitKeys } from './hooks/keys.js';
 import { useStep } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
+import { configureStep } from '../src/config/configure-step.js';
 
 /**
  * The split screen: ratio controls with a live preview (a dry run of the split step on every change), the
@@ -97,6 +98,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   const theStep = step ?? defaultSplitStep;
   const preview = useStep(theStep, ctx);
   const run = useStep(theStep, ctx);
+  const saveRatios = useStep(configureStep, ctx);
   const [ui, dispatch] = useReducer(splitUiReducer, undefined, () => initialSplitUi(ctx.config.split.validation, ctx.config.split.test));
   const train = 100 - ui.validation - ui.test;
   const ratios = { train: train / 100, validation: ui.validation / 100, test: ui.test / 100 };
@@ -120,10 +122,15 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   useEffect(() => {
     if (run.state.status === 'failed' || run.state.status === 'cancelled') dispatch({ type: 'run-failed' });
   }, [run.state.status]);
-  // A finished run refreshes the home screen's status at once; Enter afterwards goes back to it.
+  // A finished run refreshes the home screen's status at once; Enter afterwards goes back to it. Ratios
+  // chosen here are saved to edgewise.json, so a later headless `edgewise split` keeps the same split.
   useEffect(() => {
     if (runFinished && run.state.output) {
       const o = run.state.output;
+      const s = ctx.config.split;
+      if (s.train !== ratios.train || s.validation !== ratios.validation || s.test !== ratios.test) {
+        saveRatios.start({ answers: { split: { ...ratios, seed: s.seed } } });
+      }
       onDone(`${o.totals.train} train / ${o.totals.validation} validation / ${o.totals.test} test, ${o.changes.moved} moved`);
     }
   }, [run.state.status]); // eslint-disable-line react-hooks/exhaustive-deps

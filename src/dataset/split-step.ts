@@ -101,7 +101,15 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     const settingsChanged = prevRecord?.settings !== undefined && !sameSettings(prevRecord.settings, settings);
     const keep = Boolean(previousRows) && !input.fresh && !settingsChanged;
     if (previousRows && !keep) {
-      yield { type: 'log', message: input.fresh ? 'assigning every image afresh (--fresh)' : 'split settings changed since the last run: assigning every image afresh' };
+      if (input.fresh) yield { type: 'log', message: 'assigning every image afresh (--fresh)' };
+      else {
+        const p = prevRecord!.settings!;
+        yield {
+          type: 'warning',
+          code: 'split.reassigned',
+          message: `split settings changed since the last run (was ${p.train}/${p.validation}/${p.test}, seed "${p.seed}"; now ${settings.train}/${settings.validation}/${settings.test}, seed "${settings.seed}"): every image is assigned afresh, so this test set is not comparable with earlier versions. To keep the previous split, pass its ratios (or set "split" in edgewise.json).`,
+        };
+      }
     }
     const previous = new Map(previousRows?.map((r) => [r.image, r.split]) ?? []);
 

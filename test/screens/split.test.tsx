@@ -84,6 +84,10 @@ describe('split screen', () => {
     expect([count('train'), count('validation'), count('test')]).toEqual([34, 10, 6]);
     await waitFor(() => ui.calls.done.length === 1);
     expect(ui.calls.done[0]).toMatch(/102 train \/ 30 validation \/ 18 test, 0 moved/);
+    // The chosen ratios are saved, so a later headless `edgewise split` keeps this split.
+    await waitFor(() => existsSync(join(tmp.dir, 'edgewise.json')));
+    const { readFileSync } = await import('node:fs');
+    expect((JSON.parse(readFileSync(join(tmp.dir, 'edgewise.json'), 'utf8')) as { split: unknown }).split).toEqual({ train: 0.68, validation: 0.2, test: 0.12, seed: 'edgewise' });
     expect(ui.calls.back).toBe(0);
     ui.stdin.write(keys.enter);
     await waitFor(() => ui.calls.back === 1);
