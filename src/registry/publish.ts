@@ -42,6 +42,29 @@ function thresholdsOf(inp: PublishInputs): { tau: number; margin: number; temper
   return { tau: inp.thresholds?.tau ?? 0, margin: inp.thresholds?.margin ?? 0, temperature: publishedTemperature(inp) };
 }
 
+/**
+ * Warnings when the new version would answer worse than the live one (headless publishes have no
+ * old-vs-new table to look at): lower top-1 or selective accuracy. Publishing still goes ahead.
+ */
+function worseThanActive(activeRow: VersionRow | undefined, inp: PublishInputs): StepEvent[] {
+  if (!activeRow?.metrics) return [];
+  const now = publishedMetrics(inp);
+  const out: StepEvent[] = [];
+  for (const key of ['top1', 'selective_accuracy'] as const) {
+    const before = activeRow.metrics[key];
+    const after = now[key];
+    if (typeof before === 'number' && typeof after === 'number' && after < before - 1e-9) {
+      out.push({
+        type: 'warning',
+        code: 'publish.worse_than_active',
+        item: activeRow.version,
+        message: `${key} ${after.toFixed(3)} is lower than the live ${activeRow.version}'s ${before.toFixed(3)}; \`edgewise rollback\` returns to it.`,
+      });
+    }
+  }
+  return out;
+}
+
 /** Publishing the same model, labels, metrics and thresholds again finds the existing version. */
 export function sameContent(row: VersionRow, inp: PublishInputs): boolean {
   return (
@@ -93,6 +116,7 @@ export async function publish(ws: Workspace, opts: PublishOptions, emit: (e: Ste
     const rows = await store.list();
     const active = await store.active();
     const same = rows.find((r) => sameContent(r, inp));
+    if (!same) for (const w of worseThanActive(rows.find((r) => r.version === active), inp)) emit(w);
     if (same) {
       emit({ type: 'log', message: `${inp.run} is already published as ${same.version}${same.version === active ? ' (active)' : ''}: nothing to do.` });
       return { status: 'already-published', version: same.version, run: inp.run, previous: active, active, evaluated: !same.unevaluated, ...(recovered ? { recovered } : {}) };

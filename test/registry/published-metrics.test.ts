@@ -15,3 +15,31 @@ describe('model.json metrics', () => {
     expect(m).toEqual({ top1: 0.9, top3: 1, ece: 0.05, coverage: 0.7, selective_accuracy: 0.97 });
   });
 });
+
+describe('publishing a version that answers worse than the live one', () => {
+  it('warns, names the live version and still publishes', async () => {
+    const { makeWorkspace, writeRun } = await import('./fixtures.js');
+    const { publish } = await import('../../src/registry/publish.js');
+    const w = makeWorkspace();
+    try {
+      writeRun(w.root, 'v001', { top1: 0.9 });
+      await publish(w.ws, {});
+      writeRun(w.root, 'v002', { top1: 0.7, model: 'TFL3 a weaker model' });
+      const events: Array<{ type: string; code?: string; item?: string; message?: string }> = [];
+      const r = await publish(w.ws, {}, (e) => events.push(e));
+      expect(r.version).toBe('v002');
+      const warn = events.filter((e) => e.code === 'publish.worse_than_active');
+      expect(warn).toHaveLength(1);
+      expect(warn[0]).toMatchObject({ item: 'v001' });
+      expect(warn[0]!.message).toContain('top1 0.700 is lower than the live v001');
+
+      // Better than the live one: no warning.
+      writeRun(w.root, 'v003', { top1: 0.95, model: 'TFL3 a stronger model' });
+      const again: Array<{ code?: string }> = [];
+      await publish(w.ws, {}, (e) => again.push(e));
+      expect(again.some((e) => e.code === 'publish.worse_than_active')).toBe(false);
+    } finally {
+      w.cleanup();
+    }
+  });
+});
