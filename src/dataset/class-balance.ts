@@ -32,7 +32,10 @@ export function checkBalance(counts: Record<string, number>, opts: { smallClass:
         severity: opts.backend === 'vertex' ? 'error' : 'warning',
         code: 'balance.too_few_images',
         item: label,
-        message: `label "${label}" has ${n} image${n === 1 ? '' : 's'} after cleaning; Vertex AI needs at least ${VERTEX_MIN_PER_LABEL} per label (about 1,000 recommended)`,
+        message:
+          opts.backend === 'vertex'
+            ? `label "${label}" has ${n} image${n === 1 ? '' : 's'} after cleaning; Vertex AI needs at least ${VERTEX_MIN_PER_LABEL} per label (about 1,000 recommended)`
+            : `label "${label}" has ${n} image${n === 1 ? '' : 's'} after cleaning: too few to train, validate and test on (Vertex AI would need at least ${VERTEX_MIN_PER_LABEL})`,
         hint: `Add at least ${VERTEX_MIN_PER_LABEL - n} more image${VERTEX_MIN_PER_LABEL - n === 1 ? '' : 's'} of "${label}", or merge or remove the label.`,
       });
     } else if (n < opts.smallClass) {
@@ -45,6 +48,7 @@ export function checkBalance(counts: Record<string, number>, opts: { smallClass:
       });
     }
   }
+  out.push(...lookalikeLabels(counts));
   if (entries.length >= 2) {
     const sorted = [...entries].sort((a, b) => b[1] - a[1]);
     const [bigL, big] = sorted[0]!;
@@ -57,6 +61,61 @@ export function checkBalance(counts: Record<string, number>, opts: { smallClass:
         item: opts.item,
         message: `classes are imbalanced: "${bigL}" has ${big} images, "${smallL}" ${small} (${ratio.toFixed(1)}:1)`,
         hint: 'Add images to the small classes or subsample the large ones; tune validate.maxImbalance.',
+      });
+    }
+  }
+  return out;
+}
+
+/** Labels compared loosely: case, spaces, "-" and "_" do not count. */
+function looseLabel(l: string): string {
+  return l.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/** Levenshtein distance, stopping early past 1 (only "one typo away" matters here). */
+function withinOneEdit(a: string, b: string): boolean {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  let j = 0;
+  let edits = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    if (++edits > 1) return false;
+    if (a.length > b.length) i++;
+    else if (b.length > a.length) j++;
+    else {
+      i++;
+      j++;
+    }
+  }
+  return edits + (a.length - i) + (b.length - j) <= 1;
+}
+
+/**
+ * Labels that are probably typos of another: the same but for case, spaces, "-" or "_" ("Bees", "bees"),
+ * or one edit away from a label with at least five times its images ("antz" 1, "ants" 19). Warnings: two
+ * real classes can be that close ("cat", "car"), so the person decides.
+ */
+export function lookalikeLabels(counts: Record<string, number>): SeverityFinding[] {
+  const out: SeverityFinding[] = [];
+  const labels = Object.keys(counts).sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || (a < b ? -1 : 1));
+  for (let x = 0; x < labels.length; x++) {
+    for (let y = x + 1; y < labels.length; y++) {
+      const big = labels[x]!;
+      const small = labels[y]!;
+      const sameLoosely = looseLabel(big) === looseLabel(small);
+      const typo = !sameLoosely && looseLabel(small).length > 3 && (counts[big] ?? 0) >= 5 * (counts[small] ?? 0) && withinOneEdit(looseLabel(big), looseLabel(small));
+      if (!sameLoosely && !typo) continue;
+      out.push({
+        severity: 'warning',
+        code: 'label.lookalike',
+        item: small,
+        message: `label "${small}" (${counts[small]} image${counts[small] === 1 ? '' : 's'}) looks like a typo of "${big}" (${counts[big]})${sameLoosely ? ': they differ only in case, spaces, "-" or "_"' : ''}`,
+        hint: `If they are the same class, change "${small}" to "${big}" in the manifest; labels are compared exactly.`,
       });
     }
   }

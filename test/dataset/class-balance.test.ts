@@ -23,3 +23,21 @@ describe('class balance', () => {
     expect(codes({ a: 100 }, 'local')).toEqual(['error:balance.too_few_labels:manifest.csv']);
   });
 });
+
+describe('lookalike labels', () => {
+  it('flags labels that differ only in case or separators, and small one-typo labels', async () => {
+    const { lookalikeLabels } = await import('../../src/dataset/class-balance.js');
+    const found = lookalikeLabels({ ants: 19, antz: 1, bees: 19, Bees: 1, red_fox: 12, 'red-fox': 10 });
+    expect(found.map((f) => [f.item, f.code, f.severity])).toEqual([
+      ['antz', 'label.lookalike', 'warning'],
+      ['Bees', 'label.lookalike', 'warning'],
+      ['red-fox', 'label.lookalike', 'warning'],
+    ]);
+    expect(found[0]!.message).toContain('looks like a typo of "ants"');
+  });
+
+  it('leaves close but real classes alone (similar sizes, or short names)', async () => {
+    const { lookalikeLabels } = await import('../../src/dataset/class-balance.js');
+    expect(lookalikeLabels({ cat: 20, car: 1, bear: 30, beer: 25, moth: 40, moths: 35 })).toEqual([]);
+  });
+});
