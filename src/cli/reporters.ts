@@ -33,6 +33,7 @@ export class JsonReporter implements Reporter {
  */
 export class HumanReporter implements Reporter {
   private lastLine = new Map<string, number>();
+  private finished = new Set<string>();
   private liveLine = false;
   constructor(
     private readonly out: Write = (s) => process.stdout.write(s),
@@ -73,10 +74,13 @@ export class HumanReporter implements Reporter {
           this.liveLine = true;
           if (e.done >= e.total) this.endLive();
         } else {
+          // A pipe gets at most one line per phase per second, and the finished line once.
           const now = Date.now();
           const last = this.lastLine.get(key) ?? 0;
-          if (e.done >= e.total || now - last >= 1000) {
+          const finished = e.done >= e.total;
+          if (finished ? !this.finished.has(key) : now - last >= 1000) {
             this.lastLine.set(key, now);
+            if (finished) this.finished.add(key);
             this.out(line + '\n');
           }
         }

@@ -1,5 +1,6 @@
 import type { Harness } from '../cli/harness.js';
 import { readValidationReport, validateStep } from './validate-step.js';
+import { plural } from '../core/text.js';
 
 /**
  * `edgewise demo`'s validate stage: validates the synthetic workspace and says what it found, set against
@@ -24,5 +25,5 @@ export async function runValidateDemoStage(h: Harness): Promise<string> {
     // Not a synthetic workspace.
   }
   const s = out.summary;
-  return `${s.images} images: ${s.errors} errors, ${s.warnings} warnings${planted}; ${found}; ${s.exactClusters} exact + ${s.nearClusters} near-duplicate clusters, ${s.labelConflicts} label conflict${s.labelConflicts === 1 ? '' : 's'}; ${s.kept} kept → ${ctx.workspace.rel(out.cleanManifestPath)}, ${ctx.workspace.rel(out.reportPath)}`;
+  return `${s.images} images: ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}${planted}; ${found}; ${s.exactClusters} exact + ${s.nearClusters} near-duplicate clusters, ${s.labelConflicts} label conflict${s.labelConflicts === 1 ? '' : 's'}; ${s.kept} kept → ${ctx.workspace.rel(out.cleanManifestPath)}, ${ctx.workspace.rel(out.reportPath)}`;
 }

@@ -20,6 +20,7 @@ import { parseManifest, type ManifestRow } from './manifest.js';
 import { readValidateSettings, type ValidateSettings } from './validate-config.js';
 import { formatCleanManifest, type ReportImage, type ValidationReport } from './validate-report.js';
 import { suggestLabelMapping, vertexLabelProblem } from './vertex-labels.js';
+import { plural } from '../core/text.js';
 
 export interface ValidateInput {
   /** Per image path (as in the manifest): keep or drop, overriding the keep rule (from the review screen). */
@@ -496,7 +497,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     };
     if (input.dryRun) return { ...result, report, dryRun: true };
     await writeJsonAtomic(ws.reportPath, report);
-    yield { type: 'artifact', path: ws.rel(ws.reportPath), kind: 'report', description: `${summary.errors} errors, ${summary.warnings} warnings` };
+    yield { type: 'artifact', path: ws.rel(ws.reportPath), kind: 'report', description: `${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}` };
     await writeFileAtomic(ws.cleanManifest, formatCleanManifest(cleanRows, manifest.hasSplit, manifest.extraColumns));
     yield { type: 'artifact', path: ws.rel(ws.cleanManifest), kind: 'manifest', description: `${cleanRows.length} images` };
     return result;

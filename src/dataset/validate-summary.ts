@@ -1,7 +1,7 @@
 import type { Finding } from './findings.js';
 import type { ValidationReport } from './validate-report.js';
+import { plural } from '../core/text.js';
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function groupByCode(list: Finding[]): Array<[string, Finding[]]> {
   const m = new Map<string, Finding[]>();
@@ -32,7 +32,7 @@ export function formatValidateSummary(r: ValidationReport, reportPath: string, c
   if (r.errors.length > 0) {
     lines.push('', `${plural(r.errors.length, 'error')} (these images are left out of the cleaned manifest; fix them and rerun):`);
     for (const e of r.errors.slice(0, maxErrors)) {
-      lines.push(`  ✗ ${e.item}${e.line ? ` (line ${e.line})` : ''}: ${e.message} [${e.code}]`);
+      lines.push(`  ✗ ${e.item}${e.line ? ` (line ${e.line})` : ''}: ${e.line ? e.message.replace(/^line \d+: /, '') : e.message} [${e.code}]`);
       if (e.hint) lines.push(`    → ${e.hint}`);
     }
     if (r.errors.length > maxErrors) lines.push(`  … ${r.errors.length - maxErrors} more in ${reportPath}`);

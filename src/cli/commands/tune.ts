@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
+import { plural } from '../../core/text.js';
 
 interface TuneFlags {
   model?: string;
@@ -86,7 +87,7 @@ export const register: RegisterCommand = (program: Command) => {
         const m = out.measured_on;
         const lines = [
           `${out.version}: tau ${out.tau.toFixed(2)}, margin ${out.margin.toFixed(2)}${out.target !== undefined ? ` (highest coverage at >= ${pct(out.target)} selective accuracy on ${out.tuned_on.split})` : ''}`,
-          `  ${m.split} (${m.n} images): coverage ${pct(m.coverage)}, selective accuracy ${pct(m.selective_accuracy)}, top-1 ${pct(m.top1)}, ${m.confident_mistakes} confident mistakes, AURC ${out.aurc.toFixed(4)}`,
+          `  ${m.split} (${m.n} images): coverage ${pct(m.coverage)}, selective accuracy ${pct(m.selective_accuracy)}, top-1 ${pct(m.top1)}, ${plural(m.confident_mistakes, 'confident mistake')}, AURC ${out.aurc.toFixed(4)}`,
         ];
         if (out.tuned_on.split !== m.split) {
           const t = out.tuned_on;
