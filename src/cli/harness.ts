@@ -4,6 +4,10 @@ import type { StepContext, Step } from '../core/step.js';
 import { runStep } from '../core/step.js';
 import { HumanReporter, JsonReporter, type Reporter } from './reporters.js';
 import { canPrompt, detectTerminal } from './terminal.js';
+import { existsSync } from 'node:fs';
+import { InputError } from '../core/errors.js';
+
+const CREATES_WORKSPACE = new Set(['init', 'demo']);
 
 /** Options every command accepts (declared once on the program). */
 export interface GlobalOptions {
@@ -71,6 +75,14 @@ export async function runCommand(name: string, globals: GlobalOptions, body: (h:
     },
   };
   try {
+    // Only init and demo make a workspace; every other command needs one to exist.
+    if (!CREATES_WORKSPACE.has(name) && !existsSync(root)) {
+      throw new InputError(`The workspace folder ${root} does not exist.`, {
+        code: 'workspace.missing',
+        item: root,
+        hint: 'Check the -w/--workspace path, or create the workspace with `edgewise init -w DIR`.',
+      });
+    }
     const outcome = await body(harness);
     reporter.result(name, outcome.output, outcome.human);
     return outcome.exitCode ?? 0;

@@ -173,3 +173,17 @@ describe('headless: usage errors with --json', () => {
     }
   });
 });
+
+describe('headless: a workspace that does not exist', () => {
+  beforeAll(() => assertBuilt());
+  it('is named in the error (exit 2), not mistaken for a missing manifest', async () => {
+    const tmp = makeTempDir();
+    try {
+      const r = await run(['-w', 'nowhere/at/all', 'validate'], {}, tmp.dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('nowhere/at/all does not exist');
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
