@@ -33,6 +33,8 @@ export interface ValidateUiState {
   writes: number;
   continues: number;
   back: boolean;
+  /** f: the list of findings (file, line, what is wrong) instead of the cluster review. */
+  findings: boolean;
 }
 
 export type ValidateUiAction =
@@ -43,9 +45,10 @@ export type ValidateUiAction =
   | { type: 'enter' }
   | { type: 'written' }
   | { type: 'reset' }
+  | { type: 'findings' }
   | { type: 'back' };
 
-export const initialValidateUi: ValidateUiState = { clusters: [], loaded: false, cursor: 0, member: 0, overrides: {}, written: false, writes: 0, continues: 0, back: false };
+export const initialValidateUi: ValidateUiState = { clusters: [], loaded: false, cursor: 0, member: 0, overrides: {}, written: false, writes: 0, continues: 0, back: false, findings: false };
 
 /** Every key is one of these actions, applied to the latest state (keys arrive coalesced over SSH). */
 export function validateUiReducer(s: ValidateUiState, a: ValidateUiAction): ValidateUiState {
@@ -75,8 +78,11 @@ export function validateUiReducer(s: ValidateUiState, a: ValidateUiAction): Vali
       return s.written ? { ...s, continues: s.continues + 1 } : { ...s, writes: s.writes + 1 };
     case 'written':
       return { ...s, written: true };
+    case 'findings':
+      return { ...s, findings: !s.findings };
     case 'back':
-      return { ...s, back: true };
+      // Esc leaves the findings list first, then the screen.
+      return s.findings ? { ...s, findings: false } : { ...s, back: true };
   }
 }
 
@@ -135,6 +141,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
             else if (ch === 'l') dispatch({ type: 'member', delta: 1 });
             else if (ch === ' ') dispatch({ type: 'toggle' });
             else if (ch === 'r') dispatch({ type: 'reset' });
+            else if (ch === 'f') dispatch({ type: 'findings' });
             else if (ch === 'q') dispatch({ type: 'back' });
           }
         }
@@ -236,6 +243,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
   const listRows = Math.max(2, Math.min(clusters.length, rows - previewRows - 14));
   const top = Math.max(0, Math.min(ui.cursor - Math.floor(listRows / 2), clusters.length - listRows));
   const shownClusters = clusters.slice(top, top + listRows);
+  const findings = [...report.errors.map((f) => ({ ...f, severity: 'error' as const })), ...report.warnings.map((f) => ({ ...f, severity: 'warning' as const }))];
   const errorCodes = new Map<string, number>();
   for (const e of report.errors) errorCodes.set(e.code, (errorCodes.get(e.code) ?? 0) + 1);
   const pixels = (image: string | undefined) => (image ? pv.state.output?.find((p) => p.image === image) : undefined);
@@ -264,9 +272,22 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
       </Text>
       {report.errors.length > 0 ? (
         <Text color={theme.error} wrap="truncate-end">
-          ✖ {[...errorCodes.entries()].map(([c, n]) => `${c}×${n}`).join(', ')} (listed by `edgewise validate`)
+          ✖ {[...errorCodes.entries()].map(([c, n]) => `${c}×${n}`).join(', ')} · f lists them
         </Text>
       ) : null}
+      {ui.findings ? (
+        <Box flexDirection="column" marginTop={1}>
+          {findings.length === 0 ? <Text color={theme.ok}>✔ No errors or warnings.</Text> : null}
+          {findings.slice(0, Math.max(3, rows - 9)).map((f, i) => (
+            <Text key={i} color={f.severity === 'error' ? theme.error : theme.warn} wrap="truncate-end">
+              {f.severity === 'error' ? '✖' : '!'} {f.item}
+              {f.line ? `:${f.line}` : ''} {f.message.replace(/^line \d+: /, '')}
+            </Text>
+          ))}
+          {findings.length > Math.max(3, rows - 9) ? <Text dimColor>… {findings.length - Math.max(3, rows - 9)} more in {ctx.workspace.rel(ctx.workspace.reportPath)}</Text> : null}
+        </Box>
+      ) : (
+        <>
       {clusters.length === 0 ? (
         <Text color={theme.ok}>✔ No duplicates or label conflicts.</Text>
       ) : (
@@ -312,6 +333,8 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
           {other ? <ImagePreview pixels={pixels(other.image)} color={useColor} caption={`${memberKept(cluster!, other.image, ui.overrides) ? 'kept' : 'other'}: ${other.image}`} width={half} /> : null}
         </Box>
       ) : null}
+        </>
+      )}
       <Box marginTop={1}>{status}</Box>
       <HelpBar
         columns={width}
@@ -320,6 +343,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
           { keys: '←→', label: 'member' },
           { keys: 'space', label: 'keep/drop' },
           { keys: 'r', label: 'reset' },
+          { keys: 'f', label: 'findings' },
           { keys: '⏎', label: written ? 'back to steps' : 'write' },
           { keys: 'esc', label: 'back' },
         ]}

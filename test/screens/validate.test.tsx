@@ -92,6 +92,20 @@ describe('validate screen', () => {
     ui.inst.unmount();
   });
 
+  it('f lists every finding with its file and line; esc closes the list before leaving', async () => {
+    const ui = await renderAt(80, 24);
+    await waitFor(() => ui.frame().includes('❯ conflict'));
+    expect(ui.frame()).toContain('f lists them');
+    ui.stdin.write('f');
+    await waitFor(() => ui.frame().includes('gone.jpg:8'));
+    expect(ui.frame()).toMatch(/✖ gone\.jpg:8 .*(missing|not found|does not exist)/);
+    fits(ui.frame(), 80, 24);
+    ui.stdin.write(keys.escape);
+    await waitFor(() => ui.frame().includes('❯ conflict'));
+    expect(ui.calls.back).toBe(0);
+    ui.inst.unmount();
+  });
+
   it('writes nothing when left with Esc', async () => {
     const ui = await renderAt(100, 30);
     await waitFor(() => ui.frame().includes('❯ conflict'));
