@@ -13,6 +13,10 @@ export interface TuneUiState {
   message?: { kind: 'info' | 'error'; text: string };
   /** Bumped by the save key; an effect saves once per bump (side effects never run in the reducer). */
   saveRequests: number;
+  /** The setting last saved (or loaded): leaving with other values asks once before dropping them. */
+  saved: { ti: number; mi: number };
+  /** Esc/q was pressed once with unsaved values: the next one leaves. */
+  leaving?: boolean;
   status: 'tuning' | 'back' | 'cancelled';
 }
 
@@ -33,7 +37,13 @@ export const SMALL_STEP = 1;
 export const BIG_STEP = 5;
 
 export function initialTuneState(ti: number, mi: number, target: number): TuneUiState {
-  return { ti: clampGrid(ti), mi: clampGrid(mi), focus: 'tau', target, heatmap: 'accuracy', saveRequests: 0, status: 'tuning' };
+  return { ti: clampGrid(ti), mi: clampGrid(mi), focus: 'tau', target, heatmap: 'accuracy', saveRequests: 0, saved: { ti: clampGrid(ti), mi: clampGrid(mi) }, status: 'tuning' };
+}
+
+/** Esc or q: leave, unless the sliders hold values not saved yet; then say so once, and leave on the next. */
+function leave(s: TuneUiState): TuneUiState {
+  if (s.leaving || (s.ti === s.saved.ti && s.mi === s.saved.mi)) return { ...s, status: 'back' };
+  return { ...s, leaving: true, message: { kind: 'error', text: `tau ${(s.ti / 100).toFixed(2)}, margin ${(s.mi / 100).toFixed(2)} are not saved: s saves, esc again leaves without saving` } };
 }
 
 /**
@@ -86,6 +96,10 @@ export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction)
     if (a.type === 'message') return { ...s, message: { kind: a.kind, text: a.text } };
     const k = a.key;
     if (k.kind === 'ctrl-c') return { ...s, status: 'cancelled' };
+    if (s.leaving && !s.edit && !(k.kind === 'escape' || (k.kind === 'char' && k.ch === 'q'))) {
+      const { leaving: _l, ...rest } = s;
+      return tuneReducer(oracle)(rest, a);
+    }
     if (s.edit) {
       // Typing a number: digits, '.', '%', Backspace; Enter applies, Esc cancels; anything else applies first.
       if (k.kind === 'char' && /^[0-9.%]$/.test(k.ch)) return { ...s, edit: { ...s.edit, text: s.edit.text + k.ch } };
@@ -115,7 +129,7 @@ export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction)
       case 'down':
         return { ...s, focus: s.focus === 'tau' ? 'margin' : 'tau' };
       case 'escape':
-        return { ...s, status: 'back' };
+        return leave(s);
       case 'char':
         break;
       default:
@@ -146,9 +160,9 @@ export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction)
       case 'm':
         return { ...s, heatmap: s.heatmap === 'accuracy' ? 'coverage' : 'accuracy' };
       case 's':
-        return { ...s, saveRequests: s.saveRequests + 1 };
+        return { ...s, saveRequests: s.saveRequests + 1, saved: { ti: s.ti, mi: s.mi } };
       case 'q':
-        return { ...s, status: 'back' };
+        return leave(s);
       default:
         return s;
     }

@@ -60,3 +60,24 @@ describe('tune keys and reducer', () => {
     expect(s.ti).toBe(40); // nothing after leaving
   });
 });
+
+describe('leaving with unsaved thresholds', () => {
+  it('asks once, leaves on the second esc; after a save, esc leaves at once', async () => {
+    const { initialTuneState, tuneReducer } = await import('../../screens/tune/state.js');
+    const reduce = tuneReducer({ suggest: () => undefined });
+    const key = (k: Parameters<typeof reduce>[1]) => k;
+    let s = initialTuneState(30, 0, 0.95);
+    s = reduce(s, key({ type: 'key', key: { kind: 'right' } }));
+    s = reduce(s, key({ type: 'key', key: { kind: 'escape' } }));
+    expect(s.status).toBe('tuning');
+    expect(s.message?.text).toContain('not saved');
+    s = reduce(s, key({ type: 'key', key: { kind: 'escape' } }));
+    expect(s.status).toBe('back');
+
+    let t = initialTuneState(30, 0, 0.95);
+    t = reduce(t, key({ type: 'key', key: { kind: 'right' } }));
+    t = reduce(t, key({ type: 'key', key: { kind: 'char', ch: 's' } }));
+    t = reduce(t, key({ type: 'key', key: { kind: 'escape' } }));
+    expect(t.status).toBe('back');
+  });
+});

@@ -99,6 +99,10 @@ describe('tune screen', () => {
     await press(keys.left);
     await press(keys.left); // clamps at 0
     expectShown(0.4, 0);
+    // Unsaved values: the first q says so and stays, the second leaves.
+    await press('q');
+    expect(calls.back).toBe(0);
+    expect(r.lastFrame()).toContain('are not saved: s saves, esc again leaves without saving');
     await press('q');
     expect(calls.back).toBe(1);
     r.unmount();
