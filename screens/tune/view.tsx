@@ -159,7 +159,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
         <Text bold color={theme.accent}>
           Tune thresholds
         </Text>
-        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${pct(cur.top1)} · AURC ${tune.riskCoverage().aurc.toFixed(3)}`)}</Text>
+        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${pct(cur.top1)} (${session.tunedOn}) · AURC ${tune.riskCoverage().aurc.toFixed(3)}`)}</Text>
       </Text>
       <Slider label="tau" value={tau} focused={ui.focus === 'tau'} width={sliderW} {...(ui.edit?.field === 'tau' ? { editing: ui.edit.text } : {})} />
       <Slider label="margin" value={margin} focused={ui.focus === 'margin'} width={sliderW} {...(ui.edit?.field === 'margin' ? { editing: ui.edit.text } : {})} />
