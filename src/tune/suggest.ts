@@ -58,7 +58,8 @@ export function betterSetting(a: GridSetting, b: GridSetting): boolean {
  * The grid setting with the highest coverage whose selective accuracy is >= target (and FAR <= limit).
  * Ties (same answered, correct and false-accepted counts) span a run of tau values at the winning margin;
  * the suggestion sits in the middle of that run rather than at its low edge (tau 0 when everything is
- * right), so a new image a little less confident than the test images is treated the same way.
+ * right), so a new image a little less confident than the test images is treated the same way. Taus below
+ * 1/K (K classes) change nothing, so the run is taken from 1/K up.
  */
 export function suggest(engine: ThresholdEngine, opts: SuggestOptions): GridSetting | undefined {
   const best = bestOnGrid(engine, opts);
@@ -70,7 +71,9 @@ export function suggest(engine: ThresholdEngine, opts: SuggestOptions): GridSett
   };
   let hi = best.ti;
   while (hi < GRID_STEPS && same(hi + 1)) hi++;
-  return setting(engine, Math.floor((best.ti + hi) / 2), best.mi);
+  // With K classes p1 >= 1/K always, so a tau below 1/K says nothing: centre the run above it.
+  const floor = Math.min(hi, Math.max(best.ti, Math.ceil(GRID_STEPS / Math.max(1, engine.labels.length))));
+  return setting(engine, Math.floor((floor + hi) / 2), best.mi);
 }
 
 /** The best grid setting under `betterSetting` (its lowest-tau representative). */

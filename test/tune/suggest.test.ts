@@ -55,7 +55,9 @@ describe('suggest', () => {
           while (hi < 100 && key(g.all[(hi + 1) * 101 + best.mi]!) === key(best)) hi++;
           expect(s).toBeDefined();
           expect(s!.coverage).toBe(best.m.coverage);
-          expect([s!.ti, s!.mi]).toEqual([Math.floor((best.ti + hi) / 2), best.mi]);
+          // Taus below 1/K change nothing (p1 >= 1/K): the run is centred from 1/K up.
+          const floor = Math.min(hi, Math.max(best.ti, Math.ceil(100 / g.engine.labels.length)));
+          expect([s!.ti, s!.mi]).toEqual([Math.floor((floor + hi) / 2), best.mi]);
           expect(s!.accepted).toBe(best.m.accepted);
           expect(s!.correct).toBe(best.m.correct);
           expect(s!.selectiveAccuracy).toBeGreaterThanOrEqual(target);
@@ -91,5 +93,18 @@ describe('paretoFrontier', () => {
       expect(front[i]!.selectiveAccuracy).toBeLessThan(front[i - 1]!.selectiveAccuracy);
     }
     expect(front.length).toBeGreaterThan(2);
+  });
+});
+
+describe('suggest with two classes', () => {
+  it('never suggests a tau below 1/2, where it would change nothing', () => {
+    // Every prediction right and confident: every tau up to 0.9 gives the same outcome.
+    const probs = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? [0.95, 0.05] : [0.05, 0.95]));
+    const truth = probs.map((_, i) => i % 2);
+    const engine = new ThresholdEngine(['ants', 'bees'], scoreRows(probs, truth, 1));
+    const s = suggest(engine, { targetAccuracy: 0.95 })!;
+    expect(s.coverage).toBe(1);
+    expect(s.tau).toBeGreaterThanOrEqual(0.5);
+    expect(s.tau).toBeLessThanOrEqual(0.95);
   });
 });
