@@ -139,7 +139,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
         <Text wrap="truncate-end">
           validation {pct(o.metrics.val_accuracy).trim()} · test {pct(o.metrics.test_top1).trim()} · best epoch {o.metrics.best_epoch}/{o.metrics.epochs} · embedded {o.embedded.computed} new, {o.embedded.cached} cached
         </Text>
-        <Text dimColor>⏎ continue</Text>
+        <Text dimColor>Next: Evaluate (the .tflite on the test split) · ⏎ continue</Text>
       </Box>
     );
   } else {

@@ -24,8 +24,11 @@ export async function runDemo(h: Harness, opts: DemoOptions): Promise<DemoResult
   const stages: DemoResult['stages'] = [];
   const manifest = join(h.root, 'ml', 'dataset', 'manifest.csv');
   if (!existsSync(manifest)) {
-    h.reporter.event({ type: 'step-start', step: 'demo', title: `Generating a synthetic dataset (${opts.classes} classes × ${opts.perClass} images, with planted faults)` });
+    const title = `Generating a synthetic dataset (${opts.classes} classes × ${opts.perClass} images, with planted faults)`;
+    const started = performance.now();
+    h.reporter.event({ type: 'step-start', step: 'demo', title });
     const ds = await generateSyntheticDataset({ root: h.root, classes: opts.classes, perClass: opts.perClass, seed: opts.seed });
+    h.reporter.event({ type: 'step-end', step: 'demo', title, seconds: (performance.now() - started) / 1000 });
     stages.push({ name: 'dataset', summary: `${ds.images.length} images in ${ds.labels.length} classes (${ds.labels.join(', ')}) plus ${ds.faults.length} planted faults → ml/dataset/` });
   } else {
     stages.push({ name: 'dataset', summary: 'reused the dataset already in the workspace' });
