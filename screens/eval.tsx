@@ -140,7 +140,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
       </Text>
       <ScrollBox lines={lines} offset={ui.offset} height={bodyHeight} width={width} accent={theme.accent} />
       <Text dimColor wrap="truncate-end">
-        {scrollPosition(ui.offset, bodyHeight, lines.length)} · {out.reportPath}
+        {scrollPosition(ui.offset, bodyHeight, lines.length)} · {out.reportPath} · Next: Tune (esc, then ⏎)
       </Text>
       <HelpBar columns={width} hints={[{ keys: '↑↓', label: 'scroll' }, { keys: 'space/b', label: 'page' }, { keys: 'g/G', label: 'top/end' }, { keys: 'r', label: 'rerun' }, { keys: 'esc', label: 'back' }]} />
     </Box>
