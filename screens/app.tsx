@@ -1,4 +1,4 @@
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Box, Text, useApp, useInput } from 'ink';
 import { Suspense, useCallback, useEffect, useState } from 'react';
 import type { StepContext } from '../src/core/step.js';
 import { JOB_STEPS, type StepState } from '../src/core/status.js';
@@ -8,6 +8,7 @@ import ConfigureScreen from './configure.js';
 import type { Detected } from './configure-questions.js';
 import HomeScreen, { type HomeEntry } from './home.js';
 import { hasCtrlC } from './hooks/keys.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { screens } from './registry.js';
 import { theme } from './theme.js';
 
@@ -48,19 +49,6 @@ const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
 };
 
 
-function useTerminalSize(): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on('resize', onResize);
-    return () => {
-      stdout.off('resize', onResize);
-    };
-  }, [stdout]); // eslint-disable-line react-hooks/exhaustive-deps
-  return size;
-}
 
 /** The wizard's root: owns focus, routes between home and step screens, and turns Ctrl-C into a cancel. */
 export function App({ loadContext, loadStates, detected, controller, initialRoute, onExit }: AppProps) {

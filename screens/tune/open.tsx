@@ -1,7 +1,9 @@
-import { render, useApp, useInput, useStdout } from 'ink';
+import { render, useApp, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import type { StepContext } from '../../src/core/step.js';
 import TuneScreen, { type TuneScreenProps } from '../tune.js';
+import { hasCtrlC } from '../hooks/keys.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
 
 export interface OpenTuneOptions {
   ctx: StepContext;
@@ -17,20 +19,11 @@ type Extra = Omit<TuneScreenProps, 'ctx' | 'isActive' | 'columns' | 'rows' | 'on
 /** The tune screen on its own (`edgewise tune` on a terminal): follows resizes; Ctrl-C quits with 130. */
 export function TuneApp({ ctx, extra, onExit }: { ctx: StepContext; extra: Extra; onExit(code: number, summary?: string): void }) {
   const { exit } = useApp();
-  const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
-  const [size, setSize] = useState(read);
+  const size = useTerminalSize();
   const [code, setCode] = useState<number | undefined>(undefined);
   const [summary, setSummary] = useState<string | undefined>(undefined);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on('resize', onResize);
-    return () => {
-      stdout.off('resize', onResize);
-    };
-  }, [stdout]); // eslint-disable-line react-hooks/exhaustive-deps
   useInput((input, key) => {
-    if (key.ctrl && input === 'c') setCode(130);
+    if (hasCtrlC(input, key)) setCode(130);
   });
   // Exit from an effect, after the last state change has been drawn.
   useEffect(() => {

@@ -4,23 +4,12 @@ import { InputError } from '../core/errors.js';
 import { parseVersion } from '../core/workspace.js';
 import { applyTemperature, topTwo } from './temperature.js';
 import type { ScoredNegatives, ScoredPredictions } from './types.js';
+import type { PredictionsFile, SplitPredictions } from '../evaluate/types.js';
 
 export type SplitName = 'test' | 'validation';
 
-/** `ml/metrics/predictions_vNNN.json`, as written by `edgewise eval`. */
-export interface PredictionsFile {
-  version: string;
-  labels: string[];
-  temperature: number;
-  test: SplitPredictions;
-  validation: SplitPredictions;
-}
-
-export interface SplitPredictions {
-  images: string[];
-  truth: number[];
-  probs: number[][];
-}
+// The file's shape is owned by the step that writes it (`edgewise eval`).
+export type { PredictionsFile, SplitPredictions } from '../evaluate/types.js';
 
 export interface LoadedPredictions {
   path: string;
