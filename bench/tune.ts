@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -14,6 +13,7 @@ import { tuneSaveStep } from '../src/tune/screen-steps.js';
 import { suggest } from '../src/tune/suggest.js';
 import type { ScoredPredictions } from '../src/tune/types.js';
 import { seededRandom } from '../src/core/random.js';
+import { FakeStdin } from '../test/helpers/ink.js';
 
 /**
  * Threshold tuning speed at 100,000 predictions:
@@ -114,30 +114,11 @@ async function main(): Promise<void> {
   const { render } = await import('ink');
   const { TuneView } = await import('../screens/tune/view.js');
   const { SizedStdout } = await import('../test/helpers/ink.js');
-  class Stdin extends EventEmitter {
-    isTTY = true;
-    private data: string | null = null;
-    write(d: string): void {
-      this.data = d;
-      this.emit('readable');
-    }
-    read(): string | null {
-      const d = this.data;
-      this.data = null;
-      return d;
-    }
-    setEncoding(): void {}
-    setRawMode(): void {}
-    resume(): void {}
-    pause(): void {}
-    ref(): void {}
-    unref(): void {}
-  }
   const root = mkdtempSync(join(tmpdir(), 'edgewise-bench-tune-'));
   const ctx = createContext({ root, config: ConfigSchema.parse({}) });
   const session: TuneSession = { version: 'v001', predictions: 'x', labels, temperature: 1, tunedOn: 'validation', measuredOn: 'validation', tune: toPlain(scored), saved: { tau: 0.2, margin: 0.05 } };
   const stdout = new SizedStdout(80, 24);
-  const stdin = new Stdin();
+  const stdin = new FakeStdin();
   let onFrame: ((s: string) => void) | undefined;
   const write = stdout.write;
   stdout.write = (s: string) => {

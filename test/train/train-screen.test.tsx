@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { render } from 'ink';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import TrainScreen, { initialTrainUi, sparkline, trainUiReducer } from '../../screens/train.js';
@@ -8,27 +7,8 @@ import type { Step } from '../../src/core/step.js';
 import type { TrainInput, TrainOutput } from '../../src/train/step.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { FakeStdin as Stdin } from '../helpers/ink.js';
 
-class Stdin extends EventEmitter {
-  isTTY = true;
-  private data: string | null = null;
-  write = (d: string): void => {
-    this.data = d;
-    this.emit('readable');
-    this.emit('data', d);
-  };
-  read = (): string | null => {
-    const d = this.data;
-    this.data = null;
-    return d;
-  };
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
 
 const output: TrainOutput = {
   backend: 'local',
