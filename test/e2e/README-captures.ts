@@ -54,7 +54,7 @@ async function local(): Promise<void> {
     t.keys('Enter');
     await t.waitFor('Images folder');
     t.keys('Enter');
-    await t.waitFor('Next: Validate');
+    await t.waitFor('Next: Validate — press');
     save(t, root, '02-home');
     t.keys('Enter');
     await t.waitFor(/❯ conflict/, 90_000);
@@ -63,26 +63,26 @@ async function local(): Promise<void> {
     t.keys('Enter');
     await t.waitFor(/✔ Wrote ml\/dataset\/manifest\.clean\.csv/, 60_000);
     t.keys('Enter');
-    await t.waitFor('Next: Split');
+    await t.waitFor('Next: Split — press');
     t.keys('Enter');
     await t.waitFor('✔ Leakage check', 60_000);
     save(t, root, '04-split');
     t.keys('Enter');
     await t.waitFor('✔ Wrote ml/dataset/splits.csv', 60_000);
     t.keys('Enter');
-    await t.waitFor('Next: Train');
+    await t.waitFor('Next: Train — press');
     t.keys('Enter');
     await t.waitFor('⏎ trains on the train split');
     t.keys('Enter');
     await t.waitFor(/⏎ continue|✖/, 300_000);
     save(t, root, '05-train');
     t.keys('Escape');
-    await t.waitFor('Next: Evaluate');
+    await t.waitFor('Next: Evaluate — press');
     t.keys('Enter');
     await t.waitFor(/Evaluate v001 +top-1/, 180_000);
     save(t, root, '06-evaluate');
     t.keys('Escape');
-    await t.waitFor('Next: Tune');
+    await t.waitFor('Next: Tune — press');
     t.keys('Enter');
     await t.waitFor(/Tune thresholds · v001/, 60_000);
     t.text('0.5');
@@ -92,7 +92,7 @@ async function local(): Promise<void> {
     await t.waitFor('Saved ml/metrics/thresholds_v001.json', 30_000);
     save(t, root, '07-tune');
     t.keys('Escape');
-    await t.waitFor('Next: Publish');
+    await t.waitFor('Next: Publish — press');
     t.keys('Enter');
     await t.waitFor('make it active?', 60_000);
     save(t, root, '08-publish-review');
@@ -149,14 +149,14 @@ async function vertex(): Promise<void> {
       }) as ConfigInput,
     );
     t.type('edgewise validate >/dev/null; edgewise split >/dev/null; edgewise');
-    await t.waitFor('Next: Upload', 60_000);
+    await t.waitFor('Next: Upload — press', 60_000);
     t.keys('Enter');
     await t.waitFor('Upload to gs://');
     t.keys('Enter');
     await t.waitFor(/✔ \d+ object\(s\) uploaded/, 120_000);
     save(t, root, '13-upload');
     t.keys('Escape');
-    await t.waitFor('Next: Vertex training');
+    await t.waitFor('Next: Vertex training — press');
     t.keys('Enter');
     await t.waitFor('⏎ upload check');
     t.keys('Enter');
@@ -167,7 +167,7 @@ async function vertex(): Promise<void> {
     // The SSH session dropped; a new one.
     t = new UserTerminal(root, { env, cli });
     t.type('edgewise');
-    await t.waitFor('Next: Vertex training', 30_000);
+    await t.waitFor('Next: Vertex training — press', 30_000);
     save(t, root, '15-home-pipeline-running');
     t.keys('Enter');
     await t.waitFor('✔ Training finished', 120_000);

@@ -52,7 +52,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
   it('draws the home screen in the dark theme’s named colours by default', async () => {
     term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '' } });
     term.type('edgewise');
-    await term.waitFor('Next: Validate');
+    await term.waitFor('Next: Validate — press');
     const codes = colourCodes(screenWithEscapes(term));
     expect(codes).toContain('36'); // accent: cyan title and cursor
     expect(codes).toContain('32'); // ok: the done mark
@@ -74,7 +74,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
   it('switches to the light set when the terminal says its background is light', async () => {
     term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '0;15' } });
     term.type('edgewise');
-    await term.waitFor('Next: Validate');
+    await term.waitFor('Next: Validate — press');
     const codes = colourCodes(screenWithEscapes(term));
     expect(codes).toContain('34'); // accent: blue
     expect(codes).not.toContain('36');
@@ -84,7 +84,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
   it('NO_COLOR=1: no colour codes on the home screen nor in the validate screen’s image previews', async () => {
     term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', NO_COLOR: '1' } });
     const run = term.type('edgewise');
-    await term.waitFor('Next: Validate');
+    await term.waitFor('Next: Validate — press');
     expect(colourCodes(screenWithEscapes(term))).toEqual([]);
     term.keys('Enter');
     await term.waitFor(/❯ (conflict|exact|near)/, 60_000);
@@ -93,7 +93,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
     const screen = screenWithEscapes(term);
     expect(colourCodes(screen), screen).toEqual([]);
     term.keys('Escape');
-    await term.waitFor('Next: Validate');
+    await term.waitFor('Next: Validate — press');
     term.text('q');
     expect(await run.done()).toBe(0);
   });

@@ -43,7 +43,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
     expect(home).toContain('backend local');
 
     // Validate: a dry run, then the review of duplicate clusters (conflicts first), then write.
-    home = await t.waitFor('Next: Validate');
+    home = await t.waitFor('Next: Validate — press');
     t.keys('Enter');
     // Conflicts come first in the review list.
     let s = await t.waitFor(/❯ conflict/, 90_000);
@@ -65,7 +65,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
 
     // Split: preview first, Enter writes, Enter again goes back to the steps.
     home = await t.waitFor(/✔ \d\. Validate/);
-    home = await t.waitFor('Next: Split');
+    home = await t.waitFor('Next: Split — press');
     t.keys('Enter');
     s = await t.waitFor('✔ Leakage check', 60_000);
     expectTitleOnTop(s, 'Split into train / validation / test');
@@ -76,7 +76,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
 
     // Train (local): embeddings, live epochs, export.
     home = await t.waitFor(/✔ \d\. Split/);
-    home = await t.waitFor('Next: Train');
+    home = await t.waitFor('Next: Train — press');
     expect(homeState(home, 'Train')).toBe('to do');
     t.keys('Enter');
     await t.waitFor('⏎ trains on the train split');
@@ -98,7 +98,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
 
     // Evaluate: runs the .tflite on the test split and shows the report.
     home = await t.waitFor(/✔ \d\. Train/);
-    home = await t.waitFor('Next: Evaluate');
+    home = await t.waitFor('Next: Evaluate — press');
     t.keys('Enter');
     s = await t.waitFor(/Evaluate v001 +top-1 \d\.\d{3}/, 180_000);
     expectTitleOnTop(s, /Evaluate v001/);
@@ -109,7 +109,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
 
     // Tune: type tau 0.5 on the focused slider, save.
     home = await t.waitFor(/✔ \d\. Evaluate/);
-    home = await t.waitFor('Next: Tune');
+    home = await t.waitFor('Next: Tune — press');
     t.keys('Enter');
     s = await t.waitFor(/Tune thresholds · v001/, 60_000);
     expectTitleOnTop(s, 'Tune thresholds');
@@ -122,7 +122,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
 
     // Publish: old vs new, y ships it.
     home = await t.waitFor(/✔ \d\. Tune/);
-    home = await t.waitFor('Next: Publish');
+    home = await t.waitFor('Next: Publish — press');
     t.keys('Enter');
     s = await t.waitFor('make it active?', 60_000);
     expectTitleOnTop(s, 'Publish run v001 as v001');

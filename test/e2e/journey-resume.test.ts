@@ -33,7 +33,7 @@ describe('e2e (tmux): a dropped session during local training', () => {
 
     term = new UserTerminal(root);
     term.type('edgewise');
-    await term.waitFor('Next: Train', 30_000);
+    await term.waitFor('Next: Train — press', 30_000);
     term.keys('Enter');
     await term.waitFor('⏎ trains on the train split');
     term.keys('Enter');
@@ -67,7 +67,7 @@ describe('e2e (tmux): a dropped session during local training', () => {
     // A new session: home says training is still to do; training again reuses the cache.
     term = new UserTerminal(root);
     term.type('edgewise');
-    const home = await term.waitFor('Next: Train', 30_000);
+    const home = await term.waitFor('Next: Train — press', 30_000);
     expect(homeState(home, 'Train')).toBe('to do');
     expect(homeState(home, 'Split')).toBe('done');
     term.keys('Enter');

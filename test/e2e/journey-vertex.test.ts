@@ -86,13 +86,13 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
 
     // Validate and split.
     t.type('edgewise'); // this session is dropped below
-    await t.waitFor('Next: Validate');
+    await t.waitFor('Next: Validate — press');
     t.keys('Enter');
     await t.waitFor(/✔ No duplicates|❯ (exact|near|conflict)/, 90_000);
     t.keys('Enter');
     await t.waitFor(/✔ Wrote ml\/dataset\/manifest\.clean\.csv/, 60_000);
     t.keys('Enter');
-    await t.waitFor('Next: Split');
+    await t.waitFor('Next: Split — press');
     t.keys('Enter');
     await t.waitFor('✔ Leakage check', 60_000);
     t.keys('Enter');
@@ -101,7 +101,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.keys('Enter');
 
     // Upload to the (fake) bucket.
-    await t.waitFor('Next: Upload');
+    await t.waitFor('Next: Upload — press');
     t.keys('Enter');
     await t.waitFor(`Upload to gs://${BUCKET}/`);
     t.keys('Enter');
@@ -110,7 +110,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.keys('Enter');
 
     // Vertex training: start, then drop the terminal while the pipeline runs.
-    await t.waitFor('Next: Vertex training');
+    await t.waitFor('Next: Vertex training — press');
     t.keys('Enter');
     await t.waitFor('⏎ upload check, dataset, import and AutoML training');
     t.keys('Enter');
@@ -129,7 +129,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     term = new UserTerminal(root, { env });
     t = term;
     const third = t.type('edgewise');
-    home = await t.waitFor('Next: Vertex training', 30_000);
+    home = await t.waitFor('Next: Vertex training — press', 30_000);
     expect(home).toMatch(new RegExp(`RUNNING in Vertex AI: ${pipelineId}`));
     t.keys('Enter');
     const done = await t.waitFor('✔ Training finished', 120_000);
@@ -143,7 +143,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
 
     // Export, evaluate, tune and publish in the wizard.
     const fourth = t.type('edgewise');
-    await t.waitFor('Next: Export', 30_000);
+    await t.waitFor('Next: Export — press', 30_000);
     t.keys('Enter');
     await t.waitFor('⏎ export and download');
     t.keys('Enter');
@@ -151,11 +151,11 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     expect(existsSync(join(root, 'ml', 'models', 'v001', 'model.tflite'))).toBe(true);
     t.keys('Enter');
     await t.waitFor(/✔ \d\. Export/, 30_000);
-    await t.waitFor('Next: Evaluate', 30_000);
+    await t.waitFor('Next: Evaluate — press', 30_000);
     t.keys('Enter');
     await t.waitFor(/Evaluate v001 +top-1 \d\.\d{3}/, 180_000);
     t.keys('Escape');
-    await t.waitFor('Next: Tune');
+    await t.waitFor('Next: Tune — press');
     t.keys('Enter');
     await t.waitFor(/Tune thresholds · v001/, 60_000);
     t.text('0.3');
@@ -164,7 +164,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.text('s');
     await t.waitFor('Saved ml/metrics/thresholds_v001.json', 30_000);
     t.keys('Escape');
-    await t.waitFor('Next: Publish');
+    await t.waitFor('Next: Publish — press');
     t.keys('Enter');
     await t.waitFor('make it active?', 60_000);
     t.text('y');
