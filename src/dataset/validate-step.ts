@@ -217,7 +217,8 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     }
     if (manifest.rows.length === 0) yield scanTracker.event(0);
     // Files in the images folder that no manifest row names (often a forgotten export step).
-    const listed = new Set(manifest.rows.map((r) => r.image));
+    // Rows refused by the manifest checks (e.g. an empty label) still name their image: not "unlisted".
+    const listed = new Set([...manifest.rows.map((r) => r.image), ...manifest.findings.map((f) => f.item)]);
     const unlisted = walkStats(imagesReal)
       .map(([p]) => p)
       .filter((p) => !listed.has(p) && !p.split('/').some((part) => part.startsWith('.')));
@@ -453,7 +454,8 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       images: scanned.length,
       kept: cleanRows.length,
       dropped: dropped.size,
-      rejected: images.filter((i) => i.status === 'rejected').length,
+      // Images that failed their checks, plus manifest rows refused before any image was read.
+      rejected: images.filter((i) => i.status === 'rejected').length + (manifest.records - manifest.rows.length),
       errors: findings.errors.length,
       warnings: findings.warnings.length,
       exactClusters: clusters.filter((c) => c.kind === 'exact').length,

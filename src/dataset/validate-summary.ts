@@ -18,7 +18,7 @@ export function formatValidateSummary(r: ValidationReport, reportPath: string, c
   const s = r.summary;
   const lines: string[] = [];
   lines.push(
-    `Checked ${plural(s.images, 'image')} from ${r.manifest}: ${s.kept} kept, ${s.dropped} duplicate${s.dropped === 1 ? '' : 's'} dropped, ${s.rejected} rejected ` +
+    `Checked ${plural(s.rows, 'row')} from ${r.manifest}: ${s.kept} kept, ${s.dropped} duplicate${s.dropped === 1 ? '' : 's'} dropped, ${s.rejected} rejected ` +
       `(${s.hashed} hashed, ${s.cached} from cache).`,
   );
   lines.push(

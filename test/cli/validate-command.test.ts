@@ -35,7 +35,8 @@ describe('edgewise validate', () => {
   it('exits 0 and prints a summary when there are no errors', () => {
     const r = cli(['validate']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Checked 21 images');
+    expect(r.stdout).toContain('Checked 21 rows');
+    expect(r.stdout).toContain('20 kept, 1 duplicate dropped, 0 rejected');
     expect(r.stdout).toContain('1 exact group');
     expect(r.stdout).toContain('Next: edgewise split');
   });
@@ -47,6 +48,9 @@ describe('edgewise validate', () => {
     expect(human.code).toBe(2);
     expect(human.stdout).toMatch(/broken\.jpg \(line 2\): the file is not an image/);
     expect(human.stdout).toMatch(/\.\.\/outside\.jpg \(line 3\): .*outside the images folder/);
+    // Both count as rejected: the image that failed its checks and the row refused before reading it.
+    expect(human.stdout).toContain('Checked 22 rows');
+    expect(human.stdout).toContain('20 kept, 0 duplicates dropped, 2 rejected');
     const json = cli(['--json', 'validate']);
     expect(json.code).toBe(2);
     const last = JSON.parse(json.stdout.trim().split('\n').at(-1)!) as { type: string; output: { errors: Array<{ code: string; line: number }>; clusters: unknown[]; classCounts: Record<string, number> } };

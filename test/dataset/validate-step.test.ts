@@ -120,6 +120,15 @@ describe('validate: cache, overrides, split column, labels', () => {
     return tmp.dir;
   }
 
+  it('a row refused for its empty label counts as rejected and does not make its image "unlisted"', async () => {
+    const root = await smallWorkspace(['p0.jpg,a', 'p1.jpg,', 'p2.jpg,b', 'p3.jpg,b', 'p0_copy.jpg,a', 'p1_small.jpg,a', 'escape.jpg,a']);
+    const { report } = await validate(root);
+    const unlisted = report.warnings.find((w) => w.code === 'images.unlisted');
+    expect(unlisted?.message ?? '').not.toContain('p1.jpg');
+    expect(report.summary.rows).toBe(7);
+    expect(report.summary.kept + report.summary.dropped + report.summary.rejected).toBe(report.summary.rows);
+  });
+
   it('hashes only new or changed files on a rerun (cache keyed by path, size, mtime), and never touches the images', async () => {
     const root = await smallWorkspace(['p0.jpg,a', 'p1.jpg,a', 'p2.jpg,b', 'p3.jpg,b']);
     const imagesDir = join(root, 'ml', 'dataset', 'images');
