@@ -8,6 +8,8 @@ import { createContext } from '../../src/core/context.js';
 import type { StepContext } from '../../src/core/step.js';
 import { startFakeGcs, type FakeGcs } from './fakes/gcs.js';
 import { startFakeVertex, type FakeVertex, type FakeVertexOptions } from './fakes/vertex.js';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import { installNetworkGuard, type NetworkGuard } from './guard.js';
 
 export const TOKEN = 'fake-access-token';
 export const PROJECT = 'demo-project';
@@ -75,4 +77,40 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
     ctx: (signal) => createContext({ root, config: cfg, ...(signal ? { signal } : {}) }),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+export interface FakeCloudHooks {
+  vertex?: FakeVertexOptions;
+  /** Extra config over `fakeConfig` (poll intervals, retry timings...). */
+  config?: Partial<ConfigInput>;
+  /** Work every test of the file starts from (e.g. an upload). */
+  prepare?(ws: TestWorkspace): Promise<unknown>;
+}
+
+/**
+ * The lifecycle every fake-cloud test file shares: a network guard for the whole file; per test, a token
+ * in the environment, fresh fake servers and a fresh workspace (handed over through `ready`), and at the
+ * end no non-loopback connection attempted.
+ */
+export function useFakeCloud(opts: FakeCloudHooks, ready: (cloud: FakeCloud, ws: TestWorkspace) => void): void {
+  let guard: NetworkGuard;
+  let cloud: FakeCloud;
+  let ws: TestWorkspace;
+  beforeAll(() => {
+    guard = installNetworkGuard();
+  });
+  afterAll(() => guard.uninstall());
+  beforeEach(async () => {
+    vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
+    cloud = await startFakeCloud(opts.vertex ?? {});
+    ws = makeWorkspace(fakeConfig(cloud, opts.config ?? {}));
+    ready(cloud, ws);
+    await opts.prepare?.(ws);
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await cloud.close();
+    ws.cleanup();
+    expect(guard.violations).toEqual([]);
+  });
 }

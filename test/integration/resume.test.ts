@@ -1,33 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runStep, runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
 import { vertexTrainStep } from '../../src/train/vertex/pipeline-step.js';
 import { vertexExportStep } from '../../src/train/vertex/export-step.js';
-import { installNetworkGuard, type NetworkGuard } from './guard.js';
-import { TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
 
 /** A session killed while waiting on a long-running operation resumes that same operation. */
-let guard: NetworkGuard;
 let cloud: FakeCloud;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  guard = installNetworkGuard();
-});
-afterAll(() => guard.uninstall());
-beforeEach(async () => {
-  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
-  cloud = await startFakeCloud({ lroPolls: 6 });
-  ws = makeWorkspace(fakeConfig(cloud));
-  await runStepCollect(uploadStep, {}, ws.ctx());
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await cloud.close();
-  ws.cleanup();
-  expect(guard.violations).toEqual([]);
+useFakeCloud({ vertex: { lroPolls: 6 }, prepare: (w) => runStepCollect(uploadStep, {}, w.ctx()) }, (c, w) => {
+  cloud = c;
+  ws = w;
 });
 
 const abortOn = (state: string) => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { render } from 'ink';
 import UploadScreen from '../../screens/upload.js';
 import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer } from '../../screens/training-status.js';
@@ -6,27 +6,16 @@ import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { FakeStdin } from './ink-stdin.js';
-import { installNetworkGuard, type NetworkGuard } from './guard.js';
-import { TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
 
-let guard: NetworkGuard;
 let cloud: FakeCloud;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  guard = installNetworkGuard();
-});
-afterAll(() => guard.uninstall());
-beforeEach(async () => {
-  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
-  cloud = await startFakeCloud({ pipelineStates: ['QUEUED', 'QUEUED', 'RUNNING', ...Array<'RUNNING'>(8).fill('RUNNING'), 'SUCCEEDED'] });
-  ws = makeWorkspace(fakeConfig(cloud, { train: { vertex: { pollMs: 30, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40 } } }));
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await cloud.close();
-  ws.cleanup();
-  expect(guard.violations).toEqual([]);
+useFakeCloud({
+    vertex: { pipelineStates: ['QUEUED', 'QUEUED', 'RUNNING', ...Array<'RUNNING'>(8).fill('RUNNING'), 'SUCCEEDED'] },
+    config: { train: { vertex: { pollMs: 30, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40 } } },
+  }, (c, w) => {
+  cloud = c;
+  ws = w;
 });
 
 function mount(el: (ctx: ReturnType<TestWorkspace['ctx']>, calls: { back: number; done: Array<string | undefined> }) => React.ReactElement, columns = 80, rows = 24) {

@@ -1,30 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
-import { installNetworkGuard, type NetworkGuard } from './guard.js';
-import { BUCKET, TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { BUCKET, fakeConfig, makeWorkspace, type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
 import { md5Base64 } from './fakes/gcs.js';
 
-let guard: NetworkGuard;
 let cloud: FakeCloud;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  guard = installNetworkGuard();
-});
-afterAll(() => guard.uninstall());
-beforeEach(async () => {
-  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
-  cloud = await startFakeCloud();
-  ws = makeWorkspace(fakeConfig(cloud));
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await cloud.close();
-  ws.cleanup();
-  expect(guard.violations).toEqual([]);
+useFakeCloud({}, (c, w) => {
+  cloud = c;
+  ws = w;
 });
 
 function remoteMatchesLocal(): void {

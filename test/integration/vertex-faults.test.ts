@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,29 +6,14 @@ import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
 import { vertexTrainStep } from '../../src/train/vertex/pipeline-step.js';
 import { vertexExportStep } from '../../src/train/vertex/export-step.js';
-import { installNetworkGuard, type NetworkGuard } from './guard.js';
-import { TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
 import { permissionDeniedBody, serviceDisabledBody } from './fakes/vertex.js';
 
-let guard: NetworkGuard;
 let cloud: FakeCloud;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  guard = installNetworkGuard();
-});
-afterAll(() => guard.uninstall());
-beforeEach(async () => {
-  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
-  cloud = await startFakeCloud();
-  ws = makeWorkspace(fakeConfig(cloud));
-  await runStepCollect(uploadStep, {}, ws.ctx());
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await cloud.close();
-  ws.cleanup();
-  expect(guard.violations).toEqual([]);
+useFakeCloud({ prepare: (w) => runStepCollect(uploadStep, {}, w.ctx()) }, (c, w) => {
+  cloud = c;
+  ws = w;
 });
 
 describe('vertex faults', () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runStepCollect, type RunnerEvent } from '../../src/core/step.js';
@@ -7,27 +7,13 @@ import { uploadStep } from '../../src/cloud/upload-step.js';
 import { vertexTrainStep } from '../../src/train/vertex/pipeline-step.js';
 import { vertexWatchStep, vertexStatusStep } from '../../src/train/vertex/watch.js';
 import { vertexExportStep } from '../../src/train/vertex/export-step.js';
-import { installNetworkGuard, type NetworkGuard } from './guard.js';
-import { BUCKET, TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { BUCKET, type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
 
-let guard: NetworkGuard;
 let cloud: FakeCloud;
 let ws: TestWorkspace;
-
-beforeAll(() => {
-  guard = installNetworkGuard();
-});
-afterAll(() => guard.uninstall());
-beforeEach(async () => {
-  vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN);
-  cloud = await startFakeCloud({ labels: ['ants', 'bees'] });
-  ws = makeWorkspace(fakeConfig(cloud));
-});
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await cloud.close();
-  ws.cleanup();
-  expect(guard.violations).toEqual([]);
+useFakeCloud({ vertex: { labels: ['ants', 'bees'] } }, (c, w) => {
+  cloud = c;
+  ws = w;
 });
 
 const statuses = (events: RunnerEvent[]): string[] => events.filter((e) => e.type === 'status').map((e) => (e as { state: string }).state);
