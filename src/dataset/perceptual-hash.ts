@@ -12,6 +12,15 @@ export interface GreyImage {
   data: Uint8Array;
   width: number;
   height: number;
+  /**
+   * A thumbnail whose pixels are each the mean of a cell x cell square of the original image (a DCT-domain
+   * reduction): resizing then weighs each pixel by the filter summed over the original pixels it covers,
+   * which is what a resize of the original computes, instead of sampling the filter once per cell.
+   */
+  cell?: number;
+  /** The original's size (after orientation) when `cell` is set: the last row/column of cells may be partial. */
+  fullWidth?: number;
+  fullHeight?: number;
 }
 
 export interface PerceptualHashes {
@@ -63,14 +72,23 @@ export function applyOrientation(img: GreyImage, orientation: number | undefined
       out[y * ow + x] = data[sy * w + sx]!;
     }
   }
-  return { data: out, width: ow, height: oh };
+  const res: GreyImage = { data: out, width: ow, height: oh };
+  if (img.cell !== undefined) {
+    res.cell = img.cell;
+    res.fullWidth = swap ? img.fullHeight! : img.fullWidth!;
+    res.fullHeight = swap ? img.fullWidth! : img.fullHeight!;
+  }
+  return res;
 }
 
-function lanczos3(x: number): number {
+/** Pillow's Lanczos: sinc(x) * sinc(x/3) on [-3, 3), computed in the same order of operations. */
+function sinc(x: number): number {
   if (x === 0) return 1;
-  if (x <= -3 || x >= 3) return 0;
-  const px = Math.PI * x;
-  return (3 * Math.sin(px) * Math.sin(px / 3)) / (px * px);
+  const px = x * Math.PI;
+  return Math.sin(px) / px;
+}
+function lanczos3(x: number): number {
+  return -3 <= x && x < 3 ? sinc(x) * sinc(x / 3) : 0;
 }
 
 interface Coeffs {
@@ -80,52 +98,87 @@ interface Coeffs {
   taps: number;
 }
 
-/** Pillow-style resampling weights: the filter widens with the scale factor so downscaling antialiases. */
-function coeffs(inSize: number, outSize: number): Coeffs {
+/**
+ * Pillow-style resampling weights for resizing `inSize` original pixels to `outSize`: the filter widens
+ * with the scale factor so downscaling antialiases. With `cell` > 1 the input holds one pixel per `cell`
+ * original pixels and each weight is the filter summed over that cell (tabulated kernel: cells are only
+ * used for big reductions, where the table's error is far below one grey level).
+ */
+function coeffs(inSize: number, outSize: number, cell: number): Coeffs {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = 3 * filterScale;
-  const taps = Math.ceil(support) * 2 + 1;
+  const taps = Math.ceil(support / cell) * 2 + 2;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
   const weights = new Float64Array(outSize * taps);
+  const kernel = cell === 1 ? lanczos3 : tabulatedLanczos3;
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(Math.trunc(center - support + 0.5), 0);
     const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
+    const first = Math.floor(lo / cell);
+    const n = Math.min(Math.floor((hi - 1) / cell) - first + 1, taps);
     let sum = 0;
-    const n = Math.min(hi - lo, taps);
-    for (let k = 0; k < n; k++) {
-      const w = lanczos3((k + lo - center + 0.5) / filterScale);
-      weights[o * taps + k] = w;
+    const ss = 1 / filterScale;
+    for (let x = lo; x < hi; x++) {
+      const k = Math.floor(x / cell) - first;
+      if (k >= n) break;
+      const w = kernel((x - center + 0.5) * ss);
+      weights[o * taps + k]! += w;
       sum += w;
     }
-    if (sum !== 0) for (let k = 0; k < n; k++) weights[o * taps + k]! /= sum;
-    start[o] = lo;
+    // Normalised, then fixed point with 22 fractional bits, rounded away from zero (Pillow's 8-bit path).
+    for (let k = 0; k < n; k++) {
+      const w = sum !== 0 ? weights[o * taps + k]! / sum : weights[o * taps + k]!;
+      weights[o * taps + k] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
+    }
+    start[o] = first;
     count[o] = n;
   }
   return { start, count, weights, taps };
 }
 
+const LANCZOS_STEPS = 1024; // samples per unit of x
+const LANCZOS_TABLE = Float64Array.from({ length: 3 * LANCZOS_STEPS + 2 }, (_, i) => lanczos3(i / LANCZOS_STEPS));
+function tabulatedLanczos3(x: number): number {
+  const a = Math.abs(x) * LANCZOS_STEPS;
+  if (a >= 3 * LANCZOS_STEPS) return 0;
+  const i = Math.floor(a);
+  const f = a - i;
+  return LANCZOS_TABLE[i]! * (1 - f) + LANCZOS_TABLE[i + 1]! * f;
+}
+
 const coeffCache = new Map<string, Coeffs>();
-function cachedCoeffs(inSize: number, outSize: number): Coeffs {
-  const key = `${inSize}:${outSize}`;
+function cachedCoeffs(inSize: number, outSize: number, cell: number): Coeffs {
+  const key = `${inSize}:${outSize}:${cell}`;
   let c = coeffCache.get(key);
   if (!c) {
-    c = coeffs(inSize, outSize);
+    c = coeffs(inSize, outSize, cell);
     if (coeffCache.size > 4096) coeffCache.clear();
     coeffCache.set(key, c);
   }
   return c;
 }
 
-const clamp8 = (v: number): number => (v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v));
+const PRECISION_BITS = 22;
+const ONE = 1 << PRECISION_BITS;
+/** A fixed-point sum (started at one half) to 8 bits: floor, then clamp. */
+const clip8 = (acc: number): number => {
+  const v = Math.floor(acc / ONE);
+  return v <= 0 ? 0 : v >= 255 ? 255 : v;
+};
 
-/** Separable Lanczos-3 resize, horizontal pass then vertical, rounding to 8 bits between passes (as Pillow does). */
+/**
+ * Separable Lanczos-3 resize as Pillow computes it for 8-bit images: weights in fixed point, horizontal pass
+ * then vertical, each rounded to 8 bits (exact ties decide hash bits on synthetic images, so the arithmetic
+ * is Pillow's, not just the filter). A cell thumbnail (see GreyImage) is resized as its original would be.
+ */
 export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyImage {
   const { data, width: w, height: h } = img;
-  const cx = cachedCoeffs(w, outW);
-  const cy = cachedCoeffs(h, outH);
+  const cell = img.cell ?? 1;
+  const cx = cachedCoeffs(cell === 1 ? w : img.fullWidth!, outW, cell);
+  const cy = cachedCoeffs(cell === 1 ? h : img.fullHeight!, outH, cell);
   const tmp = new Uint8Array(outW * h);
   for (let y = 0; y < h; y++) {
     const row = y * w;
@@ -133,9 +186,9 @@ export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyI
       const s = cx.start[o]!;
       const n = cx.count[o]!;
       const base = o * cx.taps;
-      let acc = 0;
+      let acc = ONE / 2;
       for (let k = 0; k < n; k++) acc += data[row + s + k]! * cx.weights[base + k]!;
-      tmp[y * outW + o] = clamp8(acc);
+      tmp[y * outW + o] = clip8(acc);
     }
   }
   const out = new Uint8Array(outW * outH);
@@ -144,9 +197,9 @@ export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyI
     const n = cy.count[o]!;
     const base = o * cy.taps;
     for (let x = 0; x < outW; x++) {
-      let acc = 0;
+      let acc = ONE / 2;
       for (let k = 0; k < n; k++) acc += tmp[(s + k) * outW + x]! * cy.weights[base + k]!;
-      out[o * outW + x] = clamp8(acc);
+      out[o * outW + x] = clip8(acc);
     }
   }
   return { data: out, width: outW, height: outH };
@@ -187,6 +240,9 @@ export function phash32(px: Uint8Array): string {
       low[k * 8 + l] = acc;
     }
   }
+  // What is exactly zero in exact arithmetic (flat or symmetric images) must be zero here too, as scipy's
+  // FFT-based DCT gives it, not rounding noise whose sign would pick the bit.
+  for (let i = 0; i < 64; i++) if (Math.abs(low[i]!) < 1e-7) low[i] = 0;
   const sorted = Float64Array.from(low).sort();
   const median = (sorted[31]! + sorted[32]!) / 2;
   return bitsToHex(Array.from(low, (v) => v > median));

@@ -45,7 +45,7 @@ export const ValidateSettingsSchema = z
     acceptLabelMapping: z.boolean().default(false),
     /** Keep/drop decisions per image path that override the keep rule (the wizard's review writes the same). */
     overrides: z.record(z.string(), z.enum(['keep', 'drop'])).default({}),
-    /** Images measured at once (default: the larger of 4, the libuv pool size, and the CPU count). */
+    /** Measurements in flight (default: 2 batches per worker thread; on one thread, the larger of 4 and the CPU count). */
     concurrency: z.number().int().positive().optional(),
   })
   .strict();

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { InputError, throwIfCancelled } from '../core/errors.js';
@@ -10,11 +9,11 @@ import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { checkBalance, countLabels } from './class-balance.js';
 import { findClustersAndGroups, KEEP_RULE, type DedupeItem, type Override } from './clusters.js';
-import { mapConcurrent } from './concurrent.js';
 import { Findings, type SeverityFinding } from './findings.js';
 import { HashCache, MEASURE_VERSION } from './hash-cache.js';
 import { checkImage, type Backend } from './image-checks.js';
-import { measureImage, type ImageMeasure } from './image-measure.js';
+import type { ImageMeasure } from './image-measure.js';
+import { createMeasurer } from './measure-pool.js';
 import { normaliseManifestPath, resolveImagePathSync } from './image-paths.js';
 import { parseManifest, type ManifestRow } from './manifest.js';
 import { readValidateSettings, type ValidateSettings } from './validate-config.js';
@@ -257,21 +256,10 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     const hashTracker = new ProgressTracker('hash', withFile.length, 'images');
     let done = cached;
     yield hashTracker.event(done);
-    // At least the libuv pool size (4): decodes run there, and a loaded machine rewards more threads in flight.
-    const concurrency = settings.concurrency ?? Math.max(4, availableParallelism());
+    const measurer = createMeasurer(toMeasure.length, settings.concurrency ? { inFlight: settings.concurrency } : {});
     try {
-      for await (const { index, result } of mapConcurrent(
-        toMeasure,
-        concurrency,
-        async (s) => {
-          try {
-            return await measureImage(s.abs!, s.size!, limits);
-          } catch (e) {
-            return { error: (e as Error).message };
-          }
-        },
-        ctx.signal,
-      )) {
+      const files = toMeasure.map((s) => ({ path: s.abs!, size: s.size! }));
+      for await (const { index, result } of measurer.measureAll(files, limits, ctx.signal)) {
         const s = toMeasure[index]!;
         if ('error' in result) {
           const f: SeverityFinding = { severity: 'error', code: 'image.unreadable', item: s.row.image, line: s.row.line, message: `the file cannot be read: ${result.error}`, hint: 'Check its permissions.' };
@@ -290,6 +278,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
         }
       }
     } finally {
+      await measurer.close();
       // Keep what was measured even when cancelled: the next run starts from there.
       await cache.save().catch(() => undefined);
     }

@@ -1,0 +1,487 @@
+/**
+ * A small grey thumbnail straight from a JPEG's entropy-coded data, for hashing and quality measures.
+ *
+ * Why not a decoder: a general decoder (libjpeg through sharp) Huffman-decodes every coefficient,
+ * dequantises, runs an inverse DCT and converts colour, then libvips adds its own per-call cost. The
+ * thumbnail needs none of that. The mean of a block, or of each 4x4 quadrant of it, is a fixed linear
+ * function of a few low-frequency coefficients, so this walks the entropy-coded data, keeps the luma DC (and
+ * a few low AC values for the quadrant means) and skips every other code with a table that consumes several
+ * codes per lookup.
+ *
+ *   scale 8: one pixel per 8x8 luma block, its exact mean (DC only).
+ *   scale 4: one pixel per 4x4 quadrant, its mean from the coefficients at zig-zag positions 0..QUAD_TERMS
+ *            (the even frequencies average to zero over a half block; the rest are small).
+ *
+ * Only plain files take this path: 8-bit baseline/extended Huffman, 1 or 3 components (YCbCr or grey).
+ * Anything else, and anything abnormal (bad code, data ending early, bytes left over, a missing restart
+ * marker or EOI), returns `undefined` so the caller decodes with libvips and reports what it says: this
+ * file never decides that an image is corrupt.
+ */
+import type { GreyImage } from './perceptual-hash.js';
+
+/** Last zig-zag position whose value feeds the quadrant means: (0,1) (1,0) (1,1) (0,3) (3,0) and the evens between. */
+const QUAD_TERMS = 9;
+/** Bits per single-code lookup. */
+const LOOK = 9;
+/** Bits per multi-code skip lookup. */
+const SKIP = 12;
+/** Skip-table flag: the codes end with an end-of-block. */
+const EOB = 1 << 12;
+/** Skip-table entry for "no whole code here": its advance never fits a block, so the slow path runs. */
+const NONE = 127 << 5;
+
+// Zig-zag position -> row (vertical frequency) and column (horizontal frequency).
+const ZZ_ROW = new Uint8Array(64);
+const ZZ_COL = new Uint8Array(64);
+{
+  let r = 0;
+  let c = 0;
+  for (let i = 0; i < 64; i++) {
+    ZZ_ROW[i] = r;
+    ZZ_COL[i] = c;
+    if ((r + c) % 2 === 0) {
+      if (c === 7) r++;
+      else if (r === 0) c++;
+      else { r--; c++; }
+    } else if (r === 7) c++;
+    else if (c === 0) r++;
+    else { r++; c--; }
+  }
+}
+
+/** Mean of cos((2x+1)uπ/16) over x in the half block `half` (0: x 0-3, 1: x 4-7), times C(u). */
+function halfMean(u: number, half: number): number {
+  let s = 0;
+  for (let x = half * 4; x < half * 4 + 4; x++) s += Math.cos(((2 * x + 1) * u * Math.PI) / 16);
+  return ((u === 0 ? Math.SQRT1_2 : 1) * s) / 4;
+}
+
+/** QUAD_W[z*4 + qy*2 + qx]: a coefficient's contribution per unit to the mean of quadrant (qx, qy). */
+const QUAD_W = new Float64Array(64 * 4);
+for (let z = 0; z < 64; z++) {
+  for (let q = 0; q < 4; q++) QUAD_W[z * 4 + q] = halfMean(ZZ_COL[z]!, q & 1) * halfMean(ZZ_ROW[z]!, q >> 1) / 4;
+}
+
+interface Huffman {
+  /** (length << 8) | symbol for codes of up to LOOK bits, indexed by the next LOOK bits; 0 = longer code. */
+  look: Int32Array;
+  maxcode: Int32Array;
+  valptr: Int32Array;
+  mincode: Int32Array;
+  values: Uint8Array;
+  /** AC only: bits used | positions advanced << 5 | EOB, for the whole codes (with extra bits) in the next SKIP bits. */
+  skip?: Int32Array;
+}
+
+function buildHuffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
+  const look = new Int32Array(1 << LOOK);
+  const maxcode = new Int32Array(18).fill(-1);
+  const valptr = new Int32Array(17);
+  const mincode = new Int32Array(17);
+  let code = 0;
+  let k = 0;
+  for (let len = 1; len <= 16; len++) {
+    valptr[len] = k;
+    mincode[len] = code;
+    for (let i = 0; i < counts[len - 1]!; i++) {
+      if (len <= LOOK) {
+        const shift = LOOK - len;
+        for (let f = code << shift, e = (code + 1) << shift; f < e; f++) look[f] = (len << 8) | values[k]!;
+      }
+      code++;
+      k++;
+    }
+    if (code > 1 << len) return undefined; // over-subscribed: not a prefix code
+    maxcode[len] = counts[len - 1]! > 0 ? code - 1 : -1;
+    code <<= 1;
+  }
+  maxcode[17] = 0x7fffffff;
+  const h: Huffman = { look, maxcode, valptr, mincode, values };
+  if (ac) h.skip = buildSkip(h);
+  return h;
+}
+
+/**
+ * Built window by window: the entry for a w-bit window is its first code (and extra bits) followed by the
+ * entry for the bits left over, so each entry costs one lookup (optimised encoders write a fresh table for
+ * every photo, so this runs twice per file). Positions advanced count an EOB as one more, so "fits in the
+ * block" is always k + advance <= 64.
+ */
+function buildSkip(h: Huffman): Int32Array {
+  const all = new Int32Array(1 << (SKIP + 1)).fill(NONE); // window w at offset 1 << w
+  const mask = (1 << LOOK) - 1;
+  for (let w = 1; w <= SKIP; w++) {
+    const base = 1 << w;
+    for (let p = 0; p < base; p++) {
+      const e = h.look[w >= LOOK ? p >>> (w - LOOK) : (p << (LOOK - w)) & mask]!;
+      if (e === 0) continue;
+      const sym = e & 255;
+      const size = sym & 15;
+      const used = (e >> 8) + size;
+      if (used > w) continue;
+      if (size === 0 && sym !== 0xf0) {
+        all[base + p] = used | (1 << 5) | EOB;
+        continue;
+      }
+      const adv = size === 0 ? 16 : (sym >> 4) + 1;
+      const rest = w - used;
+      const r = rest > 0 ? all[(1 << rest) + (p & ((1 << rest) - 1))]! : NONE;
+      const radv = (r >> 5) & 127;
+      all[base + p] = r === NONE || adv + radv > 100 ? used | (adv << 5) : (used + (r & 31)) | ((adv + radv) << 5) | (r & EOB);
+    }
+  }
+  return all.subarray(1 << SKIP);
+}
+
+// Tables repeat across a dataset (most encoders write the same ones): build each once.
+const tableCache = new Map<string, Huffman | undefined>();
+function huffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
+  const key = `${ac ? 'a' : 'd'}${counts.join(',')}:${values.join(',')}`;
+  if (tableCache.has(key)) return tableCache.get(key);
+  const h = buildHuffman(counts, values, ac);
+  if (tableCache.size > 256) tableCache.clear();
+  tableCache.set(key, h);
+  return h;
+}
+
+interface Component {
+  id: number;
+  h: number;
+  v: number;
+  tq: number;
+}
+
+/** The entropy-coded bytes of one scan with stuffing removed, and where each restart interval ends. */
+interface ScanData {
+  bytes: Uint8Array;
+  length: number;
+  restarts: number[];
+  /** Offset in the file of the marker that ended the scan. */
+  next: number;
+}
+
+let scratch = new Uint8Array(1 << 20);
+
+function unstuff(file: Uint8Array, start: number): ScanData | undefined {
+  if (scratch.length < file.length - start + 16) scratch = new Uint8Array(file.length - start + (1 << 16));
+  const out = scratch;
+  const restarts: number[] = [];
+  let o = 0;
+  let i = start;
+  for (;;) {
+    const ff = file.indexOf(0xff, i);
+    const end = ff < 0 ? file.length : ff;
+    out.set(file.subarray(i, end), o);
+    o += end - i;
+    if (ff < 0 || ff + 1 >= file.length) return undefined; // no marker after the data: truncated
+    const m = file[ff + 1]!;
+    if (m === 0x00) {
+      out[o++] = 0xff;
+      i = ff + 2;
+    } else if (m >= 0xd0 && m <= 0xd7) {
+      restarts.push(o);
+      i = ff + 2;
+    } else if (m === 0xff) {
+      i = ff + 1; // fill byte before a marker
+    } else {
+      out.fill(0, o, o + 16); // read-ahead past the end sees zeros
+      return { bytes: out, length: o, restarts, next: ff };
+    }
+  }
+}
+
+interface Frame {
+  width: number;
+  height: number;
+  comps: Component[];
+  hmax: number;
+  vmax: number;
+}
+
+/**
+ * Decodes one sequential scan, writing each luma block's mean (or quadrant means) into `grid`. False when
+ * anything is off. The bit reader is a position: every read takes the 32 bits there (big-endian) and
+ * shifts; no refill branch, which a predictor cannot guess and which cost more than the table lookups.
+ */
+function decodeScan(
+  scan: ScanData,
+  frame: Frame,
+  sel: { comp: number; dc: Huffman; ac: Huffman }[],
+  restartInterval: number,
+  yq: Float64Array,
+  quad: boolean,
+  grid: Float64Array,
+  gridW: number,
+  gridH: number,
+): boolean {
+  const dv = new DataView(scan.bytes.buffer, scan.bytes.byteOffset, scan.length + 8);
+  const single = sel.length === 1;
+  const c0 = frame.comps[sel[0]!.comp]!;
+  // Non-interleaved: one block per MCU over the component's own block grid; interleaved: h x v blocks each.
+  const mcusX = single ? Math.ceil(Math.ceil((frame.width * c0.h) / frame.hmax) / 8) : Math.ceil(frame.width / (8 * frame.hmax));
+  const mcusY = single ? Math.ceil(Math.ceil((frame.height * c0.v) / frame.vmax) / 8) : Math.ceil(frame.height / (8 * frame.vmax));
+  const total = mcusX * mcusY;
+  const nsel = sel.length;
+  const pred = new Int32Array(nsel);
+  const per = quad ? 4 : 1;
+  const q0 = yq[0]! / 8;
+  let p = 0; // bit position
+  let end = (scan.restarts.length > 0 ? scan.restarts[0]! : scan.length) * 8;
+  let interval = 0;
+  for (let mcu = 0; mcu < total; mcu++) {
+    if (restartInterval > 0 && mcu > 0 && mcu % restartInterval === 0) {
+      // The interval's data must be used up to its padding, then the decoder starts afresh.
+      if (p > end || end - p >= 8) return false;
+      p = end;
+      interval++;
+      end = (interval < scan.restarts.length ? scan.restarts[interval]! : scan.length) * 8;
+      pred.fill(0);
+    }
+    const mx = mcu % mcusX;
+    const my = (mcu - mx) / mcusX;
+    for (let s = 0; s < nsel; s++) {
+      const { dc, ac, comp } = sel[s]!;
+      const acLook = ac.look;
+      const acSkip = ac.skip!;
+      const bh = single ? 1 : frame.comps[comp]!.h;
+      const nb = single ? 1 : bh * frame.comps[comp]!.v;
+      for (let b = 0; b < nb; b++) {
+        // DC: a category code, then that many bits of difference from the previous block's DC.
+        let w = dv.getUint32(p >>> 3) << (p & 7);
+        let e = dc.look[w >>> (32 - LOOK)]!;
+        if (e === 0 && (e = slowSymbol(dc, w)) < 0) return false;
+        p += e >> 8;
+        let sym = e & 255;
+        if (sym > 11) return false;
+        let diff = 0;
+        if (sym !== 0) {
+          diff = (dv.getUint32(p >>> 3) << (p & 7)) >>> (32 - sym);
+          p += sym;
+          if (diff < 1 << (sym - 1)) diff -= (1 << sym) - 1;
+        }
+        pred[s] = pred[s]! + diff;
+        let k = 1;
+        if (comp === 0) {
+          const bx = single ? mx : mx * bh + (b % bh);
+          const by = single ? my : my * (nb / bh) + ((b / bh) | 0);
+          if (bx >= gridW || by >= gridH) return false;
+          const g = (by * gridW + bx) * per;
+          const mean = pred[s]! * q0;
+          grid[g] = mean;
+          if (quad) {
+            let m1 = mean;
+            let m2 = mean;
+            let m3 = mean;
+            let m0 = mean;
+            // The low AC values, one code at a time, while they can still reach a position that counts.
+            while (k <= QUAD_TERMS) {
+              w = dv.getUint32(p >>> 3) << (p & 7);
+              e = acLook[w >>> (32 - LOOK)]!;
+              if (e === 0 && (e = slowSymbol(ac, w)) < 0) return false;
+              p += e >> 8;
+              sym = e & 255;
+              const size = sym & 15;
+              if (size === 0) {
+                if (sym === 0xf0) { k += 16; continue; }
+                k = 64;
+                break;
+              }
+              k += sym >> 4;
+              if (k > 63) return false;
+              let val = (dv.getUint32(p >>> 3) << (p & 7)) >>> (32 - size);
+              p += size;
+              if (val < 1 << (size - 1)) val -= (1 << size) - 1;
+              if (k <= QUAD_TERMS) {
+                const f = val * yq[k]!;
+                m0 += f * QUAD_W[k * 4]!;
+                m1 += f * QUAD_W[k * 4 + 1]!;
+                m2 += f * QUAD_W[k * 4 + 2]!;
+                m3 += f * QUAD_W[k * 4 + 3]!;
+              }
+              k++;
+            }
+            if (k > 64) return false;
+            grid[g] = m0;
+            grid[g + 1] = m1;
+            grid[g + 2] = m2;
+            grid[g + 3] = m3;
+          }
+        }
+        // Everything else in the block is skipped, several codes per lookup where the block allows.
+        while (k < 64) {
+          w = dv.getUint32(p >>> 3) << (p & 7);
+          const t = acSkip[w >>> (32 - SKIP)]!;
+          if (k + ((t >> 5) & 127) <= 64) {
+            p += t & 31;
+            k = (k + ((t >> 5) & 127)) | ((t >> 6) & 64); // an EOB ends the block
+            continue;
+          }
+          // One code the slow way: long codes, or a span that would run past the block's end.
+          e = acLook[w >>> (32 - LOOK)]!;
+          if (e === 0 && (e = slowSymbol(ac, w)) < 0) return false;
+          sym = e & 255;
+          p += (e >> 8) + (sym & 15);
+          if ((sym & 15) === 0) {
+            if (sym !== 0xf0) break;
+            k += 16;
+          } else k += (sym >> 4) + 1;
+          if (k > 64) return false; // a run past the block's end: corrupt
+        }
+      }
+    }
+    if (p > end) return false; // read into the zeros past the data: it ended early
+  }
+  if (interval !== scan.restarts.length) return false;
+  return p <= end && end - p < 8;
+}
+
+/** A code longer than LOOK bits at the top of `w`: (length << 8) | symbol, or -1 when none matches (corrupt data). */
+function slowSymbol(h: Huffman, w: number): number {
+  for (let len = LOOK + 1; len <= 16; len++) {
+    const code = w >>> (32 - len);
+    if (code <= h.maxcode[len]!) return (len << 8) | h.values[h.valptr[len]! + code - h.mincode[len]!]!;
+  }
+  return -1;
+}
+
+export interface JpegThumbnail extends GreyImage {
+  /** 8: one pixel per 8x8 block; 4: one per 4x4 quadrant. */
+  scale: 4 | 8;
+}
+
+/**
+ * The luma thumbnail at `scale` (stored orientation, not EXIF-rotated), or undefined when the file is not
+ * a plain baseline JPEG this reads, or anything about it is abnormal (the caller then decodes it properly).
+ */
+export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | undefined {
+  const u16 = (o: number): number => (file[o]! << 8) | file[o + 1]!;
+  if (file.length < 4 || file[0] !== 0xff || file[1] !== 0xd8) return undefined;
+  const quant: (Float64Array | undefined)[] = [];
+  const dcTables: (Huffman | undefined)[] = [];
+  const acTables: (Huffman | undefined)[] = [];
+  let frame: Frame | undefined;
+  let restartInterval = 0;
+  let grid: Float64Array | undefined;
+  let gridW = 0;
+  let gridH = 0;
+  let yWidth = 0;
+  let yHeight = 0;
+  let lumaScanned = false;
+  let adobeRgb = false;
+  let o = 2;
+  while (o + 4 <= file.length) {
+    if (file[o] !== 0xff) return undefined;
+    const marker = file[o + 1]!;
+    if (marker === 0xff) { o++; continue; }
+    if (marker === 0xd9) break;
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { o += 2; continue; }
+    const len = u16(o + 2);
+    const seg = o + 4;
+    const segEnd = o + 2 + len;
+    if (len < 2 || segEnd > file.length) return undefined;
+    if (marker === 0xdb) {
+      for (let p = seg; p < segEnd;) {
+        const pq = file[p]! >> 4;
+        const id = file[p]! & 15;
+        const n = pq ? 128 : 64;
+        if (id > 3 || p + 1 + n > segEnd) return undefined;
+        const q = new Float64Array(64);
+        for (let z = 0; z < 64; z++) q[z] = pq ? u16(p + 1 + 2 * z) : file[p + 1 + z]!;
+        quant[id] = q;
+        p += 1 + n;
+      }
+    } else if (marker === 0xc4) {
+      for (let p = seg; p < segEnd;) {
+        const tc = file[p]! >> 4;
+        const id = file[p]! & 15;
+        if (tc > 1 || id > 3 || p + 17 > segEnd) return undefined;
+        const counts = file.subarray(p + 1, p + 17);
+        let n = 0;
+        for (let i = 0; i < 16; i++) n += counts[i]!;
+        if (n > 256 || p + 17 + n > segEnd) return undefined;
+        const h = huffman(counts, file.subarray(p + 17, p + 17 + n), tc === 1);
+        if (!h) return undefined;
+        (tc === 1 ? acTables : dcTables)[id] = h;
+        p += 17 + n;
+      }
+    } else if (marker === 0xdd) {
+      restartInterval = u16(seg);
+    } else if (marker === 0xc0 || marker === 0xc1) {
+      if (frame || file[seg] !== 8) return undefined;
+      const height = u16(seg + 1);
+      const width = u16(seg + 3);
+      const n = file[seg + 5]!;
+      if (width === 0 || height === 0 || (n !== 1 && n !== 3) || len < 8 + 3 * n) return undefined;
+      const comps: Component[] = [];
+      for (let i = 0; i < n; i++) {
+        const b = seg + 6 + 3 * i;
+        const c = { id: file[b]!, h: file[b + 1]! >> 4, v: file[b + 1]! & 15, tq: file[b + 2]! };
+        if (c.h < 1 || c.h > 4 || c.v < 1 || c.v > 4 || c.tq > 3) return undefined;
+        comps.push(c);
+      }
+      // Components named R, G, B hold RGB, not YCbCr: the first one is not luma.
+      if (n === 3 && comps[0]!.id === 0x52 && comps[1]!.id === 0x47) return undefined;
+      frame = { width, height, comps, hmax: Math.max(...comps.map((c) => c.h)), vmax: Math.max(...comps.map((c) => c.v)) };
+      const y = comps[0]!;
+      // Luma must be stored at full resolution for its blocks to be cells of the image.
+      if (y.h !== frame.hmax || y.v !== frame.vmax) return undefined;
+      yWidth = Math.ceil((width * y.h) / frame.hmax);
+      yHeight = Math.ceil((height * y.v) / frame.vmax);
+      gridW = Math.ceil(width / (8 * frame.hmax)) * (n === 1 ? 1 : y.h);
+      gridH = Math.ceil(height / (8 * frame.vmax)) * (n === 1 ? 1 : y.v);
+      gridW = Math.max(gridW, Math.ceil(yWidth / 8));
+      gridH = Math.max(gridH, Math.ceil(yHeight / 8));
+      grid = new Float64Array(gridW * gridH * (scale === 4 ? 4 : 1));
+    } else if ((marker >= 0xc2 && marker <= 0xcf) && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return undefined; // progressive, lossless, arithmetic: left to libvips
+    } else if (marker === 0xee && len >= 14 && file[seg] === 0x41 && file[seg + 1] === 0x64 && file[seg + 11] === 0) {
+      adobeRgb = true; // Adobe APP14 with transform 0: three components hold RGB
+    } else if (marker === 0xda) {
+      if (!frame || !grid) return undefined;
+      if (adobeRgb && frame.comps.length === 3) return undefined;
+      const ns = file[seg]!;
+      if (ns < 1 || ns > 4 || len < 6 + 2 * ns) return undefined;
+      const sel: { comp: number; dc: Huffman; ac: Huffman }[] = [];
+      for (let i = 0; i < ns; i++) {
+        const id = file[seg + 1 + 2 * i]!;
+        const t = file[seg + 2 + 2 * i]!;
+        const comp = frame.comps.findIndex((c) => c.id === id);
+        const dc = dcTables[t >> 4];
+        const ac = acTables[t & 15];
+        if (comp < 0 || !dc || !ac) return undefined;
+        sel.push({ comp, dc, ac });
+      }
+      const ss = file[seg + 1 + 2 * ns]!;
+      const se = file[seg + 2 + 2 * ns]!;
+      const a = file[seg + 3 + 2 * ns]!;
+      if (ss !== 0 || se !== 63 || a !== 0) return undefined;
+      const q = quant[frame.comps[0]!.tq];
+      if (!q) return undefined;
+      const scan = unstuff(file, segEnd);
+      if (!scan) return undefined;
+      try {
+        if (!decodeScan(scan, frame, sel, restartInterval, q, scale === 4, grid, gridW, gridH)) return undefined;
+      } catch (e) {
+        if (e instanceof RangeError) return undefined; // corrupt data sent a read past the buffer
+        throw e;
+      }
+      if (sel.some((s) => s.comp === 0)) lumaScanned = true;
+      o = scan.next;
+      continue;
+    }
+    o = segEnd;
+  }
+  if (!frame || !grid || !lumaScanned || o + 2 > file.length || file[o + 1] !== 0xd9) return undefined;
+  return toImage(grid, gridW, Math.ceil(yWidth / scale), Math.ceil(yHeight / scale), scale, frame.width, frame.height);
+}
+function toImage(grid: Float64Array, gridW: number, width: number, height: number, scale: 4 | 8, fullWidth: number, fullHeight: number): JpegThumbnail {
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = scale === 8 ? y * gridW : (y >> 1) * gridW * 4 + (y & 1) * 2;
+    for (let x = 0; x < width; x++) {
+      const v = grid[scale === 8 ? row + x : row + (x >> 1) * 4 + (x & 1)]! + 128.5;
+      data[y * width + x] = v <= 0 ? 0 : v >= 255 ? 255 : v; // Uint8Array stores truncate: +0.5 rounds
+    }
+  }
+  return { data, width, height, scale, cell: scale, fullWidth, fullHeight };
+}
