@@ -11,8 +11,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -70,6 +70,32 @@ function agreement(files: string[], ref: Map<string, Record<keyof PerceptualHash
     const d = files.filter((f) => ref.has(f) && ours.has(f)).map((f) => hammingHex(ref.get(f)![k], ours.get(f)![k]));
     const within = (n: number): string => `${((100 * d.filter((x) => x <= n).length) / d.length).toFixed(1)}%`;
     console.log(`  ${k}: identical ${within(0)}, within 2 bits ${within(2)}, within 4 bits ${within(4)}, max ${Math.max(...d)} bits (n=${d.length})`);
+  }
+}
+
+/**
+ * What a conventional decoder costs at least: bench/c/libjpeg_floor.c (libjpeg-turbo at 1/8 scale to grey,
+ * files in memory, nothing else), when a C compiler and libjpeg's headers are here.
+ */
+function floor(files: string[], pyRate: number, cores: number, oursMs: number): void {
+  const src = fileURLToPath(new URL('../../bench/c/libjpeg_floor.c', import.meta.url));
+  const bin = join(tmpdir(), `edgewise-libjpeg-floor-${process.pid}`);
+  const cc = spawnSync('cc', ['-O2', src, '-o', bin, '-ljpeg'], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    console.log(`\n(libjpeg floor not measured: cc or libjpeg headers missing: ${(cc.stderr || cc.error?.message || '').split('\n')[0]})`);
+    return;
+  }
+  try {
+    const runs = [0, 1, 2].map(() => {
+      const [n, sec] = spawnSync(bin, files, { encoding: 'utf8' }).stdout.trim().split(' ').map(Number);
+      return (sec! / n!) * 1000;
+    });
+    const ms = median(runs);
+    console.log(`\nDecode floor, libjpeg-turbo at 1/8 to grey (C, one thread, decode only): ${ms.toFixed(3)} ms per image`);
+    console.log(`  edgewise's coefficient read: ${oursMs.toFixed(3)} ms (${(ms / oursMs).toFixed(2)}x faster than that decode)`);
+    console.log(`  a decode-only ceiling on ${cores} cores: ${((cores * 1000) / ms).toFixed(0)} img/s = ${((cores * 1000) / ms / pyRate).toFixed(2)}x Python`);
+  } finally {
+    rmSync(bin, { force: true });
   }
 }
 
@@ -159,6 +185,7 @@ async function main(): Promise<void> {
     console.log(`  ${k.padEnd(42)} ${(v / n).toFixed(3)}`);
   }
   console.log(`  ${'sum of the work'.padEnd(42)} ${(sum / n).toFixed(3)}   (Python reference: ${(1000 / pyRate).toFixed(3)} per image)`);
+  floor(files, pyRate, cores, t['thumbnail from coefficients']! / n);
   console.log(`\nRESULT edgewise ${median(all).toFixed(0)} img/s vs Python ${pyRate.toFixed(0)} img/s: ratio ${(median(all) / pyRate).toFixed(2)}x on ${cores} cores (goal 10x)`);
 }
 

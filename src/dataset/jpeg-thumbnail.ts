@@ -179,6 +179,7 @@ function unstuff(file: Uint8Array, start: number): ScanData | undefined {
       out[o++] = 0xff;
       i = ff + 2;
     } else if (m >= 0xd0 && m <= 0xd7) {
+      if (m !== 0xd0 + (restarts.length & 7)) return undefined; // out of sequence: data is missing
       restarts.push(o);
       i = ff + 2;
     } else if (m === 0xff) {
@@ -399,7 +400,8 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         let n = 0;
         for (let i = 0; i < 16; i++) n += counts[i]!;
         if (n > 256 || p + 17 + n > segEnd) return undefined;
-        const h = huffman(counts, file.subarray(p + 17, p + 17 + n), tc === 1);
+        // A copy: tables are cached across files, and the caller may reuse this buffer.
+        const h = huffman(counts, file.slice(p + 17, p + 17 + n), tc === 1);
         if (!h) return undefined;
         (tc === 1 ? acTables : dcTables)[id] = h;
         p += 17 + n;
