@@ -2,9 +2,10 @@ import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkImage } from '../../src/dataset/image-checks.js';
-import { measureBuffer, type ImageMeasure } from '../../src/dataset/image-measure.js';
+import { measureBuffer, thumbnailScale, type ImageMeasure } from '../../src/dataset/image-measure.js';
 import { readJpegHeader } from '../../src/dataset/jpeg-header.js';
-import { hammingHex } from '../../src/dataset/perceptual-hash.js';
+import { jpegThumbnail } from '../../src/dataset/jpeg-thumbnail.js';
+import { hammingHex, perceptualHashes, toGrey } from '../../src/dataset/perceptual-hash.js';
 import { readValidateSettings } from '../../src/dataset/validate-config.js';
 import { photo as photoSync, raw } from './validate-fixtures.js';
 
@@ -103,6 +104,26 @@ describe('measureBuffer + checkImage', () => {
     expect(hammingHex(upright.hashes!.phash, tagged.hashes!.phash)).toBeLessThanOrEqual(2);
     expect(hammingHex(upright.hashes!.dhash, tagged.hashes!.dhash)).toBeLessThanOrEqual(4);
     expect(hammingHex(upright.hashes!.phash, untagged.hashes!.phash)).toBeGreaterThan(12);
+  });
+
+  it('hashes like a full decode whichever way the thumbnail is read (coefficients at 1/8 and 1/4, or libvips)', async () => {
+    const cases: [w: number, h: number, progressive: boolean, scale: 4 | 8 | undefined][] = [
+      [640, 480, false, 8], // DC only
+      [400, 200, false, 4], // quadrant means
+      [200, 120, false, undefined], // small: libvips
+      [640, 480, true, 8], // progressive: not read from coefficients, libvips
+    ];
+    for (const [w, h, progressive, scale] of cases) {
+      const bytes = await raw(photoSync(w, h, `full-${w}`)).jpeg({ quality: 90, progressive }).toBuffer();
+      expect(thumbnailScale(w, h)).toBe(scale);
+      expect(jpegThumbnail(bytes, 8) !== undefined).toBe(!progressive);
+      const full = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+      const want = perceptualHashes(toGrey(full.data, full.info.width, full.info.height, full.info.channels));
+      const got = (await measureBuffer(bytes, limits)).hashes!;
+      expect(hammingHex(got.phash, want.phash), `${w}x${h} pHash`).toBeLessThanOrEqual(2);
+      expect(hammingHex(got.ahash, want.ahash), `${w}x${h} aHash`).toBeLessThanOrEqual(2);
+      expect(hammingHex(got.dhash, want.dhash), `${w}x${h} dHash`).toBeLessThanOrEqual(4);
+    }
   });
 
   it('reads JPEG headers like libvips does', async () => {
