@@ -12,7 +12,12 @@
  *   scale 4: one pixel per 4x4 quadrant, its mean from the coefficients at zig-zag positions 0..QUAD_TERMS
  *            (the even frequencies average to zero over a half block; the rest are small).
  *
- * Only plain files take this path: 8-bit baseline/extended Huffman, 1 or 3 components (YCbCr or grey).
+ * Progressive files give scale 8 from their DC scans alone (first scan and successive-approximation
+ * refinements); their AC scans are stepped over to the next marker unread, so they cost a fraction of a
+ * sequential file.
+ *
+ * Only plain files take this path: 8-bit Huffman (baseline, extended, progressive), 1 or 3 components
+ * (YCbCr or grey).
  * Anything else, and anything abnormal (bad code, data ending early, bytes left over, a missing restart
  * marker or EOI), returns `undefined` so the caller decodes with libvips and reports what it says: this
  * file never decides that an image is corrupt.
@@ -191,6 +196,18 @@ function unstuff(file: Uint8Array, start: number): ScanData | undefined {
   }
 }
 
+/** Where the entropy-coded data from `start` ends (the offset of the next marker), without reading it. */
+function skipEntropy(file: Uint8Array, start: number): number | undefined {
+  for (let i = start; ;) {
+    const ff = file.indexOf(0xff, i);
+    if (ff < 0 || ff + 1 >= file.length) return undefined;
+    const m = file[ff + 1]!;
+    if (m === 0x00 || (m >= 0xd0 && m <= 0xd7)) i = ff + 2;
+    else if (m === 0xff) i = ff + 1;
+    else return ff;
+  }
+}
+
 interface Frame {
   width: number;
   height: number;
@@ -336,6 +353,68 @@ function decodeScan(
   return p <= end && end - p < 8;
 }
 
+/**
+ * A progressive JPEG's DC scan: the first (`refine` false) gives each block's DC difference code, scaled by
+ * 2^al; a refinement adds one bit of every DC. Luma DCs go to `coef`. The AC scans are never read.
+ */
+function decodeDcScan(scan: ScanData, frame: Frame, sel: { comp: number; dc: Huffman }[], restartInterval: number, refine: boolean, al: number, coef: Int32Array, gridW: number, gridH: number): boolean {
+  const dv = new DataView(scan.bytes.buffer, scan.bytes.byteOffset, scan.length + 8);
+  const single = sel.length === 1;
+  const c0 = frame.comps[sel[0]!.comp]!;
+  const mcusX = single ? Math.ceil(Math.ceil((frame.width * c0.h) / frame.hmax) / 8) : Math.ceil(frame.width / (8 * frame.hmax));
+  const mcusY = single ? Math.ceil(Math.ceil((frame.height * c0.v) / frame.vmax) / 8) : Math.ceil(frame.height / (8 * frame.vmax));
+  const pred = new Int32Array(sel.length);
+  let p = 0;
+  let end = (scan.restarts.length > 0 ? scan.restarts[0]! : scan.length) * 8;
+  let interval = 0;
+  for (let mcu = 0; mcu < mcusX * mcusY; mcu++) {
+    if (restartInterval > 0 && mcu > 0 && mcu % restartInterval === 0) {
+      if (p > end || end - p >= 8) return false;
+      p = end;
+      interval++;
+      end = (interval < scan.restarts.length ? scan.restarts[interval]! : scan.length) * 8;
+      pred.fill(0);
+    }
+    const mx = mcu % mcusX;
+    const my = (mcu - mx) / mcusX;
+    for (let s = 0; s < sel.length; s++) {
+      const { dc, comp } = sel[s]!;
+      const bh = single ? 1 : frame.comps[comp]!.h;
+      const nb = single ? 1 : bh * frame.comps[comp]!.v;
+      for (let b = 0; b < nb; b++) {
+        let v: number;
+        if (refine) {
+          v = (dv.getUint32(p >>> 3) << (p & 7)) >>> 31;
+          p += 1;
+        } else {
+          const w = dv.getUint32(p >>> 3) << (p & 7);
+          let e = dc.look[w >>> (32 - LOOK)]!;
+          if (e === 0 && (e = slowSymbol(dc, w)) < 0) return false;
+          p += e >> 8;
+          const size = e & 255;
+          if (size > 11) return false;
+          let diff = 0;
+          if (size !== 0) {
+            diff = (dv.getUint32(p >>> 3) << (p & 7)) >>> (32 - size);
+            p += size;
+            if (diff < 1 << (size - 1)) diff -= (1 << size) - 1;
+          }
+          v = pred[s] = pred[s]! + diff;
+        }
+        if (comp !== 0) continue;
+        const bx = single ? mx : mx * bh + (b % bh);
+        const by = single ? my : my * (nb / bh) + ((b / bh) | 0);
+        if (bx >= gridW || by >= gridH) return false;
+        const i = by * gridW + bx;
+        coef[i] = refine ? coef[i]! | (v << al) : v * (1 << al);
+      }
+    }
+    if (p > end) return false;
+  }
+  if (interval !== scan.restarts.length) return false;
+  return p <= end && end - p < 8;
+}
+
 /** A code longer than LOOK bits at the top of `w`: (length << 8) | symbol, or -1 when none matches (corrupt data). */
 function slowSymbol(h: Huffman, w: number): number {
   for (let len = LOOK + 1; len <= 16; len++) {
@@ -358,8 +437,15 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
   const u16 = (o: number): number => (file[o]! << 8) | file[o + 1]!;
   if (file.length < 4 || file[0] !== 0xff || file[1] !== 0xd8) return undefined;
   const quant: (Float64Array | undefined)[] = [];
-  const dcTables: (Huffman | undefined)[] = [];
-  const acTables: (Huffman | undefined)[] = [];
+  // Tables as defined; built when a scan uses them (a progressive file defines one per AC scan, never read).
+  const tables: ({ counts: Uint8Array; values: Uint8Array } | undefined)[] = [];
+  const built = new Map<number, Huffman | undefined>();
+  const table = (slot: number): Huffman | undefined => {
+    const t = tables[slot];
+    if (!t) return undefined;
+    if (!built.has(slot)) built.set(slot, huffman(t.counts, t.values, slot >= 4));
+    return built.get(slot);
+  };
   let frame: Frame | undefined;
   let restartInterval = 0;
   let grid: Float64Array | undefined;
@@ -369,6 +455,9 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
   let yHeight = 0;
   let lumaScanned = false;
   let adobeRgb = false;
+  let dcCoef = false;
+  let coef: Int32Array | undefined;
+  let yq: Float64Array | undefined;
   let o = 2;
   while (o + 4 <= file.length) {
     if (file[o] !== 0xff) return undefined;
@@ -400,16 +489,23 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         let n = 0;
         for (let i = 0; i < 16; i++) n += counts[i]!;
         if (n > 256 || p + 17 + n > segEnd) return undefined;
-        // A copy: tables are cached across files, and the caller may reuse this buffer.
-        const h = huffman(counts, file.slice(p + 17, p + 17 + n), tc === 1);
-        if (!h) return undefined;
-        (tc === 1 ? acTables : dcTables)[id] = h;
+        // Not a prefix code: libjpeg refuses the file, so the caller must see it.
+        for (let code = 0, len = 1; len <= 16; len++, code <<= 1) if ((code += counts[len - 1]!) > 1 << len) return undefined;
+        // Copies: built tables are cached across files, and the caller may reuse this buffer.
+        tables[tc * 4 + id] = { counts: file.slice(p + 1, p + 17), values: file.slice(p + 17, p + 17 + n) };
+        built.delete(tc * 4 + id);
         p += 17 + n;
       }
     } else if (marker === 0xdd) {
       restartInterval = u16(seg);
-    } else if (marker === 0xc0 || marker === 0xc1) {
+    } else if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
       if (frame || file[seg] !== 8) return undefined;
+      // Progressive: the DC scans come whole and first-class, so the 1/8 thumbnail costs a fraction of
+      // the file; quadrant means would need the AC scans.
+      if (marker === 0xc2) {
+        if (scale !== 8) return undefined;
+        dcCoef = true;
+      }
       const height = u16(seg + 1);
       const width = u16(seg + 3);
       const n = file[seg + 5]!;
@@ -434,8 +530,9 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       gridW = Math.max(gridW, Math.ceil(yWidth / 8));
       gridH = Math.max(gridH, Math.ceil(yHeight / 8));
       grid = new Float64Array(gridW * gridH * (scale === 4 ? 4 : 1));
-    } else if ((marker >= 0xc2 && marker <= 0xcf) && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return undefined; // progressive, lossless, arithmetic: left to libvips
+      if (dcCoef) coef = new Int32Array(gridW * gridH);
+    } else if ((marker >= 0xc3 && marker <= 0xcf) && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return undefined; // lossless, arithmetic: left to libvips
     } else if (marker === 0xee && len >= 14 && file[seg] === 0x41 && file[seg + 1] === 0x64 && file[seg + 11] === 0) {
       adobeRgb = true; // Adobe APP14 with transform 0: three components hold RGB
     } else if (marker === 0xda) {
@@ -443,37 +540,53 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       if (adobeRgb && frame.comps.length === 3) return undefined;
       const ns = file[seg]!;
       if (ns < 1 || ns > 4 || len < 6 + 2 * ns) return undefined;
-      const sel: { comp: number; dc: Huffman; ac: Huffman }[] = [];
+      const ss = file[seg + 1 + 2 * ns]!;
+      const se = file[seg + 2 + 2 * ns]!;
+      const ah = file[seg + 3 + 2 * ns]! >> 4;
+      const al = file[seg + 3 + 2 * ns]! & 15;
+      if (coef && ss > 0) {
+        // An AC scan of a progressive file: not needed for block means, skipped without decoding.
+        if (ss > se || se > 63 || ns !== 1) return undefined;
+        const next = skipEntropy(file, segEnd);
+        if (next === undefined) return undefined;
+        o = next;
+        continue;
+      }
+      const sel: { comp: number; dc: Huffman; ac: Huffman | undefined }[] = [];
       for (let i = 0; i < ns; i++) {
         const id = file[seg + 1 + 2 * i]!;
         const t = file[seg + 2 + 2 * i]!;
         const comp = frame.comps.findIndex((c) => c.id === id);
-        const dc = dcTables[t >> 4];
-        const ac = acTables[t & 15];
-        if (comp < 0 || !dc || !ac) return undefined;
-        sel.push({ comp, dc, ac });
+        if ((t >> 4) > 3 || (t & 15) > 3) return undefined;
+        // A refinement scan reads raw bits: no table needed. A sequential scan needs both.
+        const dc = coef && ah > 0 ? undefined : table(t >> 4);
+        const ac = coef ? undefined : table(4 + (t & 15));
+        if (comp < 0 || (!dc && !(coef && ah > 0)) || (!coef && !ac)) return undefined;
+        sel.push({ comp, dc: dc!, ac });
       }
-      const ss = file[seg + 1 + 2 * ns]!;
-      const se = file[seg + 2 + 2 * ns]!;
-      const a = file[seg + 3 + 2 * ns]!;
-      if (ss !== 0 || se !== 63 || a !== 0) return undefined;
+      if (coef ? se !== 0 || al > 13 || (ah !== 0 && ah !== al + 1) : ss !== 0 || se !== 63 || ah !== 0 || al !== 0) return undefined;
       const q = quant[frame.comps[0]!.tq];
       if (!q) return undefined;
+      yq ??= q;
       const scan = unstuff(file, segEnd);
       if (!scan) return undefined;
       try {
-        if (!decodeScan(scan, frame, sel, restartInterval, q, scale === 4, grid, gridW, gridH)) return undefined;
+        const ok = coef
+          ? decodeDcScan(scan, frame, sel, restartInterval, ah > 0, al, coef, gridW, gridH)
+          : decodeScan(scan, frame, sel as { comp: number; dc: Huffman; ac: Huffman }[], restartInterval, q, scale === 4, grid, gridW, gridH);
+        if (!ok) return undefined;
       } catch (e) {
         if (e instanceof RangeError) return undefined; // corrupt data sent a read past the buffer
         throw e;
       }
-      if (sel.some((s) => s.comp === 0)) lumaScanned = true;
+      if (sel.some((s) => s.comp === 0) && !(coef && ah > 0)) lumaScanned = true;
       o = scan.next;
       continue;
     }
     o = segEnd;
   }
   if (!frame || !grid || !lumaScanned || o + 2 > file.length || file[o + 1] !== 0xd9) return undefined;
+  if (coef) for (let i = 0; i < coef.length; i++) grid[i] = (coef[i]! * yq![0]!) / 8;
   return toImage(grid, gridW, Math.ceil(yWidth / scale), Math.ceil(yHeight / scale), scale, frame.width, frame.height);
 }
 function toImage(grid: Float64Array, gridW: number, width: number, height: number, scale: 4 | 8, fullWidth: number, fullHeight: number): JpegThumbnail {
