@@ -216,54 +216,90 @@ interface Frame {
   vmax: number;
 }
 
+/** A scan's MCUs: a scan of one component has one block per MCU over that component's own block grid. */
+function mcuLayout(frame: Frame, sel: { comp: number }[]): { single: boolean; mcusX: number; total: number } {
+  const single = sel.length === 1;
+  const c = frame.comps[sel[0]!.comp]!;
+  const mcusX = single ? Math.ceil(Math.ceil((frame.width * c.h) / frame.hmax) / 8) : Math.ceil(frame.width / (8 * frame.hmax));
+  const mcusY = single ? Math.ceil(Math.ceil((frame.height * c.v) / frame.vmax) / 8) : Math.ceil(frame.height / (8 * frame.vmax));
+  return { single, mcusX, total: mcusX * mcusY };
+}
+
+/** The bit where restart interval `i` of the scan ends. */
+const intervalEnd = (scan: ScanData, i: number): number => (i < scan.restarts.length ? scan.restarts[i]! : scan.length) * 8;
+
+/** What a scan holds: every coefficient (sequential), or a progressive file's DC values or DC refinement bits. */
+const enum Kind {
+  Sequential,
+  DcFirst,
+  DcRefine,
+}
+
+/** Where a scan's results go: luma means (sequential) or luma DC coefficients (progressive). */
+interface ScanOut {
+  grid: Float64Array;
+  coef: Int32Array | undefined;
+  gridW: number;
+  gridH: number;
+}
+
 /**
- * Decodes one sequential scan, writing each luma block's mean (or quadrant means) into `grid`. False when
- * anything is off. The bit reader is a position: every read takes the 32 bits there (big-endian) and
- * shifts; no refill branch, which a predictor cannot guess and which cost more than the table lookups.
+ * Decodes one scan. Sequential: each luma block's mean (or quadrant means) into `out.grid`. Progressive DC
+ * scans: luma DC coefficients into `out.coef`, scaled by 2^al (the first scan) or one more bit of each
+ * (a refinement). False when anything is off. The bit reader is a position: every read takes the 32 bits
+ * there (big-endian) and shifts; no refill branch, which a predictor cannot guess and which cost more than
+ * the table lookups.
  */
 function decodeScan(
   scan: ScanData,
   frame: Frame,
-  sel: { comp: number; dc: Huffman; ac: Huffman }[],
+  sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[],
   restartInterval: number,
+  kind: Kind,
+  al: number,
   yq: Float64Array,
   quad: boolean,
-  grid: Float64Array,
-  gridW: number,
-  gridH: number,
+  out: ScanOut,
 ): boolean {
+  const { grid, coef, gridW, gridH } = out;
   const dv = new DataView(scan.bytes.buffer, scan.bytes.byteOffset, scan.length + 8);
-  const single = sel.length === 1;
-  const c0 = frame.comps[sel[0]!.comp]!;
-  // Non-interleaved: one block per MCU over the component's own block grid; interleaved: h x v blocks each.
-  const mcusX = single ? Math.ceil(Math.ceil((frame.width * c0.h) / frame.hmax) / 8) : Math.ceil(frame.width / (8 * frame.hmax));
-  const mcusY = single ? Math.ceil(Math.ceil((frame.height * c0.v) / frame.vmax) / 8) : Math.ceil(frame.height / (8 * frame.vmax));
-  const total = mcusX * mcusY;
+  const { single, mcusX, total } = mcuLayout(frame, sel);
   const nsel = sel.length;
   const pred = new Int32Array(nsel);
   const per = quad ? 4 : 1;
   const q0 = yq[0]! / 8;
   let p = 0; // bit position
-  let end = (scan.restarts.length > 0 ? scan.restarts[0]! : scan.length) * 8;
+  let end = intervalEnd(scan, 0);
   let interval = 0;
   for (let mcu = 0; mcu < total; mcu++) {
     if (restartInterval > 0 && mcu > 0 && mcu % restartInterval === 0) {
       // The interval's data must be used up to its padding, then the decoder starts afresh.
       if (p > end || end - p >= 8) return false;
       p = end;
-      interval++;
-      end = (interval < scan.restarts.length ? scan.restarts[interval]! : scan.length) * 8;
+      end = intervalEnd(scan, ++interval);
       pred.fill(0);
     }
     const mx = mcu % mcusX;
     const my = (mcu - mx) / mcusX;
     for (let s = 0; s < nsel; s++) {
-      const { dc, ac, comp } = sel[s]!;
-      const acLook = ac.look;
-      const acSkip = ac.skip!;
+      const { comp } = sel[s]!;
+      // Sequential scans have both tables; a progressive DC scan no AC table; a refinement neither.
+      const dc = sel[s]!.dc!;
+      const ac = sel[s]!.ac!;
+      const acLook = ac?.look;
+      const acSkip = ac?.skip;
       const bh = single ? 1 : frame.comps[comp]!.h;
       const nb = single ? 1 : bh * frame.comps[comp]!.v;
       for (let b = 0; b < nb; b++) {
+        const bx = single ? mx : mx * bh + (b % bh);
+        const by = single ? my : my * (nb / bh) + ((b / bh) | 0);
+        if (comp === 0 && (bx >= gridW || by >= gridH)) return false;
+        if (kind === Kind.DcRefine) {
+          // One raw bit per block, the next bit down of its DC.
+          if (comp === 0 && (dv.getUint32(p >>> 3) << (p & 7)) < 0) coef![by * gridW + bx]! |= 1 << al;
+          p += 1;
+          continue;
+        }
         // DC: a category code, then that many bits of difference from the previous block's DC.
         let w = dv.getUint32(p >>> 3) << (p & 7);
         let e = dc.look[w >>> (32 - LOOK)]!;
@@ -278,11 +314,12 @@ function decodeScan(
           if (diff < 1 << (sym - 1)) diff -= (1 << sym) - 1;
         }
         pred[s] = pred[s]! + diff;
+        if (kind === Kind.DcFirst) {
+          if (comp === 0) coef![by * gridW + bx] = pred[s]! * (1 << al);
+          continue;
+        }
         let k = 1;
         if (comp === 0) {
-          const bx = single ? mx : mx * bh + (b % bh);
-          const by = single ? my : my * (nb / bh) + ((b / bh) | 0);
-          if (bx >= gridW || by >= gridH) return false;
           const g = (by * gridW + bx) * per;
           const mean = pred[s]! * q0;
           grid[g] = mean;
@@ -294,7 +331,7 @@ function decodeScan(
             // The low AC values, one code at a time, while they can still reach a position that counts.
             while (k <= QUAD_TERMS) {
               w = dv.getUint32(p >>> 3) << (p & 7);
-              e = acLook[w >>> (32 - LOOK)]!;
+              e = acLook![w >>> (32 - LOOK)]!;
               if (e === 0 && (e = slowSymbol(ac, w)) < 0) return false;
               p += e >> 8;
               sym = e & 255;
@@ -328,14 +365,14 @@ function decodeScan(
         // Everything else in the block is skipped, several codes per lookup where the block allows.
         while (k < 64) {
           w = dv.getUint32(p >>> 3) << (p & 7);
-          const t = acSkip[w >>> (32 - SKIP)]!;
+          const t = acSkip![w >>> (32 - SKIP)]!;
           if (k + ((t >> 5) & 127) <= 64) {
             p += t & 31;
             k = (k + ((t >> 5) & 127)) | ((t >> 6) & 64); // an EOB ends the block
             continue;
           }
           // One code the slow way: long codes, or a span that would run past the block's end.
-          e = acLook[w >>> (32 - LOOK)]!;
+          e = acLook![w >>> (32 - LOOK)]!;
           if (e === 0 && (e = slowSymbol(ac, w)) < 0) return false;
           sym = e & 255;
           p += (e >> 8) + (sym & 15);
@@ -348,68 +385,6 @@ function decodeScan(
       }
     }
     if (p > end) return false; // read into the zeros past the data: it ended early
-  }
-  if (interval !== scan.restarts.length) return false;
-  return p <= end && end - p < 8;
-}
-
-/**
- * A progressive JPEG's DC scan: the first (`refine` false) gives each block's DC difference code, scaled by
- * 2^al; a refinement adds one bit of every DC. Luma DCs go to `coef`. The AC scans are never read.
- */
-function decodeDcScan(scan: ScanData, frame: Frame, sel: { comp: number; dc: Huffman }[], restartInterval: number, refine: boolean, al: number, coef: Int32Array, gridW: number, gridH: number): boolean {
-  const dv = new DataView(scan.bytes.buffer, scan.bytes.byteOffset, scan.length + 8);
-  const single = sel.length === 1;
-  const c0 = frame.comps[sel[0]!.comp]!;
-  const mcusX = single ? Math.ceil(Math.ceil((frame.width * c0.h) / frame.hmax) / 8) : Math.ceil(frame.width / (8 * frame.hmax));
-  const mcusY = single ? Math.ceil(Math.ceil((frame.height * c0.v) / frame.vmax) / 8) : Math.ceil(frame.height / (8 * frame.vmax));
-  const pred = new Int32Array(sel.length);
-  let p = 0;
-  let end = (scan.restarts.length > 0 ? scan.restarts[0]! : scan.length) * 8;
-  let interval = 0;
-  for (let mcu = 0; mcu < mcusX * mcusY; mcu++) {
-    if (restartInterval > 0 && mcu > 0 && mcu % restartInterval === 0) {
-      if (p > end || end - p >= 8) return false;
-      p = end;
-      interval++;
-      end = (interval < scan.restarts.length ? scan.restarts[interval]! : scan.length) * 8;
-      pred.fill(0);
-    }
-    const mx = mcu % mcusX;
-    const my = (mcu - mx) / mcusX;
-    for (let s = 0; s < sel.length; s++) {
-      const { dc, comp } = sel[s]!;
-      const bh = single ? 1 : frame.comps[comp]!.h;
-      const nb = single ? 1 : bh * frame.comps[comp]!.v;
-      for (let b = 0; b < nb; b++) {
-        let v: number;
-        if (refine) {
-          v = (dv.getUint32(p >>> 3) << (p & 7)) >>> 31;
-          p += 1;
-        } else {
-          const w = dv.getUint32(p >>> 3) << (p & 7);
-          let e = dc.look[w >>> (32 - LOOK)]!;
-          if (e === 0 && (e = slowSymbol(dc, w)) < 0) return false;
-          p += e >> 8;
-          const size = e & 255;
-          if (size > 11) return false;
-          let diff = 0;
-          if (size !== 0) {
-            diff = (dv.getUint32(p >>> 3) << (p & 7)) >>> (32 - size);
-            p += size;
-            if (diff < 1 << (size - 1)) diff -= (1 << size) - 1;
-          }
-          v = pred[s] = pred[s]! + diff;
-        }
-        if (comp !== 0) continue;
-        const bx = single ? mx : mx * bh + (b % bh);
-        const by = single ? my : my * (nb / bh) + ((b / bh) | 0);
-        if (bx >= gridW || by >= gridH) return false;
-        const i = by * gridW + bx;
-        coef[i] = refine ? coef[i]! | (v << al) : v * (1 << al);
-      }
-    }
-    if (p > end) return false;
   }
   if (interval !== scan.restarts.length) return false;
   return p <= end && end - p < 8;
@@ -552,7 +527,7 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         o = next;
         continue;
       }
-      const sel: { comp: number; dc: Huffman; ac: Huffman | undefined }[] = [];
+      const sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[] = [];
       for (let i = 0; i < ns; i++) {
         const id = file[seg + 1 + 2 * i]!;
         const t = file[seg + 2 + 2 * i]!;
@@ -562,7 +537,7 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         const dc = coef && ah > 0 ? undefined : table(t >> 4);
         const ac = coef ? undefined : table(4 + (t & 15));
         if (comp < 0 || (!dc && !(coef && ah > 0)) || (!coef && !ac)) return undefined;
-        sel.push({ comp, dc: dc!, ac });
+        sel.push({ comp, dc, ac });
       }
       if (coef ? se !== 0 || al > 13 || (ah !== 0 && ah !== al + 1) : ss !== 0 || se !== 63 || ah !== 0 || al !== 0) return undefined;
       const q = quant[frame.comps[0]!.tq];
@@ -571,10 +546,8 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       const scan = unstuff(file, segEnd);
       if (!scan) return undefined;
       try {
-        const ok = coef
-          ? decodeDcScan(scan, frame, sel, restartInterval, ah > 0, al, coef, gridW, gridH)
-          : decodeScan(scan, frame, sel as { comp: number; dc: Huffman; ac: Huffman }[], restartInterval, q, scale === 4, grid, gridW, gridH);
-        if (!ok) return undefined;
+        const kind = !coef ? Kind.Sequential : ah > 0 ? Kind.DcRefine : Kind.DcFirst;
+        if (!decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, { grid, coef, gridW, gridH })) return undefined;
       } catch (e) {
         if (e instanceof RangeError) return undefined; // corrupt data sent a read past the buffer
         throw e;
