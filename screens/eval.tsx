@@ -7,7 +7,7 @@ import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { ScrollBox, scrollPosition } from './components/scroll-box.js';
 import { scrollReducer, type ScrollAction } from './components/scroll-state.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -60,12 +60,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
   useEffect(() => {
     if (ui.cancels > 0) cancel();
   }, [ui.cancels]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, { cancel });
   useEffect(() => {
     if ((state.status === 'done' || state.status === 'skipped') && state.output) {
       const m = state.output.metrics;

@@ -5,7 +5,7 @@ import { vertexExportStep, type ExportInput, type ExportOutput } from '../src/tr
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { splitKeys } from './hooks/keys.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -50,12 +50,7 @@ export default function ExportScreen({ ctx, isActive, columns, rows, onBack, onD
       onBack();
     } else if (st.status !== 'running') run.start({});
   }, [ui.enters]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      run.cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, run);
 
   const width = Math.max(40, Math.min(columns, 100));
   const room = Math.max(2, rows - 10);

@@ -4,7 +4,7 @@ import type { Step } from '../src/core/step.js';
 import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/dataset/split-step.js';
 import { HelpBar } from './components/help-bar.js';
 import { splitKeys } from './hooks/keys.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 import { configureStep } from '../src/config/configure-step.js';
@@ -111,13 +111,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   useEffect(() => {
     if (ui.runs > 0) run.start(ratios);
   }, [ui.runs]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      run.cancel();
-      preview.cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, run, preview);
   const runFinished = run.state.status === 'done' || run.state.status === 'skipped';
   useEffect(() => {
     if (run.state.status === 'failed' || run.state.status === 'cancelled') dispatch({ type: 'run-failed' });

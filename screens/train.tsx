@@ -5,7 +5,7 @@ import { trainStep as defaultTrainStep, type TrainInput, type TrainOutput } from
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { splitKeys } from './hooks/keys.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import type { StepRunState } from './hooks/step-state.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -115,12 +115,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
   useEffect(() => {
     if (ui.forces > 0 && !vertex && run.state.status !== 'running') run.start({}, { force: true });
   }, [ui.forces]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      run.cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, run);
 
   const width = Math.max(40, Math.min(columns, 100));
   const s = run.state;

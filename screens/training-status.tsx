@@ -10,7 +10,7 @@ import { readPipeline } from '../src/train/vertex/resources.js';
 import { vertexWatchStep as defaultWatchStep, type PipelineStatusData, type WatchInput, type WatchOutput } from '../src/train/vertex/watch.js';
 import { HelpBar } from './components/help-bar.js';
 import { splitKeys } from './hooks/keys.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -131,13 +131,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   useEffect(() => {
     if (ui.cancels > 0) cancel.start({});
   }, [ui.cancels]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      train.cancel();
-      watch.cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, train, watch);
 
   // Append new lines from the three runs to one timeline (append-only, as <Static> needs).
   useEffect(() => {

@@ -7,7 +7,7 @@ import { formatBytes, uploadStep as defaultUploadStep, type UploadInput, type Up
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { splitKeys } from './hooks/keys.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -91,12 +91,7 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
   useEffect(() => {
     if (ui.dryRuns > 0 && st.status !== 'running') run.start({ dryRun: true });
   }, [ui.dryRuns]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      run.cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, run);
 
   const width = Math.max(40, Math.min(columns, 100));
   const phase = (name: string) => st.phases.find((p) => p.phase === name)?.progress;

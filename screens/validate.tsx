@@ -9,7 +9,7 @@ import { HelpBar } from './components/help-bar.js';
 import { ImagePreview } from './components/image-preview.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { splitKeys } from './hooks/keys.js';
-import { useStep } from './hooks/use-step.js';
+import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -162,14 +162,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
   useEffect(() => {
     if (ui.writes > 0) write.start({ overrides: ui.overrides });
   }, [ui.writes]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => {
-    if (ui.back) {
-      dry.cancel();
-      write.cancel();
-      pv.cancel();
-      onBack();
-    }
-  }, [ui.back]); // eslint-disable-line react-hooks/exhaustive-deps
+  useCancelOnBack(ui.back, onBack, dry, write, pv);
   useEffect(() => {
     if (written && write.state.output) {
       const s = write.state.output.summary;

@@ -38,3 +38,15 @@ export function useStep<I, O>(step: Step<I, O>, ctx: StepContext): {
   useEffect(() => () => controller.current?.abort(), []);
   return { state, start, cancel };
 }
+
+/**
+ * Leaving a step screen (Esc, q) cancels what it started, then goes back: a running step stops at its next
+ * cancellation point; a finished one is untouched.
+ */
+export function useCancelOnBack(back: boolean, onBack: () => void, ...runs: { cancel(): void }[]): void {
+  useEffect(() => {
+    if (!back) return;
+    for (const r of runs) r.cancel();
+    onBack();
+  }, [back]); // eslint-disable-line react-hooks/exhaustive-deps
+}
