@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput } from 'ink';
-import { Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { StepContext } from '../src/core/step.js';
 import { JOB_STEPS, type StepState } from '../src/core/status.js';
 import { R, type PipelineRecord } from '../src/train/vertex/resources.js';
@@ -22,6 +22,19 @@ export interface AppProps {
   /** Screen to open first (e.g. `tune` for `edgewise tune --interactive`). */
   initialRoute?: string;
   onExit(code: number): void;
+  /** Holds keys while a screen mounts (input-gate.ts); absent in tests that feed keys to Ink directly. */
+  inputGate?: { open(): void; close(): void };
+}
+
+/**
+ * Reports a screen ready for keys. Effects run children first, so when this one runs the screen below it
+ * has subscribed to input; inside Suspense it mounts only once a lazily loaded screen has.
+ */
+function ScreenReady({ onReady, children }: { onReady: (() => void) | undefined; children: ReactNode }) {
+  useEffect(() => {
+    onReady?.();
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  return <>{children}</>;
 }
 
 /** Keys that mean the same on every screen. */
@@ -51,12 +64,18 @@ const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
 
 
 /** The wizard's root: owns focus, routes between home and step screens, and turns Ctrl-C into a cancel. */
-export function App({ loadContext, loadStates, detected, controller, initialRoute, onExit }: AppProps) {
+export function App({ loadContext, loadStates, detected, controller, initialRoute, onExit, inputGate }: AppProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [ctx, setCtx] = useState<StepContext>(loadContext);
   const [states, setStates] = useState<Record<string, StepState>>(() => loadStates(ctx));
-  const [route, setRoute] = useState<string>(initialRoute ?? (states.configure === 'todo' ? 'configure' : 'home'));
+  const [route, setRouteNow] = useState<string>(initialRoute ?? (states.configure === 'todo' ? 'configure' : 'home'));
+  // Keys pressed while the next screen mounts wait for it (ScreenReady) instead of reaching no one.
+  const setRoute = useCallback((next: string) => {
+    inputGate?.close();
+    setRouteNow(next);
+  }, [inputGate]);
+  const ready = inputGate ? () => inputGate.open() : undefined;
   const [help, setHelp] = useState(false);
   const [exitCode, setExitCode] = useState<number | undefined>(undefined);
 
@@ -85,7 +104,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
     refresh();
     if (initialRoute && initialRoute !== 'home') setExitCode(0);
     else setRoute('home');
-  }, [refresh, initialRoute]);
+  }, [refresh, initialRoute, setRoute]);
   const done = useCallback(() => refresh(), [refresh]);
 
   const allEntries: HomeEntry[] = [
@@ -141,7 +160,11 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   const common = { ctx, isActive: exitCode === undefined && !help, columns, rows, onBack: back, onDone: done };
   let body;
   if (route === 'configure') {
-    body = <ConfigureScreen {...common} detected={detected} onDone={() => { refresh(); setRoute('home'); }} />;
+    body = (
+      <ScreenReady key={route} onReady={ready}>
+        <ConfigureScreen {...common} detected={detected} onDone={() => { refresh(); setRoute('home'); }} />
+      </ScreenReady>
+    );
   } else {
     const entry = screens.find((s) => s.id === route);
     if (entry) {
@@ -149,20 +172,24 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
       // Screens load lazily (registry.tsx): the first frame never waits for tfjs, sharp or the cloud SDKs.
       body = (
         <Suspense fallback={<Text dimColor>Loading {entry.title}…</Text>}>
-          <Screen {...common} />
+          <ScreenReady key={route} onReady={ready}>
+            <Screen {...common} />
+          </ScreenReady>
         </Suspense>
       );
     } else {
       body = (
-        <HomeScreen
-          root={ctx.workspace.root}
-          backend={ctx.config.backend}
-          entries={entries}
-          isActive={exitCode === undefined && !help}
-          columns={columns}
-          onOpen={(id) => setRoute(id)}
-          onQuit={() => setExitCode(0)}
-        />
+        <ScreenReady key={route} onReady={ready}>
+          <HomeScreen
+            root={ctx.workspace.root}
+            backend={ctx.config.backend}
+            entries={entries}
+            isActive={exitCode === undefined && !help}
+            columns={columns}
+            onOpen={(id) => setRoute(id)}
+            onQuit={() => setExitCode(0)}
+          />
+        </ScreenReady>
       );
     }
   }

@@ -5,6 +5,7 @@ import { stepStates } from '../src/core/status.js';
 import { detectGcloud, detectImageFolders } from '../src/config/detect.js';
 import { rememberWorkspace } from '../src/config/prefs.js';
 import { App } from './app.js';
+import { InputGate } from './input-gate.js';
 import type { Detected } from './configure-questions.js';
 
 export interface OpenOptions {
@@ -40,6 +41,8 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
   process.stdin.resume();
   // Raw mode before the first frame: keys typed while Ink mounts are neither echoed nor line-buffered.
   if (process.stdin.isTTY) process.stdin.setRawMode(true);
+  // ...and they wait for the screen that will listen to them (input-gate.ts).
+  const gate = process.stdin.isTTY ? new InputGate(process.stdin) : undefined;
   const app = render(
     <App
       loadContext={() => createContext({ root, signal: controller.signal })}
@@ -50,10 +53,12 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
       onExit={(c) => {
         code = c;
       }}
+      {...(gate ? { inputGate: gate } : {})}
     />,
-    { exitOnCtrlC: false },
+    { exitOnCtrlC: false, ...(gate ? { stdin: gate.stream } : {}) },
   );
   await app.waitUntilExit();
+  gate?.dispose();
   // Release the terminal: a resumed stdin would keep the process alive after the last frame.
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
   process.stdin.pause();

@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { assertBuilt } from '../helpers/tmux.js';
-import { UserTerminal } from './journey-shell.js';
+import { UserTerminal, useJourney } from './journey-shell.js';
 
 /** The screen with its escape sequences (tmux re-encodes what the app drew as SGR codes). */
 function screenWithEscapes(term: UserTerminal): string {
@@ -34,23 +32,17 @@ function colourCodes(screen: string): string[] {
  * previews included), and TERM=dumb never opens the wizard nor writes an escape sequence.
  */
 describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
-  let term: UserTerminal | undefined;
-  let tmp: ReturnType<typeof makeTempDir> | undefined;
-  beforeAll(() => assertBuilt());
-  afterEach(() => {
-    term?.kill();
-    tmp?.cleanup();
-  });
+  const j = useJourney();
 
   async function workspace(): Promise<string> {
-    tmp = makeTempDir('edgewise-colors-');
-    await generateSyntheticDataset({ root: tmp.dir, classes: 2, perClass: 6, seed: 'colors', size: [64, 80] });
-    writeFileSync(join(tmp.dir, 'edgewise.json'), '{"backend":"local"}\n');
-    return tmp.dir;
+    const root = j.workspace('edgewise-colors-');
+    await generateSyntheticDataset({ root, classes: 2, perClass: 6, seed: 'colors', size: [64, 80] });
+    writeFileSync(join(root, 'edgewise.json'), '{"backend":"local"}\n');
+    return root;
   }
 
   it('draws the home screen in the dark theme’s named colours by default', async () => {
-    term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '' } });
+    const term = j.terminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '' } });
     term.type('edgewise');
     await term.waitFor('Next: Validate — press');
     const codes = colourCodes(screenWithEscapes(term));
@@ -72,7 +64,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
   });
 
   it('switches to the light set when the terminal says its background is light', async () => {
-    term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '0;15' } });
+    const term = j.terminal(await workspace(), { env: { TERM: 'xterm-256color', COLORFGBG: '0;15' } });
     term.type('edgewise');
     await term.waitFor('Next: Validate — press');
     const codes = colourCodes(screenWithEscapes(term));
@@ -82,7 +74,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
   });
 
   it('NO_COLOR=1: no colour codes on the home screen nor in the validate screen’s image previews', async () => {
-    term = new UserTerminal(await workspace(), { env: { TERM: 'xterm-256color', NO_COLOR: '1' } });
+    const term = j.terminal(await workspace(), { env: { TERM: 'xterm-256color', NO_COLOR: '1' } });
     const run = term.type('edgewise');
     await term.waitFor('Next: Validate — press');
     expect(colourCodes(screenWithEscapes(term))).toEqual([]);
@@ -99,7 +91,7 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
   });
 
   it('TERM=dumb: `edgewise` prints its help without a single escape sequence and exits 0', async () => {
-    term = new UserTerminal(await workspace(), { rows: 80, env: { TERM: 'dumb' } });
+    const term = j.terminal(await workspace(), { rows: 80, env: { TERM: 'dumb' } });
     const run = term.type('edgewise');
     expect(await run.done(30_000)).toBe(0);
     const screen = screenWithEscapes(term);

@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { assertBuilt } from '../helpers/tmux.js';
-import { UserTerminal, cliJson, expectTitleOnTop, homeState, readJournal } from './journey-shell.js';
+import { cliJson, expectTitleOnTop, homeState, readJournal, useJourney } from './journey-shell.js';
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -16,21 +14,13 @@ const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).di
  * "Next:" line, as a user would.
  */
 describe('e2e journey (tmux, 80×24, local backend): configure → publish with keys only', () => {
-  let term: UserTerminal | undefined;
-  let tmp: ReturnType<typeof makeTempDir> | undefined;
-  beforeAll(() => assertBuilt());
-  afterEach(() => {
-    term?.kill();
-    tmp?.cleanup();
-  });
+  const j = useJourney();
 
   it('takes a synthetic dataset from an empty workspace to a published model', { timeout: 420_000 }, async () => {
-    tmp = makeTempDir('edgewise-journey-');
-    const root = tmp.dir;
+    const root = j.workspace('edgewise-journey-');
     // Small on purpose: 2 shared cores. Planted faults give the duplicate review something to show.
     const data = await generateSyntheticDataset({ root, classes: 3, perClass: 16, seed: 'journey', size: [96, 128] });
-    term = new UserTerminal(root);
-    const t = term;
+    const t = j.terminal(root);
 
     // Configure: local backend, the detected images folder.
     const wizard = t.type('edgewise');

@@ -1,10 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { assertBuilt } from '../helpers/tmux.js';
-import { UserTerminal, cliJson, filesUnder, homeState, processesIn, readJournal } from './journey-shell.js';
+import { cliJson, filesUnder, homeState, processesIn, readJournal, useJourney } from './journey-shell.js';
 
 /**
  * A dropped SSH session on the local backend: the terminal disappears (tmux session killed: the wizard
@@ -13,17 +11,10 @@ import { UserTerminal, cliJson, filesUnder, homeState, processesIn, readJournal 
  * every embedding that was finished before the drop.
  */
 describe('e2e (tmux): a dropped session during local training', () => {
-  let term: UserTerminal | undefined;
-  let tmp: ReturnType<typeof makeTempDir> | undefined;
-  beforeAll(() => assertBuilt());
-  afterEach(() => {
-    term?.kill();
-    tmp?.cleanup();
-  });
+  const j = useJourney();
 
   it('restarts training from the embedding cache after the terminal is killed mid-step', { timeout: 420_000 }, async () => {
-    tmp = makeTempDir('edgewise-resume-');
-    const root = tmp.dir;
+    const root = j.workspace('edgewise-resume-');
     const data = await generateSyntheticDataset({ root, classes: 3, perClass: 30, seed: 'resume', faults: false, size: [96, 128] });
     // The steps before training, headless (what a script or an earlier session did).
     expect(cliJson(root, ['init', '--no-input', '--backend', 'local']).ok).toBe(true);
@@ -31,7 +22,7 @@ describe('e2e (tmux): a dropped session during local training', () => {
     expect(cliJson(root, ['split']).ok).toBe(true);
     const total = data.images.length;
 
-    term = new UserTerminal(root);
+    let term = j.terminal(root);
     term.type('edgewise');
     await term.waitFor('Next: Train — press', 30_000);
     term.keys('Enter');
@@ -49,7 +40,6 @@ describe('e2e (tmux): a dropped session during local training', () => {
     expect(embedded, `embedding progress never reached 6:\n${term.screen()}`).toBeGreaterThanOrEqual(6);
     expect(processesIn(root).length).toBeGreaterThan(0);
     term.kill();
-    term = undefined;
     // The hang-up ends the wizard and its embedding workers: nothing goes on writing in the background.
     for (let i = 0; i < 100 && processesIn(root).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(processesIn(root)).toEqual([]);
@@ -65,7 +55,7 @@ describe('e2e (tmux): a dropped session during local training', () => {
     expect(filesUnder(join(root, '.edgewise'), /\.tmp$/).filter((f) => f.endsWith('journal.json.tmp'))).toEqual([]);
 
     // A new session: home says training is still to do; training again reuses the cache.
-    term = new UserTerminal(root);
+    term = j.terminal(root);
     term.type('edgewise');
     const home = await term.waitFor('Next: Train — press', 30_000);
     expect(homeState(home, 'Train')).toBe('to do');

@@ -1,8 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { expect } from 'vitest';
-import { CLI, TmuxSession, sh } from '../helpers/tmux.js';
+import { afterEach, beforeAll, expect } from 'vitest';
+import { makeTempDir } from '../helpers/tmp.js';
+import { CLI, TmuxSession, assertBuilt, sh } from '../helpers/tmux.js';
 
 /**
  * A user's terminal for the journey tests: a shell in a tmux pane (80×24 by default) with `edgewise` on
@@ -74,6 +75,37 @@ export class UserTerminal {
   kill(): void {
     this.tmux.kill();
   }
+}
+
+/**
+ * A journey test's workspaces and terminals, all gone after each test (tmux sessions killed, folders
+ * removed), with the compiled CLI checked before the first test.
+ */
+export function useJourney(): {
+  workspace(prefix: string): string;
+  terminal(root: string, opts?: ConstructorParameters<typeof UserTerminal>[1]): UserTerminal;
+} {
+  let terminals: UserTerminal[] = [];
+  let folders: ReturnType<typeof makeTempDir>[] = [];
+  beforeAll(() => assertBuilt());
+  afterEach(() => {
+    for (const t of terminals) t.kill();
+    for (const f of folders) f.cleanup();
+    terminals = [];
+    folders = [];
+  });
+  return {
+    workspace(prefix) {
+      const f = makeTempDir(prefix);
+      folders.push(f);
+      return f.dir;
+    },
+    terminal(root, opts) {
+      const t = new UserTerminal(root, opts);
+      terminals.push(t);
+      return t;
+    },
+  };
 }
 
 /** The screen fits the terminal: its title is still on the first line (nothing scrolled off the top). */

@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { mergeConfig, saveConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
 import { startFakeGcs, type FakeGcs } from '../integration/fakes/gcs.js';
 import { startFakeVertex, type FakeVertex } from '../integration/fakes/vertex.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { assertBuilt } from '../helpers/tmux.js';
-import { UserTerminal, cliJson, homeState, processesIn, readJournal } from './journey-shell.js';
+import { cliJson, homeState, processesIn, readJournal, useJourney } from './journey-shell.js';
 
 const TOKEN = 'fake-access-token';
 const PROJECT = 'edgewise-journey';
@@ -22,20 +20,15 @@ const BUCKET = 'edgewise-journey-bucket';
  * tune and publish in the wizard.
  */
 describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session reattaches', () => {
-  let term: UserTerminal | undefined;
-  let tmp: ReturnType<typeof makeTempDir> | undefined;
+  const j = useJourney();
   let gcs: FakeGcs | undefined;
   let vertex: FakeVertex | undefined;
-  beforeAll(() => assertBuilt());
   afterEach(async () => {
-    term?.kill();
     await Promise.all([gcs?.close(), vertex?.close()]);
-    tmp?.cleanup();
   });
 
   it('trains on Vertex, survives the terminal being killed mid-pipeline, and publishes', { timeout: 420_000 }, async () => {
-    tmp = makeTempDir('edgewise-vjourney-');
-    const root = tmp.dir;
+    const root = j.workspace('edgewise-vjourney-');
     const data = await generateSyntheticDataset({ root, classes: 3, perClass: 12, seed: 'vertex-journey', faults: false, size: [96, 128] });
     gcs = await startFakeGcs({ token: TOKEN });
     gcs.addBucket(BUCKET, 'US-CENTRAL1');
@@ -50,8 +43,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
       pipelineStates: ['QUEUED', 'PENDING', ...Array<'RUNNING'>(30).fill('RUNNING'), 'SUCCEEDED'],
     });
     const env = { GOOGLE_OAUTH_ACCESS_TOKEN: TOKEN, METADATA_SERVER_DETECTION: 'none' };
-    term = new UserTerminal(root, { env });
-    let t = term;
+    let t = j.terminal(root, { env });
 
     // Configure in the wizard: vertex, images, project, region, bucket, model type, budget.
     const first = t.type('edgewise');
@@ -118,7 +110,6 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     const pipelineId = /node hours +(\d+)/.exec(running)?.[1];
     expect(pipelineId, running).toBeDefined();
     t.kill();
-    term = undefined;
     for (let i = 0; i < 100 && processesIn(root).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(processesIn(root)).toEqual([]);
     const rec = readJournal(root) as unknown as { resources: Record<string, { name: string; state: string }> };
@@ -126,8 +117,7 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     expect(vertex.pipelines.size).toBe(1);
 
     // A new terminal: home shows the pipeline still running; opening it reattaches to the same one.
-    term = new UserTerminal(root, { env });
-    t = term;
+    t = j.terminal(root, { env });
     const third = t.type('edgewise');
     home = await t.waitFor('Next: Vertex training — press', 30_000);
     expect(home).toMatch(new RegExp(`RUNNING in Vertex AI: ${pipelineId}`));
