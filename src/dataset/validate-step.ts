@@ -368,15 +368,18 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       if (c.labelConflict) {
         counters.conflicts++;
         const keptLabel = keep?.label;
+        const ref = keep ?? c.members[0]!;
         for (const m of c.members) {
           if (m.label === keptLabel) continue;
+          // Byte-identical only when the bytes are: a resized or re-encoded copy can have pHash distance 0.
+          const how = m.sha256 === ref.sha256 ? 'byte-identical' : `nearly identical (pHash distance ${m.distance})`;
           yield* record([
             {
               severity: 'error',
               code: 'duplicate.label_conflict',
               item: m.image,
               line: lineOf.get(m.image)!,
-              message: `labelled "${m.label}" but ${m.distance === 0 ? 'identical' : 'nearly identical'} to "${keep?.image ?? c.members[0]!.image}" labelled "${keptLabel ?? c.members[0]!.label}" (cluster ${c.id})`,
+              message: `labelled "${m.label}" but ${how} to "${ref.image}" labelled "${keptLabel ?? ref.label}" (cluster ${c.id})`,
               hint: 'Decide which label is right and fix the manifest; until then only the kept copy is trained on.',
             },
           ]);

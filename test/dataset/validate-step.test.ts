@@ -129,6 +129,18 @@ describe('validate: cache, overrides, split column, labels', () => {
     expect(report.summary.kept + report.summary.dropped + report.summary.rejected).toBe(report.summary.rows);
   });
 
+  it('says how alike a mislabelled pair is: byte-identical, or nearly identical with its distance', async () => {
+    const root = await smallWorkspace(['p0.jpg,a', 'p0_copy.jpg,b', 'p1.jpg,a', 'p1_small.jpg,b', 'p2.jpg,a', 'p3.jpg,b', 'escape.jpg,a']);
+    const { report } = await validate(root);
+    const conflicts = report.errors.filter((e) => e.code === 'duplicate.label_conflict');
+    expect(conflicts).toHaveLength(2);
+    const exact = conflicts.find((e) => e.item.startsWith('p0'))!;
+    const resized = conflicts.find((e) => e.item.startsWith('p1'))!;
+    expect(exact.message).toMatch(/but byte-identical to "p0(_copy)?\.jpg"/);
+    // A resized copy is never "identical", whatever its pHash distance (often 0).
+    expect(resized.message).toMatch(/but nearly identical \(pHash distance \d\) to "p1(_small)?\.jpg"/);
+  });
+
   it('hashes only new or changed files on a rerun (cache keyed by path, size, mtime), and never touches the images', async () => {
     const root = await smallWorkspace(['p0.jpg,a', 'p1.jpg,a', 'p2.jpg,b', 'p3.jpg,b']);
     const imagesDir = join(root, 'ml', 'dataset', 'images');
