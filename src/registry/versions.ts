@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import type { Step } from '../core/step.js';
 import type { Workspace } from '../core/workspace.js';
 import { inspectPublic } from './artifacts.js';
-import { readRegistry } from './session.js';
+import { readPending } from './pending.js';
+import { readRegistry, registryLocation } from './session.js';
+import { isPostgresUrl } from './store.js';
 import { streamEvents } from './stream.js';
 import type { RegistryEvent, VersionRow } from './types.js';
 
@@ -16,6 +19,12 @@ export interface VersionsResult {
 }
 
 export async function listVersions(ws: Workspace, opts: { signal?: AbortSignal } = {}): Promise<VersionsResult> {
+  const location = registryLocation(ws);
+  if (!isPostgresUrl(location) && !existsSync(location) && !readPending(ws)) {
+    // Nothing published yet: say so without creating an empty database file by looking.
+    const pub = await inspectPublic(ws);
+    return { registry: location, active: undefined, versions: [], events: [], public: { version: pub.version, problems: pub.problems } };
+  }
   return readRegistry(ws, async ({ store, recovered }) => {
     const active = await store.active();
     const rows = await store.list();
