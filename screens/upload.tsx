@@ -1,9 +1,9 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { ProgressEvent } from '../src/core/events.js';
-import { formatDuration } from '../src/core/progress.js';
+import { formatBytes, formatDuration } from '../src/core/progress.js';
 import type { Step } from '../src/core/step.js';
-import { formatBytes, uploadStep as defaultUploadStep, type UploadInput, type UploadOutput } from '../src/cloud/upload-step.js';
+import { uploadStep as defaultUploadStep, type UploadInput, type UploadOutput } from '../src/cloud/upload-step.js';
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { splitKeys } from './hooks/keys.js';
@@ -35,26 +35,6 @@ export function uploadUiReducer(s: UploadUiState, a: UploadUiAction): UploadUiSt
     case 'back':
       return { ...s, back: true };
   }
-}
-
-/** `bytes ████░░ 1.2 MB/4.0 MB 850 KB/s ETA 3s`: the bytes phase in units people read. */
-function BytesLine({ progress, width }: { progress: ProgressEvent; width: number }) {
-  const tail = [
-    `${formatBytes(progress.done)}/${formatBytes(progress.total)}`,
-    progress.rate !== undefined ? `${formatBytes(progress.rate)}/s` : '',
-    progress.etaSeconds !== undefined && progress.done < progress.total ? `ETA ${formatDuration(progress.etaSeconds)}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  const barWidth = Math.max(5, width - 11 - tail.length - 2);
-  const frac = progress.total > 0 ? Math.min(1, progress.done / progress.total) : 1;
-  const filled = Math.round(frac * barWidth);
-  return (
-    <Text>
-      {'bytes'.padEnd(10)} <Text color={frac >= 1 ? theme.ok : theme.accent}>{'█'.repeat(filled)}</Text>
-      <Text dimColor>{'░'.repeat(barWidth - filled)}</Text> {tail}
-    </Text>
-  );
 }
 
 export interface UploadScreenProps extends ScreenProps {
@@ -136,7 +116,7 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
       <Box flexDirection="column" marginTop={1}>
         {hash ? <ProgressLine progress={hash} width={width} label="hash" /> : null}
         {files ? <ProgressLine progress={files} width={width} label="files" /> : null}
-        {bytes ? <BytesLine progress={bytes} width={width} /> : null}
+        {bytes ? <ProgressLine progress={bytes} width={width} label="bytes" /> : null}
       </Box>
       <Box flexDirection="column" marginTop={1}>
         {logLines.map((l, i) => (

@@ -1,5 +1,5 @@
 import { describeError } from '../core/errors.js';
-import { formatDuration, formatRate } from '../core/progress.js';
+import { formatCounts, formatDuration, formatRate } from '../core/progress.js';
 import type { RunnerEvent } from '../core/step.js';
 
 export interface Reporter {
@@ -68,7 +68,7 @@ export class HumanReporter implements Reporter {
         const pct = e.total > 0 ? Math.floor((100 * e.done) / e.total) : 0;
         const rate = formatRate(e.rate, e.unit);
         const eta = e.etaSeconds !== undefined && e.done < e.total ? ` ETA ${formatDuration(e.etaSeconds)}` : '';
-        const line = `  ${e.phase ? e.phase + ': ' : ''}${e.done}/${e.total} ${e.unit} (${pct}%)${rate ? ' ' + rate : ''}${eta}`;
+        const line = `  ${e.phase ? e.phase + ': ' : ''}${formatCounts(e)} (${pct}%)${rate ? ' ' + rate : ''}${eta}`;
         if (this.tty) {
           this.out(`\r\x1b[2K${line}`);
           this.liveLine = true;

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { CancelledError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
-import { ProgressTracker } from '../core/progress.js';
+import { formatBytes, ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { Channel } from './channel.js';
 import { checkBucket, hashLocalFile, listObjects, sameContent, uploadFile } from './gcs.js';
@@ -159,9 +159,3 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
   return { ...base, uploaded: todo.length + (csvSame ? 0 : 1), bytesUploaded: doneBytes + (csvSame ? 0 : csvHashes.size), dryRun: false, seconds: (performance.now() - started) / 1000 };
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}

@@ -48,8 +48,22 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** `1.2 MB`: bytes in the unit people read. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
 export function formatRate(rate: number | undefined, unit: string): string {
   if (rate === undefined) return '';
+  if (unit === 'bytes') return `${formatBytes(Math.round(rate))}/s`;
   const r = rate >= 100 ? rate.toFixed(0) : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2);
   return `${r} ${unit}/s`;
+}
+
+/** `120/400 img`, or `1.2 MB/4.0 MB` for a phase counted in bytes. */
+export function formatCounts(p: { done: number; total: number; unit: string }): string {
+  return p.unit === 'bytes' ? `${formatBytes(p.done)}/${formatBytes(p.total)}` : `${p.done}/${p.total} ${p.unit}`;
 }

@@ -12,7 +12,8 @@ export const register: RegisterCommand = (program: Command) => {
     .addHelpText('after', '\nExamples:\n  edgewise upload --dry-run\n  edgewise upload --bucket my-bucket --json\n')
     .action(async (flags: CloudFlags & { dryRun?: boolean }, cmd: Command) => {
       process.exitCode = await runCommand('upload', globalsOf(cmd), async (h) => {
-        const { uploadStep, formatBytes } = await import('../../cloud/upload-step.js');
+        const { uploadStep } = await import('../../cloud/upload-step.js');
+        const { formatBytes } = await import('../../core/progress.js');
         h.context(cloudConfigFlags(flags));
         const out = await h.run(uploadStep, { ...(flags.dryRun ? { dryRun: true } : {}) });
         const human = out.dryRun
