@@ -46,6 +46,9 @@ export class UserTerminal {
   /** Clears the screen and runs a shell command; resolves with a marker to wait for its exit code. */
   type(command: string): { done: (timeoutMs?: number) => Promise<number> } {
     const n = ++this.runs;
+    // The last program's final frame stays on screen; waiting for a line it also showed would match at
+    // once and send keys before the new program listens (Enter landing in the shell). Clear it first.
+    this.tmux.reset();
     this.tmux.send([`clear; ${command}; echo "rc${n}=$?"`], true);
     this.tmux.send(['Enter']);
     return {

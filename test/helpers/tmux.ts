@@ -35,6 +35,15 @@ export class TmuxSession {
     tmux('send-keys', '-t', this.name, ...(literal ? ['-l'] : []), ...keys);
   }
 
+  /**
+   * Clears the pane now, in tmux's own order: a screen read after this never shows what an earlier
+   * program left (a `clear` typed into the shell runs later, so a poll could still match the old frame).
+   */
+  reset(): void {
+    tmux('send-keys', '-R', '-t', this.name);
+    tmux('clear-history', '-t', this.name);
+  }
+
   resize(columns: number, rows: number): void {
     tmux('resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows));
   }
