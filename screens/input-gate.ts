@@ -4,10 +4,11 @@ import { PassThrough } from 'node:stream';
  * Holds the keys a person types while a screen is not yet listening, and hands them over once it is.
  *
  * Ink subscribes a screen to key presses in an effect, which runs after the screen's first frame is on
- * the terminal. Keys that arrive in between (typed ahead over SSH, or pressed the moment the screen shows,
- * on a loaded machine) reach no one and are lost: a journey test saw Enter on the home screen ignored. The
- * gate sits between the terminal and Ink: closed when the wizard starts and whenever it changes screens,
- * opened by the new screen once its effects ran (see `ScreenReady` in app.tsx). Ctrl-C is never held.
+ * the terminal, and a step screen loads lazily after a "Loading…" frame. Keys that arrive in between (typed
+ * ahead over SSH, or pressed the moment a screen shows on a loaded machine) reach no screen and are lost.
+ * The gate sits between the terminal and Ink: closed when the wizard starts and whenever it changes
+ * screens, opened by the new screen once its effects ran (see `ScreenReady` in app.tsx). Ctrl-C is never
+ * held.
  */
 export class InputGate {
   /** What Ink reads as stdin: a stream fed through the gate, with the terminal's raw-mode controls. */
