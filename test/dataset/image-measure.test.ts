@@ -108,10 +108,11 @@ describe('measureBuffer + checkImage', () => {
 
   it('hashes like a full decode whichever way the thumbnail is read (coefficients at 1/8 and 1/4, or libvips)', async () => {
     const cases: [w: number, h: number, progressive: boolean, scale: 4 | 8 | undefined][] = [
-      [640, 480, false, 8], // DC only
-      [640, 480, true, 8], // DC scans only
-      [400, 200, false, 4], // quadrant means
-      [400, 200, true, 4], // progressive at 1/4: libvips
+      [800, 600, false, 8], // DC only
+      [800, 600, true, 8], // DC scans only
+      [400, 300, false, 4], // quadrant means
+      [400, 300, true, 4], // progressive at 1/4: libvips
+      [400, 200, false, undefined], // 1/4 would leave under 64 px: libvips at 1/2
       [200, 120, false, undefined], // small: libvips
     ];
     for (const [w, h, progressive, scale] of cases) {
