@@ -48,14 +48,29 @@ export class TmuxSession {
     tmux('resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows));
   }
 
-  /** Polls the screen until `pattern` shows; fails with the last screen after `timeoutMs`. */
+  /**
+   * Polls the screen until `pattern` shows, and returns a whole frame: a frame reaches the terminal in
+   * pieces, so a read can catch its top half (the pattern) without its bottom (the help line a test then
+   * checks). After a match it reads again until two reads 50 ms apart agree (at most 0.5 s: progress bars
+   * never settle). Fails with the last screen after `timeoutMs`.
+   */
   async waitFor(pattern: RegExp | string, timeoutMs = 20_000): Promise<string> {
+    const matches = (screen: string): boolean => (typeof pattern === 'string' ? screen.includes(pattern) : pattern.test(screen));
+    const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
       last = this.screen();
-      if (typeof pattern === 'string' ? last.includes(pattern) : pattern.test(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
+      if (matches(last)) {
+        for (let i = 0; i < 10; i++) {
+          await pause();
+          const again = this.screen();
+          if (again === last || !matches(again)) break;
+          last = again;
+        }
+        return last;
+      }
+      await pause();
     }
     throw new Error(`Timed out waiting for ${String(pattern)}. Screen:\n${last}`);
   }
