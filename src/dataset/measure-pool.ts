@@ -16,6 +16,8 @@ import { measureFile, type MeasureBatch, type MeasureResult } from './measure-wo
 export interface Measurer {
   /** Threads measuring (1 = this thread). */
   readonly threads: number;
+  /** Why the threads stopped being used, when they failed (the rest was measured on this thread). */
+  readonly fallback: string | undefined;
   /** Every file's result as it completes (any order); starts no new work once `signal` is aborted. */
   measureAll(files: readonly { path: string; size: number }[], limits: MeasureLimits, signal?: AbortSignal): AsyncGenerator<{ index: number; result: MeasureResult }>;
   close(): Promise<void>;
@@ -25,30 +27,69 @@ export interface Measurer {
 export const MIN_IMAGES_FOR_THREADS = 32;
 const BATCH = 8;
 
-export function createMeasurer(images: number, opts: { threads?: number; inFlight?: number } = {}): Measurer {
+export function createMeasurer(images: number, opts: { threads?: number; inFlight?: number; script?: URL } = {}): Measurer {
   const threads = Math.min(opts.threads ?? availableParallelism(), Math.ceil(images / MIN_IMAGES_FOR_THREADS));
-  const script = new URL('./measure-worker.js', import.meta.url);
+  const script = opts.script ?? new URL('./measure-worker.js', import.meta.url);
   if (threads <= 1 || !existsSync(fileURLToPath(script))) {
     // libvips decodes (the fallback path) run on the libuv pool: keep at least its 4 threads busy.
     const inFlight = opts.inFlight ?? Math.max(4, availableParallelism());
     return {
       threads: 1,
+      fallback: undefined,
       measureAll: (files, limits, signal) => mapConcurrent(files, inFlight, (f) => measureFile(f.path, f.size, limits), signal),
       close: async () => undefined,
     };
   }
   const pool = new Piscina<MeasureBatch, MeasureResult[]>({ filename: script.href, minThreads: threads, maxThreads: threads });
+  let broken: string | undefined;
+  let closing: Promise<void> | undefined;
+  const shut = (): Promise<void> => (closing ??= pool.destroy().catch(() => undefined));
+  let resolveBroken = (): void => undefined;
+  const brokenNow = new Promise<undefined>((resolve) => (resolveBroken = () => resolve(undefined)));
+  // Once broken, stop the pool too: it would keep starting threads that fail, competing for the cores.
+  const onBroken = (): void => {
+    resolveBroken();
+    void shut();
+  };
+  // A thread that fails outside a task (it cannot load) is reported here, not to the task, which would wait
+  // for a thread forever; unheard, the event would end the process.
+  pool.on('error', (e: Error) => {
+    broken ??= e.message;
+    onBroken();
+  });
+  // A batch never fails for its files (each file's problem is its result), so a rejection means the thread
+  // itself failed (it could not load, ran out of memory): threads are an accelerator, never the reason a
+  // file goes unmeasured. That batch and all later ones run here.
+  const run = async (batch: MeasureBatch): Promise<MeasureResult[]> => {
+    if (broken === undefined) {
+      const task = pool.run(batch);
+      task.catch(() => undefined); // may settle after it was given up on
+      try {
+        const r = await Promise.race([task, brokenNow]);
+        if (r) return r;
+      } catch (e) {
+        broken ??= (e as Error).message;
+        onBroken();
+      }
+    }
+    const out: MeasureResult[] = [];
+    for (const f of batch.files) out.push(await measureFile(f.path, f.size, batch.limits));
+    return out;
+  };
   return {
     threads,
+    get fallback() {
+      return broken;
+    },
     async *measureAll(files, limits, signal) {
       // Small enough batches that every thread gets several (progress stays smooth, the last one short).
       const size = Math.max(1, Math.min(BATCH, Math.floor(files.length / (threads * 4))));
       const starts = Array.from({ length: Math.ceil(files.length / size) }, (_, i) => i * size);
       const inFlight = opts.inFlight ?? threads * 2;
-      for await (const { index, result } of mapConcurrent(starts, inFlight, (start) => pool.run({ files: files.slice(start, start + size), limits }), signal)) {
+      for await (const { index, result } of mapConcurrent(starts, inFlight, (start) => run({ files: files.slice(start, start + size), limits }), signal)) {
         for (const [i, r] of result.entries()) yield { index: starts[index]! + i, result: r };
       }
     },
-    close: () => pool.destroy(),
+    close: shut,
   };
 }

@@ -277,6 +277,9 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
           yield* metrics();
         }
       }
+      if (measurer.fallback) {
+        yield { type: 'warning', code: 'validate.threads', message: `The measuring threads failed (${measurer.fallback}); the rest was measured on one thread, more slowly.` };
+      }
     } finally {
       await measurer.close();
       // Keep what was measured even when cancelled: the next run starts from there.

@@ -57,6 +57,24 @@ describe('measure pool', () => {
     expect(got.get(0)).toHaveProperty('hashes.phash');
   });
 
+  it('measures every file on this thread when the threads cannot run, and says why', async () => {
+    const list = await files(40);
+    const broken = join(tmp.dir, 'broken-worker.mjs');
+    writeFileSync(broken, "import 'no-such-package-for-edgewise'; export default () => [];\n");
+    const { createMeasurer } = await load();
+    const m = createMeasurer(list.length, { threads: 2, script: pathToFileURL(broken) });
+    const got = new Map<number, unknown>();
+    try {
+      for await (const { index, result } of m.measureAll(list, limits)) got.set(index, result);
+    } finally {
+      await m.close();
+    }
+    expect(got.size).toBe(list.length);
+    expect(got.get(0)).toHaveProperty('hashes.phash');
+    expect(got.get(7)).toHaveProperty('decodeError');
+    expect(m.fallback).toMatch(/no-such-package-for-edgewise/);
+  });
+
   it('measures few images on this thread, and starts no new work once cancelled', async () => {
     const { createMeasurer, MIN_IMAGES_FOR_THREADS } = await load();
     expect(createMeasurer(MIN_IMAGES_FOR_THREADS - 1, { threads: 4 }).threads).toBe(1);
