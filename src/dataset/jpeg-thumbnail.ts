@@ -138,7 +138,8 @@ function buildSkip(h: Huffman): Int32Array {
   return all.subarray(1 << SKIP);
 }
 
-// Tables repeat across a dataset (most encoders write the same ones): build each once.
+// Cameras and non-optimising encoders write the same tables into every photo: build those once. (Optimising
+// encoders write a table of their own per photo: 772 distinct AC tables in the 398 hymenoptera photos.)
 const tableCache = new Map<string, Huffman | undefined>();
 function huffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
   const key = `${ac ? 'a' : 'd'}${counts.join(',')}:${values.join(',')}`;
