@@ -29,37 +29,38 @@ function inside(root: string, p: string): boolean {
   return r !== '' && !r.startsWith('..' + sep) && r !== '..' && !isAbsolute(r);
 }
 
+/** What a path's realpath (or its failure) means: missing, escaping the images folder, or the file. */
+function judgeRealpath(imagesDirReal: string, rel: string, found: { real: string } | { error: unknown }): { abs: string } | { missing: true } | PathProblem {
+  if ('error' in found) {
+    const code = (found.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
+    throw found.error;
+  }
+  if (!inside(imagesDirReal, found.real)) {
+    return { code: 'path.escape', message: `"${rel}" is a symbolic link to ${found.real}, outside the images folder`, hint: 'Copy the image into the images folder instead of linking to it.' };
+  }
+  return { abs: found.real };
+}
+
 /**
  * Where a (normalised) manifest path really leads: follows symlinks and refuses any that land outside the
  * images folder. `missing` when nothing is there (a dangling link counts as missing).
  */
 export async function resolveImagePath(imagesDirReal: string, rel: string): Promise<{ abs: string } | { missing: true } | PathProblem> {
-  const abs = resolve(imagesDirReal, rel);
-  let real: string;
-  try {
-    real = await realpath(abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return { missing: true };
-    throw e;
-  }
-  if (!inside(imagesDirReal, real)) {
-    return { code: 'path.escape', message: `"${rel}" is a symbolic link to ${real}, outside the images folder`, hint: 'Copy the image into the images folder instead of linking to it.' };
-  }
-  return { abs: real };
+  const found = await realpath(resolve(imagesDirReal, rel)).then(
+    (real) => ({ real }),
+    (error: unknown) => ({ error }),
+  );
+  return judgeRealpath(imagesDirReal, rel, found);
 }
 
 /** The same check, synchronously: the scan stats every listed file, and one pool trip per file adds up. */
 export function resolveImagePathSync(imagesDirReal: string, rel: string): { abs: string } | { missing: true } | PathProblem {
-  const abs = resolve(imagesDirReal, rel);
-  let real: string;
+  let found: { real: string } | { error: unknown };
   try {
-    real = realpathSync(abs);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return { missing: true };
-    throw e;
+    found = { real: realpathSync(resolve(imagesDirReal, rel)) };
+  } catch (error) {
+    found = { error };
   }
-  if (!inside(imagesDirReal, real)) {
-    return { code: 'path.escape', message: `"${rel}" is a symbolic link to ${real}, outside the images folder`, hint: 'Copy the image into the images folder instead of linking to it.' };
-  }
-  return { abs: real };
+  return judgeRealpath(imagesDirReal, rel, found);
 }
