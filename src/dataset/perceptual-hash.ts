@@ -122,7 +122,7 @@ function coeffs(inSize: number, outSize: number, cell: number): Coeffs {
     const n = Math.min(Math.floor((hi - 1) / cell) - first + 1, taps);
     const w = weights.subarray(o * taps, o * taps + n);
     if (cell === 1) {
-      for (let x = lo; x < hi; x++) w[x - lo] = lanczos3((x - lo + lo - center + 0.5) * ss);
+      for (let x = lo; x < hi; x++) w[x - lo] = lanczos3((x - center + 0.5) * ss);
     } else {
       for (let k = 0; k < n; k++) {
         const a = Math.max(lo, (first + k) * cell);
