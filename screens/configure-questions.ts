@@ -1,5 +1,6 @@
 import { MOBILE_MODEL_TYPES, MODEL_TYPE_HELP, VERTEX_REGIONS, bucketNameProblem, projectIdProblem } from '../src/config/rules.js';
 import type { Config } from '../src/config/schema.js';
+import { DEFAULT_BACKBONE, backboneChoices } from '../src/train/local/backbones.js';
 import type { Question } from './components/form-state.js';
 
 /** What the wizard found on this machine, offered as defaults. */
@@ -36,6 +37,16 @@ export function configureQuestions(config: Config, detected: Detected) {
         validate: (v) => (v === '' ? 'give a folder' : v.startsWith('/') || v.split('/').includes('..') ? 'give a folder inside the workspace' : undefined),
       },
     ];
+    if (answers.backend === 'local') {
+      qs.push({
+        id: 'backbone',
+        kind: 'select',
+        prompt: 'Which network should local training start from?',
+        help: 'The bundled one needs nothing more; the ImageNet one is downloaded once into .edgewise/cache (internet needed the first time).',
+        default: (config.train as { backbone?: string }).backbone ?? DEFAULT_BACKBONE,
+        choices: backboneChoices().map((b) => ({ label: b.label, value: b.id, hint: b.hint })),
+      });
+    }
     if (answers.backend === 'vertex') {
       qs.push(
         {
@@ -91,6 +102,7 @@ export function configureQuestions(config: Config, detected: Detected) {
 export function answersToConfig(a: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = { backend: a.backend ?? 'local' };
   if (a.images) out.paths = { images: a.images };
+  if (a.backbone) out.train = { backbone: a.backbone };
   if (a.project) out.project = a.project;
   if (a.region) out.region = a.region;
   if (a.bucket) out.bucket = a.bucket;

@@ -54,6 +54,8 @@ async function local(): Promise<void> {
     t.keys('Enter');
     await t.waitFor('Images folder');
     t.keys('Enter');
+    await t.waitFor('Which network should local training start from?');
+    t.keys('Enter');
     await t.waitFor('Next: Validate — press');
     save(t, root, '02-home');
     t.keys('Enter');

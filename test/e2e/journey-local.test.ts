@@ -28,6 +28,8 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
     t.keys('Enter');
     await t.waitFor('Images folder');
     t.keys('Enter');
+    await t.waitFor('Which network should local training start from?');
+    t.keys('Enter');
     let home = await t.waitFor(/✔ 1\. Configure/);
     expectTitleOnTop(home, 'edgewise');
     expect(home).toContain('backend local');

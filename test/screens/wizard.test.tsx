@@ -47,8 +47,18 @@ describe('wizard: first-time setup and home', () => {
     ui.stdin.write(keys.enter);
     await flush();
     ui.stdin.write(keys.enter);
+    await flush();
+    expect(ui.lastFrame()).toContain('Which network should local training start from?');
+    expect(ui.lastFrame()).toContain('downloads once (≈9 MB)');
+    ui.stdin.write(keys.down);
+    await flush();
+    ui.stdin.write(keys.enter);
     await waitFor(() => existsSync(join(tmp.dir, 'edgewise.json')));
-    expect(JSON.parse(readFileSync(join(tmp.dir, 'edgewise.json'), 'utf8'))).toEqual({ backend: 'local', paths: { images: 'photos' } });
+    expect(JSON.parse(readFileSync(join(tmp.dir, 'edgewise.json'), 'utf8'))).toEqual({
+      backend: 'local',
+      paths: { images: 'photos' },
+      train: { backbone: 'tm-mobilenet_v2_1.00_224' },
+    });
     await waitFor(() => /✔ 1\. Configure/.test(ui.lastFrame() ?? ''));
     expect(ui.lastFrame()).toContain('workspace');
     ui.unmount();

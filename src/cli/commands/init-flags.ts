@@ -1,4 +1,5 @@
 import { InputError } from '../../core/errors.js';
+import { backboneIds } from '../../train/local/backbones.js';
 
 /** Flags of `edgewise init` as commander gives them. */
 export interface InitFlags {
@@ -13,6 +14,7 @@ export interface InitFlags {
   backend?: string;
   manifest?: string;
   images?: string;
+  backbone?: string;
 }
 
 function toNumber(flag: string, v: string): number {
@@ -40,5 +42,11 @@ export function initFlagsToConfig(f: InitFlags): Record<string, unknown> {
   if (f.manifest !== undefined) paths.manifest = f.manifest;
   if (f.images !== undefined) paths.images = f.images;
   if (Object.keys(paths).length) out.paths = paths;
+  if (f.backbone !== undefined) {
+    if (!backboneIds().includes(f.backbone)) {
+      throw new InputError(`--backbone: unknown backbone "${f.backbone}".`, { item: '--backbone', hint: `Use one of: ${backboneIds().join(', ')}.` });
+    }
+    out.train = { backbone: f.backbone };
+  }
   return out;
 }

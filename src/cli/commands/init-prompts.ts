@@ -2,6 +2,7 @@ import { input, number, select } from '@inquirer/prompts';
 import { detectGcloud, detectImageFolders } from '../../config/detect.js';
 import { MOBILE_BUDGET, MOBILE_MODEL_TYPES, MODEL_TYPE_HELP, VERTEX_REGIONS, bucketNameProblem, projectIdProblem } from '../../config/rules.js';
 import type { Config } from '../../config/schema.js';
+import { DEFAULT_BACKBONE, backboneChoices } from '../../train/local/backbones.js';
 
 /**
  * The questions `edgewise init` asks on a terminal (outside the wizard), with detected values offered as
@@ -28,6 +29,15 @@ export async function askInitQuestions(root: string, current: Partial<Config>, g
       images: await input({
         message: `Images folder (relative to the workspace)${folders.length ? `; found: ${folders.map((f) => `${f.path} (${f.images})`).join(', ')}` : ''}`,
         default: def,
+      }),
+    };
+  }
+  if (backend === 'local' && given.train === undefined) {
+    answers.train = {
+      backbone: await select({
+        message: 'Which network should local training start from?',
+        default: (current.train as { backbone?: string } | undefined)?.backbone ?? DEFAULT_BACKBONE,
+        choices: backboneChoices().map((b) => ({ name: `${b.label}: ${b.hint}`, value: b.id })),
       }),
     };
   }

@@ -18,6 +18,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--backend <backend>', 'local | vertex (default: local)')
     .option('--manifest <path>', 'manifest CSV (default: ml/dataset/manifest.csv)')
     .option('--images <dir>', 'images folder (default: ml/dataset/images)')
+    .option('--backbone <id>', 'local backend: nsfwjs-mobilenet_v2 (bundled, default) | tm-mobilenet_v2_1.00_224 (ImageNet, downloads once, ≈9 MB)')
     .action(async (flags: InitFlags, cmd: Command) => {
       process.exitCode = await runCommand('init', globalsOf(cmd), async (h) => {
         const { initFlagsToConfig } = await import('./init-flags.js');

@@ -7,10 +7,13 @@ import { InputError, throwIfCancelled } from '../../core/errors.js';
 import type { StepEvent } from '../../core/events.js';
 import { sha256 } from '../../core/hash.js';
 import type { StepContext } from '../../core/step.js';
+import { ProgressTracker } from '../../core/progress.js';
+import { Channel } from '../../cloud/channel.js';
 import { readSplitsCsv, type SplitRow } from '../../dataset/split-io.js';
 import { nextModelVersion } from '../model-version.js';
 import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
+import type { RemoteBackbone } from './remote-backbone.js';
 import { embedDataset, type EmbedRequest } from './embed-dataset.js';
 import type { View } from './embedding-cache.js';
 import { buildClassifier } from './export-model.js';
@@ -97,6 +100,8 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   const valRows = rows.filter((r) => r.split === 'validation');
   const testRows = rows.filter((r) => r.split === 'test');
   yield { type: 'log', message: `${trainRows.length} train, ${valRows.length} validation, ${testRows.length} test images; ${labels.length} labels; backbone ${backbone.id} at ${spec.layers.join(' + ')} (${spec.pooling} pooling).` };
+
+  if ('download' in backbone && !backbone.cached()) yield* downloadBackbone(backbone, ctx);
 
   const reqs: EmbedRequest[] = [...trainRows, ...valRows, ...testRows].map((r) => ({
     file: join(ctx.workspace.imagesDir, r.image),
@@ -261,4 +266,27 @@ function accuracyOf(head: TrainedHead, set: FeatureSet): number {
 
 function fmtPct(v: number | null): string {
   return v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`;
+}
+
+/** A backbone fetched on first use: its download as a `download` phase counted in bytes, cancellable. */
+async function* downloadBackbone(backbone: RemoteBackbone, ctx: StepContext): AsyncGenerator<StepEvent, void, void> {
+  yield { type: 'log', message: `Downloading backbone ${backbone.id} (once; kept in .edgewise/cache/backbones/).` };
+  const events = new Channel<StepEvent>();
+  let tracker: ProgressTracker | undefined;
+  backbone
+    .download((done, total) => {
+      tracker ??= new ProgressTracker('download', total, 'bytes');
+      const ev = tracker.update(done);
+      if (ev) events.push(ev);
+    }, ctx.signal)
+    .then(
+      () => events.close(),
+      (e: unknown) => events.fail(e),
+    );
+  try {
+    yield* events.drain();
+  } catch (e) {
+    throwIfCancelled(ctx.signal);
+    throw e;
+  }
 }
