@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
  * nsfwjs's folder of bundled models. The package's `exports` map blocks deep imports, so the folder is
  * found from its main entry on disk.
  */
-function nsfwjsModelsDir(): string {
+export function nsfwjsModelsDir(): string {
   let dir = dirname(require.resolve('nsfwjs'));
   for (let i = 0; i < 5; i++) {
     const cand = join(dir, 'models');
