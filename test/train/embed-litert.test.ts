@@ -53,6 +53,9 @@ describe('LiteRT embeddings (feature model converted to .tflite)', () => {
     expect(tfjs.runtime).toBe('tfjs');
     expect(lite.backend).toBe('litert');
     expect(lite.dim).toBe(tfjs.dim);
+    // The default: means of a 2×2 grid over block_13_expand_relu's 576 channels (docs/notes/local-backbone.md).
+    expect(spec).toEqual({ layers: ['block_13_expand_relu'], pooling: 'grid2' });
+    expect(lite.dim).toBe(4 * 576);
     let maxDiff = 0;
     let maxAbs = 0;
     for (const f of files) {

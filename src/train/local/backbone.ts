@@ -6,8 +6,12 @@ import type { Tf } from './tf-runtime.js';
 export interface FeatureSpec {
   /** Layer names whose outputs are pooled (concatenated in this order when more than one). */
   layers: string[];
-  /** `mean`: global average pooling; `meanmax`: average and max pooling concatenated (keeps peaks). */
-  pooling: 'mean' | 'meanmax';
+  /**
+   * `mean`: global average pooling; `meanmax`: average and max pooling concatenated (keeps peaks);
+   * `grid2`: the means of a 2×2 grid of regions (keeps where things are: top vs bottom of a garment), 4× the
+   * channels, from the same forward pass (docs/notes/local-backbone.md).
+   */
+  pooling: 'mean' | 'meanmax' | 'grid2';
 }
 
 /** What the model expects as input; recorded in model_info.json. */
@@ -48,11 +52,27 @@ export function pooledFeatures(tf: Tf, model: LayersModel, spec: FeatureSpec): S
     } catch {
       throw new Error(`The backbone has no layer "${name}".`);
     }
+    if (spec.pooling === 'grid2') {
+      parts.push(gridMeans(tf, name, out));
+      continue;
+    }
     parts.push(tf.layers.globalAveragePooling2d({ name: `${name}_gap` }).apply(out) as SymbolicTensor);
     if (spec.pooling === 'meanmax') parts.push(tf.layers.globalMaxPooling2d({ name: `${name}_gmp` }).apply(out) as SymbolicTensor);
   }
   if (parts.length === 1) return parts[0]!;
   return tf.layers.concatenate({ name: 'features_concat', axis: -1 }).apply(parts) as SymbolicTensor;
+}
+
+/**
+ * Means over a 2×2 grid of the feature map, flattened (row-major: top-left, top-right, bottom-left,
+ * bottom-right, channels last). An odd side leaves its last row/column out, as a VALID pooling does.
+ */
+function gridMeans(tf: Tf, name: string, map: SymbolicTensor): SymbolicTensor {
+  const [, h, w] = map.shape;
+  if (typeof h !== 'number' || typeof w !== 'number' || h < 2 || w < 2) throw new Error(`Layer "${name}" has no 2×2 spatial grid (shape ${JSON.stringify(map.shape)}).`);
+  const pool: [number, number] = [Math.floor(h / 2), Math.floor(w / 2)];
+  const grid = tf.layers.averagePooling2d({ poolSize: pool, strides: pool, padding: 'valid', name: `${name}_grid2` }).apply(map) as SymbolicTensor;
+  return tf.layers.flatten({ name: `${name}_grid2_flat` }).apply(grid) as SymbolicTensor;
 }
 
 /** A model from the backbone input to the pooled feature vector. */

@@ -44,7 +44,7 @@ export const nsfwjsMobileNetV2: Backbone = {
     'block_5_add', 'block_9_add', 'block_12_add', 'block_13_expand_relu', 'block_14_add', 'block_15_add',
     'block_16_project_BN', 'out_relu',
   ],
-  defaultFeatures: { layers: ['block_13_expand_relu'], pooling: 'mean' } satisfies FeatureSpec,
+  defaultFeatures: { layers: ['block_13_expand_relu'], pooling: 'grid2' } satisfies FeatureSpec,
   load(tf: Tf): Promise<LayersModel> {
     let p = loaded.get(tf);
     if (!p) {

@@ -8,7 +8,7 @@ export const LocalTrainSettingsSchema = z
     backbone: z.string().default(DEFAULT_BACKBONE),
     /** Feature layer(s); default: the backbone's measured choice. */
     layers: z.array(z.string().min(1)).min(1).optional(),
-    pooling: z.enum(['mean', 'meanmax']).optional(),
+    pooling: z.enum(['mean', 'meanmax', 'grid2']).optional(),
     /** Train on mirrored images' embeddings too (doubles embedding work once; cached after). */
     flipAugment: z.boolean().default(false),
     hidden: z.number().int().min(0).max(4096).default(0),
