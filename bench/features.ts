@@ -2,7 +2,7 @@
  * Which features of the bundled network classify real multi-class photos best, and what each costs on the
  * device. Re-measures the choice made on ants/bees (docs/notes/local-backbone.md) on a 10-class set.
  *
- *   node dist/bench/features.js [DATA] [--per-class N] [--rounds R]
+ *   node dist/bench/features.js [DATA] [--per-class N] [--rounds R] [--sizes 224,288,320] [--test-split test]
  *
  * DATA: an ImageFolder with train/<class>/* and test/<class>/* (default ../shared/data/clothing-dataset-small).
  * --per-class: train images per class (default: all); the test folder is always used whole.
@@ -39,6 +39,7 @@ const flag = (name: string): string | undefined => {
 const perClass = Number(flag('--per-class') ?? Infinity);
 const rounds = Number(flag('--rounds') ?? 3);
 const sizesArg = flag('--sizes');
+const testSplit = flag('--test-split') ?? 'test';
 const data = resolve(argv[0] ?? '../shared/data/clothing-dataset-small');
 const LAYER = 'block_13_expand_relu';
 const require = createRequire(import.meta.url);
@@ -190,7 +191,7 @@ async function score(tf: Tf, ex: Extracted, labels: number[], classes: number, t
 
 const { tf, backend } = await loadTf();
 const tr = imageFolder(data, 'train');
-const te = imageFolder(data, 'test');
+const te = imageFolder(data, testSplit);
 const count = new Map<number, number>();
 const trainSel = tr.files.map((_, i) => i).filter((i) => {
   const k = count.get(tr.labels[i]!) ?? 0;

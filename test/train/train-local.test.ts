@@ -47,6 +47,11 @@ describe('local training on synthetic shapes', () => {
     expect(info.labels_sha256).toBe(sha256(labels.join('\n')));
     expect(info.layer).toBe(first.layers.join('+'));
     expect((info.input as { width: number }).width).toBe(224);
+    // Grid or global mean, whichever scored higher on validation (a tie keeps the mean), as the log says.
+    const choice = info.pooling_validation_accuracy as { grid2: number; mean: number };
+    expect(info.pooling).toBe(choice.grid2 > choice.mean ? 'grid2' : 'mean');
+    expect(first.pooling).toBe(info.pooling);
+    expect(firstEvents.some((e) => e.type === 'log' && /^Pooling: .* chosen on validation \(2×2 grid [\d.]+ ?%, global mean [\d.]+ ?%\)/.test(e.message))).toBe(true);
   });
 
   it('emits per-epoch loss, accuracy and val_accuracy metrics and embedding progress with a rate', () => {

@@ -17,7 +17,7 @@ import type { RemoteBackbone } from './remote-backbone.js';
 import { embedDataset, type EmbedRequest } from './embed-dataset.js';
 import type { View } from './embedding-cache.js';
 import { buildClassifier } from './export-model.js';
-import { predictHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
+import { predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
 import { preprocessId, preprocessImage } from './preprocess.js';
 import { parseLocalTrainSettings, type LocalTrainSettings } from './settings.js';
 import { loadTf } from './tf-runtime.js';
@@ -92,14 +92,19 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   const s = settingsOf(ctx);
   const { rows, labels } = await readTrainingSplits(ctx);
   const backbone = resolveBackbone(s.backbone, ctx.workspace.cacheDir);
-  const spec: FeatureSpec = {
+  const embedSpec: FeatureSpec = {
     layers: s.layers ?? backbone.defaultFeatures.layers,
     pooling: s.pooling ?? backbone.defaultFeatures.pooling,
   };
+  // Unless train.pooling says otherwise, a 2×2 grid embedding also gives the global mean exactly (the mean of
+  // the four cell means), so both heads are trained and validation picks: the grid won by 8 points on a
+  // 10-class set and lost 3 on ants/bees (docs/notes/local-backbone.md).
+  const choosePooling = s.pooling === undefined && embedSpec.pooling === 'grid2' && embedSpec.layers.length === 1;
+  let spec = embedSpec;
   const trainRows = rows.filter((r) => r.split === 'train');
   const valRows = rows.filter((r) => r.split === 'validation');
   const testRows = rows.filter((r) => r.split === 'test');
-  yield { type: 'log', message: `${trainRows.length} train, ${valRows.length} validation, ${testRows.length} test images; ${labels.length} labels; backbone ${backbone.id} at ${spec.layers.join(' + ')} (${spec.pooling} pooling).` };
+  yield { type: 'log', message: `${trainRows.length} train, ${valRows.length} validation, ${testRows.length} test images; ${labels.length} labels; backbone ${backbone.id} at ${spec.layers.join(' + ')} (${choosePooling ? '2×2 grid or global mean, chosen on validation' : `${spec.pooling} pooling`}).` };
 
   if ('download' in backbone && !backbone.cached()) yield* downloadBackbone(backbone, ctx);
 
@@ -109,7 +114,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     views: (r.split === 'train' && s.flipAugment ? ['orig', 'flip'] : ['orig']) as View[],
   }));
   const workers = s.workers ?? Math.min(2, availableParallelism());
-  const emb = yield* embedDataset(reqs, { backbone, spec, cacheDir: ctx.workspace.cacheDir, workers, runtime: s.embedRuntime ?? 'auto', signal: ctx.signal });
+  const emb = yield* embedDataset(reqs, { backbone, spec: embedSpec, cacheDir: ctx.workspace.cacheDir, workers, runtime: s.embedRuntime ?? 'auto', signal: ctx.signal });
   yield { type: 'metric', name: 'embedded_new', value: emb.computed };
   throwIfCancelled(ctx.signal);
 
@@ -132,13 +137,26 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   };
   const nT = trainRows.length;
   const nV = valRows.length;
-  const trainSet = setOf(0, nT, true);
-  const valSet = nV > 0 ? setOf(nT, nT + nV, false) : undefined;
-  const testSet = testRows.length > 0 ? setOf(nT + nV, nT + nV + testRows.length, false) : undefined;
-  if (!valSet) yield { type: 'warning', code: 'train.no_validation', message: 'No validation images: early stopping watches the training loss instead.' };
+  const gridSets = {
+    train: setOf(0, nT, true),
+    trainOnce: setOf(0, nT, false),
+    val: nV > 0 ? setOf(nT, nT + nV, false) : undefined,
+    test: testRows.length > 0 ? setOf(nT + nV, nT + nV + testRows.length, false) : undefined,
+  };
+  if (!gridSets.val) yield { type: 'warning', code: 'train.no_validation', message: 'No validation images: early stopping watches the training loss instead.' };
 
   const { tf } = await loadTf();
-  const headGen = trainHeadEpochs(tf, trainSet, valSet, labels.length, { ...s }, ctx.signal);
+  let sets = gridSets;
+  let toFeatures = (v: Float32Array): Float32Array => v;
+  let poolingChoice: { grid2: number; mean: number } | undefined;
+  let meanHead: TrainedHead | undefined;
+  if (choosePooling) {
+    const meanSets = { train: gridToMean(gridSets.train), trainOnce: gridToMean(gridSets.trainOnce), val: gridSets.val && gridToMean(gridSets.val), test: gridSets.test && gridToMean(gridSets.test) };
+    meanHead = await trainHead(tf, meanSets.train, meanSets.val, labels.length, { ...s }, ctx.signal ? { signal: ctx.signal } : {});
+    throwIfCancelled(ctx.signal);
+    sets = meanSets;
+  }
+  const headGen = trainHeadEpochs(tf, gridSets.train, gridSets.val, labels.length, { ...s }, ctx.signal);
   let head: TrainedHead;
   for (;;) {
     const r = await headGen.next();
@@ -160,9 +178,28 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   throwIfCancelled(ctx.signal);
   // Early stopping ends before `epochs`: close the bar at the epochs actually run.
   yield { type: 'progress', phase: 'train', done: head.history.length, total: head.history.length, unit: 'epoch' };
+  if (meanHead) {
+    // Validation accuracy decides; a tie (or no validation split) keeps the smaller, position-free global mean.
+    const grid = gridSets.val ? accuracyOf(head, gridSets.val) : 0;
+    const mean = sets.val ? accuracyOf(meanHead, sets.val) : 0;
+    poolingChoice = { grid2: grid, mean };
+    if (grid > mean) sets = gridSets;
+    else {
+      head = meanHead;
+      spec = { ...embedSpec, pooling: 'mean' };
+      toFeatures = (v) => gridToMean({ x: v, y: new Int32Array(1), n: 1, dim: v.length }).x;
+    }
+    yield {
+      type: 'log',
+      message: gridSets.val
+        ? `Pooling: ${spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${fmtPct(grid)}, global mean ${fmtPct(mean)}).`
+        : 'Pooling: global mean (no validation split to choose with).',
+    };
+  }
+  const { train: trainSet, trainOnce, val: valSet, test: testSet } = sets;
   const best = head.history[head.bestEpoch - 1] ?? head.history[head.history.length - 1]!;
   const metrics: LocalTrainMetrics = {
-    train_accuracy: accuracyOf(head, setOf(0, nT, false)),
+    train_accuracy: accuracyOf(head, trainOnce),
     val_accuracy: valSet ? accuracyOf(head, valSet) : null,
     val_loss: best.valLoss ?? null,
     test_top1: testSet ? accuracyOf(head, testSet) : null,
@@ -185,7 +222,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     const y = tf.tidy(() => model.predict(tf.tensor4d(px, [1, backbone.input.height, backbone.input.width, 3])) as import('@tensorflow/tfjs').Tensor);
     const full = (await y.data()) as Float32Array;
     y.dispose();
-    const viaHead = predictHead(head, emb.vectors[i]![0]!, 1);
+    const viaHead = predictHead(head, toFeatures(emb.vectors[i]![0]!), 1);
     for (let c = 0; c < labels.length; c++) maxDiff = Math.max(maxDiff, Math.abs(full[c]! - viaHead[c]!));
   }
   if (maxDiff > 1e-3) throw new Error(`internal: the exported network disagrees with the trained head (max |Δp| = ${maxDiff}).`);
@@ -197,6 +234,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     layer: spec.layers.join('+'),
     layers: spec.layers,
     pooling: spec.pooling,
+    ...(poolingChoice ? { pooling_validation_accuracy: poolingChoice } : {}),
     head: { hidden: s.hidden },
     preprocessing: preprocessId,
     input: { ...backbone.input, layout: 'NHWC', fit: 'fill' },
@@ -249,6 +287,17 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   yield { type: 'artifact', path: out.labelsFile, kind: 'labels' };
   yield { type: 'artifact', path: out.infoFile, kind: 'model-info' };
   return out;
+}
+
+/** Global means from 2×2 grid features (four cell means of C channels each, cells first): exact for even maps. */
+function gridToMean(set: FeatureSet): FeatureSet {
+  const c = set.dim / 4;
+  const x = new Float32Array(set.n * c);
+  for (let r = 0; r < set.n; r++) {
+    const o = r * set.dim;
+    for (let k = 0; k < c; k++) x[r * c + k] = (set.x[o + k]! + set.x[o + c + k]! + set.x[o + 2 * c + k]! + set.x[o + 3 * c + k]!) / 4;
+  }
+  return { x, y: set.y, n: set.n, dim: c };
 }
 
 function accuracyOf(head: TrainedHead, set: FeatureSet): number {
