@@ -9,7 +9,8 @@ export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url'; 
  * refused: absolute paths, URLs and paths that climb out of the images folder.
  */
 export function normaliseManifestPath(raw: string): { path: string } | PathProblem {
-  const p = raw.trim();
+  // Not trimmed: "photo .jpg" is a real file name (validate falls back to the trimmed name when only it exists).
+  const p = raw;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
     return { code: 'path.url', message: `"${p}" is a URL; images must be files inside the images folder`, hint: 'Download the image into the images folder and list its path relative to that folder.' };
   }
