@@ -34,6 +34,7 @@ export interface ValidateInput {
 }
 
 export interface ValidateOutput {
+  /** Workspace-relative, like every path a step records. */
   reportPath: string;
   cleanManifestPath: string;
   summary: ValidationReport['summary'];
@@ -498,8 +499,9 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     };
     throwIfCancelled(ctx.signal);
     const result: ValidateOutput = {
-      reportPath: ws.reportPath,
-      cleanManifestPath: ws.cleanManifest,
+      // Workspace-relative: the journal keeps this output, and a moved workspace must not print old paths.
+      reportPath: ws.rel(ws.reportPath),
+      cleanManifestPath: ws.rel(ws.cleanManifest),
       summary,
       topErrors: findings.errors.slice(0, 20),
       classCounts,

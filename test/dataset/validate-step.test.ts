@@ -15,9 +15,9 @@ import { photo, photoJpeg, raw } from './validate-fixtures.js';
 async function validate(root: string, input: ValidateInput = {}, config: ConfigInput = {}) {
   const ctx = createContext({ root, config: ConfigSchema.parse(config), force: true });
   const { output, events } = await runStepCollect(validateStep, input, ctx);
-  const report = JSON.parse(readFileSync(output.reportPath, 'utf8')) as ValidationReport;
-  const clean = parse(readFileSync(output.cleanManifestPath, 'utf8'), { columns: true }) as Array<Record<string, string>>;
-  const header = readFileSync(output.cleanManifestPath, 'utf8').split(/\r?\n/)[0];
+  const report = JSON.parse(readFileSync(ctx.workspace.abs(output.reportPath), 'utf8')) as ValidationReport;
+  const clean = parse(readFileSync(ctx.workspace.abs(output.cleanManifestPath), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+  const header = readFileSync(ctx.workspace.abs(output.cleanManifestPath), 'utf8').split(/\r?\n/)[0];
   return { output, events, report, clean, header };
 }
 
