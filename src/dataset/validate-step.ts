@@ -213,7 +213,8 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       } else {
         const st = statSync(r.abs);
         if (!st.isFile()) {
-          s.findings.push({ severity: 'error', code: 'image.not_a_file', item: row.image, line: row.line, message: 'the path is a folder, not a file', hint: 'List image files, not folders.' });
+          const what = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+          s.findings.push({ severity: 'error', code: 'image.not_a_file', item: row.image, line: row.line, message: `the path is ${what}, not an image file`, hint: 'List image files only.' });
         } else {
           s.abs = r.abs;
           s.size = st.size;
