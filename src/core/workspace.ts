@@ -19,6 +19,7 @@ export class Workspace {
 
   /** Workspace-relative form for messages and the journal. */
   rel(p: string): string {
+    if (!isAbsolute(p)) return p;
     const r = relative(this.root, p);
     return r.startsWith('..') || isAbsolute(r) ? p : r;
   }

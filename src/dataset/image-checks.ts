@@ -34,15 +34,16 @@ export function checkImage(image: string, line: number, m: ImageMeasure, s: Vali
   if (claimed !== m.sniffed && !(claimed === 'heif' && m.sniffed === 'avif')) {
     add('warning', 'image.extension_mismatch', `the name says ${claimed ? claimed.toUpperCase() : 'no known format'} but the content is ${m.sniffed.toUpperCase()}`, `Rename it with the extension of its real format (.${m.sniffed === 'jpeg' ? 'jpg' : m.sniffed}).`);
   }
+  if (m.refused === 'not_decodable_here') {
+    // Training and evaluation decode with sharp, which cannot read it: keeping it would stop them later.
+    add('error', 'image.format_unreadable', `unsupported format: ${m.sniffed.toUpperCase()} (edgewise's decoder, used by train and evaluate, cannot read it)`, 'Convert it to JPEG or PNG (e.g. `magick in.bmp out.png`), or remove its manifest line.');
+    return out;
+  }
   if (!VERTEX_FORMATS.has(m.sniffed)) {
     add(vertexOnly, 'image.unsupported_format', `${m.sniffed.toUpperCase()} is not a format Vertex AI trains on (JPEG, GIF, PNG, BMP, ICO)`, 'Convert it to JPEG or PNG.');
   }
   if (m.bytes > s.maxFileBytes) {
     add(vertexOnly, 'image.file_too_large', `the file is ${(m.bytes / MB).toFixed(1)} MB; Vertex AI trains on files up to ${(s.maxFileBytes / MB).toFixed(0)} MB`, 'Re-encode or downscale it.');
-  }
-  if (m.refused === 'not_decodable_here') {
-    add('warning', 'image.not_checked', `${m.sniffed.toUpperCase()} cannot be decoded here, so it was not checked for corruption, quality or duplicates`, 'Convert it to JPEG or PNG to have it checked.');
-    return out;
   }
   if (m.headerError) {
     add('error', 'image.corrupt', `the image header is unreadable: ${m.headerError}`, 'Replace the file with an intact copy or remove its manifest line.');

@@ -1,20 +1,39 @@
 import { extname } from 'node:path';
+import sharp from 'sharp';
 
 /** Formats told apart by their first bytes (the extension is only a claim). */
-export type SniffedFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'ico' | 'webp' | 'tiff' | 'heif' | 'avif' | 'jxl' | 'jp2' | 'svg' | 'pdf' | 'psd';
+export type SniffedFormat =
+  | 'jpeg' | 'png' | 'gif' | 'bmp' | 'ico' | 'webp' | 'tiff' | 'heif' | 'avif' | 'jxl' | 'jp2' | 'svg' | 'pdf' | 'psd'
+  | 'pbm' | 'pgm' | 'ppm' | 'pam' | 'pfm';
 
 /** Vertex AI AutoML image training accepts these (notes/vertex-and-gcs.md). */
 export const VERTEX_FORMATS: ReadonlySet<SniffedFormat> = new Set(['jpeg', 'png', 'gif', 'bmp', 'ico']);
 
-/** Formats sharp's prebuilt libvips decodes here; BMP and ICO are not among them. */
-export const DECODABLE_FORMATS: ReadonlySet<SniffedFormat> = new Set(['jpeg', 'png', 'gif', 'webp', 'tiff', 'heif', 'avif', 'svg', 'jp2', 'jxl']);
+/** sharp's name for the loader of each format it may have (AVIF and HEIC share libheif's). */
+const SHARP_LOADER: Partial<Record<SniffedFormat, string>> = {
+  jpeg: 'jpeg', png: 'png', gif: 'gif', webp: 'webp', tiff: 'tiff', heif: 'heif', avif: 'heif', svg: 'svg', jp2: 'jp2', jxl: 'jxl', pdf: 'pdf',
+  pbm: 'ppm', pgm: 'ppm', ppm: 'ppm', pam: 'ppm', pfm: 'ppm',
+};
+
+/**
+ * Formats the decoder that training and evaluation use (sharp, src/tflite/preprocess.ts) reads from a
+ * buffer here, asked of sharp itself: its prebuilt libvips has no BMP, ICO, Netpbm, JPEG 2000 or JPEG XL
+ * loader, and whatever validate keeps must be readable by every later step.
+ */
+export const DECODABLE_FORMATS: ReadonlySet<SniffedFormat> = new Set(
+  (Object.keys(SHARP_LOADER) as SniffedFormat[]).filter((f) => (sharp.format as unknown as Record<string, { input?: { buffer?: boolean } } | undefined>)[SHARP_LOADER[f]!]?.input?.buffer === true),
+);
 
 const EXT_FORMAT: Record<string, SniffedFormat> = {
   '.jpg': 'jpeg', '.jpeg': 'jpeg', '.jpe': 'jpeg', '.jfif': 'jpeg',
   '.png': 'png', '.gif': 'gif', '.bmp': 'bmp', '.dib': 'bmp', '.ico': 'ico',
   '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.heic': 'heif', '.heif': 'heif', '.avif': 'avif',
   '.jxl': 'jxl', '.jp2': 'jp2', '.j2k': 'jp2', '.svg': 'svg', '.pdf': 'pdf', '.psd': 'psd',
+  '.pbm': 'pbm', '.pgm': 'pgm', '.ppm': 'ppm', '.pnm': 'ppm', '.pam': 'pam', '.pfm': 'pfm',
 };
+
+/** Netpbm's magic numbers: "P" and a digit (or F/f for float maps), then white space. */
+const NETPBM: Record<string, SniffedFormat> = { '1': 'pbm', '4': 'pbm', '2': 'pgm', '5': 'pgm', '3': 'ppm', '6': 'ppm', '7': 'pam', F: 'pfm', f: 'pfm' };
 
 /** What the file name claims, or undefined for an unknown/missing extension. */
 export function formatFromExtension(path: string): SniffedFormat | undefined {
@@ -45,6 +64,10 @@ export function sniffFormat(b: Uint8Array): SniffedFormat | undefined {
   if (ascii(b, 4, 'jP  ') || (b[0] === 0xff && b[1] === 0x4f && b[2] === 0xff && b[3] === 0x51)) return 'jp2';
   if (ascii(b, 0, '%PDF')) return 'pdf';
   if (ascii(b, 0, '8BPS')) return 'psd';
+  if (b.length >= 3 && b[0] === 0x50 && /\s/.test(String.fromCharCode(b[2]!))) {
+    const pnm = NETPBM[String.fromCharCode(b[1]!)];
+    if (pnm) return pnm;
+  }
   const head = Buffer.from(b.subarray(0, 512)).toString('utf8').trimStart().toLowerCase();
   if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'svg';
   return undefined;

@@ -2,14 +2,15 @@ import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 
-export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url'; message: string; hint: string };
+export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url' | 'path.unresolvable'; message: string; hint: string };
 
 /**
  * A manifest path in canonical form (forward slashes, `.` and inner `..` resolved), or the reason it is
  * refused: absolute paths, URLs and paths that climb out of the images folder.
  */
 export function normaliseManifestPath(raw: string): { path: string } | PathProblem {
-  const p = raw.trim();
+  // Not trimmed: "photo .jpg" is a real file name (validate falls back to the trimmed name when only it exists).
+  const p = raw;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
     return { code: 'path.url', message: `"${p}" is a URL; images must be files inside the images folder`, hint: 'Download the image into the images folder and list its path relative to that folder.' };
   }
@@ -34,7 +35,9 @@ function judgeRealpath(imagesDirReal: string, rel: string, found: { real: string
   if ('error' in found) {
     const code = (found.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
-    throw found.error;
+    // A symlink loop, a name too long for the file system, a NUL byte: a problem of this row, not a crash.
+    const why = code === 'ELOOP' ? 'it is a loop of symbolic links' : code === 'ENAMETOOLONG' ? 'the name is too long for the file system' : code === 'EACCES' ? 'a folder on the way is not readable' : (found.error as Error).message;
+    return { code: 'path.unresolvable', message: `"${rel}" cannot be opened: ${why}`, hint: 'Fix the path (or the link) in the images folder, or remove the manifest line.' };
   }
   if (!inside(imagesDirReal, found.real)) {
     return { code: 'path.escape', message: `"${rel}" is a symbolic link to ${found.real}, outside the images folder`, hint: 'Copy the image into the images folder instead of linking to it.' };

@@ -96,7 +96,7 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huff
       code++;
       k++;
     }
-    if (code > 1 << len) return undefined; // over-subscribed: not a prefix code
+    if (code >= 1 << len) return undefined; // over-subscribed, or the all-ones code used: libjpeg refuses both
     maxcode[len] = counts[len - 1]! > 0 ? code - 1 : -1;
     code <<= 1;
   }
@@ -136,6 +136,29 @@ function buildSkip(h: Huffman): Int32Array {
     }
   }
   return all.subarray(1 << SKIP);
+}
+
+/** Markers libjpeg reads or steps over; any other stops it with "Unsupported marker type". */
+const KNOWN_MARKER = new Uint8Array(256);
+for (let m = 0xc0; m <= 0xcf; m++) KNOWN_MARKER[m] = 1; // SOFn, DHT, DAC (unsupported SOFs are refused later)
+for (let m = 0xd0; m <= 0xef; m++) KNOWN_MARKER[m] = 1; // RSTn, SOI, EOI, SOS, DQT, DNL, DRI, APPn
+KNOWN_MARKER[0xde] = 0; // DHP
+KNOWN_MARKER[0xdf] = 0; // EXP
+KNOWN_MARKER[0xfe] = 1; // COM
+KNOWN_MARKER[0x01] = 1; // TEM
+
+/**
+ * The checks libjpeg makes when it builds a decoding table (jdhuff.c, jpeg_make_d_derived_tbl): at most 256
+ * codes, every code length's codes fit without using the all-ones code, and a DC table's symbols are
+ * magnitude categories 0-15.
+ */
+export function libjpegAcceptsTable(counts: Uint8Array, values: Uint8Array, dc: boolean): boolean {
+  let n = 0;
+  for (let i = 0; i < 16; i++) n += counts[i]!;
+  if (n > 256) return false;
+  for (let code = 0, len = 1; len <= 16; len++, code <<= 1) if ((code += counts[len - 1]!) >= 1 << len && counts[len - 1]! > 0) return false;
+  if (dc) for (const v of values) if (v > 15) return false;
+  return true;
 }
 
 // Cameras and non-optimising encoders write the same tables into every photo: build those once. (Optimising
@@ -465,14 +488,18 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         let n = 0;
         for (let i = 0; i < 16; i++) n += counts[i]!;
         if (n > 256 || p + 17 + n > segEnd) return undefined;
-        // Not a prefix code: libjpeg refuses the file, so the caller must see it.
-        for (let code = 0, len = 1; len <= 16; len++, code <<= 1) if ((code += counts[len - 1]!) > 1 << len) return undefined;
+        // What libjpeg's jpeg_make_d_derived_tbl refuses ("Bogus Huffman table definition") goes to the
+        // decoder, checked here when defined: a progressive file's AC tables are never built by this walker.
+        if (!libjpegAcceptsTable(counts, file.subarray(p + 17, p + 17 + n), tc === 0)) return undefined;
         // Copies: built tables are cached across files, and the caller may reuse this buffer.
         tables[tc * 4 + id] = { counts: file.slice(p + 1, p + 17), values: file.slice(p + 17, p + 17 + n) };
         built.delete(tc * 4 + id);
         p += 17 + n;
       }
+    } else if (!KNOWN_MARKER[marker]) {
+      return undefined; // libjpeg stops with "Unsupported marker type"
     } else if (marker === 0xdd) {
+      if (len !== 4) return undefined;
       restartInterval = u16(seg);
     } else if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
       if (frame || file[seg] !== 8) return undefined;
@@ -485,7 +512,7 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       const height = u16(seg + 1);
       const width = u16(seg + 3);
       const n = file[seg + 5]!;
-      if (width === 0 || height === 0 || (n !== 1 && n !== 3) || len < 8 + 3 * n) return undefined;
+      if (width === 0 || height === 0 || width > 65500 || height > 65500 || (n !== 1 && n !== 3) || len !== 8 + 3 * n) return undefined;
       const comps: Component[] = [];
       for (let i = 0; i < n; i++) {
         const b = seg + 6 + 3 * i;
@@ -495,7 +522,10 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       }
       // Components named R, G, B hold RGB, not YCbCr: the first one is not luma.
       if (n === 3 && comps[0]!.id === 0x52 && comps[1]!.id === 0x47) return undefined;
+      if (new Set(comps.map((c) => c.id)).size !== n) return undefined;
       frame = { width, height, comps, hmax: Math.max(...comps.map((c) => c.h)), vmax: Math.max(...comps.map((c) => c.v)) };
+      // libjpeg's upsampling only handles whole ratios ("Fractional sampling not implemented yet").
+      if (comps.some((c) => frame!.hmax % c.h !== 0 || frame!.vmax % c.v !== 0)) return undefined;
       const y = comps[0]!;
       // Luma must be stored at full resolution for its blocks to be cells of the image.
       if (y.h !== frame.hmax || y.v !== frame.vmax) return undefined;
@@ -507,22 +537,30 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       gridH = Math.max(gridH, Math.ceil(yHeight / 8));
       grid = new Float64Array(gridW * gridH * (scale === 4 ? 4 : 1));
       if (dcCoef) coef = new Int32Array(gridW * gridH);
-    } else if ((marker >= 0xc3 && marker <= 0xcf) && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      return undefined; // lossless, arithmetic: left to libvips
+    } else if (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4) {
+      return undefined; // lossless, arithmetic (and their DAC tables), JPG: left to libvips
     } else if (marker === 0xee && len >= 14 && file[seg] === 0x41 && file[seg + 1] === 0x64 && file[seg + 11] === 0) {
       adobeRgb = true; // Adobe APP14 with transform 0: three components hold RGB
     } else if (marker === 0xda) {
       if (!frame || !grid) return undefined;
       if (adobeRgb && frame.comps.length === 3) return undefined;
       const ns = file[seg]!;
-      if (ns < 1 || ns > 4 || len < 6 + 2 * ns) return undefined;
+      if (ns < 1 || ns > 4 || len !== 6 + 2 * ns) return undefined;
+      // What libjpeg checks of every scan, the ones stepped over unread included: known, distinct components,
+      // each with its quantisation table, at most 10 blocks per MCU, valid progression parameters.
+      const ids = Array.from({ length: ns }, (_v, i) => file[seg + 1 + 2 * i]!);
+      const scanComps = ids.map((id) => frame!.comps.find((c) => c.id === id));
+      if (new Set(ids).size !== ns || scanComps.some((c) => !c || !quant[c.tq])) return undefined;
+      if (ns > 1 && scanComps.reduce((sum, c) => sum + c!.h * c!.v, 0) > 10) return undefined;
       const ss = file[seg + 1 + 2 * ns]!;
       const se = file[seg + 2 + 2 * ns]!;
       const ah = file[seg + 3 + 2 * ns]! >> 4;
       const al = file[seg + 3 + 2 * ns]! & 15;
       if (coef && ss > 0) {
         // An AC scan of a progressive file: not needed for block means, skipped without decoding.
-        if (ss > se || se > 63 || ns !== 1) return undefined;
+        if (ss > se || se > 63 || ns !== 1 || al > 13 || (ah !== 0 && al !== ah - 1)) return undefined;
+        const acTable = file[seg + 2]! & 15;
+        if (acTable > 3 || !tables[4 + acTable]) return undefined;
         const next = skipEntropy(file, segEnd);
         if (next === undefined) return undefined;
         o = next;

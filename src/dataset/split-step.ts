@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomic.js';
-import { EdgewiseError, throwIfCancelled } from '../core/errors.js';
+import { EdgewiseError, InputError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { hashValue, sha256File } from '../core/hash.js';
 import type { Step, StepContext } from '../core/step.js';
@@ -86,6 +86,14 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     const ws = ctx.workspace;
     const settings = settingsOf(input, ctx);
     const manifest = await readCleanManifest(ws.cleanManifest);
+    if (manifest.rows.length === 0) {
+      // Nothing to split: a success here would leave train to discover it.
+      throw new InputError(`${ws.rel(ws.cleanManifest)} lists no image: there is nothing to split.`, {
+        code: 'split.no_images',
+        item: ws.rel(ws.cleanManifest),
+        hint: 'Run `edgewise validate` and fix what it rejected (its report lists every error), or add images to the manifest.',
+      });
+    }
     throwIfCancelled(ctx.signal);
     yield { type: 'progress', phase: 'read', done: manifest.rows.length, total: manifest.rows.length, unit: 'images' };
 

@@ -21,8 +21,11 @@ export const ValidateSettingsSchema = z
     maxFileBytes: z.number().int().positive().default(30 * 1024 * 1024),
     /** Files above this are not even read (protects memory). */
     maxReadBytes: z.number().int().positive().default(200 * 1024 * 1024),
-    /** Decompression-bomb guard: images with more pixels are refused before decoding. */
-    maxPixels: z.number().int().positive().default(100_000_000),
+    /**
+     * Decompression-bomb guard: images with more pixels are refused before decoding. At most sharp's own
+     * limit (0x3FFF², which training's decoder keeps): validate must not keep what training cannot read.
+     */
+    maxPixels: z.number().int().positive().max(268_402_689).default(100_000_000),
     /** Shorter side below this is an error (too small to learn from). */
     minSide: z.number().int().positive().default(32),
     /** Longer / shorter side above this is a warning. */

@@ -15,7 +15,7 @@ import { checkImage, type Backend } from './image-checks.js';
 import type { ImageMeasure } from './image-measure.js';
 import { createMeasurer } from './measure-pool.js';
 import { normaliseManifestPath, resolveImagePathSync } from './image-paths.js';
-import { parseManifest, type ManifestRow } from './manifest.js';
+import { decodeManifest, parseManifest, type ManifestRow } from './manifest.js';
 import { readValidateSettings, type ValidateSettings } from './validate-config.js';
 import { formatCleanManifest, type ReportImage, type ValidationReport } from './validate-report.js';
 import { suggestLabelMapping, vertexLabelProblem } from './vertex-labels.js';
@@ -34,6 +34,7 @@ export interface ValidateInput {
 }
 
 export interface ValidateOutput {
+  /** Workspace-relative, like every path a step records. */
   reportPath: string;
   cleanManifestPath: string;
   summary: ValidationReport['summary'];
@@ -151,7 +152,9 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     };
 
     // Manifest.
-    const manifest = parseManifest(await readFile(ws.manifest, 'utf8'), manifestName);
+    const decoded = decodeManifest(await readFile(ws.manifest), manifestName);
+    const manifest = parseManifest(decoded.text, manifestName);
+    yield* record(decoded.findings);
     yield* record(manifest.findings);
     yield { type: 'log', message: `${manifestName}: ${manifest.records} rows, ${manifest.rows.length} images (column "${manifest.imageColumn}"${manifest.hasSplit ? ', with a split column' : ''})` };
 
@@ -187,11 +190,22 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
 
     // Scan: every path resolved (symlinks followed and confined), every file stat'ed.
     const scanned: Scanned[] = [];
+    const rowImages = new Set(manifest.rows.map((r) => r.image));
     const scanTracker = new ProgressTracker('scan', manifest.rows.length, 'files');
     for (const row of manifest.rows) {
       throwIfCancelled(ctx.signal);
       const s: Scanned = { row, findings: [] };
-      const r = resolveImagePathSync(imagesReal, row.image);
+      let r = resolveImagePathSync(imagesReal, row.image);
+      // Names are exact ("photo .jpg" exists); a cell padded with spaces around a name that exists is read
+      // as that name.
+      const trimmed = normaliseManifestPath(row.image.trim());
+      if ('missing' in r && 'path' in trimmed && trimmed.path !== row.image && !rowImages.has(trimmed.path)) {
+        const t = resolveImagePathSync(imagesReal, trimmed.path);
+        if (!('missing' in t)) {
+          row.image = trimmed.path;
+          r = t;
+        }
+      }
       if ('missing' in r) {
         s.findings.push({ severity: 'error', code: 'image.missing', item: row.image, line: row.line, message: `the file does not exist in ${ws.rel(ws.imagesDir)}`, hint: 'Copy the image there, fix the path, or remove the manifest line.' });
       } else if ('code' in r) {
@@ -199,7 +213,8 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       } else {
         const st = statSync(r.abs);
         if (!st.isFile()) {
-          s.findings.push({ severity: 'error', code: 'image.not_a_file', item: row.image, line: row.line, message: 'the path is a folder, not a file', hint: 'List image files, not folders.' });
+          const what = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+          s.findings.push({ severity: 'error', code: 'image.not_a_file', item: row.image, line: row.line, message: `the path is ${what}, not an image file`, hint: 'List image files only.' });
         } else {
           s.abs = r.abs;
           s.size = st.size;
@@ -485,8 +500,9 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     };
     throwIfCancelled(ctx.signal);
     const result: ValidateOutput = {
-      reportPath: ws.reportPath,
-      cleanManifestPath: ws.cleanManifest,
+      // Workspace-relative: the journal keeps this output, and a moved workspace must not print old paths.
+      reportPath: ws.rel(ws.reportPath),
+      cleanManifestPath: ws.rel(ws.cleanManifest),
       summary,
       topErrors: findings.errors.slice(0, 20),
       classCounts,

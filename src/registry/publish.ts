@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { copyFileAtomic, writeFileAtomic } from '../core/atomic.js';
 import { EdgewiseError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { sha256File, stableStringify } from '../core/hash.js';
 import type { Step } from '../core/step.js';
 import type { Workspace } from '../core/workspace.js';
 import {
-  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, labelMapJson, materialize, publicModelFile, publicUrl, renameDir, stageArtifacts, stagingDir,
+  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, inspectPublic, labelMapJson, materialize, publicModelFile, publicUrl, renameDir, stageArtifacts, stagingDir,
 } from './artifacts.js';
 import { crashPoint } from './crash.js';
 import { publishedMetrics, publishedTemperature, readPublishInputs, type PublishInputs } from './inputs.js';
@@ -96,6 +98,28 @@ export function buildModelJson(ws: Workspace, version: string, inp: PublishInput
 }
 
 /**
+ * A registry shared by two checkouts (one PostgreSQL database): the second checkout publishing the same
+ * content finds the version already active, but its own public/models may hold nothing (or an older
+ * version). Writes the active version's public files there from this run, which has the same model, labels,
+ * metrics and thresholds (sameContent), with the registry row's version, date and source run, so model.json
+ * matches the first checkout's. The registry is not touched. Returns the paths written (none when this
+ * checkout already serves that version intact).
+ */
+async function materializeActiveHere(ws: Workspace, row: VersionRow, inp: PublishInputs): Promise<string[]> {
+  const state = await inspectPublic(ws);
+  if (state.version === row.version && state.problems.length === 0) return [];
+  const modelJson = buildModelJson(ws, row.version, { ...inp, run: row.source_run ?? inp.run }, row.created_at ?? new Date().toISOString());
+  const model = publicModelFile(ws, row.version);
+  const labelMap = join(ws.publicModelsDir, LABEL_MAP);
+  const json = join(ws.publicModelsDir, MODEL_JSON);
+  if (!existsSync(model) || (await sha256File(model)) !== row.tflite_sha256) await copyFileAtomic(inp.tflitePath, model);
+  await writeFileAtomic(labelMap, labelMapJson(inp.labels));
+  // model.json last: it is what the app reads first.
+  await writeFileAtomic(json, JSON.stringify(modelJson, null, 2) + '\n');
+  return [model, labelMap, json];
+}
+
+/**
  * Publishes one evaluated model. Order (see pending.ts for recovery):
  *   1. under the workspace lock, finish or undo any interrupted operation;
  *   2. write the intent journal; stage every artifact (model, labels, label map, model.json, metrics,
@@ -118,7 +142,9 @@ export async function publish(ws: Workspace, opts: PublishOptions, emit: (e: Ste
     const same = rows.find((r) => sameContent(r, inp));
     if (!same) for (const w of worseThanActive(rows.find((r) => r.version === active), inp)) emit(w);
     if (same) {
-      emit({ type: 'log', message: `${inp.run} is already published as ${same.version}${same.version === active ? ' (active)' : ''}: nothing to do.` });
+      const wrote = same.version === active ? await materializeActiveHere(ws, same, inp) : [];
+      emit({ type: 'log', message: `${inp.run} is already published as ${same.version}${same.version === active ? ' (active)' : ''}${wrote.length ? '' : ': nothing to do'}.` });
+      for (const p of wrote) emit({ type: 'artifact', path: ws.rel(p), kind: p.endsWith('.tflite') ? 'model' : p.endsWith(MODEL_JSON) ? 'model.json' : 'labels', description: `${same.version}, active (this checkout had no copy)` });
       return { status: 'already-published', version: same.version, run: inp.run, previous: active, active, evaluated: !same.unevaluated, ...(recovered ? { recovered } : {}) };
     }
     const version = nextVersionAfter(rows.map((r) => r.version));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -64,5 +64,38 @@ describe('edgewise validate', () => {
     const r = cli(['validate', '--radius', '40']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--radius must be a whole number of bits from 0 to 12');
+  });
+});
+
+describe('a moved workspace', () => {
+  it('prints its paths relative to where it is now, and the journal records no absolute path', async () => {
+    const parent = makeTempDir('edgewise-moved-');
+    try {
+      const before = join(parent.dir, 'before');
+      const images = join(before, 'ml', 'dataset', 'images');
+      mkdirSync(images, { recursive: true });
+      const rows = ['image,label'];
+      for (const label of ['ant', 'bee']) {
+        for (let i = 0; i < 3; i++) {
+          writeFileSync(join(images, `${label}${i}.jpg`), await photoJpeg(`moved-${label}${i}`));
+          rows.push(`${label}${i}.jpg,${label}`);
+        }
+      }
+      writeFileSync(join(before, 'ml', 'dataset', 'manifest.csv'), rows.join('\n') + '\n');
+      const run = (dir: string, args: string[]) => spawnSync(process.execPath, [CLI, '-w', dir, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', FORCE_COLOR: '0' } });
+      expect(run(before, ['validate']).status).toBe(0);
+      const after = join(parent.dir, 'after');
+      renameSync(before, after);
+      // Unchanged inputs: the step is skipped and its recorded output printed.
+      for (const args of [['validate'], ['--json', 'validate']]) {
+        const r = run(after, args);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout + r.stderr).not.toContain(before);
+      }
+      expect(run(after, ['validate']).stdout).toContain('Report: ml/dataset/report.json');
+      expect(readFileSync(join(after, '.edgewise', 'journal.json'), 'utf8')).not.toContain(parent.dir);
+    } finally {
+      parent.cleanup();
+    }
   });
 });

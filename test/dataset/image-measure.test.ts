@@ -7,6 +7,8 @@ import { readJpegHeader } from '../../src/dataset/jpeg-header.js';
 import { jpegThumbnail } from '../../src/dataset/jpeg-thumbnail.js';
 import { hammingHex, perceptualHashes, toGrey } from '../../src/dataset/perceptual-hash.js';
 import { readValidateSettings } from '../../src/dataset/validate-config.js';
+import { preprocessImage } from '../../src/tflite/preprocess.js';
+import { bmp, bogusHuffmanTable, ico, netpbm, unknownMarker } from '../helpers/crafted-images.js';
 import { photo as photoSync, raw } from './validate-fixtures.js';
 
 const limits = { maxPixels: 100_000_000, maxReadBytes: 200 * 1024 * 1024 };
@@ -137,4 +139,49 @@ describe('measureBuffer + checkImage', () => {
     }
     expect(readJpegHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00]))).toBeUndefined();
   });
+
+  // Train and evaluate decode with sharp (src/tflite/preprocess.ts): what validate keeps, they must read.
+  const trainReads = (b: Buffer): Promise<boolean> => preprocessImage(b, { width: 224, height: 224 }).then(() => true, () => false);
+
+  it('refuses BMP, ICO and Netpbm as formats the decoder cannot read (any backend), naming the format', async () => {
+    const cases: [name: string, bytes: Buffer, format: string][] = [
+      ['a.bmp', bmp(120, 90), 'BMP'],
+      ['huge.bmp', bmp(60000, 60000, { pixels: false }), 'BMP'],
+      ['a.ico', await ico(64), 'ICO'],
+      ['a.ppm', netpbm('P6', 80, 60), 'PPM'],
+      ['b.ppm', netpbm('P3', 40, 40), 'PPM'],
+      ['a.pgm', netpbm('P5', 80, 60), 'PGM'],
+    ];
+    for (const [name, bytes, format] of cases) {
+      expect(await trainReads(bytes), name).toBe(false);
+      const m = await measureBuffer(bytes, limits);
+      for (const backend of ['local', 'vertex'] as const) {
+        const found = checkImage(name, 2, m, settings, backend);
+        expect(found.map((f) => `${f.severity}:${f.code}`), `${name} ${backend}`).toEqual(['error:image.format_unreadable']);
+        expect(found[0]!.message).toContain(`unsupported format: ${format}`);
+      }
+    }
+  });
+
+  it('hands JPEGs libjpeg refuses to the decoder, which calls them corrupt: the all-ones Huffman code, an unknown marker, a bad AC table in a progressive file', async () => {
+    const p = photoSync(640, 512, 'libjpeg-rules');
+    const cases: [string, Buffer][] = [
+      ['all-ones code, 1/8', bogusHuffmanTable(await raw(p).jpeg({ quality: 85, optimiseCoding: false }).toBuffer())],
+      ['all-ones code, 1/4', bogusHuffmanTable(await raw(photoSync(400, 300, 'q')).jpeg({ quality: 85 }).toBuffer())],
+      ['unknown marker', unknownMarker(await raw(p).jpeg({ quality: 85 }).toBuffer())],
+      ['progressive AC table', bogusHuffmanTable(await raw(p).jpeg({ quality: 85, progressive: true }).toBuffer(), 1)],
+    ];
+    for (const [name, bytes] of cases) {
+      expect(await trainReads(bytes), name).toBe(false);
+      const m = await measureBuffer(bytes, limits);
+      expect(m.hashes, name).toBeUndefined();
+      expect(codes('x.jpg', m), name).toEqual(['error:image.corrupt']);
+    }
+  });
+
+  it('keeps a configured pixel limit within what the decoder accepts', () => {
+    expect(() => readValidateSettings({ maxPixels: 500_000_000 })).toThrow();
+    expect(readValidateSettings({ maxPixels: 268_402_689 }).maxPixels).toBe(268_402_689);
+  });
 });
+

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { parseManifest } from '../../src/dataset/manifest.js';
+import { decodeManifest, parseManifest } from '../../src/dataset/manifest.js';
 
 const codes = (m: ReturnType<typeof parseManifest>): string[] => m.findings.map((f) => f.code);
 
 describe('parseManifest', () => {
   it('reads BOM, CRLF, quoted fields with commas and newlines, and reports the starting line of each record', () => {
-    const text = '\ufeffimage,label\r\na.jpg,cat\r\n\r\n"b, c.jpg","multi\r\nline"\r\nd.jpg,dog\r\n';
+    const text = '\ufeffimage,label,note\r\na.jpg,cat,\r\n\r\n"b, c.jpg",bird,"multi\r\nline"\r\nd.jpg,dog,\r\n';
     const m = parseManifest(text, 'manifest.csv');
-    expect(m.rows.map((r) => [r.image, r.label, r.line])).toEqual([
-      ['a.jpg', 'cat', 2],
-      ['b, c.jpg', 'multi\r\nline', 4],
-      ['d.jpg', 'dog', 6],
+    expect(m.rows.map((r) => [r.image, r.label, r.line, r.extra.note])).toEqual([
+      ['a.jpg', 'cat', 2, ''],
+      ['b, c.jpg', 'bird', 4, 'multi\r\nline'],
+      ['d.jpg', 'dog', 6, ''],
     ]);
     expect(m.findings).toEqual([]);
   });
@@ -28,7 +28,7 @@ describe('parseManifest', () => {
   });
 
   it('counts lines the same with LF endings and a newline inside quotes', () => {
-    const m = parseManifest('image,label\na.jpg,"x\ny"\nb.jpg,z\n', 'm.csv');
+    const m = parseManifest('image,label,note\na.jpg,x,"x\ny"\nb.jpg,z,\n', 'm.csv');
     expect(m.rows.map((r) => r.line)).toEqual([2, 4]);
   });
 
@@ -101,4 +101,69 @@ describe('parseManifest', () => {
   it('throws on an empty file', () => {
     expect(() => parseManifest('\ufeff\r\n\r\n', 'm.csv')).toThrow(/empty/);
   });
+
+  it('refuses a label holding a line break or another control character (any backend), naming the line', () => {
+    const m = parseManifest('image,label\na.jpg,"two\nlines"\nb.jpg,"tab\there"\nc.jpg,"\u001b[31mred"\nd.jpg,cat\n', 'm.csv');
+    expect(m.rows.map((r) => r.image)).toEqual(['d.jpg']);
+    expect(m.findings.map((f) => [f.severity, f.code, f.line])).toEqual([
+      ['error', 'label.control_character', 2],
+      ['error', 'label.control_character', 4],
+      ['error', 'label.control_character', 5],
+    ]);
+    expect(m.findings[0]!.message).toContain('"\\n"');
+  });
+
+  it('reads labels as NFC: "café" composed and decomposed is one class, and says they were merged', () => {
+    const nfc = 'caf\u00e9';
+    const nfd = 'cafe\u0301';
+    const m = parseManifest(`image,label\na.jpg,${nfc}\nb.jpg,${nfd}\nc.jpg,${nfd}\nd.jpg,tea\n`, 'm.csv');
+    expect(new Set(m.rows.map((r) => r.label))).toEqual(new Set([nfc, 'tea']));
+    expect(m.findings.map((f) => [f.severity, f.code, f.line])).toEqual([['warning', 'label.unicode_merged', 2]]);
+    expect(m.findings[0]!.message).toContain('lines 2, 3');
+    // One spelling only, even if decomposed: nothing merged, nothing said.
+    const one = parseManifest(`image,label\na.jpg,${nfd}\n`, 'm.csv');
+    expect(one.rows[0]!.label).toBe(nfc);
+    expect(one.findings).toEqual([]);
+  });
+
+  it('keeps image names exactly as written, trailing spaces included', () => {
+    const m = parseManifest('image,label\n"photo .jpg",cat\nb.jpg ,dog\n', 'm.csv');
+    expect(m.rows.map((r) => r.image)).toEqual(['photo .jpg', 'b.jpg ']);
+  });
 });
+
+describe('decodeManifest', () => {
+  const utf8 = 'image,label\ncaf\u00e9.jpg,caf\u00e9\n';
+  it('reads UTF-8 with or without BOM as is', () => {
+    expect(decodeManifest(Buffer.from(utf8), 'm.csv')).toEqual({ text: utf8, findings: [] });
+    expect(decodeManifest(Buffer.from('\ufeff' + utf8), 'm.csv').text).toBe(utf8);
+  });
+
+  it('refuses Latin-1 naming the line and column of the first byte that is not UTF-8', () => {
+    const latin1 = Buffer.from('image,label\na.jpg,cat\ncaf\u00e9.jpg,tea\n', 'latin1');
+    try {
+      decodeManifest(latin1, 'm.csv');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as InputError).code).toBe('manifest.encoding');
+      expect((e as InputError).item).toBe('m.csv:3');
+      expect((e as InputError).message).toContain('byte 0xe9 at column 4');
+      expect((e as InputError).message).toContain('Latin-1');
+    }
+  });
+
+  it('converts UTF-16 with a byte-order mark and says so; refuses UTF-16 without one', () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(utf8, 'utf16le')]);
+    const be = Buffer.from(le);
+    be.swap16();
+    for (const [buf, name] of [[le, 'UTF-16LE'], [be, 'UTF-16BE']] as const) {
+      const d = decodeManifest(buf, 'm.csv');
+      expect(d.text).toBe(utf8);
+      expect(d.findings.map((f) => [f.severity, f.code])).toEqual([['warning', 'manifest.encoding']]);
+      expect(d.findings[0]!.message).toContain(name);
+    }
+    expect(() => decodeManifest(Buffer.from(utf8, 'utf16le'), 'm.csv')).toThrow(/UTF-16 without a byte-order mark/);
+  });
+});
+

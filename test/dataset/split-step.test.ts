@@ -178,3 +178,15 @@ describe('split step', () => {
     expect((err as InputError).message).toContain('"tiny"');
   });
 });
+
+describe('split of nothing', () => {
+  it('is an error naming the cleaned manifest, and writes no splits.csv', async () => {
+    writeClean([]);
+    const err = await runStepCollect(splitStep, {}, ctx({ bucket: 'my-bucket', prefix: 'demo' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).code).toBe('split.no_images');
+    expect((err as InputError).message).toContain('ml/dataset/manifest.clean.csv');
+    expect(existsSync(dsPath('splits.csv'))).toBe(false);
+    expect(existsSync(dsPath('vertex_dataset.csv'))).toBe(false);
+  });
+});

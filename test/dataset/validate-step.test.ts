@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,9 @@ import { photo, photoJpeg, raw } from './validate-fixtures.js';
 async function validate(root: string, input: ValidateInput = {}, config: ConfigInput = {}) {
   const ctx = createContext({ root, config: ConfigSchema.parse(config), force: true });
   const { output, events } = await runStepCollect(validateStep, input, ctx);
-  const report = JSON.parse(readFileSync(output.reportPath, 'utf8')) as ValidationReport;
-  const clean = parse(readFileSync(output.cleanManifestPath, 'utf8'), { columns: true }) as Array<Record<string, string>>;
-  const header = readFileSync(output.cleanManifestPath, 'utf8').split(/\r?\n/)[0];
+  const report = JSON.parse(readFileSync(ctx.workspace.abs(output.reportPath), 'utf8')) as ValidationReport;
+  const clean = parse(readFileSync(ctx.workspace.abs(output.cleanManifestPath), 'utf8'), { columns: true }) as Array<Record<string, string>>;
+  const header = readFileSync(ctx.workspace.abs(output.cleanManifestPath), 'utf8').split(/\r?\n/)[0];
   return { output, events, report, clean, header };
 }
 
@@ -200,5 +200,38 @@ describe('validate: cache, overrides, split column, labels', () => {
     const local = await validate(root);
     expect(local.report.errors.some((e) => e.code === 'label.vertex_rule')).toBe(false);
     expect(local.report.warnings.some((e) => e.code === 'label.vertex_rule')).toBe(true);
+  });
+
+  it('reads a name ending in a space exactly, and a cell padded around an existing name as that name', async () => {
+    const root = await smallWorkspace(['"p0 .jpg",a', ' p2.jpg ,b', 'p3.jpg,b']);
+    const images = join(root, 'ml', 'dataset', 'images');
+    writeFileSync(join(images, 'p0 .jpg'), await photoJpeg('p0 space'));
+    const { report, clean } = await validate(root);
+    expect(report.errors.filter((e) => e.code === 'image.missing')).toEqual([]);
+    expect(clean.map((r) => r.image).sort()).toEqual(['p0 .jpg', 'p2.jpg', 'p3.jpg']);
+  });
+
+  it('a label with a line break is an error on the local backend too, and its image is not kept', async () => {
+    const root = await smallWorkspace(['p0.jpg,"a\nb"', 'p1.jpg,a', 'p2.jpg,b', 'p3.jpg,b']);
+    const { report, clean } = await validate(root);
+    expect(report.errors.map((e) => [e.code, e.line])).toEqual([['label.control_character', 2]]);
+    expect(clean.map((r) => r.image).sort()).toEqual(['p1.jpg', 'p2.jpg', 'p3.jpg']);
+  });
+
+  it('one class for "café" typed in NFC and NFD, with a warning that they were merged', async () => {
+    const root = await smallWorkspace(['p0.jpg,caf\u00e9', 'p2.jpg,cafe\u0301', 'p3.jpg,b']);
+    const { report, clean } = await validate(root);
+    expect(report.classCounts).toEqual({ 'caf\u00e9': 2, b: 1 });
+    expect(clean.filter((r) => r.label === 'caf\u00e9').length).toBe(2);
+    expect(report.warnings.filter((w) => w.code === 'label.unicode_merged').length).toBe(1);
+  });
+
+  it('refuses a Latin-1 manifest naming the line, and writes nothing', async () => {
+    const root = await smallWorkspace([]);
+    writeFileSync(join(root, 'ml', 'dataset', 'manifest.csv'), Buffer.from('image,label\np0.jpg,a\np2.jpg,caf\u00e9\n', 'latin1'));
+    const ctx = createContext({ root, config: ConfigSchema.parse({}), force: true });
+    const err = await runStepCollect(validateStep, {}, ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'manifest.encoding', item: 'ml/dataset/manifest.csv:3' });
+    expect(existsSync(join(root, 'ml', 'dataset', 'report.json'))).toBe(false);
   });
 });

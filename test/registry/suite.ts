@@ -94,6 +94,32 @@ export function registrySuite(backend: 'sqlite' | 'postgres', location: () => Pr
       }
     });
 
+    test('two checkouts sharing one registry: the second publish of the same run fills its own public/models', async () => {
+      const a = await setup();
+      const shared = a.ws.registry;
+      const b = makeWorkspace(shared);
+      cleanups.push(b.cleanup);
+      for (const root of [a.root, b.root]) writeRun(root, 'run-a', { labels: ['ant', 'bee'] });
+      expect(await publish(a.ws, { actor: 'a' })).toMatchObject({ status: 'published', version: 'v001' });
+      const events: string[] = [];
+      const second = await publish(b.ws, { actor: 'b' }, (e) => {
+        if (e.type === 'artifact') events.push(e.path);
+      });
+      expect(second).toMatchObject({ status: 'already-published', version: 'v001', active: 'v001' });
+      expect(publicSnapshot(b.ws)).toEqual(publicSnapshot(a.ws));
+      expect(readModelJson(b.ws)).toEqual(readModelJson(a.ws));
+      expect(await inspectPublic(b.ws)).toMatchObject({ version: 'v001', problems: [] });
+      expect(events).toEqual(['public/models/local_model_v001.tflite', 'public/models/label_map.json', 'public/models/model.json']);
+      // The registry is unchanged: one version, one publish and one activation.
+      expect((await listVersions(b.ws)).events.length).toBe(2);
+      // Once there, nothing more is written.
+      const again: string[] = [];
+      await publish(b.ws, { actor: 'b' }, (e) => {
+        if (e.type === 'artifact') again.push(e.path);
+      });
+      expect(again).toEqual([]);
+    });
+
     test('publish writes model.json, label_map.json and the model file, a row, events and the active pointer', async () => {
       const { root, ws } = await setup();
       writeRun(root, 'run-a', { labels: ['ant', 'bee'], top1: 0.81 });

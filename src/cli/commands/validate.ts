@@ -50,7 +50,7 @@ export const register: RegisterCommand = (program: Command) => {
         const ws = ctx.workspace;
         return {
           output: h.json ? report : output,
-          human: formatValidateSummary(report, ws.rel(output.reportPath), ws.rel(output.cleanManifestPath)),
+          human: formatValidateSummary(report, ws.rel(ws.reportPath), ws.rel(ws.cleanManifest)),
           exitCode: report.errors.length > 0 ? 2 : 0,
         };
       });
