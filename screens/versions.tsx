@@ -84,8 +84,10 @@ export default function VersionsScreen(props: VersionsScreenProps) {
   }, [rb.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     if (!ui.leave) return;
+    // onDone only refreshes the home status; leaving is onBack's (calling onDone alone left the screen
+    // deaf: `leave` set, nothing navigated away).
     if (rb.state.status === 'done' && rb.state.output) onDone(`rolled back to ${rb.state.output.version}`);
-    else onBack();
+    onBack();
   }, [ui.leave]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const busy = rb.state.status === 'running' || list.state.status === 'running';

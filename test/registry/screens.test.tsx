@@ -108,6 +108,8 @@ describe('versions screen', () => {
     s.stdin.write(keys.escape);
     await waitFor(() => s.calls.done.length > 0);
     expect(s.calls.done).toEqual(['rolled back to v001']);
+    // ...and leaves the screen (it used to stay on it, deaf to every key but Ctrl-C).
+    await waitFor(() => s.calls.back === 1);
   });
 
   test('a refused rollback (altered artifact) is shown and changes nothing', async () => {
