@@ -2,6 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { rollbackStep, type RollbackResult } from '../src/registry/rollback.js';
+import { describeSavedVsLive } from '../src/registry/saved-vs-live.js';
 import { versionsStep, type VersionsResult } from '../src/registry/versions.js';
 import { HelpBar } from './components/help-bar.js';
 import { useStep } from './hooks/use-step.js';
@@ -125,8 +126,9 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       </Box>
     );
   }
-  // Window the list around the cursor: the header, details, status and help need ~9 lines.
-  const room = Math.max(3, rows - 9);
+  // Window the list around the cursor: the header, details, status and help need ~9 lines, the
+  // saved-thresholds note (wrapped) up to 2 more.
+  const room = Math.max(3, rows - 9 - (out.savedNotLive ? Math.ceil((describeSavedVsLive(out.savedNotLive).length + 2) / Math.max(1, w)) : 0));
   const cursor = selectedIndex(ui, versions);
   const start = Math.max(0, Math.min(cursor - Math.floor(room / 2), versions.length - room));
   const shown = versions.slice(start, start + room);
@@ -150,6 +152,11 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       {sel ? (
         <Text dimColor wrap="truncate-end">
           {sel.version}: by {sel.published_by ?? 'hand (seed INSERT)'} · coverage {f(sel.metrics?.coverage)} · T {f(sel.thresholds?.temperature)} · sha256 {(sel.tflite_sha256 ?? '–').slice(0, 12)}
+        </Text>
+      ) : null}
+      {out.savedNotLive ? (
+        <Text color={theme.warn} wrap="wrap">
+          ! {describeSavedVsLive(out.savedNotLive)}
         </Text>
       ) : null}
       {out.public.problems.map((pr) => (
