@@ -190,10 +190,11 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     let vertexText: string | undefined;
     if (bucket) {
       vertexText = formatVertexCsv(rows, { bucket, prefix: ctx.config.prefix });
-      for (const c of classes) {
+      for (const c of ctx.config.backend === 'vertex' ? classes : []) {
         if (c.total < 10) yield { type: 'warning', code: 'split.vertex_min_images', item: c.label, message: `class "${c.label}" has ${c.total} images; Vertex AutoML needs at least 10 per label.` };
       }
-    } else {
+    } else if (ctx.config.backend === 'vertex') {
+      // Only Vertex training reads the import CSV: the local backend is not told about a bucket it never needs.
       output.vertexSkipped = 'no bucket configured';
       const stale = existsSync(ws.vertexCsv) ? ` The existing ${ws.rel(ws.vertexCsv)} is now out of date.` : '';
       yield {

@@ -125,9 +125,13 @@ describe('split step', () => {
     expect((err as InputError).message).toMatch(/manifest\.clean\.csv:2: split "holdout"/);
   });
 
-  it('skips the Vertex CSV without a bucket, naming the flag and config that set it', async () => {
+  it('skips the Vertex CSV without a bucket, naming the flag and config that set it (vertex backend only)', async () => {
     writeClean(dataset(['a', 'b'], 12));
-    const { output, events } = await runStepCollect(splitStep, {}, ctx());
+    const local = await runStepCollect(splitStep, {}, ctx());
+    expect(local.events.filter((e) => e.type === 'warning').map((e) => (e as { code: string }).code)).toEqual([]);
+    expect(local.output.vertexCsv).toBeUndefined();
+    const vertex = createContext({ root: tmp.dir, config: parseConfig({ backend: 'vertex' }, 'test'), force: true });
+    const { output, events } = await runStepCollect(splitStep, {}, vertex);
     expect(existsSync(dsPath('splits.csv'))).toBe(true);
     expect(existsSync(dsPath('vertex_dataset.csv'))).toBe(false);
     expect(output.vertexCsv).toBeUndefined();
