@@ -51,7 +51,7 @@ const GLOBAL_KEYS: Array<[string, string]> = [
 /** Each screen's own keys, shown under the global ones when `?` is pressed on that screen. */
 const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
   validate: [['↑↓ ←→', 'cluster / member'], ['space', 'keep or drop the member'], ['r', 'reset the choices'], ['f', 'list every error and warning (file, line, what is wrong)'], ['⏎', 'write report and cleaned manifest']],
-  split: [['↑↓ tab', 'validation / test'], ['←→', '±5%'], ['+ -', '±1%'], ['⏎', 'write the split, then back']],
+  split: [['↑↓ tab', 'validation / test'], ['←→', '±5%'], ['+ -', '±1%'], ['c', "take an empty validation/test split out of train (when the manifest's split column has none)"], ['⏎', 'write the split, then back']],
   upload: [['⏎', 'upload (unchanged files skipped)'], ['d', 'dry run']],
   train: [['⏎', 'train, then continue'], ['f', 'retrain though up to date'], ['esc', 'cancel a running training']],
   'vertex-train': [['⏎', 'start, or reattach to the pipeline'], ['d', 'detach (the pipeline goes on)'], ['c', 'cancel the pipeline (asks y/n)']],
