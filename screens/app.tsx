@@ -1,9 +1,10 @@
 import { Box, Text, useApp, useInput } from 'ink';
-import { Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { StepContext } from '../src/core/step.js';
 import { JOB_STEPS, type StepState } from '../src/core/status.js';
+import { describeSavedVsLive, savedVsLive } from '../src/registry/saved-vs-live.js';
 import { R, type PipelineRecord } from '../src/train/vertex/resources.js';
-import { HelpKeyContext } from './components/help-bar.js';
+import { HelpKeyContext, HelpNotesContext } from './components/help-bar.js';
 import ConfigureScreen from './configure.js';
 import type { Detected } from './configure-questions.js';
 import HomeScreen, { type HomeEntry } from './home.js';
@@ -50,7 +51,7 @@ const GLOBAL_KEYS: Array<[string, string]> = [
 /** Each screen's own keys, shown under the global ones when `?` is pressed on that screen. */
 const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
   validate: [['↑↓ ←→', 'cluster / member'], ['space', 'keep or drop the member'], ['r', 'reset the choices'], ['f', 'list every error and warning (file, line, what is wrong)'], ['⏎', 'write report and cleaned manifest']],
-  split: [['↑↓ tab', 'validation / test'], ['←→', '±5%'], ['+ -', '±1%'], ['⏎', 'write the split, then back']],
+  split: [['↑↓ tab', 'validation / test'], ['←→', '±5%'], ['+ -', '±1%'], ['c', "take an empty validation/test split out of train (when the manifest's split column has none)"], ['⏎', 'write the split, then back']],
   upload: [['⏎', 'upload (unchanged files skipped)'], ['d', 'dry run']],
   train: [['⏎', 'train, then continue'], ['f', 'retrain though up to date'], ['esc', 'cancel a running training']],
   'vertex-train': [['⏎', 'start, or reattach to the pipeline'], ['d', 'detach (the pipeline goes on)'], ['c', 'cancel the pipeline (asks y/n)']],
@@ -77,6 +78,8 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   }, [inputGate]);
   const ready = inputGate ? () => inputGate.open() : undefined;
   const [help, setHelp] = useState(false);
+  // The open screen's own notes for the help (what its numbers mean now); cleared when the route changes.
+  const [notes, setNotes] = useState<{ route: string; lines: string[] }>({ route: '', lines: [] });
   const [exitCode, setExitCode] = useState<number | undefined>(undefined);
 
   useInput((input, key) => {
@@ -106,6 +109,17 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
     else setRoute('home');
   }, [refresh, initialRoute, setRoute]);
   const done = useCallback(() => refresh(), [refresh]);
+  const setRouteNotes = useCallback((lines: string[]) => setNotes({ route, lines }), [route]);
+  // A screen opening another with its props (Tune's `p` → Publish for the run just tuned).
+  const [routeProps, setRouteProps] = useState<Record<string, unknown>>({});
+  const open = useCallback(
+    (id: string, props: Record<string, unknown> = {}) => {
+      refresh();
+      setRouteProps(props);
+      setRoute(id);
+    },
+    [refresh, setRoute],
+  );
 
   const allEntries: HomeEntry[] = [
     { id: 'configure', title: 'Configure', summary: 'backend, cloud project, bucket, paths', state: states.configure ?? 'todo' },
@@ -127,10 +141,13 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
       };
     }),
   ];
+  // Thresholds saved for the live model but not shipped: Home says so (they wait for Publish).
+  const pending = useMemo(() => savedVsLive(ctx.workspace), [ctx, states]); // eslint-disable-line react-hooks/exhaustive-deps
   // The other backend's steps go last, so the digits 1-9 reach this backend's whole job.
   const entries = [...allEntries.filter((e) => e.kind !== 'other-backend'), ...allEntries.filter((e) => e.kind === 'other-backend')];
 
   const screenKeys = SCREEN_KEYS[route] ?? [];
+  const screenNotes = notes.route === route ? notes.lines : [];
   const helpView = (
     <Box flexDirection="column" width={Math.min(columns, 80)}>
       <Text bold color={theme.accent}>
@@ -153,11 +170,16 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
           ))}
         </>
       ) : null}
+      {screenNotes.map((l) => (
+        <Text key={l} wrap="wrap">
+          {l}
+        </Text>
+      ))}
       <Text dimColor wrap="truncate-end">The line at the bottom of each screen lists its main keys. ? or esc closes this.</Text>
     </Box>
   );
   // While the help shows, the screen stays mounted (a running step keeps running) but hidden and deaf.
-  const common = { ctx, isActive: exitCode === undefined && !help, columns, rows, onBack: back, onDone: done };
+  const common = { ctx, isActive: exitCode === undefined && !help, columns, rows, onBack: back, onDone: done, onOpen: open };
   let body;
   if (route === 'configure') {
     body = (
@@ -173,7 +195,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
       body = (
         <Suspense fallback={<Text dimColor>Loading {entry.title}…</Text>}>
           <ScreenReady key={route} onReady={ready}>
-            <Screen {...common} />
+            <Screen {...routeProps} {...common} />
           </ScreenReady>
         </Suspense>
       );
@@ -184,9 +206,13 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
             root={ctx.workspace.root}
             backend={ctx.config.backend}
             entries={entries}
+            {...(pending ? { notice: describeSavedVsLive(pending) } : {})}
             isActive={exitCode === undefined && !help}
             columns={columns}
-            onOpen={(id) => setRoute(id)}
+            onOpen={(id) => {
+              setRouteProps({});
+              setRoute(id);
+            }}
             onQuit={() => setExitCode(0)}
           />
         </ScreenReady>
@@ -195,10 +221,12 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   }
   return (
     <HelpKeyContext.Provider value={route !== 'configure'}>
-      {help ? helpView : null}
-      <Box display={help ? 'none' : 'flex'} flexDirection="column">
-        {body}
-      </Box>
+      <HelpNotesContext.Provider value={setRouteNotes}>
+        {help ? helpView : null}
+        <Box display={help ? 'none' : 'flex'} flexDirection="column">
+          {body}
+        </Box>
+      </HelpNotesContext.Provider>
     </HelpKeyContext.Provider>
   );
 }

@@ -24,6 +24,8 @@ export interface HomeProps {
   root: string;
   backend: string;
   entries: HomeEntry[];
+  /** Something the user should know before going on (saved thresholds that Publish has not shipped). */
+  notice?: string;
   isActive: boolean;
   columns: number;
   onOpen(id: string): void;
@@ -36,7 +38,7 @@ const STATE_COLOR: Record<StepState | 'none', string | undefined> = { done: them
 const counts = (e: HomeEntry): boolean => (e.kind ?? 'step') === 'step';
 
 /** Where the workspace stands: every step as done / out of date / to do; any step can be opened and rerun. */
-export default function HomeScreen({ root, backend, entries, isActive, columns, onOpen, onQuit }: HomeProps) {
+export default function HomeScreen({ root, backend, entries, notice, isActive, columns, onOpen, onQuit }: HomeProps) {
   const ids = useMemo(() => entries.map((e) => e.id), [entries]);
   const firstOpen = Math.max(0, entries.findIndex((e) => counts(e) && e.state !== 'done'));
   const [state, dispatch] = useReducer(homeReducer(ids), { cursor: firstOpen });
@@ -102,6 +104,13 @@ export default function HomeScreen({ root, backend, entries, isActive, columns, 
           );
         })}
       </Box>
+      {notice ? (
+        <Box marginTop={1}>
+          <Text color={theme.warn} wrap="wrap">
+            ! {notice}
+          </Text>
+        </Box>
+      ) : null}
       <Box marginTop={1}>
         <Text wrap="truncate-end">
           {next ? (

@@ -1,7 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
-import { publishPlanStep, type PlanSide, type PublishPlan } from '../src/registry/plan.js';
+import { planDelta, planRows, planVerdict, publishPlanStep, type PlanRow, type PublishPlan } from '../src/registry/plan.js';
 import { publishStep, type PublishResult, type PublishStepInput } from '../src/registry/publish.js';
 import { useStep } from './hooks/use-step.js';
 import { theme } from './theme.js';
@@ -40,24 +40,13 @@ export interface PublishScreenProps extends ScreenProps {
   publishStep?: Step<PublishStepInput, PublishResult>;
 }
 
-const ROWS: Array<{ label: string; get(s: PlanSide): number | null | undefined; higherIsBetter: boolean | null }> = [
-  { label: 'top-1', get: (s) => s.metrics.top1, higherIsBetter: true },
-  { label: 'top-3', get: (s) => s.metrics.top3, higherIsBetter: true },
-  { label: 'ECE', get: (s) => s.metrics.ece, higherIsBetter: false },
-  { label: 'coverage', get: (s) => s.metrics.coverage, higherIsBetter: true },
-  { label: 'selective acc.', get: (s) => s.metrics.selective_accuracy, higherIsBetter: true },
-  { label: 'tau', get: (s) => s.tau, higherIsBetter: null },
-  { label: 'margin', get: (s) => s.margin, higherIsBetter: null },
-  { label: 'temperature', get: (s) => s.temperature, higherIsBetter: null },
-];
-
 const fmt = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
-function Delta({ before, after, higherIsBetter }: { before: number | null | undefined; after: number | null | undefined; higherIsBetter: boolean | null }) {
-  if (typeof before !== 'number' || typeof after !== 'number' || Math.abs(after - before) < 5e-4) return <Text> </Text>;
-  const d = after - before;
-  const good = higherIsBetter === null ? undefined : (d > 0) === higherIsBetter;
-  return <Text {...(good === undefined ? {} : { color: good ? theme.ok : theme.error })}>{`${d > 0 ? '+' : ''}${d.toFixed(3)}`}</Text>;
+function Delta({ row }: { row: PlanRow }) {
+  const text = planDelta(row);
+  if (!text) return <Text> </Text>;
+  const good = row.higherIsBetter === null ? undefined : text.startsWith('+') === row.higherIsBetter;
+  return <Text {...(good === undefined ? {} : { color: good ? theme.ok : theme.error })}>{text}</Text>;
 }
 
 /** Old vs new (metrics and thresholds), then y to publish: the version goes live all at once or not at all. */
@@ -74,7 +63,8 @@ export default function PublishScreen(props: PublishScreenProps) {
 
   const p = plan.state.output;
   const planned = p !== undefined && plan.state.status === 'done';
-  const canConfirm = planned && p.alreadyPublishedAs === undefined;
+  const verdict = planned ? planVerdict(p) : undefined;
+  const canConfirm = verdict !== undefined && verdict.kind !== 'nothing';
   const finished = ['done', 'failed', 'cancelled'].includes(pub.state.status) || plan.state.status === 'failed' || (planned && !canConfirm);
 
   useEffect(() => {
@@ -107,7 +97,7 @@ export default function PublishScreen(props: PublishScreenProps) {
   const w = Math.min(columns, 80);
   const header = (
     <Text bold color={theme.accent}>
-      Publish{p ? ` run ${p.run} as ${p.version}` : ''}
+      Publish{p ? ` run ${p.run} as ${p.version}${p.alreadyPublishedAs !== undefined ? ' (already published)' : ''}` : ''}
     </Text>
   );
   if (plan.state.status === 'failed' || plan.state.status === 'cancelled') {
@@ -138,12 +128,12 @@ export default function PublishScreen(props: PublishScreenProps) {
         {(cur ? `now ${cur.version}` : 'now: none').padEnd(col)}
         {`new ${p.version}`.padEnd(col)}change
       </Text>
-      {ROWS.map((r) => (
+      {planRows(p).map((r) => (
         <Text key={r.label}>
           {r.label.padEnd(16)}
-          {(cur ? fmt(r.get(cur)) : '–').padEnd(col)}
-          {fmt(r.get(p.next)).padEnd(col)}
-          <Delta before={cur ? r.get(cur) : undefined} after={r.get(p.next)} higherIsBetter={r.higherIsBetter} />
+          {(cur ? fmt(r.now) : '–').padEnd(col)}
+          {fmt(r.next).padEnd(col)}
+          <Delta row={r} />
         </Text>
       ))}
       {p.labelsChanged ? <Text color={theme.warn}>The label list changes ({p.next.labels} labels): the app must use the new label_map.json.</Text> : null}
@@ -153,20 +143,27 @@ export default function PublishScreen(props: PublishScreenProps) {
           {'message' in l && l.message ? l.message : l.type === 'artifact' ? `wrote ${l.path}` : ''}
         </Text>
       ))}
-      {p.alreadyPublishedAs !== undefined ? (
-        <Text color={theme.warn}>
-          Already published as {p.alreadyPublishedAs}
-          {cur?.version === p.alreadyPublishedAs ? ' (active)' : '; make it active from Versions'}. esc back
+      {verdict?.kind === 'nothing' ? (
+        <Text color={theme.warn} wrap="wrap">
+          {verdict.text} esc back
         </Text>
       ) : pub.state.status === 'idle' ? (
-        <Text>
-          Publish {p.version} and make it active? <Text bold>y</Text>/enter publish · <Text bold>n</Text>/esc back
-        </Text>
+        <>
+          <Text wrap="wrap">{verdict?.text}</Text>
+          <Text>
+            {verdict?.kind === 'reactivate' ? `Make ${p.version} active again?` : `Publish ${p.version} and make it active?`} <Text bold>y</Text>/enter publish · <Text bold>n</Text>/esc back
+          </Text>
+        </>
       ) : pub.state.status === 'running' ? (
         <Text>Publishing…</Text>
       ) : pub.state.status === 'done' ? (
         <Text color={theme.ok}>
-          {pub.state.output?.status === 'already-published' ? `Already published as ${pub.state.output.version}.` : `✔ ${pub.state.output?.version} is published and active.`} enter continue
+          {pub.state.output?.status === 'already-published'
+            ? `Already published as ${pub.state.output.version}.`
+            : pub.state.output?.status === 'reactivated'
+              ? `✔ ${pub.state.output.version} is active again.`
+              : `✔ ${pub.state.output?.version} is published and active.`}{' '}
+          enter continue
         </Text>
       ) : (
         <>

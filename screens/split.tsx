@@ -28,6 +28,10 @@ export interface SplitUiState {
   /** The last run no longer matches the ratios (or failed): Enter runs again instead of continuing. */
   stale: boolean;
   back: boolean;
+  /** Take an empty validation/test split out of train (c, offered when the manifest's split column leaves one empty). */
+  carve: boolean;
+  /** The manifest's split column decides every image: the ratio keys do nothing, and the screen says so. */
+  fixed: boolean;
 }
 
 export type SplitUiAction =
@@ -35,13 +39,15 @@ export type SplitUiAction =
   | { type: 'adjust'; delta: number }
   | { type: 'enter' }
   | { type: 'run-failed' }
-  | { type: 'back' };
+  | { type: 'back' }
+  | { type: 'carve' }
+  | { type: 'fixed'; fixed: boolean };
 
 const MIN_TRAIN = 5;
 const MAX_HELD = 50;
 
 export function initialSplitUi(validation: number, test: number): SplitUiState {
-  return { focus: 'validation', validation: Math.round(validation * 100), test: Math.round(test * 100), runs: 0, continues: 0, stale: false, back: false };
+  return { focus: 'validation', validation: Math.round(validation * 100), test: Math.round(test * 100), runs: 0, continues: 0, stale: false, back: false, carve: false, fixed: false };
 }
 
 export function splitUiReducer(s: SplitUiState, a: SplitUiAction): SplitUiState {
@@ -49,6 +55,7 @@ export function splitUiReducer(s: SplitUiState, a: SplitUiAction): SplitUiState 
     case 'focus':
       return { ...s, focus: s.focus === 'validation' ? 'test' : 'validation' };
     case 'adjust': {
+      if (s.fixed) return s;
       const other = s.focus === 'validation' ? s.test : s.validation;
       const max = Math.min(MAX_HELD, 100 - MIN_TRAIN - other);
       const next = Math.max(0, Math.min(max, s[s.focus] + a.delta));
@@ -63,6 +70,10 @@ export function splitUiReducer(s: SplitUiState, a: SplitUiAction): SplitUiState 
       return { ...s, stale: true, continues: 0 };
     case 'back':
       return { ...s, back: true };
+    case 'carve':
+      return s.carve ? s : { ...s, carve: true, continues: 0, stale: true };
+    case 'fixed':
+      return s.fixed === a.fixed ? s : { ...s, fixed: a.fixed };
   }
 }
 
@@ -81,6 +92,7 @@ export function splitKeyActions(input: string, key: Parameters<typeof splitKeys>
         else if (ch === '-' || ch === '_') out.push({ type: 'adjust', delta: -1 });
         else if (ch === 'j' || ch === 'k') out.push({ type: 'focus', delta: ch === 'k' ? -1 : 1 });
         else if (ch === 'q') out.push({ type: 'back' });
+        else if (ch === 'c') out.push({ type: 'carve' });
       }
     }
   }
@@ -105,12 +117,18 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
 
   useInput((input, key) => splitKeyActions(input, key).forEach((a) => dispatch(a)), { isActive });
 
+  const carve = ui.carve ? { carveFromTrain: true } : {};
   useEffect(() => {
-    preview.start({ ...ratios, dryRun: true });
-  }, [ui.validation, ui.test]); // eslint-disable-line react-hooks/exhaustive-deps
+    preview.start({ ...ratios, ...carve, dryRun: true });
+  }, [ui.validation, ui.test, ui.carve]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
-    if (ui.runs > 0) run.start(ratios);
+    if (ui.runs > 0) run.start({ ...ratios, ...carve });
   }, [ui.runs]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Every image's split comes from the manifest's split column: the ratios decide nothing.
+  const previewed = preview.state.output;
+  useEffect(() => {
+    if (previewed) dispatch({ type: 'fixed', fixed: previewed.images > 0 && previewed.sources.manifest === previewed.images && !previewed.carved });
+  }, [previewed]);
   useCancelOnBack(ui.back, onBack, run, preview);
   const runFinished = run.state.status === 'done' || run.state.status === 'skipped';
   useEffect(() => {
@@ -137,7 +155,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   const out = shown.output;
   const width = Math.max(40, Math.min(columns, 100));
 
-  const rowsForTable = Math.max(1, rows - 16);
+  const rowsForTable = Math.max(1, rows - 16 - (ui.fixed ? 1 : 0) - (out?.carved ? 1 : 0));
   const classes = out?.classes ?? [];
   const visible = classes.slice(0, classes.length > rowsForTable ? rowsForTable - 1 : rowsForTable);
   const labelW = Math.max(5, Math.min(Math.max(5, ...classes.map((c) => c.label.length)), width - 34));
@@ -146,13 +164,14 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
     `${label.length > labelW ? label.slice(0, labelW - 1) + '…' : label.padEnd(labelW)}${cell(t)}${cell(v)}${cell(te)}${cell(n)}`;
 
   const ratioRow = (name: string, value: number, focused: boolean | undefined) => (
-    <Text key={name} color={focused ? theme.accent : undefined}>
-      {focused ? '❯ ' : '  '}
+    <Text key={name} color={focused && !ui.fixed ? theme.accent : undefined} dimColor={ui.fixed}>
+      {focused && !ui.fixed ? '❯ ' : '  '}
       {name.padEnd(11)}
       {pct(value)}
-      {focused ? <Text dimColor>  ◂ ▸</Text> : focused === undefined ? <Text dimColor>  (the rest)</Text> : null}
+      {ui.fixed ? null : focused ? <Text dimColor>  ◂ ▸</Text> : focused === undefined ? <Text dimColor>  (the rest)</Text> : null}
     </Text>
   );
+  const emptySplit = shown.status === 'failed' && shown.error?.code === 'split.empty_split' && !shown.error.message.includes('for train');
 
   let status: ReactNode;
   if (run.state.status === 'running') status = <Text color={theme.accent}>Writing the split…</Text>;
@@ -170,7 +189,13 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
         <Text color={shown.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
           {shown.status === 'cancelled' ? 'Cancelled: nothing was written.' : `✖ ${shown.error?.message ?? 'failed'}`}
         </Text>
-        {shown.error?.hint ? <Text wrap="wrap">→ {shown.error.hint}</Text> : null}
+        {emptySplit ? (
+          <Text wrap="wrap">
+            → <Text bold>c</Text> takes it out of train (per class, duplicates kept together); or set its ratio to 0, or add those rows to the manifest.
+          </Text>
+        ) : shown.error?.hint ? (
+          <Text wrap="wrap">→ {shown.error.hint}</Text>
+        ) : null}
       </Box>
     );
   } else status = <Text dimColor>Preview: nothing written yet · ⏎ writes splits.csv</Text>;
@@ -183,6 +208,16 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
       {ratioRow('train', train, undefined)}
       {ratioRow('validation', ui.validation, ui.focus === 'validation')}
       {ratioRow('test', ui.test, ui.focus === 'test')}
+      {ui.fixed ? (
+        <Text color={theme.warn} wrap="truncate-end">
+          {"The manifest's split column decides every image: these ratios do not apply."}
+        </Text>
+      ) : null}
+      {out?.carved ? (
+        <Text color={theme.warn} wrap="truncate-end">
+          {out.carved.splits.join(' and ')} taken out of train: {out.carved.images} images (per class, clusters whole)
+        </Text>
+      ) : null}
       <Box marginTop={1} flexDirection="column">
         {out ? (
           <>
@@ -217,9 +252,8 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
       <HelpBar
         columns={width}
         hints={[
-          { keys: '↑↓', label: 'choose' },
-          { keys: '←→', label: '±5%' },
-          { keys: '+/-', label: '±1%' },
+          ...(ui.fixed ? [] : [{ keys: '↑↓', label: 'choose' }, { keys: '←→', label: '±5%' }, { keys: '+/-', label: '±1%' }]),
+          ...(emptySplit ? [{ keys: 'c', label: 'carve from train' }] : []),
           { keys: '⏎', label: current && runFinished ? 'back to steps' : 'write split' },
           { keys: 'esc', label: 'back' },
         ]}

@@ -63,6 +63,7 @@ export default function TuneScreen(props: TuneScreenProps) {
         saveStep={props.saveStep ?? tuneSaveStep}
         onBack={onBack}
         onDone={onDone}
+        {...(props.onOpen ? { onOpen: props.onOpen } : {})}
       />
     );
   }

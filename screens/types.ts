@@ -12,4 +12,6 @@ export interface ScreenProps {
   onBack(): void;
   /** The step finished; the router refreshes the home screen's status. */
   onDone(summary?: string): void;
+  /** Opens another step's screen with its props (Tune → Publish); absent outside the wizard. */
+  onOpen?(id: string, props?: Record<string, unknown>): void;
 }

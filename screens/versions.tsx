@@ -2,6 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { rollbackStep, type RollbackResult } from '../src/registry/rollback.js';
+import { describeSavedVsLive } from '../src/registry/saved-vs-live.js';
 import { versionsStep, type VersionsResult } from '../src/registry/versions.js';
 import { HelpBar } from './components/help-bar.js';
 import { useStep } from './hooks/use-step.js';
@@ -84,8 +85,10 @@ export default function VersionsScreen(props: VersionsScreenProps) {
   }, [rb.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     if (!ui.leave) return;
+    // onDone only refreshes the home status; leaving is onBack's (calling onDone alone left the screen
+    // deaf: `leave` set, nothing navigated away).
     if (rb.state.status === 'done' && rb.state.output) onDone(`rolled back to ${rb.state.output.version}`);
-    else onBack();
+    onBack();
   }, [ui.leave]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const busy = rb.state.status === 'running' || list.state.status === 'running';
@@ -123,8 +126,9 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       </Box>
     );
   }
-  // Window the list around the cursor: the header, details, status and help need ~9 lines.
-  const room = Math.max(3, rows - 9);
+  // Window the list around the cursor: the header, details, status and help need ~9 lines, the
+  // saved-thresholds note (wrapped) up to 2 more.
+  const room = Math.max(3, rows - 9 - (out.savedNotLive ? Math.ceil((describeSavedVsLive(out.savedNotLive).length + 2) / Math.max(1, w)) : 0));
   const cursor = selectedIndex(ui, versions);
   const start = Math.max(0, Math.min(cursor - Math.floor(room / 2), versions.length - room));
   const shown = versions.slice(start, start + room);
@@ -148,6 +152,11 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       {sel ? (
         <Text dimColor wrap="truncate-end">
           {sel.version}: by {sel.published_by ?? 'hand (seed INSERT)'} · coverage {f(sel.metrics?.coverage)} · T {f(sel.thresholds?.temperature)} · sha256 {(sel.tflite_sha256 ?? '–').slice(0, 12)}
+        </Text>
+      ) : null}
+      {out.savedNotLive ? (
+        <Text color={theme.warn} wrap="wrap">
+          ! {describeSavedVsLive(out.savedNotLive)}
         </Text>
       ) : null}
       {out.public.problems.map((pr) => (

@@ -12,6 +12,12 @@ export interface KeyHint {
  */
 export const HelpKeyContext = createContext(false);
 
+/**
+ * Lines a screen adds to the `?` help, about what it shows now (Tune: what its tau and margin mean, with
+ * their values). The wizard provides the setter; elsewhere it does nothing.
+ */
+export const HelpNotesContext = createContext<(lines: string[]) => void>(() => {});
+
 /** The one-line key summary at the bottom of every screen, ending in `? all keys` inside the wizard. */
 export function HelpBar({ hints, columns }: { hints: KeyHint[]; columns: number }) {
   const helpKey = useContext(HelpKeyContext);

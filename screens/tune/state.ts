@@ -17,7 +17,9 @@ export interface TuneUiState {
   saved: { ti: number; mi: number };
   /** Esc/q was pressed once with unsaved values: the next one leaves. */
   leaving?: boolean;
-  status: 'tuning' | 'back' | 'cancelled';
+  /** A save left thresholds Publish would ship, and the wizard can open Publish: `p` does. */
+  publishOffered?: boolean;
+  status: 'tuning' | 'back' | 'cancelled' | 'publish';
 }
 
 /** A key press as the screen's single input handler normalises it. */
@@ -26,7 +28,11 @@ export type TuneKey =
   | { kind: 'left' | 'right' | 'up' | 'down' | 'tab' | 'enter' | 'escape' | 'backspace' | 'pageup' | 'pagedown' | 'home' | 'end' | 'ctrl-c' }
   | { kind: 'left' | 'right'; big: true };
 
-export type TuneAction = { type: 'key'; key: TuneKey } | { type: 'set'; ti: number; mi: number; message?: string } | { type: 'message'; kind: 'info' | 'error'; text: string };
+export type TuneAction =
+  | { type: 'key'; key: TuneKey }
+  | { type: 'set'; ti: number; mi: number; message?: string }
+  | { type: 'message'; kind: 'info' | 'error'; text: string }
+  | { type: 'offer-publish' };
 
 /** What the reducer may ask the engine (pure look-ups): the suggestion for a target. */
 export interface TuneOracle {
@@ -94,6 +100,7 @@ export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction)
     if (s.status !== 'tuning') return s;
     if (a.type === 'set') return { ...s, ti: clampGrid(a.ti), mi: clampGrid(a.mi), ...(a.message ? { message: { kind: 'info' as const, text: a.message } } : {}) };
     if (a.type === 'message') return { ...s, message: { kind: a.kind, text: a.text } };
+    if (a.type === 'offer-publish') return { ...s, publishOffered: true };
     const k = a.key;
     if (k.kind === 'ctrl-c') return { ...s, status: 'cancelled' };
     if (s.leaving && !s.edit && !(k.kind === 'escape' || (k.kind === 'char' && k.ch === 'q'))) {
@@ -163,6 +170,12 @@ export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction)
         return { ...s, saveRequests: s.saveRequests + 1, saved: { ti: s.ti, mi: s.mi } };
       case 'q':
         return leave(s);
+      case 'p':
+        if (!s.publishOffered) return s;
+        if (s.ti !== s.saved.ti || s.mi !== s.saved.mi) {
+          return { ...s, message: { kind: 'error', text: `tau ${(s.ti / 100).toFixed(2)}, margin ${(s.mi / 100).toFixed(2)} are not saved: s saves them, then p opens Publish` } };
+        }
+        return { ...s, status: 'publish' };
       default:
         return s;
     }

@@ -1,12 +1,14 @@
 import { Box, Text, useInput } from 'ink';
-import { useEffect, useMemo, useReducer, useRef } from 'react';
+import { useContext, useEffect, useMemo, useReducer, useRef } from 'react';
+import { HelpNotesContext } from '../components/help-bar.js';
 import type { Step, StepContext } from '../../src/core/step.js';
 import { ThresholdEngine } from '../../src/tune/engine.js';
 import { gridValue } from '../../src/tune/grid.js';
 import { fromPlain } from '../../src/tune/prepare.js';
-import type { SaveResult, ThresholdsFile } from '../../src/tune/save.js';
+import { describeSave, savePending, type SaveResult, type ThresholdsFile } from '../../src/tune/save.js';
+import { publishCommand } from '../../src/tune/publish-command.js';
 import type { TuneSession } from '../../src/tune/screen-steps.js';
-import { pct, thresholdsRecord, worstClasses } from '../../src/tune/step.js';
+import { meaningLine, pct, thresholdsRecord, weakestLine, worstClasses } from '../../src/tune/step.js';
 import { suggest } from '../../src/tune/suggest.js';
 import { RiskCoverageChart } from '../components/risk-coverage-chart.js';
 import { Slider } from '../components/slider.js';
@@ -27,6 +29,8 @@ export interface TuneViewProps {
   saveStep: Step<ThresholdsFile, SaveResult>;
   onBack(): void;
   onDone(summary?: string): void;
+  /** In the wizard: opens Publish after a save (`p`). Alone (`edgewise tune`), the publish command is printed. */
+  onOpen?(id: string, props?: Record<string, unknown>): void;
 }
 
 const HEAT_STEP = 5; // heatmap cells every 0.05
@@ -42,7 +46,7 @@ function useEngines(session: TuneSession) {
 }
 
 /** The sliders, live numbers, chart, heatmap and worst classes for a loaded session. */
-export function TuneView({ session, ctx, isActive, columns, rows, target, maxFalseAccept, saveStep, onBack, onDone }: TuneViewProps) {
+export function TuneView({ session, ctx, isActive, columns, rows, target, maxFalseAccept, saveStep, onBack, onDone, onOpen }: TuneViewProps) {
   const { tune, measure } = useEngines(session);
   const oracle = useMemo<TuneOracle>(
     () => ({
@@ -70,6 +74,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   // Side effects follow the state, never the key handler: coalesced keys all land first.
   useEffect(() => {
     if (ui.status === 'back') onBack();
+    if (ui.status === 'publish') onOpen?.('publish', { model: session.version });
   }, [ui.status]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const tau = gridValue(ui.ti);
@@ -77,6 +82,16 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   const cur = tune.at(tau, margin, { perClass: true });
   const held = measure === tune ? undefined : measure.at(tau, margin);
   const suggestion = useMemo(() => oracle.suggest(ui.target), [oracle, ui.target]);
+
+  // `?` explains the two numbers with the values on screen.
+  const setHelpNotes = useContext(HelpNotesContext);
+  useEffect(() => {
+    setHelpNotes([
+      `tau ${tau.toFixed(2)}: the app answers only when the top probability is at least ${tau.toFixed(2)};`,
+      `margin ${margin.toFixed(2)}: ...and only when it beats the runner-up's by at least ${margin.toFixed(2)}.`,
+      `Otherwise it says "not sure". Now: ${pct(cur.coverage)} of ${session.tunedOn} answered, ${pct(cur.selectiveAccuracy)} of those right.`,
+    ]);
+  }, [tau, margin]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const lastSave = useRef(0);
   useEffect(() => {
@@ -100,12 +115,37 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
     save.start(record);
   }, [ui.saveRequests]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  const publishHint = onOpen ? 'p opens Publish' : `to ship them, run: ${publishCommand(ctx.workspace.root, session.version)}`;
+  const savedText = save.state.status === 'done' && save.state.output ? describeSave(save.state.output, (p) => p, publishHint) : undefined;
   useEffect(() => {
-    if (save.state.status === 'done' && save.state.output) onDone(`saved tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)} → ${save.state.output.path}`);
+    if (save.state.status !== 'done' || !save.state.output) return;
+    onDone(savedText);
+    if (onOpen && savePending(save.state.output)) dispatch({ type: 'offer-publish' });
   }, [save.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // Layout: 14 fixed lines + plot height; at 80×24 the plots get 8 rows.
-  const plotH = Math.min(8, rows - 16);
+  let status: { text: string; color?: string };
+  if (ui.edit) {
+    status = { text: `${ui.edit.field === 'target' ? 'Target selective accuracy' : `Set ${ui.edit.field}`}: ${ui.edit.text}▏ (⏎ apply, esc cancel)`, color: theme.accent };
+  } else if (save.state.status === 'running') {
+    status = { text: 'Saving…' };
+  } else if (save.state.status === 'failed') {
+    status = { text: `Save failed: ${save.state.error?.message ?? ''}${save.state.error?.hint ? ` ${save.state.error.hint}` : ''}`, color: theme.error };
+  } else if (ui.message) {
+    status = { text: ui.message.text, color: ui.message.kind === 'error' ? theme.error : theme.ok };
+  } else if (savedText) {
+    status = { text: savedText, color: theme.ok };
+  } else if (suggestion) {
+    status = { text: `Suggestion for ${pct(ui.target, 0)}: tau ${gridValue(suggestion.ti).toFixed(2)} margin ${gridValue(suggestion.mi).toFixed(2)}, coverage ${pct(suggestion.coverage)} (g)` };
+  } else {
+    status = { text: `No setting reaches ${pct(ui.target, 0)} selective accuracy (t to type another target)`, color: theme.warn };
+  }
+
+  // The status may wrap (a save says what ships); every extra line comes out of the plots.
+  // Without room for the plots (a small terminal) it stays one line, cut.
+  const wanted = Math.min(3, Math.max(1, Math.ceil(status.text.length / Math.max(1, columns - 1))));
+  // Layout: 15 fixed lines + plot height; at 80×24 the plots get 7 rows.
+  const statusLines = Math.min(8, rows - 17 - (wanted - 1)) >= 3 ? wanted : 1;
+  const plotH = Math.min(8, rows - 17 - (statusLines - 1));
   const showPlots = plotH >= 3 && columns >= 40;
   const showHeat = showPlots && columns >= 70;
   const chartW = showHeat ? columns - 6 - 3 - 30 : columns - 8;
@@ -125,33 +165,14 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   }, [showHeat, ui.mi, ui.ti, ui.heatmap, plotH, tune]);
   const curve = useMemo(() => (showPlots ? tune.gridCurve(ui.mi) : []), [showPlots, tune, ui.mi]);
 
-  const worst = worstClasses(cur.perClass ?? [], 3);
+  // Measured where the CLI measures it (the held-out split when there is one), and said so.
+  const worst = worstClasses((held ? measure.at(tau, margin, { perClass: true }) : cur).perClass ?? [], 3);
   const accLabel = columns >= 72 ? 'selective acc' : 'sel.acc';
   const mainLine = (farLabel: string) =>
     `${session.tunedOn.padEnd(10)} n=${String(cur.n).padEnd(5)} coverage ${pct(cur.coverage)}  ${accLabel} ${pct(cur.selectiveAccuracy)}  mistakes ${cur.confidentMistakes}${cur.negatives ? `  ${farLabel} ${pct(cur.negatives.falseAcceptRate)}` : ''}`;
   const numbers = mainLine('false accepts').length < columns ? mainLine('false accepts') : mainLine('FAR');
   const sliderW = Math.min(columns, 80) - 1;
   const line = (s: string) => (s.length > columns - 1 ? s.slice(0, columns - 2) + '…' : s);
-
-  let status: { text: string; color?: string };
-  if (ui.edit) {
-    status = { text: `${ui.edit.field === 'target' ? 'Target selective accuracy' : `Set ${ui.edit.field}`}: ${ui.edit.text}▏ (⏎ apply, esc cancel)`, color: theme.accent };
-  } else if (save.state.status === 'running') {
-    status = { text: 'Saving…' };
-  } else if (save.state.status === 'failed') {
-    status = { text: `Save failed: ${save.state.error?.message ?? ''}${save.state.error?.hint ? ` ${save.state.error.hint}` : ''}`, color: theme.error };
-  } else if (ui.message) {
-    status = { text: ui.message.text, color: ui.message.kind === 'error' ? theme.error : theme.ok };
-  } else if (save.state.status === 'done' && save.state.output) {
-    status = {
-      text: `Saved ${save.state.output.path}${save.state.output.published ? ` · shipped as ${save.state.output.published.version}` : ''}`,
-      color: theme.ok,
-    };
-  } else if (suggestion) {
-    status = { text: `Suggestion for ${pct(ui.target, 0)}: tau ${gridValue(suggestion.ti).toFixed(2)} margin ${gridValue(suggestion.mi).toFixed(2)}, coverage ${pct(suggestion.coverage)} (g)` };
-  } else {
-    status = { text: `No setting reaches ${pct(ui.target, 0)} selective accuracy (t to type another target)`, color: theme.warn };
-  }
 
   return (
     <Box flexDirection="column" width={columns}>
@@ -166,6 +187,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
       <Text>
         {line(numbers)}
       </Text>
+      <Text dimColor>{line(meaningLine(tau, margin))}</Text>
       {held ? (
         <Text dimColor>{line(`${session.measuredOn.padEnd(10)} n=${String(held.n).padEnd(5)} coverage ${pct(held.coverage)}  ${accLabel} ${pct(held.selectiveAccuracy)}  mistakes ${held.confidentMistakes}`)}</Text>
       ) : null}
@@ -186,10 +208,18 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
           ) : null}
         </Box>
       ) : null}
-      <Text>{line(`Weakest: ${worst.map((c) => `${c.label} acc ${pct(c.accuracy, 0)} cov ${pct(c.coverage, 0)}`).join(' · ') || '—'}`)}</Text>
-      <Text {...(status.color ? { color: status.color } : {})}>{line(status.text)}</Text>
+      <Text>{line(weakestLine(worst, session.measuredOn))}</Text>
+      {statusLines > 1 ? (
+        <Box width={Math.max(1, columns - 1)} height={statusLines}>
+          <Text wrap="wrap" {...(status.color ? { color: status.color } : {})}>
+            {status.text}
+          </Text>
+        </Box>
+      ) : (
+        <Text {...(status.color ? { color: status.color } : {})}>{line(status.text)}</Text>
+      )}
       <Text dimColor>{line('←/→ ±0.01  [ ]/PgUp/PgDn ±0.05  tab switch  0-9 type value  m heatmap')}</Text>
-      <Text dimColor>{line('t target  g go to suggestion  s save  q/esc back  ctrl-c quit')}</Text>
+      <Text dimColor>{line(`t target  g go to suggestion  s save${ui.publishOffered ? '  p publish' : ''}  q/esc back  ctrl-c quit`)}</Text>
     </Box>
   );
 }

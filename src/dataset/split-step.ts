@@ -4,7 +4,7 @@ import { EdgewiseError, InputError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { hashValue, sha256File } from '../core/hash.js';
 import type { Step, StepContext } from '../core/step.js';
-import { assignSplits, SPLITS, type LeakReport, type MinimumAssignment, type SplitName } from './split-assign.js';
+import { assignSplits, SPLITS, type LeakReport, type MinimumAssignment, type SplitItem, type SplitName } from './split-assign.js';
 import { formatSplitsCsv, readCleanManifest, readSplitsCsv, type SplitRow } from './split-io.js';
 import { resolveSplitSettings, type SplitOverrides, type SplitSettings } from './split-settings.js';
 import { formatVertexCsv } from './vertex-csv.js';
@@ -14,6 +14,11 @@ export interface SplitInput extends SplitOverrides {
   fresh?: boolean;
   /** Compute and report, write nothing (the wizard's live preview). */
   dryRun?: boolean;
+  /**
+   * When the manifest's split column leaves a held-out split with a ratio above 0 empty (train/val only
+   * but a test share asked): take it out of train, per class, duplicate clusters kept together.
+   */
+  carveFromTrain?: boolean;
 }
 
 export interface SplitClassRow {
@@ -40,6 +45,8 @@ export interface SplitOutput {
   sources: { manifest: number; previous: number; assigned: number };
   /** Compared with the previous splits.csv (all zero when there was none). */
   changes: { previous: number; moved: number; added: number; removed: number; kept: boolean };
+  /** Held-out splits taken out of the manifest's train images (--carve-from-train), and how many images. */
+  carved?: { splits: SplitName[]; images: number };
   splitsCsv: string;
   vertexCsv?: string;
   vertexSkipped?: string;
@@ -48,7 +55,7 @@ export interface SplitOutput {
 const MAX_LEAK_WARNINGS = 20;
 
 function settingsOf(input: SplitInput, ctx: StepContext): SplitSettings {
-  const { fresh: _f, dryRun: _d, ...over } = input;
+  const { fresh: _f, dryRun: _d, carveFromTrain: _c, ...over } = input;
   return resolveSplitSettings(ctx.config.split, over);
 }
 
@@ -73,6 +80,7 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
       manifest: existsSync(path) ? await sha256File(path) : 'missing',
       settings: settingsOf(input, ctx),
       fresh: Boolean(input.fresh),
+      carve: Boolean(input.carveFromTrain),
       bucket: ctx.config.bucket ?? null,
       prefix: ctx.config.prefix,
     });
@@ -123,6 +131,7 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
 
     const res = assignSplits(manifest.rows, { ratios: settings, seed: settings.seed, ...(keep ? { previous } : {}) });
     throwIfCancelled(ctx.signal);
+    const carved = yield* fillEmptySplits(manifest.rows, res.splits, settings, Boolean(input.carveFromTrain));
 
     const rows: SplitRow[] = manifest.rows.map((r, i) => ({ image: r.image, label: r.label, split: res.splits[i]!, cluster: r.group }));
 
@@ -155,7 +164,7 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     if (res.leaks.length > MAX_LEAK_WARNINGS) {
       yield { type: 'warning', code: 'split.leak', message: `${res.leaks.length - MAX_LEAK_WARNINGS} more clusters span splits (all listed in the --json output's leaks).` };
     }
-    for (const m of res.missing) {
+    for (const m of res.missing.filter((x) => !carved?.splits.includes(x.split))) {
       yield { type: 'warning', code: 'split.class_missing_split', item: m.label, message: `class "${m.label}" has no ${m.split} image (the manifest's split column or the previous split fixed all of its images); its ${m.split} scores will be missing.` };
     }
     for (const m of res.minimums) {
@@ -189,6 +198,7 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
       minimums: res.minimums,
       missing: res.missing,
       sources: res.sources,
+      ...(carved ? { carved } : {}),
       changes,
       splitsCsv: ws.rel(ws.splitsCsv),
     };
@@ -198,10 +208,11 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     let vertexText: string | undefined;
     if (bucket) {
       vertexText = formatVertexCsv(rows, { bucket, prefix: ctx.config.prefix });
-      for (const c of classes) {
+      for (const c of ctx.config.backend === 'vertex' ? classes : []) {
         if (c.total < 10) yield { type: 'warning', code: 'split.vertex_min_images', item: c.label, message: `class "${c.label}" has ${c.total} images; Vertex AutoML needs at least 10 per label.` };
       }
-    } else {
+    } else if (ctx.config.backend === 'vertex') {
+      // Only Vertex training reads the import CSV: the local backend is not told about a bucket it never needs.
       output.vertexSkipped = 'no bucket configured';
       const stale = existsSync(ws.vertexCsv) ? ` The existing ${ws.rel(ws.vertexCsv)} is now out of date.` : '';
       yield {
@@ -231,3 +242,41 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     return output;
   },
 };
+
+/**
+ * A split asked for (ratio above 0) that ends up with no image at all is an error, not a model evaluated on
+ * nothing later: it happens when the manifest's split column has no row for it. With `carve`, a missing
+ * validation/test split is taken out of train (same assignment rules: per class, clusters whole), in place.
+ */
+function* fillEmptySplits(items: readonly SplitItem[], splits: SplitName[], ratios: SplitSettings, carve: boolean): Generator<StepEvent, { splits: SplitName[]; images: number } | undefined, void> {
+  const count = (s: SplitName): number => splits.filter((x) => x === s).length;
+  const empty = SPLITS.filter((s) => ratios[s] > 0 && count(s) === 0);
+  if (empty.length === 0 || items.length === 0) return undefined;
+  const fromColumn = items.every((it) => it.fixed !== undefined);
+  const why = fromColumn
+    ? `the manifest's split column puts every image in ${SPLITS.filter((s) => count(s) > 0).join(' or ')}`
+    : 'there are too few images to give it any';
+  const asked = empty.map((s) => `${s} (${Math.round(ratios[s] * 100)} %)`).join(' and ');
+  if (!carve || empty.includes('train')) {
+    throw new EdgewiseError(`No image for ${asked}: ${why}.`, {
+      code: 'split.empty_split',
+      item: empty.join(','),
+      hint: empty.includes('train')
+        ? 'Add train rows to the manifest (or empty its split cells so edgewise assigns them).'
+        : `Take it out of train, per class and keeping duplicates together: \`edgewise split --carve-from-train\` (c in the wizard's Split screen); or ask for none (${empty.map((s) => `--${s} 0`).join(' ')}); or add ${empty.join('/')} rows to the manifest's split column.`,
+      exitCode: 2,
+    });
+  }
+  const train = splits.flatMap((s, i) => (s === 'train' ? [i] : []));
+  const sub = assignSplits(
+    train.map((i) => ({ image: items[i]!.image, label: items[i]!.label, group: items[i]!.group })),
+    { ratios: { train: ratios.train, validation: empty.includes('validation') ? ratios.validation : 0, test: empty.includes('test') ? ratios.test : 0 }, seed: ratios.seed },
+  );
+  let moved = 0;
+  train.forEach((i, k) => {
+    if (sub.splits[k] !== 'train') moved++;
+    splits[i] = sub.splits[k]!;
+  });
+  yield { type: 'log', message: `took ${moved} image${moved === 1 ? '' : 's'} out of train for ${empty.join(' and ')} (${why}; per class, duplicate clusters kept together)` };
+  return { splits: empty, images: moved };
+}

@@ -172,13 +172,14 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     const labelOf = (l: string): string => applied[l] ?? l;
     const firstLine = new Map<string, number>();
     for (const r of manifest.rows) if (!firstLine.has(r.label)) firstLine.set(r.label, r.line);
-    for (const l of [...rawLabels].sort()) {
+    // Vertex's label rules mean nothing to the local backend: no finding there at all.
+    for (const l of backend === 'vertex' ? [...rawLabels].sort() : []) {
       const problem = vertexLabelProblem(labelOf(l));
       if (!problem) continue;
       const to = suggested[labelOf(l)];
       yield* record([
         {
-          severity: backend === 'vertex' ? 'error' : 'warning',
+          severity: 'error',
           code: 'label.vertex_rule',
           item: `label "${l}"`,
           line: firstLine.get(l)!,
@@ -508,9 +509,18 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       classCounts,
       suggestedLabelMapping: suggested,
     };
-    if (input.dryRun) return { ...result, report, dryRun: true };
+    const unusable = unusableDataset(scanned, cleanRows.length, ws.rel(ws.imagesDir));
+    if (input.dryRun) {
+      if (unusable) throw unusable;
+      return { ...result, report, dryRun: true };
+    }
     await writeJsonAtomic(ws.reportPath, report);
     yield { type: 'artifact', path: ws.rel(ws.reportPath), kind: 'report', description: `${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}` };
+    if (unusable) {
+      // The report says why; no cleaned manifest is written, and an earlier validate no longer counts as done.
+      ctx.journal.forgetStep('validate');
+      throw unusable;
+    }
     await writeFileAtomic(ws.cleanManifest, formatCleanManifest(cleanRows, manifest.hasSplit, manifest.extraColumns));
     yield { type: 'artifact', path: ws.rel(ws.cleanManifest), kind: 'manifest', description: `${cleanRows.length} images` };
     return result;
@@ -520,4 +530,28 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
 /** Reads report.json back (the command's --json output and the review screen use it). */
 export async function readValidationReport(ctx: StepContext): Promise<ValidationReport> {
   return JSON.parse(await readFile(ctx.workspace.reportPath, 'utf8')) as ValidationReport;
+}
+
+/**
+ * A validate whose images are (mostly) not there, or that keeps nothing, is a failure, not "✔ done": the
+ * usual cause is an images folder that is not the one the manifest's paths are relative to.
+ */
+function unusableDataset(scanned: ReadonlyArray<{ row: { image: string }; findings: ReadonlyArray<{ code: string }> }>, kept: number, imagesDir: string): InputError | undefined {
+  const missing = scanned.filter((s) => s.findings.some((f) => f.code === 'image.missing')).map((s) => s.row.image);
+  const examples = missing.slice(0, 3).join(', ');
+  if (scanned.length > 0 && missing.length * 2 > scanned.length) {
+    return new InputError(`${missing.length} of ${scanned.length} images in the manifest are missing from ${imagesDir} (e.g. ${examples}).`, {
+      code: 'validate.images_missing',
+      item: imagesDir,
+      hint: 'Point paths.images in edgewise.json (or `edgewise init --images DIR`) at the folder the manifest\'s paths are relative to, or fix the paths; ml/dataset/report.json lists every one.',
+    });
+  }
+  if (kept === 0) {
+    return new InputError(`No image passed validation (${scanned.length} checked): there is nothing to train on.`, {
+      code: 'validate.nothing_kept',
+      item: imagesDir,
+      hint: 'Fix the errors listed by `edgewise validate` (ml/dataset/report.json) and run it again.',
+    });
+  }
+  return undefined;
 }

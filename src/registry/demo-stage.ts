@@ -4,8 +4,8 @@ import { readPublishInputs } from './inputs.js';
 const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : 'n/a');
 
 /**
- * `edgewise demo`'s registry stages: publish the tuned model, publish a second version (the same model
- * with stricter thresholds, re-tuned by hand), then roll back to the first. Rerunning the demo finds the
+ * `edgewise demo`'s registry stages: publish the tuned model, save stricter thresholds for it (tune) and
+ * publish them as a second version (the same model), then roll back to the first. Rerunning the demo finds the
  * same content already published, so it adds no versions.
  */
 export async function publishDemo(h: Harness): Promise<string> {
@@ -26,11 +26,11 @@ export async function publishSecondDemo(h: Harness): Promise<string> {
   const stricter = Math.min(0.99, Math.round((tau + 0.1) * 100) / 100);
   const margin = inp.thresholds?.margin ?? 0;
   const tuned = await h.run(tuneStep, { model: inp.run, ...(stricter > tau ? { tau: stricter, margin } : { tau, margin: Math.min(0.99, margin + 0.05) }) });
-  // Re-tuning the published run ships the new thresholds itself, as the next version (versions are
-  // immutable); publish only when it did not (e.g. nothing was published yet).
-  const shipped = tuned.published ?? (await h.run(publishStep, {}));
+  // Saving thresholds ships nothing: the explicit publish below makes them the next version (same .tflite).
+  const shipped = await h.run(publishStep, { model: inp.run });
   const m = tuned.measured_on;
-  return `same model, stricter thresholds → ${shipped.version}: tau ${f(tuned.tau)}, coverage ${f(m.coverage)}, selective accuracy ${f(m.selective_accuracy)}`;
+  const how = shipped.status === 'published' ? `published as ${shipped.version}` : shipped.status === 'reactivated' ? `${shipped.version} active again` : `already ${shipped.version}`;
+  return `same model, stricter thresholds saved (${tuned.saved ?? 'not saved'}), then ${how}: tau ${f(tuned.tau)}, coverage ${f(m.coverage)}, selective accuracy ${f(m.selective_accuracy)}`;
 }
 
 export async function rollbackDemo(h: Harness): Promise<string> {

@@ -71,3 +71,55 @@ export const publishPlanStep: Step<{ model?: string; forceUnevaluated?: boolean 
     return streamEvents(async () => planPublish(ctx.workspace, { ...input, signal: ctx.signal }));
   },
 };
+
+/** One row of the old-vs-new comparison both front ends show before publishing. */
+export interface PlanRow {
+  label: string;
+  now: number | null | undefined;
+  next: number | null | undefined;
+  /** true: higher is better; false: lower is better; null: neither (thresholds). */
+  higherIsBetter: boolean | null;
+}
+
+export function planRows(p: PublishPlan): PlanRow[] {
+  const rows: Array<{ label: string; get(s: PlanSide): number | null | undefined; higherIsBetter: boolean | null }> = [
+    { label: 'top-1', get: (s) => s.metrics.top1, higherIsBetter: true },
+    { label: 'top-3', get: (s) => s.metrics.top3, higherIsBetter: true },
+    { label: 'ECE', get: (s) => s.metrics.ece, higherIsBetter: false },
+    { label: 'coverage', get: (s) => s.metrics.coverage, higherIsBetter: true },
+    { label: 'selective acc.', get: (s) => s.metrics.selective_accuracy, higherIsBetter: true },
+    { label: 'tau', get: (s) => s.tau, higherIsBetter: null },
+    { label: 'margin', get: (s) => s.margin, higherIsBetter: null },
+    { label: 'temperature', get: (s) => s.temperature, higherIsBetter: null },
+  ];
+  return rows.map((r) => ({ label: r.label, now: p.current ? r.get(p.current) : undefined, next: r.get(p.next), higherIsBetter: r.higherIsBetter }));
+}
+
+const f3 = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
+
+/** The change column: empty when equal (to 3 decimals) or not comparable. */
+export function planDelta(r: PlanRow): string {
+  if (typeof r.now !== 'number' || typeof r.next !== 'number' || Math.abs(r.next - r.now) < 5e-4) return '';
+  const d = r.next - r.now;
+  return `${d > 0 ? '+' : ''}${d.toFixed(3)}`;
+}
+
+/** What publishing would do, in words: a new version, the live one again, or nothing. */
+export function planVerdict(p: PublishPlan): { kind: 'new' | 'reactivate' | 'nothing'; text: string } {
+  if (p.alreadyPublishedAs !== undefined && p.current?.version === p.alreadyPublishedAs) {
+    return { kind: 'nothing', text: `Run ${p.run} with these thresholds is already live as ${p.alreadyPublishedAs}: nothing to publish.` };
+  }
+  if (p.alreadyPublishedAs !== undefined) {
+    return { kind: 'reactivate', text: `${p.alreadyPublishedAs} already holds exactly this (run ${p.run}, same thresholds): publishing makes ${p.alreadyPublishedAs} active again.` };
+  }
+  const same = p.current?.run === p.run ? ` (same model as ${p.current.version}, new thresholds)` : '';
+  return { kind: 'new', text: `Publishing makes run ${p.run} the new ${p.version}${same} and the active version.` };
+}
+
+/** The comparison as plain text (the CLI prints it before asking). */
+export function planTable(p: PublishPlan): string {
+  const col = 12;
+  const head = `${'metric'.padEnd(16)}${(p.current ? `now ${p.current.version}` : 'now: none').padEnd(col)}${(p.alreadyPublishedAs ?? `new ${p.version}`).padEnd(col)}change`;
+  const lines = planRows(p).map((r) => `${r.label.padEnd(16)}${(p.current ? f3(r.now) : '–').padEnd(col)}${f3(r.next).padEnd(col)}${planDelta(r)}`.trimEnd());
+  return [head, ...lines].join('\n');
+}

@@ -28,7 +28,11 @@ export interface PublishOptions {
 }
 
 export interface PublishResult {
-  status: 'published' | 'already-published';
+  /**
+   * published: a new version; already-published: this content is the active version; reactivated: an
+   * older version holds exactly this content (e.g. thresholds tuned back to v001's) and is active again.
+   */
+  status: 'published' | 'already-published' | 'reactivated';
   version: string;
   /** The training run it came from (ml/models/<run>): not necessarily equal to `version`. */
   run: string;
@@ -131,6 +135,17 @@ async function materializeActiveHere(ws: Workspace, row: VersionRow, inp: Publis
  */
 export async function publish(ws: Workspace, opts: PublishOptions, emit: (e: StepEvent) => void = () => {}): Promise<PublishResult> {
   const actor = opts.actor ?? currentActor();
+  const out = await publishOnce(ws, opts, actor, emit);
+  if (out.status !== 'already-published' || out.version === out.active) return out;
+  // Versions are immutable, so the same content is not published twice: the version that has it goes
+  // live again, the way `rollback --to` does it (its own lock, artifact checks and journal).
+  const { rollback } = await import('./rollback.js');
+  emit({ type: 'log', message: `${out.version} already holds exactly this model, labels, metrics and thresholds: making it active again.` });
+  const r = await rollback(ws, { to: out.version, actor, ...(opts.signal ? { signal: opts.signal } : {}) }, emit);
+  return { ...out, status: r.status === 'rolled-back' ? 'reactivated' : 'already-published', previous: r.from, active: r.version };
+}
+
+async function publishOnce(ws: Workspace, opts: PublishOptions, actor: string, emit: (e: StepEvent) => void): Promise<PublishResult> {
   return withRegistry(ws, async ({ store, recovered }) => {
     if (recovered) emit({ type: 'warning', code: 'registry.recovered', message: recovered });
     crashPoint('publish.locked');

@@ -6,6 +6,7 @@ import { readPending } from './pending.js';
 import { readRegistry, registryLocation } from './session.js';
 import { isPostgresUrl } from './store.js';
 import { streamEvents } from './stream.js';
+import { savedVsLive, describeSavedVsLive, type SavedVsLive } from './saved-vs-live.js';
 import type { RegistryEvent, VersionRow } from './types.js';
 
 export interface VersionsResult {
@@ -15,6 +16,8 @@ export interface VersionsResult {
   events: RegistryEvent[];
   /** What public/models serves right now, and any disagreement with the registry. */
   public: { version: string | undefined; problems: string[] };
+  /** Thresholds saved for the live model's run that Publish has not shipped (they differ from model.json). */
+  savedNotLive?: SavedVsLive;
   recovered?: string;
 }
 
@@ -30,6 +33,7 @@ export async function listVersions(ws: Workspace, opts: { signal?: AbortSignal }
     const rows = await store.list();
     const pub = await inspectPublic(ws);
     const problems = [...pub.problems];
+    const pending = savedVsLive(ws);
     if (active !== undefined && pub.version !== active) problems.push(`public/models serves ${pub.version ?? 'nothing'} but the registry's active version is ${active}`);
     return {
       registry: store.location,
@@ -37,6 +41,7 @@ export async function listVersions(ws: Workspace, opts: { signal?: AbortSignal }
       versions: rows.map((r) => ({ ...r, active: r.version === active })),
       events: await store.events(),
       public: { version: pub.version, problems },
+      ...(pending ? { savedNotLive: pending } : {}),
       ...(recovered ? { recovered } : {}),
     };
   }, opts.signal ? { signal: opts.signal } : {});
@@ -74,5 +79,6 @@ export function versionsTable(r: VersionsResult): string {
   const notes = [`registry: ${r.registry}`, r.active ? `* active: ${r.active}` : 'no active version'];
   if (r.versions.some((v) => v.unevaluated)) notes.push('! published with --force-unevaluated');
   if (r.versions.length === 0) return `No versions published yet (registry: ${r.registry}). Run \`edgewise publish\`.`;
-  return [...lines, '', notes.join('  ·  ')].join('\n');
+  const pending = r.savedNotLive ? [`! ${describeSavedVsLive(r.savedNotLive)}: edgewise publish --model ${r.savedNotLive.run}`] : [];
+  return [...lines, '', notes.join('  ·  '), ...pending].join('\n');
 }

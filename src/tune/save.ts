@@ -1,9 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
-import { InputError } from '../core/errors.js';
-import type { StepEvent } from '../core/events.js';
 import type { Workspace } from '../core/workspace.js';
+import { readLiveModel, sameSetting, type LiveModel } from '../registry/saved-vs-live.js';
 
 /**
  * `ml/metrics/thresholds_vNNN.json`: what `edgewise publish` reads. A contract: add fields, never rename.
@@ -34,35 +32,33 @@ export function thresholdsPath(metricsDir: string, version: string): string {
 
 export interface SaveResult {
   path: string;
-  /** public/models/model.json, when the thresholds were shipped into it (as a new registry version). */
-  modelJson?: string;
-  /** The registry version that now carries these thresholds, when a published model was being tuned. */
-  published?: { version: string; previous: string | undefined };
+  /** The training run the thresholds are for, and what was saved. */
+  run: string;
+  tau: number;
+  margin: number;
+  temperature: number;
+  /** What public/models ships now (any run), so the caller can say what Publish would change. */
+  live?: LiveModel;
 }
 
-/**
- * Writes the thresholds file. When the published model.json comes from this same training run, the new
- * thresholds are shipped into it through the registry: published versions are immutable, so editing
- * model.json in place would change what the app does with no record of it. Publishing makes the same
- * .tflite with the new thresholds the next version, all or nothing, and rollback can undo it.
- */
-export async function saveThresholds(ws: Workspace, t: ThresholdsFile, emit: (e: StepEvent) => void = () => {}): Promise<SaveResult> {
+/** Writes the thresholds file, and only that: shipping is Publish's (it shows old vs new and asks). */
+export async function saveThresholds(ws: Workspace, t: ThresholdsFile): Promise<SaveResult> {
   const path = thresholdsPath(ws.metricsDir, t.version);
   await writeJsonAtomic(path, t);
-  const modelJson = join(ws.publicModelsDir, 'model.json');
-  if (!existsSync(modelJson)) return { path };
-  let m: Record<string, unknown>;
-  try {
-    m = JSON.parse(readFileSync(modelJson, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(`${modelJson} is not valid JSON, so the new thresholds were not shipped (${path} was saved).`, {
-      item: modelJson,
-      hint: 'Run `edgewise rollback --to <version>` to restore it from the registry, then `edgewise publish`.',
-      cause: e,
-    });
-  }
-  if (typeof m !== 'object' || m === null || m.source_run !== t.version) return { path };
-  const { publish } = await import('../registry/publish.js');
-  const r = await publish(ws, { model: t.version }, emit);
-  return { path, modelJson, published: { version: r.version, previous: r.previous } };
+  const live = readLiveModel(ws);
+  return { path, run: t.version, tau: t.tau, margin: t.margin, temperature: t.temperature, ...(live ? { live } : {}) };
+}
+
+/** True when Publish would ship something new: the saved thresholds are not what the app gets now. */
+export function savePending(r: SaveResult): boolean {
+  return !r.live || r.live.run !== r.run || !sameSetting(r, r.live);
+}
+
+/** After a save: what was written and what ships now. `publishHint` says how to ship (a key, a command). */
+export function describeSave(r: SaveResult, rel: (p: string) => string, publishHint: string): string {
+  const wrote = `Saved ${rel(r.path)}: tau ${r.tau.toFixed(2)}, margin ${r.margin.toFixed(2)} (nothing shipped).`;
+  if (!r.live) return `${wrote} Nothing is published yet: ${publishHint}.`;
+  if (r.live.run !== r.run) return `${wrote} The app gets ${r.live.version} (run ${r.live.run}): ${publishHint}.`;
+  if (!savePending(r)) return `${wrote} The live ${r.live.version} already ships these.`;
+  return `${wrote} Live ${r.live.version} still ships tau ${r.live.tau.toFixed(2)}, margin ${r.live.margin.toFixed(2)}: ${publishHint}.`;
 }

@@ -1,4 +1,3 @@
-import type { StepEvent } from '../core/events.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { hashValue } from '../core/hash.js';
 import type { Step } from '../core/step.js';
@@ -56,20 +55,17 @@ export function createTuneLoadStep(classifierFactory?: ClassifierFactory): Step<
 
 export const tuneLoadStep = createTuneLoadStep();
 
-/** Saves what the screen measured: the thresholds file, shipped as a new version when this run is the published one. */
+/** Saves what the screen measured: the thresholds file only (Publish ships it, after showing old vs new). */
 export const tuneSaveStep: Step<ThresholdsFile, SaveResult> = {
   // Journalled as `tune`, like the headless step, so the wizard shows tuning as done. The fingerprint holds
   // saved_at, so a save always runs, and never matches a headless run's fingerprint.
   name: 'tune',
   title: 'Save thresholds',
   fingerprint: (record) => hashValue({ kind: 'tune-screen', record }),
-  artifacts: (out) => [out.path, ...(out.modelJson ? [out.modelJson] : [])],
+  artifacts: (out) => [out.path],
   async *run(record, ctx) {
-    const publishEvents: StepEvent[] = [];
-    const r = await saveThresholds(ctx.workspace, record, (e) => publishEvents.push(e));
-    yield { type: 'artifact', path: ctx.workspace.rel(r.path), kind: 'thresholds' };
-    yield* publishEvents;
-    if (r.modelJson) yield { type: 'artifact', path: ctx.workspace.rel(r.modelJson), kind: 'model.json' };
-    return { path: ctx.workspace.rel(r.path), ...(r.modelJson ? { modelJson: ctx.workspace.rel(r.modelJson) } : {}), ...(r.published ? { published: r.published } : {}) };
+    const r = await saveThresholds(ctx.workspace, record);
+    yield { type: 'artifact', path: ctx.workspace.rel(r.path), kind: 'thresholds', description: `tau ${r.tau.toFixed(2)}, margin ${r.margin.toFixed(2)}` };
+    return { ...r, path: ctx.workspace.rel(r.path) };
   },
 };

@@ -1,4 +1,3 @@
-import type { StepEvent } from '../core/events.js';
 import { EdgewiseError, InputError } from '../core/errors.js';
 import { hashValue, sha256File } from '../core/hash.js';
 import type { Step } from '../core/step.js';
@@ -7,7 +6,8 @@ import { gridValue } from './grid.js';
 import { negativesListing } from './negatives.js';
 import { findPredictions } from './predictions.js';
 import { prepareTuning, type ClassifierFactory, type PrepareInput } from './prepare.js';
-import { saveThresholds, type ThresholdsFile } from './save.js';
+import type { LiveModel } from '../registry/saved-vs-live.js';
+import { savePending, saveThresholds, type ThresholdsFile } from './save.js';
 import { bestReachable, paretoFrontier, suggest } from './suggest.js';
 import type { ClassMetrics, TuneMetrics } from './types.js';
 
@@ -50,9 +50,10 @@ export interface TuneOutput {
   negatives?: { source: string; n: number };
   worst_classes: Array<{ label: string; support: number; coverage: number | null; accuracy: number | null }>;
   saved?: string;
-  model_json_updated?: string;
-  /** The registry version that ships these thresholds, when the tuned run was the published one. */
-  published?: { version: string; previous: string | undefined };
+  /** What public/models ships now, when anything (saving never changes it: only `edgewise publish` does). */
+  live?: LiveModel;
+  /** True when the saved thresholds are not what ships: `edgewise publish` would ship them. */
+  publish_pending?: boolean;
 }
 
 export function summarize(split: string, m: TuneMetrics): SplitSummary {
@@ -79,6 +80,16 @@ export function worstClasses(perClass: readonly ClassMetrics[], count: number): 
     .slice(0, count);
 }
 
+/** The same weakest-classes line in the wizard and the CLI, naming the split the numbers come from. */
+export function weakestLine(worst: ReadonlyArray<{ label: string; accuracy: number | null; coverage: number | null }>, split: string): string {
+  return `Weakest on ${split}: ${worst.map((c) => `${c.label} acc ${pct(c.accuracy, 0)} cov ${pct(c.coverage, 0)}`).join(' · ') || '—'}`;
+}
+
+/** What tau and margin mean, with the values in force. */
+export function meaningLine(tau: number, margin: number): string {
+  return `Answers only when the top probability ≥ ${tau.toFixed(2)} and beats the runner-up by ≥ ${margin.toFixed(2)}`;
+}
+
 export function pct(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`;
 }
@@ -96,7 +107,7 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
       return hashValue({ kind: 'tune', predictions: await sha256File(found.path), version: found.version, input, negatives });
     },
     artifacts(output) {
-      return [output.saved, output.model_json_updated].filter((p): p is string => p !== undefined);
+      return output.saved ? [output.saved] : [];
     },
     async *run(input, ctx) {
       const prep = yield* prepareTuning(input, ctx, classifierFactory);
@@ -151,16 +162,11 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
       if (input.maxFalseAccept !== undefined && prep.negatives) out.max_false_accept = input.maxFalseAccept;
       if (prep.negatives) out.negatives = { source: prep.negatives.source, n: prep.negatives.p1.length };
       if (!input.dryRun) {
-        const publishEvents: StepEvent[] = [];
-        const saved = await saveThresholds(ctx.workspace, thresholdsRecord(out, atReport), (e) => publishEvents.push(e));
+        const saved = await saveThresholds(ctx.workspace, thresholdsRecord(out, atReport));
         out.saved = ctx.workspace.rel(saved.path);
+        if (saved.live) out.live = saved.live;
+        out.publish_pending = savePending(saved);
         yield { type: 'artifact', path: out.saved, kind: 'thresholds', description: `tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)}` };
-        yield* publishEvents;
-        if (saved.modelJson && saved.published) {
-          out.model_json_updated = ctx.workspace.rel(saved.modelJson);
-          out.published = saved.published;
-          yield { type: 'artifact', path: out.model_json_updated, kind: 'model.json', description: `thresholds shipped as ${saved.published.version}` };
-        }
       }
       return out;
     },

@@ -38,8 +38,9 @@ function setting(engine: ThresholdEngine, ti: number, mi: number): GridSetting {
 
 /**
  * Better of two settings that both meet the constraints: more images answered, then higher selective
- * accuracy, then fewer false accepts, then the lower (simpler) tau and margin. A total order, so the grid
- * search and a brute force agree on the winner.
+ * accuracy, then fewer false accepts, then the simpler: the lower margin first (a margin the outcome does
+ * not need, e.g. 0.62 beside a tau of 0.80, is noise a reader has to reason about), then the lower tau.
+ * A total order, so the grid search and a brute force agree on the winner.
  */
 export function betterSetting(a: GridSetting, b: GridSetting): boolean {
   if (a.accepted !== b.accepted) return a.accepted > b.accepted;
@@ -50,8 +51,8 @@ export function betterSetting(a: GridSetting, b: GridSetting): boolean {
   const fa = a.falseAcceptRate ?? 0;
   const fb = b.falseAcceptRate ?? 0;
   if (fa !== fb) return fa < fb;
-  if (a.ti !== b.ti) return a.ti < b.ti;
-  return a.mi < b.mi;
+  if (a.mi !== b.mi) return a.mi < b.mi;
+  return a.ti < b.ti;
 }
 
 /**
@@ -76,7 +77,7 @@ export function suggest(engine: ThresholdEngine, opts: SuggestOptions): GridSett
   return setting(engine, Math.floor((floor + hi) / 2), best.mi);
 }
 
-/** The best grid setting under `betterSetting` (its lowest-tau representative). */
+/** The best grid setting under `betterSetting` (its lowest-margin, then lowest-tau representative). */
 export function bestOnGrid(engine: ThresholdEngine, opts: SuggestOptions): GridSetting | undefined {
   let best: GridSetting | undefined;
   const negN = engine.negativesCount;

@@ -5,7 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createContext } from '../../src/core/context.js';
-import { InputError, CancelledError } from '../../src/core/errors.js';
+import { EdgewiseError, InputError, CancelledError } from '../../src/core/errors.js';
 import { runStepCollect } from '../../src/core/step.js';
 import { splitStep } from '../../src/dataset/split-step.js';
 import { readSplitsCsv } from '../../src/dataset/split-io.js';
@@ -118,6 +118,35 @@ describe('split step', () => {
     expect(warn && 'item' in warn ? warn.item : '').toContain('a/16.jpg');
   });
 
+  it('a split column with train/validation only and a 10 % test share: an error naming why; --carve-from-train takes test out of train per class, clusters whole', async () => {
+    // Two classes; pairs of images share a cluster (group). 80 % train, 20 % validation in the manifest.
+    const rows = dataset(['a', 'b'], 20).map((r, i) => ({ ...r, split: i % 20 < 16 ? 'train' : 'validation' }));
+    writeClean(rows, { split: true });
+    const err = await runStepCollect(splitStep, {}, ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EdgewiseError);
+    expect((err as EdgewiseError).code).toBe('split.empty_split');
+    expect((err as EdgewiseError).exitCode).toBe(2);
+    expect((err as EdgewiseError).message).toBe("No image for test (10 %): the manifest's split column puts every image in train or validation.");
+    expect((err as EdgewiseError).hint).toContain('edgewise split --carve-from-train');
+    expect(existsSync(dsPath('splits.csv'))).toBe(false);
+
+    const { output, events } = await runStepCollect(splitStep, { carveFromTrain: true }, ctx());
+    expect(output.carved?.splits).toEqual(['test']);
+    expect(output.totals.validation).toBe(8);
+    expect(output.totals.test).toBe(output.carved!.images);
+    expect(output.totals.test).toBeGreaterThan(0);
+    expect(output.totals.train + output.totals.test).toBe(32);
+    for (const c of output.classes) expect(c.counts.test).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'log' && /took \d+ images? out of train for test/.test(e.message))).toBe(true);
+    // Clusters stay whole, and the manifest's validation rows are untouched.
+    const written = (await import('csv-parse/sync')).parse(readFileSync(dsPath('splits.csv'), 'utf8'), { columns: true }) as Array<{ image: string; split: string; cluster: string }>;
+    const byCluster = new Map<string, Set<string>>();
+    for (const r of written) byCluster.set(r.cluster, (byCluster.get(r.cluster) ?? new Set()).add(r.split));
+    for (const s of byCluster.values()) expect(s.size).toBe(1);
+    const given = new Map(rows.map((r) => [r.image, r.split]));
+    for (const r of written) if (given.get(r.image) === 'validation') expect(r.split).toBe('validation');
+  });
+
   it('rejects an unknown split value naming the line', async () => {
     writeClean([{ image: 'x.jpg', label: 'a', split: 'holdout' }], { split: true });
     const err = await runStepCollect(splitStep, {}, ctx()).catch((e: unknown) => e);
@@ -125,9 +154,13 @@ describe('split step', () => {
     expect((err as InputError).message).toMatch(/manifest\.clean\.csv:2: split "holdout"/);
   });
 
-  it('skips the Vertex CSV without a bucket, naming the flag and config that set it', async () => {
+  it('skips the Vertex CSV without a bucket, naming the flag and config that set it (vertex backend only)', async () => {
     writeClean(dataset(['a', 'b'], 12));
-    const { output, events } = await runStepCollect(splitStep, {}, ctx());
+    const local = await runStepCollect(splitStep, {}, ctx());
+    expect(local.events.filter((e) => e.type === 'warning').map((e) => (e as { code: string }).code)).toEqual([]);
+    expect(local.output.vertexCsv).toBeUndefined();
+    const vertex = createContext({ root: tmp.dir, config: parseConfig({ backend: 'vertex' }, 'test'), force: true });
+    const { output, events } = await runStepCollect(splitStep, {}, vertex);
     expect(existsSync(dsPath('splits.csv'))).toBe(true);
     expect(existsSync(dsPath('vertex_dataset.csv'))).toBe(false);
     expect(output.vertexCsv).toBeUndefined();

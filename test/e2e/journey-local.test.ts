@@ -122,13 +122,58 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
     t.text('y');
     s = await t.waitFor('v001 is published and active', 60_000);
     expect(s).toContain('wrote public/models/model.json');
-    // ⏎ "continue": back to the steps, where q quits.
     t.keys('Enter');
     home = await t.waitFor(/✔ \d\. Publish/);
+
+    // Re-tune the live model: saving ships nothing and says so; p opens Publish, which ships v002 after y.
+    const tuneNo = home.split('\n').find((l) => / Tune /.test(l))!.match(/(\d)\. Tune/)![1]!;
+    t.text(tuneNo);
+    t.keys('Enter');
+    s = await t.waitFor(/Tune thresholds · v001/, 60_000);
+    expect(s).toContain('Answers only when the top probability ≥ 0.50 and beats the runner-up by ≥');
+    t.text('0.6');
+    t.keys('Enter');
+    await t.waitFor(/▸ tau +0\.60/);
+    t.text('s');
+    s = await t.waitFor(/p\s+opens\s+Publish/, 30_000);
+    expect(s.replace(/\s+/g, ' ')).toMatch(/\(nothing shipped\)\. Live v001 still ships tau 0\.50/);
+    expect(JSON.parse(readFileSync(join(root, 'public/models/model.json'), 'utf8')).version).toBe('v001');
+    t.text('p');
+    s = await t.waitFor('make it active?', 60_000);
+    expectTitleOnTop(s, 'Publish run v001 as v002');
+    expect(s).toMatch(/tau +0\.500 +0\.600 +\+0\.100/);
+    expect(s.replace(/\s+/g, ' ')).toContain('same model as v001, new thresholds');
+    t.text('y');
+    await t.waitFor('v002 is published and active', 60_000);
+    t.keys('Enter');
+    home = await t.waitFor(/✔ \d\. Publish/);
+    expect(home.replace(/\s+/g, ' ')).not.toContain('publish to ship');
     t.text('q');
     expect(await wizard.done()).toBe(0);
 
-    // Reopening shows where the workspace stands, and the Versions screen shows what is live.
+    // Tuned from the command line: saved only, and the command to publish is printed.
+    const tuned = t.type('edgewise tune --tau 0.7 --margin 0');
+    s = await t.waitFor(/rc\d+=\d+/, 60_000);
+    expect(s.replace(/\n/g, '')).toContain('to ship them, run: edgewise publish --model v001');
+    expect(await tuned.done()).toBe(0);
+    // Home and Versions say the saved thresholds are not live yet.
+    const third = t.type('edgewise');
+    home = await t.waitFor(/publish\s+to\s+ship/, 30_000);
+    expect(home.replace(/\s+/g, ' ')).toMatch(/saved for v001: tau 0\.70, margin 0\.00; live \(v002\): tau 0\.60, margin 0\.00 — publish to ship/);
+    expect(homeState(home, 'Publish')).toBe('out of date');
+    t.text('q');
+    expect(await third.done()).toBe(0);
+    // `edgewise publish` at a terminal shows old vs new and asks; n changes nothing.
+    const asked = t.type('edgewise publish');
+    s = await t.waitFor('Publish v003 and make it active?', 60_000);
+    expect(s).toMatch(/tau +0\.600 +0\.700 +\+0\.100/);
+    t.text('n');
+    t.keys('Enter');
+    expect(await asked.done()).toBe(130);
+    expect(JSON.parse(readFileSync(join(root, 'public/models/model.json'), 'utf8')).version).toBe('v002');
+
+    // Publish it after all: reopening shows every step done, and the Versions screen shows what is live.
+    expect(await t.type('edgewise publish --yes').done(60_000)).toBe(0);
     const again = t.type('edgewise');
     home = await t.waitFor(/✔ \d\. Publish/, 30_000);
     expect(home).toContain('Every step is done');
@@ -142,7 +187,7 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
     const versionsRow = home.split('\n').findIndex((l) => l.includes('Versions'));
     const cursorRow = home.split('\n').findIndex((l) => l.startsWith('❯'));
     t.keys(...Array<string>(versionsRow - cursorRow).fill('Down'), 'Enter');
-    s = await t.waitFor(/\* v001/, 30_000);
+    s = await t.waitFor(/\* v003/, 30_000);
     expectTitleOnTop(s, 'Versions');
     t.keys('Escape');
     await t.waitFor('Every step is done');
@@ -154,13 +199,14 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
     const model = JSON.parse(readFileSync(join(pub, 'model.json'), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const labelMap = JSON.parse(readFileSync(join(pub, 'label_map.json'), 'utf8')) as string[];
     expect([...labelMap].sort()).toEqual([...data.labels].sort());
-    expect(model.version).toBe('v001');
+    expect(model.version).toBe('v003');
+    expect(model.source_run).toBe('v001');
     expect(model.labels_sha256).toBe(sha256(labelMap.join('\n')));
-    const tflite = join(pub, 'local_model_v001.tflite');
+    const tflite = join(pub, 'local_model_v003.tflite');
     expect(existsSync(tflite)).toBe(true);
     expect(model.tflite_sha256).toBe(sha256(readFileSync(tflite)));
-    expect(model.tflite_url).toMatch(/local_model_v001\.tflite$/);
-    expect(model.thresholds).toEqual({ tau: 0.5, margin: expect.any(Number) });
+    expect(model.tflite_url).toMatch(/local_model_v003\.tflite$/);
+    expect(model.thresholds).toEqual({ tau: 0.7, margin: 0 });
     expect(model.metrics.top1).toBeGreaterThan(1 / 3);
     expect(model.input).toMatchObject({ width: expect.any(Number), height: expect.any(Number), channels: 3 });
 
@@ -168,9 +214,11 @@ describe('e2e journey (tmux, 80×24, local backend): configure → publish with 
     const versions = cliJson(root, ['versions']);
     expect(versions.ok).toBe(true);
     const out = versions.output as { active: string; versions: Array<Record<string, unknown>> };
-    expect(out.active).toBe('v001');
-    expect(out.versions).toHaveLength(1);
-    expect(out.versions[0]).toMatchObject({ version: 'v001', tflite_sha256: model.tflite_sha256, labels_sha256: model.labels_sha256, active: true });
+    expect(out.active).toBe('v003');
+    expect(out.versions).toHaveLength(3);
+    // Three versions of one model file: the thresholds changed, the .tflite did not.
+    for (const v of out.versions) expect(v).toMatchObject({ tflite_sha256: model.tflite_sha256, labels_sha256: model.labels_sha256, source_run: 'v001' });
+    expect(out.versions[2]).toMatchObject({ version: 'v003', active: true });
 
     // The journal is valid JSON and records every step of the journey.
     const journal = readJournal(root);

@@ -108,6 +108,23 @@ describe('versions screen', () => {
     s.stdin.write(keys.escape);
     await waitFor(() => s.calls.done.length > 0);
     expect(s.calls.done).toEqual(['rolled back to v001']);
+    // ...and leaves the screen (it used to stay on it, deaf to every key but Ctrl-C).
+    await waitFor(() => s.calls.back === 1);
+  });
+
+  test('says when the thresholds saved for the live run differ from the live ones', async () => {
+    const w = await workspace();
+    const { writeFileSync } = await import('node:fs');
+    const file = join(w.root, 'ml/metrics/thresholds_r1.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), tau: 0.27 }));
+    const ctx = createContext({ root: w.root, config: ConfigSchema.parse({}) });
+    const s = mount((p) => <VersionsScreen ctx={ctx} isActive {...p} />);
+    await waitFor(() => s.frame().includes('v001'));
+    await waitFor(() => s.frame().includes('publish to ship'));
+    expect(s.frame().replace(/\s+/g, ' ')).toContain('! saved for r1: tau 0.27, margin 0.10; live (v001): tau 0.60, margin 0.10 — publish to ship');
+    fits(s.frame(), 80, 24);
+    const { listVersions, versionsTable } = await import('../../src/registry/versions.js');
+    expect(versionsTable(await listVersions(w.ws))).toContain('! saved for r1: tau 0.27, margin 0.10; live (v001): tau 0.60, margin 0.10 — publish to ship: edgewise publish --model r1');
   });
 
   test('a refused rollback (altered artifact) is shown and changes nothing', async () => {

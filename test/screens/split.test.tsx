@@ -17,18 +17,18 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-function workspace(withManifest = true, classes = ['ants', 'bees', 'wasps']) {
+function workspace(withManifest = true, classes = ['ants', 'bees', 'wasps'], splitOf?: (i: number) => string) {
   if (withManifest) {
-    const lines = ['image,label,sha256,group'];
-    for (const c of classes) for (let i = 0; i < 50; i++) lines.push(`${c}/${i}.jpg,${c},h${c}${i},${c}-${Math.floor(i / 2)}`);
+    const lines = [`image,label,sha256,group${splitOf ? ',split' : ''}`];
+    for (const c of classes) for (let i = 0; i < 50; i++) lines.push(`${c}/${i}.jpg,${c},h${c}${i},${c}-${Math.floor(i / 2)}${splitOf ? `,${splitOf(i)}` : ''}`);
     mkdirSync(join(tmp.dir, 'ml', 'dataset'), { recursive: true });
     writeFileSync(join(tmp.dir, 'ml', 'dataset', 'manifest.clean.csv'), lines.join('\n') + '\n');
   }
   return createContext({ root: tmp.dir, config: parseConfig({ bucket: 'demo-bkt' }, 'test') });
 }
 
-function renderAt(withManifest = true, columns = 80, rows = 24, classes?: string[]) {
-  const ctx = workspace(withManifest, classes);
+function renderAt(withManifest = true, columns = 80, rows = 24, classes?: string[], splitOf?: (i: number) => string) {
+  const ctx = workspace(withManifest, classes, splitOf);
   const stdout = new SizedStdout(columns, rows);
   const stdin = new Stdin();
   const calls = { back: 0, done: [] as Array<string | undefined> };
@@ -60,6 +60,35 @@ describe('split screen', () => {
     expect(f).toContain('Preview: nothing written yet');
     fits(f, 80, 24);
     expect(existsSync(join(tmp.dir, 'ml', 'dataset', 'splits.csv'))).toBe(false);
+    ui.inst.unmount();
+  });
+
+  it("when the manifest's split column decides every image, the ratio controls say so and do nothing", async () => {
+    const ui = renderAt(true, 80, 24, undefined, (i) => (i < 40 ? 'train' : i < 45 ? 'validation' : 'test'));
+    await waitFor(() => ui.frame().includes("The manifest's split column decides every image"));
+    expect(ui.frame()).toMatch(/total\s+120\s+15\s+15\s+150/);
+    ui.stdin.write(`${keys.right}${keys.right}+`);
+    await flush();
+    expect(ui.frame()).toMatch(/validation\s+10%/);
+    expect(ui.frame()).not.toContain('◂ ▸');
+    expect(ui.frame()).not.toContain('±5%');
+    fits(ui.frame(), 80, 24);
+    ui.inst.unmount();
+  });
+
+  it('a split column with train/validation only: the error says why, and c takes test out of train', async () => {
+    const ui = renderAt(true, 80, 24, undefined, (i) => (i < 44 ? 'train' : 'validation'));
+    await waitFor(() => ui.frame().includes('No image for test (10 %)'));
+    expect(ui.frame()).toContain('c takes it out of train');
+    fits(ui.frame(), 80, 24);
+    ui.stdin.write('c');
+    await waitFor(() => ui.frame().includes('test taken out of train'));
+    expect(ui.frame()).toMatch(/total\s+\d+\s+18\s+[1-9]\d*\s+150/);
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('✔ Wrote'));
+    const written = await readSplitsCsv(join(tmp.dir, 'ml', 'dataset', 'splits.csv'));
+    expect(written!.filter((r) => r.split === 'test').length).toBeGreaterThan(0);
+    fits(ui.frame(), 80, 24);
     ui.inst.unmount();
   });
 

@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/commands/tune.js';
 import { cleanupWorkspaces, predictionsWorkspace } from './fixtures.js';
+import { writeRun } from '../registry/fixtures.js';
+import { publish } from '../../src/registry/publish.js';
 
 /** Runs `edgewise <args>` in-process with the program's global options; returns exit code and NDJSON lines. */
 async function cli(args: string[]): Promise<{ code: number; lines: Array<Record<string, unknown>>; text: string }> {
@@ -54,6 +56,32 @@ describe('edgewise tune (headless)', () => {
     // Same inputs again: the journal skips it.
     const again = await cli(['--workspace', fx.root, '--json', 'tune', '--target-accuracy', '0.8']);
     expect(again.lines.some((l) => l.type === 'step-skip')).toBe(true);
+  });
+
+  it('on the live model: saves only and prints the publish command; --publish shows old vs new, then ships a new version', async () => {
+    const fx = predictionsWorkspace({ seed: 44 });
+    writeRun(fx.root, 'v001', { labels: fx.labels, tau: 0.3 });
+    await publish(fx.ctx.workspace, {});
+    const modelJson = join(fx.root, 'public/models/model.json');
+    const before = readFileSync(modelJson, 'utf8');
+    const r = await cli(['--workspace', fx.root, 'tune', '--target-accuracy', '0.5']);
+    expect(r.code).toBe(0);
+    expect(r.text).toMatch(/Saved ml\/metrics\/thresholds_v001\.json: tau \d\.\d\d, margin \d\.\d\d \(nothing shipped\)\. Live v001 still ships tau 0\.30, margin 0\.10: to ship them, run: edgewise publish --model v001 -w /);
+    expect(r.text).toContain(`-w ${fx.root}`);
+    expect(r.text).toMatch(/Answers only when the top probability ≥ \d\.\d\d and beats the runner-up by ≥ \d\.\d\d/);
+    expect(r.text).toMatch(/Weakest on (test|validation): /);
+    expect(readFileSync(modelJson, 'utf8')).toBe(before);
+
+    const p = await cli(['--workspace', fx.root, 'tune', '--tau', '0.55', '--margin', '0', '--publish']);
+    expect(p.code).toBe(0);
+    // The comparison publish shows, then the new version with the same model file.
+    expect(p.text).toMatch(/metric\s+now v001\s+new v002\s+change/);
+    expect(p.text).toMatch(/tau\s+0\.300\s+0\.550\s+\+0\.250/);
+    expect(p.text).toMatch(/coverage\s+0\.700\s+\d\.\d{3}/);
+    expect(p.text).toContain('Publishing makes run v001 the new v002 (same model as v001, new thresholds) and the active version.');
+    expect(p.text).toContain('Published run v001 as v002 and made it active (was v001).');
+    const after = JSON.parse(readFileSync(modelJson, 'utf8')) as { version: string; tflite_sha256: string; thresholds: unknown };
+    expect(after).toMatchObject({ version: 'v002', tflite_sha256: (JSON.parse(before) as { tflite_sha256: string }).tflite_sha256, thresholds: { tau: 0.55, margin: 0 } });
   });
 
   it('--tau/--margin sets them directly; human output names the numbers', async () => {

@@ -38,32 +38,52 @@ describe('tune step', () => {
     expect(better).toEqual([]);
   });
 
-  it('ships tuned thresholds of the published run as a new registry version, never editing a version in place', async () => {
+  it('saving thresholds of the published run changes nothing that ships; publish then ships them as a new version of the same .tflite', async () => {
     const fx = predictionsWorkspace({ seed: 4 });
     writeRun(fx.root, 'v001', { labels: fx.labels });
     const first = await publish(fx.ctx.workspace, {});
     expect(first.version).toBe('v001');
     const pub = join(fx.root, 'public/models/model.json');
-    const before = JSON.parse(readFileSync(pub, 'utf8')) as { version: string; source_run: string; tflite_sha256: string; thresholds: unknown };
+    const before = JSON.parse(readFileSync(pub, 'utf8')) as { version: string; source_run: string; tflite_sha256: string; thresholds: { tau: number; margin: number } };
+    const publicBefore = readFileSync(pub, 'utf8');
 
-    const { output } = await runStepCollect(tuneStep, { tau: 0.6, margin: 0.05 }, fx.ctx);
-    expect(output.model_json_updated).toBe('public/models/model.json');
-    expect(output.published).toEqual({ version: 'v002', previous: 'v001' });
-    const after = JSON.parse(readFileSync(pub, 'utf8')) as typeof before & { metrics: { coverage: number; selective_accuracy: number } };
+    const { output, events } = await runStepCollect(tuneStep, { tau: 0.6, margin: 0.05 }, fx.ctx);
+    // Only the thresholds file: model.json, the registry and the journal's publish are untouched.
+    expect(output.saved).toBe('ml/metrics/thresholds_v001.json');
+    expect(readFileSync(pub, 'utf8')).toBe(publicBefore);
+    expect((await listVersions(fx.ctx.workspace)).versions.map((v) => v.version)).toEqual(['v001']);
+    expect(events.filter((e) => e.type === 'artifact').map((e) => (e as { path: string }).path)).toEqual(['ml/metrics/thresholds_v001.json']);
+    expect(output.live).toMatchObject({ version: 'v001', run: 'v001', tau: before.thresholds.tau, margin: before.thresholds.margin });
+    expect(output.publish_pending).toBe(true);
+    const { savedVsLive, describeSavedVsLive } = await import('../../src/registry/saved-vs-live.js');
+    const d = savedVsLive(fx.ctx.workspace);
+    expect(d).toMatchObject({ run: 'v001', saved: { tau: 0.6, margin: 0.05 }, live: { version: 'v001' } });
+    expect(describeSavedVsLive(d!)).toBe(`saved for v001: tau 0.60, margin 0.05; live (v001): tau ${before.thresholds.tau.toFixed(2)}, margin ${before.thresholds.margin.toFixed(2)} — publish to ship`);
+
+    // Publish is what ships them: the next version, the same model file (no "already published").
+    const second = await publish(fx.ctx.workspace, {});
+    expect(second).toMatchObject({ status: 'published', version: 'v002', previous: 'v001' });
+    const after = JSON.parse(readFileSync(pub, 'utf8')) as typeof before & { metrics: { coverage: number } };
     expect(after.version).toBe('v002');
     expect(after.source_run).toBe('v001');
     expect(after.tflite_sha256).toBe(before.tflite_sha256);
     expect(after.thresholds).toEqual({ tau: 0.6, margin: 0.05 });
     expect(after.metrics.coverage).toBe(output.measured_on.coverage);
-    // v001 is kept as it was: rolling back restores its thresholds.
-    const rows = await listVersions(fx.ctx.workspace);
-    expect(rows.versions.map((v) => v.version)).toEqual(['v001', 'v002']);
+    expect(savedVsLive(fx.ctx.workspace)).toBeUndefined();
 
-    // A model.json from another run is left alone.
-    writeFileSync(pub, JSON.stringify({ ...after, source_run: 'v009' }));
-    const again = await runStepCollect(tuneStep, { tau: 0.7, margin: 0 }, fx.ctx);
-    expect(again.output.model_json_updated).toBeUndefined();
-    expect((JSON.parse(readFileSync(pub, 'utf8')) as typeof before).thresholds).toEqual({ tau: 0.6, margin: 0.05 });
+    // Another setting as v003, then back to v002's: publish makes v002 active again rather than adding a copy.
+    await runStepCollect(tuneStep, { tau: 0.7, margin: 0 }, fx.ctx);
+    expect((await publish(fx.ctx.workspace, {})).version).toBe('v003');
+    await runStepCollect(tuneStep, { tau: 0.6, margin: 0.05 }, fx.ctx);
+    const { planPublish, planVerdict } = await import('../../src/registry/plan.js');
+    const plan = await planPublish(fx.ctx.workspace, {});
+    expect(plan).toMatchObject({ alreadyPublishedAs: 'v002', current: { version: 'v003' } });
+    expect(planVerdict(plan).kind).toBe('reactivate');
+    const fourth = await publish(fx.ctx.workspace, {});
+    expect(fourth).toMatchObject({ status: 'reactivated', version: 'v002', previous: 'v003', active: 'v002' });
+    expect((JSON.parse(readFileSync(pub, 'utf8')) as typeof before).version).toBe('v002');
+    expect((await listVersions(fx.ctx.workspace)).versions.map((v) => v.version)).toEqual(['v001', 'v002', 'v003']);
+    expect(planVerdict(await planPublish(fx.ctx.workspace, {})).kind).toBe('nothing');
   });
 
   it('uses the newest predictions file, --model picks another, dry run writes nothing', async () => {

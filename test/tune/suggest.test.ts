@@ -39,14 +39,14 @@ describe('suggest', () => {
             expect(s).toBeUndefined();
             return;
           }
-          // Optimal: highest coverage; ties by accuracy, then false accepts, then lowest tau, then margin.
+          // Optimal: highest coverage; ties by accuracy, then false accepts, then the simplest: lowest margin, then tau.
           feasible.sort(
             (a, b) =>
               b.m.accepted - a.m.accepted ||
               b.m.correct / b.m.accepted - a.m.correct / a.m.accepted ||
               (a.m.negatives?.accepted ?? 0) - (b.m.negatives?.accepted ?? 0) ||
-              a.ti - b.ti ||
-              a.mi - b.mi,
+              a.mi - b.mi ||
+              a.ti - b.ti,
           );
           const best = feasible[0]!;
           // Then the middle of the run of taus (at that margin) with exactly the same outcome.
@@ -106,5 +106,28 @@ describe('suggest with two classes', () => {
     expect(s.coverage).toBe(1);
     expect(s.tau).toBeGreaterThanOrEqual(0.5);
     expect(s.tau).toBeLessThanOrEqual(0.95);
+  });
+});
+
+describe('suggest prefers the simplest setting', () => {
+  it('drops a margin that the chosen tau makes pointless (same coverage and accuracy without it)', () => {
+    // Right answers are confident (0.90 vs 0.05); wrong ones are close calls (0.50 vs 0.45). Either a tau
+    // above 0.50 or a margin above 0.05 leaves the wrong ones out: the suggestion needs only the tau.
+    const probs = Array.from({ length: 40 }, (_, i) => (i % 10 === 0 ? [0.5, 0.45, 0.05] : [0.9, 0.05, 0.05]));
+    const truth = probs.map((_, i) => (i % 10 === 0 ? 1 : 0));
+    const labels = ['a', 'b', 'c'];
+    const scored = scoreRows(probs, truth, 1);
+    const engine = new ThresholdEngine(labels, scored);
+    const s = suggest(engine, { targetAccuracy: 0.95 })!;
+    expect(s.margin).toBe(0);
+    expect(s.tau).toBeGreaterThan(0.5);
+    // The oracle agrees: the setting answers the 36 right ones and nothing else.
+    const m = bruteForceMetrics(labels, scored, s.tau, s.margin);
+    expect([m.accepted, m.correct]).toEqual([36, 36]);
+    // And no setting on the grid answers more at that accuracy.
+    for (let ti = 0; ti <= 100; ti++) for (let mi = 0; mi <= 100; mi += 5) {
+      const o = bruteForceMetrics(labels, scored, ti / 100, mi / 100);
+      if (o.accepted > 36) expect(o.correct / o.accepted).toBeLessThan(0.95);
+    }
   });
 });

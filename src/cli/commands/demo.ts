@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
 
@@ -21,8 +23,19 @@ export const register: RegisterCommand = (program: Command) => {
         if (!Number.isInteger(perClass) || perClass < 12) throw new InputError(`--per-class must be a whole number of at least 12, got "${flags.perClass}".`, { item: '--per-class', hint: 'Vertex needs 10 images per class and the split needs a few more.' });
         const result = await runDemo(h, { classes, perClass, seed: flags.seed });
         const lines = [`Demo workspace: ${result.workspace}`, ...result.stages.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`)];
-        lines.push('', `Open it in the wizard: cd ${result.workspace} && npx edgewise`);
+        lines.push('', `Open it in the wizard: ${wizardCommand(result.workspace)}`);
         return { output: result, human: lines.join('\n') };
       });
     });
 };
+
+const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * A command that opens the workspace from any folder: this very CLI by absolute path, with -w. (`cd DIR &&
+ * npx edgewise` only works inside the project: elsewhere npx asks the registry for a package "edgewise".)
+ */
+export function wizardCommand(workspace: string, bin = fileURLToPath(new URL('../main.js', import.meta.url))): string {
+  const cli = existsSync(bin) ? bin : resolve(process.argv[1] ?? bin);
+  return `node ${shellQuote(cli)} -w ${shellQuote(workspace)}`;
+}

@@ -11,27 +11,17 @@ export const register: RegisterCommand = (program: Command) => {
     .addHelpText(
       'after',
       '\nThe registry assigns the next version (v001, v002, ...); it is not the run id of the model folder.\n' +
-        'Publishing the same model, labels, metrics and thresholds again reports the existing version.\n' +
+        'It shows the live version against the new one (metrics and thresholds) and asks on a terminal.\n' +
+        'New thresholds for a published model (edgewise tune) become a new version with the same .tflite.\n' +
+        'Publishing the same model, labels, metrics and thresholds again reports the existing version\n' +
+        '(or makes it active again when it is an older one).\n' +
         'Undo with `edgewise rollback`.\n',
     )
-    .action(async (flags: { model?: string; registry?: string; forceUnevaluated?: boolean }, cmd: Command) => {
+    .option('-y, --yes', 'publish without asking (a terminal asks after showing old vs new)')
+    .action(async (flags: { model?: string; registry?: string; forceUnevaluated?: boolean; yes?: boolean }, cmd: Command) => {
       process.exitCode = await runCommand('publish', globalsOf(cmd), async (h) => {
-        const { publishStep } = await import('../../registry/publish.js');
-        const out = await h.run(publishStep, { ...(flags.model ? { model: flags.model } : {}), forceUnevaluated: Boolean(flags.forceUnevaluated) }, flags.registry ? { registry: flags.registry } : {});
-        const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
-        let human: string;
-        if (out.status === 'already-published') {
-          human = `Run ${out.run} is already published as ${out.version}${out.active === out.version ? ' (active)' : `; make it active with: edgewise rollback --to ${out.version}`}.`;
-        } else {
-          const m = out.modelJson!;
-          human = [
-            `Published run ${out.run} as ${out.version} and made it active${out.previous ? ` (was ${out.previous})` : ''}.`,
-            `  ${m.tflite_url}  sha256 ${m.tflite_sha256.slice(0, 12)}…`,
-            `  top1 ${f(m.metrics.top1)} · top3 ${f(m.metrics.top3)} · ece ${f(m.metrics.ece)} · tau ${f(m.thresholds.tau)} · margin ${f(m.thresholds.margin)} · T ${m.temperature.toFixed(2)}`,
-            out.previous ? `Undo with: edgewise rollback` : `See all versions: edgewise versions`,
-          ].join('\n');
-        }
-        return { output: out, human };
+        const { runPublish } = await import('./publish-run.js');
+        return runPublish(h, { ...(flags.model ? { model: flags.model } : {}), ...(flags.registry ? { registry: flags.registry } : {}), forceUnevaluated: Boolean(flags.forceUnevaluated), yes: Boolean(flags.yes) });
       });
     });
 };

@@ -7,6 +7,7 @@ interface SplitFlags {
   test?: string;
   seed?: string;
   fresh?: boolean;
+  carveFromTrain?: boolean;
   bucket?: string;
   prefix?: string;
 }
@@ -20,6 +21,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--test <ratio>', 'share for test (default 0.1)')
     .option('--seed <seed>', 'seed for the assignment (default: config split.seed)')
     .option('--fresh', 'ignore the previous splits.csv and assign every image afresh (moves images: test sets stop being comparable)')
+    .option('--carve-from-train', "when the manifest's split column leaves validation or test empty: take it out of train (per class, duplicates kept together)")
     .option('--bucket <name>', 'Cloud Storage bucket for the Vertex CSV URIs (default: config bucket)')
     .option('--prefix <prefix>', 'object prefix inside the bucket (default: config prefix)')
     .addHelpText('after', '\nExamples:\n  edgewise split\n  edgewise split --validation 0.15 --test 0.15 --json')
@@ -47,6 +49,7 @@ export const register: RegisterCommand = (program: Command) => {
           ...(flags.test !== undefined ? { test: ratio('test', flags.test) } : {}),
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.fresh ? { fresh: true } : {}),
+          ...(flags.carveFromTrain ? { carveFromTrain: true } : {}),
         };
         const output = await h.run(splitStep, input);
         return { output, human: formatSplitReport(output) + '\nNext: edgewise train' };

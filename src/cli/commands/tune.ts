@@ -12,6 +12,8 @@ interface TuneFlags {
   split?: string;
   dryRun?: boolean;
   interactive?: boolean;
+  publish?: boolean;
+  yes?: boolean;
 }
 
 export const register: RegisterCommand = (program: Command) => {
@@ -27,6 +29,8 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--split <name>', 'split to choose on: auto | validation | test (default: auto)')
     .option('--dry-run', 'print the result, write nothing')
     .option('--interactive', 'open the tuning screen (the default on a terminal when no target or tau is given)')
+    .option('--publish', 'then publish the thresholds, as `edgewise publish` does (old vs new, asks on a terminal)')
+    .option('-y, --yes', 'with --publish: publish without asking')
     .action(async (flags: TuneFlags, cmd: Command) => {
       const globals = globalsOf(cmd);
       process.exitCode = await runCommand('tune', globals, async (h) => {
@@ -45,11 +49,12 @@ export const register: RegisterCommand = (program: Command) => {
         if (targetFlag !== undefined && (tau !== undefined || margin !== undefined)) {
           throw new InputError('Pass either --target-accuracy or --tau/--margin, not both.', { item: '--target-accuracy', hint: 'A target searches for tau and margin; --tau/--margin set them directly.' });
         }
+        if (flags.publish && flags.dryRun) throw new InputError('--publish and --dry-run contradict each other.', { item: '--publish' });
         if (flags.maxFalseAccept !== undefined && !(flags.negatives ?? settings.negatives)) {
           throw new InputError('--max-false-accept needs --negatives DIR (the photos to measure false accepts on).', { item: '--max-false-accept' });
         }
         const negatives = flags.negatives ?? settings.negatives;
-        const wantsScreen = flags.interactive === true || (h.interactive && targetFlag === undefined && tau === undefined && margin === undefined && !flags.dryRun);
+        const wantsScreen = flags.interactive === true || (h.interactive && targetFlag === undefined && tau === undefined && margin === undefined && !flags.dryRun && !flags.publish);
         if (wantsScreen) {
           if (!h.interactive) {
             throw new InputError('The tuning screen needs a terminal (stdin and stdout a TTY, not CI, no --json/--no-input).', {
@@ -75,7 +80,7 @@ export const register: RegisterCommand = (program: Command) => {
           });
           return { output: r.output, human: r.human, exitCode: r.exitCode };
         }
-        const { tuneStep, pct } = await import('../../tune/step.js');
+        const { tuneStep, pct, weakestLine, meaningLine } = await import('../../tune/step.js');
         const out = await h.run(tuneStep, {
           ...(flags.model ? { model: flags.model } : {}),
           ...(negatives ? { negatives } : {}),
@@ -87,6 +92,7 @@ export const register: RegisterCommand = (program: Command) => {
         const m = out.measured_on;
         const lines = [
           `${out.version}: tau ${out.tau.toFixed(2)}, margin ${out.margin.toFixed(2)}${out.target !== undefined ? ` (highest coverage at >= ${pct(out.target)} selective accuracy on ${out.tuned_on.split})` : ''}`,
+          `  ${meaningLine(out.tau, out.margin)}; otherwise the app says "not sure".`,
           `  ${m.split} (${m.n} images): coverage ${pct(m.coverage)}, selective accuracy ${pct(m.selective_accuracy)}, top-1 ${pct(m.top1)}, ${plural(m.confident_mistakes, 'confident mistake')}, AURC ${out.aurc.toFixed(4)}`,
         ];
         if (out.tuned_on.split !== m.split) {
@@ -94,9 +100,20 @@ export const register: RegisterCommand = (program: Command) => {
           lines.push(`  ${t.split} (${t.n} images): coverage ${pct(t.coverage)}, selective accuracy ${pct(t.selective_accuracy)}`);
         }
         if (m.false_accept_rate !== undefined) lines.push(`  negatives (${out.negatives?.n ?? 0} images from ${out.negatives?.source ?? '?'}): false-accept rate ${pct(m.false_accept_rate)}`);
-        if (out.worst_classes.length > 0) lines.push(`  weakest classes: ${out.worst_classes.map((c) => `${c.label} (acc ${pct(c.accuracy, 0)}, cov ${pct(c.coverage, 0)})`).join(', ')}`);
-        lines.push(out.saved ? `Saved ${out.saved}${out.model_json_updated ? ` and updated ${out.model_json_updated}` : ''}. Next: edgewise publish` : 'Dry run: nothing written.');
-        return { output: out, human: lines.join('\n') };
+        if (out.worst_classes.length > 0) lines.push(`  ${weakestLine(out.worst_classes, m.split)}`);
+        if (!out.saved) return { output: out, human: [...lines, 'Dry run: nothing written.'].join('\n') };
+        const { describeSave } = await import('../../tune/save.js');
+        const { publishCommand } = await import('../../tune/publish-command.js');
+        const command = publishCommand(h.root, out.version);
+        const saved = { path: out.saved, run: out.version, tau: out.tau, margin: out.margin, temperature: out.temperature, ...(out.live ? { live: out.live } : {}) };
+        lines.push(describeSave(saved, (p) => p, flags.publish ? 'publishing them now' : `to ship them, run: ${command}`));
+        if (!flags.publish || !out.publish_pending) return { output: out, human: lines.join('\n') };
+        // Chained: the same comparison and question as `edgewise publish`.
+        h.reporter.event({ type: 'log', step: 'tune', message: lines.join('\n') });
+        const { runPublish } = await import('./publish-run.js');
+        const published = await runPublish(h, { model: out.version, yes: Boolean(flags.yes) });
+        return { output: { ...out, publish: published.output }, human: published.human ?? '' };
       });
     });
 };
+

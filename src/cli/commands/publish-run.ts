@@ -1,0 +1,53 @@
+import type { CommandOutcome, Harness } from '../harness.js';
+
+export interface PublishRunOptions {
+  model?: string;
+  forceUnevaluated?: boolean;
+  registry?: string;
+  /** Publish without asking on a terminal. */
+  yes?: boolean;
+}
+
+const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
+
+/**
+ * `edgewise publish` (and `tune --publish`): show the live version against what would ship (thresholds,
+ * coverage, selective accuracy, top-1...), ask on a terminal, then publish. Headless runs (--no-input,
+ * --json, pipes, CI) print the same comparison and go ahead: the command itself is the decision.
+ */
+export async function runPublish(h: Harness, opts: PublishRunOptions): Promise<CommandOutcome> {
+  const { CancelledError } = await import('../../core/errors.js');
+  const { publishPlanStep, planTable, planVerdict } = await import('../../registry/plan.js');
+  const { publishStep } = await import('../../registry/publish.js');
+  const input = { ...(opts.model ? { model: opts.model } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) };
+  const flags = opts.registry ? { registry: opts.registry } : {};
+  const plan = await h.run(publishPlanStep, input, flags);
+  const verdict = planVerdict(plan);
+  if (h.json) h.reporter.event({ type: 'status', step: 'publish', state: `plan:${verdict.kind}`, message: verdict.text, data: { plan } });
+  else for (const line of [...planTable(plan).split('\n'), verdict.text]) h.reporter.event({ type: 'log', step: 'publish', message: line });
+  if (verdict.kind === 'nothing') {
+    return { output: { status: 'already-published', version: plan.version, run: plan.run, active: plan.current?.version }, human: verdict.text };
+  }
+  if (h.interactive && !opts.yes) {
+    const { confirm } = await import('@inquirer/prompts');
+    const question = verdict.kind === 'reactivate' ? `Make ${plan.version} active again?` : `Publish ${plan.version} and make it active?`;
+    const ok = await confirm({ message: question, default: false });
+    if (!ok) throw new CancelledError('Not published: nothing changed.');
+  }
+  const out = await h.run(publishStep, input, flags);
+  let human: string;
+  if (out.status === 'already-published') {
+    human = `Run ${out.run} is already published as ${out.version}${out.active === out.version ? ' (active)' : `; make it active with: edgewise rollback --to ${out.version}`}.`;
+  } else if (out.status === 'reactivated') {
+    human = `${out.version} (run ${out.run}) is active again${out.previous ? ` (was ${out.previous})` : ''}.\nUndo with: edgewise rollback`;
+  } else {
+    const m = out.modelJson!;
+    human = [
+      `Published run ${out.run} as ${out.version} and made it active${out.previous ? ` (was ${out.previous})` : ''}.`,
+      `  ${m.tflite_url}  sha256 ${m.tflite_sha256.slice(0, 12)}…`,
+      `  top1 ${f(m.metrics.top1)} · top3 ${f(m.metrics.top3)} · ece ${f(m.metrics.ece)} · tau ${f(m.thresholds.tau)} · margin ${f(m.thresholds.margin)} · T ${m.temperature.toFixed(2)}`,
+      out.previous ? `Undo with: edgewise rollback` : `See all versions: edgewise versions`,
+    ].join('\n');
+  }
+  return { output: out, human };
+}
