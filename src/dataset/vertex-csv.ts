@@ -28,9 +28,14 @@ export interface VertexTarget {
 const CSV_BREAKING = /[",\u0000-\u001f\u007f]/;
 const ML_CSV = 'vertex_dataset.csv';
 
+/** NAME in gs://…/images/NAME for a manifest image path: forward slashes, no leading ./ */
+export function vertexImageName(image: string): string {
+  return image.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+}
+
 /** gs://BUCKET/PREFIX/images/NAME for an image path relative to the images folder. */
 export function vertexImageUri(target: VertexTarget, image: string): string {
-  const name = image.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+  const name = vertexImageName(image);
   const prefix = target.prefix.replace(/^\/+|\/+$/g, '');
   return `gs://${target.bucket}/${prefix ? `${prefix}/` : ''}images/${name}`;
 }

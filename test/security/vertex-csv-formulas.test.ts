@@ -58,7 +58,10 @@ const splitsCsv = (): string => join(tmp.dir, 'ml', 'dataset', 'splits.csv');
 describe('split with formula labels', () => {
   it('vertex backend: the split is refused and neither vertex_dataset.csv nor splits.csv is written', async () => {
     writeClean(['ants', '=1+2', '@SUM(A1:A9)']);
-    const err = await runStepCollect(splitStep, {}, ctx({ backend: 'vertex', bucket: 'my-bucket' })).catch((e: unknown) => e as { code: string; message: string });
+    const err = (await runStepCollect(splitStep, {}, ctx({ backend: 'vertex', bucket: 'my-bucket' })).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code: string; message: string };
     expect(err).toMatchObject({ code: 'vertex_csv.bad_label' });
     expect(err.message).toContain('"=1+2"');
     expect(existsSync(vertexCsv())).toBe(false);
