@@ -7,6 +7,7 @@ import { artifactsRoot } from '../../src/registry/artifacts.js';
 import { pendingPath } from '../../src/registry/pending.js';
 import { publish } from '../../src/registry/publish.js';
 import { listVersions } from '../../src/registry/versions.js';
+import { parsePredictions } from '../../src/tune/predictions.js';
 import { makeWorkspace, writeRun } from '../registry/fixtures.js';
 
 /**
@@ -82,3 +83,9 @@ describe('registry recovery only touches what it derives itself', () => {
   });
 });
 
+describe('a predictions file cannot steer where tune writes', () => {
+  it('refuses a "version" that is a path (it names thresholds_VERSION.json)', () => {
+    const raw = { version: '../../../escaped', labels: ['a', 'b'], temperature: 1, test: [], validation: [] };
+    expect(() => parsePredictions(raw, 'ml/metrics/predictions_v001.json')).toThrow(/not a version like v001/);
+  });
+});
