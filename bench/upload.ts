@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseConfig } from '../src/config/load.js';
@@ -63,6 +64,12 @@ if (files.length === 0) {
   for (const f of files) writeFileSync(join(images, f.name), randomBytes(20_000));
 }
 const bytes = files.reduce((a, f) => a + statSync(join(images, f.name)).size, 0);
+function sizeAndSha256(path: string): { bytes: number; sha256: string } {
+  const data = readFileSync(path);
+  return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+// Upload sends only images validate kept, unchanged: the report validate would have written.
+writeFileSync(join(root, 'ml/dataset/report.json'), JSON.stringify({ version: 1, images: files.map((f) => ({ image: f.name, status: 'kept', ...sizeAndSha256(join(images, f.name)) })) }));
 
 // The fake runs in its own process, as a remote server would: the client's CPU is measured alone.
 const server = spawn(process.execPath, [fileURLToPath(new URL('../test/integration/fakes/serve.js', import.meta.url)), '--json', '--token', 'bench-token', '--bucket', BUCKET, '--latency', String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });

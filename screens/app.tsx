@@ -1,4 +1,5 @@
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, useApp, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { StepContext } from '../src/core/step.js';
 import { JOB_STEPS, type StepState } from '../src/core/status.js';

@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { Spinner, StatusMessage } from '@inkjs/ui';
 import { useEffect, useMemo, useReducer } from 'react';
 import { configureStep } from '../src/config/configure-step.js';
@@ -76,7 +77,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
       {save.state.status === 'running' ? <Spinner label="Saving edgewise.json…" /> : null}
       {save.state.status === 'failed' ? (
         <StatusMessage variant="error">
-          {save.state.error?.message} {save.state.error?.hint ?? ''}
+          <Text>{save.state.error?.message} {save.state.error?.hint ?? ''}</Text>
         </StatusMessage>
       ) : null}
       <Box marginTop={1}>

@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useMemo, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { evalStep as defaultEvalStep, type EvalInput, type EvalOutput } from '../src/evaluate/eval-step.js';

@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { vertexExportStep, type ExportInput, type ExportOutput } from '../src/train/vertex/export-step.js';

@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useMemo, useReducer } from 'react';
 import type { StepState } from '../src/core/status.js';
 import { HelpBar } from './components/help-bar.js';

@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import { createContext } from '../src/core/context.js';
 import { describeError } from '../src/core/errors.js';
+import { escapeControls } from '../src/core/text.js';
 import { stepStates } from '../src/core/status.js';
 import { detectGcloud, detectImageFolders } from '../src/config/detect.js';
 import { rememberWorkspace } from '../src/config/prefs.js';
@@ -25,7 +26,7 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
     createContext({ root });
   } catch (e) {
     const d = describeError(e);
-    process.stderr.write(`edgewise: ${d.message}\n${d.hint ? `  → ${d.hint}\n` : ''}`);
+    process.stderr.write(escapeControls(`edgewise: ${d.message}\n${d.hint ? `  → ${d.hint}\n` : ''}`));
     return d.exitCode;
   }
   const gcloud = detectGcloud();

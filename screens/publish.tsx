@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { planDelta, planRows, planVerdict, publishPlanStep, type PlanRow, type PublishPlan } from '../src/registry/plan.js';

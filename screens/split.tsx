@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/dataset/split-step.js';

@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { trainStep as defaultTrainStep, type TrainInput, type TrainOutput } from '../src/train/step.js';

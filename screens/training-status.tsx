@@ -1,4 +1,5 @@
-import { Box, Static, Text, useInput } from 'ink';
+import { Box, Static, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import type { StepEvent } from '../src/core/events.js';
 import { formatDuration } from '../src/core/progress.js';

@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect } from 'react';
 import type { Step } from '../src/core/step.js';
 import type { PrepareInput } from '../src/tune/prepare.js';

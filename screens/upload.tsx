@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from './components/text.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { ProgressEvent } from '../src/core/events.js';
 import { formatBytes, formatDuration } from '../src/core/progress.js';

@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Text } from './text.js';
 import type { ProgressEvent } from '../../src/core/events.js';
 import { formatCounts, formatDuration, formatRate } from '../../src/core/progress.js';
 import { theme } from '../theme.js';

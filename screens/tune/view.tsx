@@ -1,4 +1,5 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, useInput } from 'ink';
+import { Text } from '../components/text.js';
 import { useContext, useEffect, useMemo, useReducer, useRef } from 'react';
 import { HelpNotesContext } from '../components/help-bar.js';
 import type { Step, StepContext } from '../../src/core/step.js';

@@ -2,6 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
+import { escapeControls } from '../core/text.js';
 import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
 
 // React's production build: the development reconciler is slower to load and to render.
@@ -38,7 +39,7 @@ export function buildProgram(): Command {
   for (const register of commands) register(program);
   program.argument('[command]').action(async (unknown: string | undefined) => {
     if (unknown !== undefined) {
-      process.stderr.write(`edgewise: unknown command "${unknown}".\n\n`);
+      process.stderr.write(`edgewise: unknown command "${escapeControls(unknown)}".\n\n`);
       program.outputHelp({ error: true });
       usageErrorAsJson(`unknown command "${unknown}"`);
       process.exitCode = 2;

@@ -1,6 +1,7 @@
 import { describeError } from '../core/errors.js';
 import { formatCounts, formatDuration, formatRate } from '../core/progress.js';
 import type { RunnerEvent } from '../core/step.js';
+import { escapeControls } from '../core/text.js';
 
 export interface Reporter {
   event(e: RunnerEvent): void;
@@ -29,18 +30,25 @@ export class JsonReporter implements Reporter {
 
 /**
  * Lines for people. On a TTY the progress line rewrites itself; on a pipe it prints at most one line per
- * phase per second so logs stay readable. Warnings and errors go to stderr.
+ * phase per second so logs stay readable. Warnings and errors go to stderr. Everything printed passes
+ * through escapeControls here, once, so a file name or label holding terminal escapes is shown, not obeyed;
+ * the reporter's own escapes (the live progress line) are added after.
  */
 export class HumanReporter implements Reporter {
   private lastLine = new Map<string, number>();
   private finished = new Set<string>();
   private liveLine = false;
   constructor(
-    private readonly out: Write = (s) => process.stdout.write(s),
-    private readonly err: Write = (s) => process.stderr.write(s),
+    private readonly rawOut: Write = (s) => process.stdout.write(s),
+    rawErr: Write = (s) => process.stderr.write(s),
     private readonly tty = Boolean(process.stdout.isTTY),
     private readonly verbose = false,
-  ) {}
+  ) {
+    this.out = (s) => rawOut(escapeControls(s));
+    this.err = (s) => rawErr(escapeControls(s));
+  }
+  private readonly out: Write;
+  private readonly err: Write;
 
   private endLive(): void {
     if (this.liveLine) {
@@ -70,7 +78,7 @@ export class HumanReporter implements Reporter {
         const eta = e.etaSeconds !== undefined && e.done < e.total ? ` ETA ${formatDuration(e.etaSeconds)}` : '';
         const line = `  ${e.phase ? e.phase + ': ' : ''}${formatCounts(e)} (${pct}%)${rate ? ' ' + rate : ''}${eta}`;
         if (this.tty) {
-          this.out(`\r\x1b[2K${line}`);
+          this.rawOut(`\r\x1b[2K${escapeControls(line)}`);
           this.liveLine = true;
           if (e.done >= e.total) this.endLive();
         } else {

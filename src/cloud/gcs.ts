@@ -21,6 +21,8 @@ export interface LocalHashes {
   size: number;
   md5: string;
   crc32c: string;
+  /** Hex SHA-256 of local files (what validate recorded), so upload can check a file is the one validated. */
+  sha256?: string;
 }
 
 let CRC32C: typeof Crc32cClass | undefined;
@@ -32,15 +34,17 @@ async function crc32c(): Promise<Crc32cClass> {
 
 export async function hashLocalFile(path: string): Promise<LocalHashes> {
   const md5 = createHash('md5');
+  const sha = createHash('sha256');
   const crc = await crc32c();
   let size = 0;
   for await (const chunk of createReadStream(path)) {
     const b = chunk as Buffer;
     md5.update(b);
+    sha.update(b);
     crc.update(b);
     size += b.length;
   }
-  return { size, md5: md5.digest('base64'), crc32c: crc.toString() };
+  return { size, md5: md5.digest('base64'), crc32c: crc.toString(), sha256: sha.digest('hex') };
 }
 
 export async function hashBuffer(data: Buffer): Promise<LocalHashes> {

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { CancelledError, throwIfCancelled } from '../core/errors.js';
+import { CancelledError, InputError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { formatBytes, ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
@@ -9,7 +9,8 @@ import { parseGoogleError } from './google-errors.js';
 import { openCloudSession, type CloudSession } from './session.js';
 import type { VertexSettings } from './settings.js';
 import { join } from 'node:path';
-import { HashCache, csvObjectName, planUploads, readImportCsv } from './upload-plan.js';
+import { HashCache, checkLocalImage, csvObjectName, planUploads, readImportCsv } from './upload-plan.js';
+import { realpathSync } from 'node:fs';
 
 export interface UploadInput {
   dryRun?: boolean;
@@ -105,6 +106,7 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
     return { ...base, uploaded: 0, bytesUploaded: 0, dryRun: true, wouldUpload, seconds: (performance.now() - started) / 1000 };
   }
 
+  const imagesReal = realpathSync(ctx.workspace.imagesDir);
   const events = new Channel<StepEvent>();
   const files = new ProgressTracker('files', todo.length, 'files');
   const bytes = new ProgressTracker('bytes', totalBytes, 'bytes');
@@ -115,6 +117,11 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
     todo.map((p) =>
       limit(async () => {
         throwIfCancelled(ctx.signal);
+        // Checked again right before the SDK opens it: a file swapped for a symlink (or moved) since planning is refused.
+        if (p.item !== undefined && p.rel !== undefined && p.expected !== undefined) {
+          const now = checkLocalImage(imagesReal, { item: p.item, object: p.object, rel: p.rel, expected: p.expected });
+          if (now !== p.local) throw new InputError(`${p.item}: refusing to upload ${p.rel}: it now leads to ${now}, not the file that was checked.`, { code: 'upload.changed_since_validate', item: p.item, hint: 'Rerun `edgewise upload` once nothing is changing the images folder.' });
+        }
         await uploadFile(s, p.local, p.object, p.hashes, {
           signal: ctx.signal,
           onRetry: (e, attempt, delay) => {

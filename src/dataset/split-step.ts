@@ -207,8 +207,18 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     const bucket = ctx.config.bucket;
     let vertexText: string | undefined;
     if (bucket) {
-      vertexText = formatVertexCsv(rows, { bucket, prefix: ctx.config.prefix });
-      for (const c of ctx.config.backend === 'vertex' ? classes : []) {
+      try {
+        vertexText = formatVertexCsv(rows, { bucket, prefix: ctx.config.prefix });
+      } catch (e) {
+        // On the vertex backend the import CSV is the point of split: refused, nothing written. Training
+        // locally, a bucket set for later only costs the Vertex CSV: said, and the rest is written.
+        if (ctx.config.backend === 'vertex' || (e as { code?: string }).code !== 'vertex_csv.bad_label') throw e;
+        const err = e as EdgewiseError;
+        const stale = existsSync(ws.vertexCsv) ? ` The existing ${ws.rel(ws.vertexCsv)} is now out of date.` : '';
+        yield { type: 'warning', code: 'split.vertex_csv_skipped', item: err.item ?? ws.rel(ws.vertexCsv), message: `${err.message}${stale} ${err.hint ?? ''}`.trim() };
+        output.vertexSkipped = 'labels Vertex AI cannot import';
+      }
+      for (const c of vertexText === undefined || ctx.config.backend !== 'vertex' ? [] : classes) {
         if (c.total < 10) yield { type: 'warning', code: 'split.vertex_min_images', item: c.label, message: `class "${c.label}" has ${c.total} images; Vertex AutoML needs at least 10 per label.` };
       }
     } else if (ctx.config.backend === 'vertex') {

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
-import type { Workspace } from '../core/workspace.js';
-import { MANIFEST, artifactsDir, inspectPublic, manifestHash, materialize, removeStaleStaging, renameDir, type Manifest } from './artifacts.js';
+import { UntrustedPathError, confinedPath } from '../core/contained.js';
+import { parseVersion, type Workspace } from '../core/workspace.js';
+import { MANIFEST, artifactsDir, artifactsRoot, inspectPublic, manifestHash, materialize, removeStaleStaging, renameDir, type Manifest } from './artifacts.js';
 import type { RegistryStore } from './store.js';
 
 /**
@@ -51,6 +52,28 @@ function manifestHashOf(dir: string): string | undefined {
   }
 }
 
+/** What publish names its staging folders (stagingDir): `.staging-` and 12 hex digits. */
+const STAGING_NAME = /^\.staging-[0-9a-f]{12}$/;
+
+/**
+ * The folders a pending publish may touch, derived by recovery itself: the staging folder is rebuilt from
+ * the journal's folder NAME inside this workspace's artifacts folder (a journal written before the workspace
+ * moved still works), and both must really be inside it (no symlink out). A journal naming anything else
+ * (another folder, a version that is not vNNN) was not written by edgewise: refused, nothing deleted.
+ */
+function pendingPaths(ws: Workspace, pending: Extract<PendingOp, { op: 'publish' }>): { staging: string; final: string } {
+  const source = ws.rel(pendingPath(ws));
+  const root = artifactsRoot(ws);
+  const area = `${ws.rel(root)}/`;
+  const name = typeof pending.staging === 'string' ? basename(pending.staging) : '';
+  if (!STAGING_NAME.test(name)) throw new UntrustedPathError('delete', String(pending.staging), `${area} as a .staging-* folder`, source);
+  if (typeof pending.version !== 'string' || parseVersion(pending.version) === undefined) throw new UntrustedPathError('delete', String(pending.version), `${area} as a vNNN version`, source);
+  return {
+    staging: confinedPath(root, join(root, name), 'delete', source, area),
+    final: confinedPath(root, artifactsDir(ws, pending.version), 'delete', source, area),
+  };
+}
+
 export interface RecoveryReport {
   /** What happened, for a log line; undefined when nothing was pending. */
   message?: string;
@@ -65,14 +88,14 @@ export async function recoverPending(ws: Workspace, store: RegistryStore): Promi
   }
   let message: string;
   if (pending.op === 'publish') {
+    const { staging, final } = pendingPaths(ws, pending);
     const row = await store.get(pending.version);
     const committed = pending.content_sha256 !== undefined && row !== undefined && row.content_sha256 === pending.content_sha256;
-    const final = artifactsDir(ws, pending.version);
     if (committed) {
-      if (!existsSync(final) && existsSync(pending.staging)) await renameDir(pending.staging, final);
+      if (!existsSync(final) && existsSync(staging)) await renameDir(staging, final);
       message = `An interrupted publish of ${pending.version} had been committed to the registry; finished putting its files in place.`;
     } else {
-      await rm(pending.staging, { recursive: true, force: true });
+      await rm(staging, { recursive: true, force: true });
       if (pending.content_sha256 !== undefined && existsSync(final) && manifestHashOf(final) === pending.content_sha256) await rm(final, { recursive: true, force: true });
       message = `An interrupted publish of ${pending.version} never reached the registry; removed its staged files (nothing changed).`;
     }

@@ -3,7 +3,7 @@ import { EdgewiseError } from '../core/errors.js';
 import { crashPoint } from './crash.js';
 import { MIGRATIONS } from './migrations.js';
 import { compareVersions, eventFromRaw, rowFromRaw } from './sqlite-store.js';
-import { RegistryConflict, nextVersionAfter, redactUrl, type RegistryStore } from './store.js';
+import { RegistryConflict, nextVersionAfter, redactSecretsOf, redactUrl, type RegistryStore } from './store.js';
 import type { NewVersion, RegistryEvent, RegistryEventKind, VersionRow } from './types.js';
 
 type Raw = Record<string, unknown>;
@@ -24,8 +24,11 @@ export class PostgresStore implements RegistryStore {
       await client.connect();
     } catch (e) {
       await client.end().catch(() => {});
-      throw new EdgewiseError(`Cannot connect to the PostgreSQL registry ${redactUrl(url)}: ${(e as Error).message}`, {
-        code: 'registry.connect', item: redactUrl(url), cause: e,
+      // The driver's own error (kept as the cause) can quote the URL: only a redacted copy is kept.
+      const why = redactSecretsOf(url, (e as Error).message);
+      const cause = Object.assign(new Error(why), { code: (e as { code?: unknown }).code });
+      throw new EdgewiseError(`Cannot connect to the PostgreSQL registry ${redactUrl(url)}: ${why}`, {
+        code: 'registry.connect', item: redactUrl(url), cause,
         hint: 'Check the server is running and the URL (host, port, database, user) in --registry, edgewise.json "registry" or DATABASE_URL.',
       });
     }

@@ -2,12 +2,15 @@ import { hostname, userInfo } from 'node:os';
 import type { Workspace } from '../core/workspace.js';
 import { WorkspaceLock } from './lock.js';
 import { lockPath, readPending, recoverPending } from './pending.js';
-import { isPostgresUrl, openStore, type RegistryStore } from './store.js';
+import { openStore, parseRegistryLocation, type RegistryStore } from './store.js';
 
-/** The registry of a workspace: a postgres:// URL, or a SQLite path (relative ones are workspace-relative). */
+/**
+ * The registry of a workspace: a postgres:// URL, or a SQLite path (relative ones are workspace-relative).
+ * Any other URL is refused here, before anything is opened or created (parseRegistryLocation).
+ */
 export function registryLocation(ws: Workspace): string {
-  const loc = ws.registry;
-  return isPostgresUrl(loc) ? loc : ws.abs(loc);
+  const where = parseRegistryLocation(ws.registry);
+  return where.kind === 'postgres' ? where.url : ws.abs(where.path);
 }
 
 /** Who is publishing: EDGEWISE_USER, else the login name and host. */

@@ -1,4 +1,4 @@
-import { EdgewiseError } from '../core/errors.js';
+import { EdgewiseError, InputError } from '../core/errors.js';
 import type { NewVersion, RegistryEvent, RegistryEventKind, VersionRow } from './types.js';
 
 /**
@@ -41,26 +41,83 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
+/** Where the registry lives: a PostgreSQL URL, or a SQLite file (path as given: relative to the workspace). */
+export type RegistryLocation = { kind: 'postgres'; url: string } | { kind: 'sqlite'; path: string };
+
+const WHERE = 'the registry location (--registry, EDGEWISE_REGISTRY, DATABASE_URL or "registry" in edgewise.json)';
+
+/**
+ * Reads a registry location. Accepted: postgres:// and postgresql:// URLs, `sqlite:PATH` (also sqlite://PATH
+ * and sqlite:///ABS/PATH) and plain file paths. Anything else holding `://` (pg://, postgresql+psycopg2://,
+ * mysql://, a URL with spaces before it) is refused, naming the scheme with the password hidden: before,
+ * such a value became a SQLite file named after the URL, password and all, and publish "succeeded" into it.
+ */
+export function parseRegistryLocation(raw: string): RegistryLocation {
+  if (isPostgresUrl(raw)) return { kind: 'postgres', url: raw };
+  const sqlite = /^sqlite:(?:\/\/)?(.*)$/is.exec(raw);
+  if (sqlite) {
+    const path = sqlite[1]!;
+    if (path === '' || path.includes('://')) throw badLocation(raw, 'a sqlite: URL needs a file path after it', 'Write sqlite:ml/registry.db or just ml/registry.db.');
+    return { kind: 'sqlite', path };
   }
+  if (!raw.includes('://')) return { kind: 'sqlite', path: raw };
+  const m = /^(\s*)([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw);
+  if (!m) throw badLocation(raw, 'is neither a file path nor a postgres:// URL', 'Use postgres://USER@HOST/DB (password in PGPASSWORD or ~/.pgpass) or a SQLite file path.');
+  const scheme = m[2]!;
+  if (m[1]) throw badLocation(raw, `has whitespace before "${scheme}://"`, 'Remove the spaces around the value.');
+  const hint = /^postgres(ql)?\+/i.test(scheme)
+    ? `"${scheme}" is SQLAlchemy's driver syntax; edgewise connects itself: write ${scheme.slice(0, scheme.indexOf('+'))}://…`
+    : /^(pg|pgsql|psql)$/i.test(scheme)
+      ? `Write postgres://… (or postgresql://…) instead of ${scheme}://…`
+      : 'The registry is a PostgreSQL database (postgres://…) or a SQLite file (a path or sqlite:PATH).';
+  throw badLocation(raw, `uses the unsupported scheme "${scheme}://"`, hint);
+}
+
+function badLocation(raw: string, problem: string, hint: string): InputError {
+  return new InputError(`${WHERE[0]!.toUpperCase()}${WHERE.slice(1)} ${redactUrl(raw)} ${problem}.`, { code: 'registry.bad_location', item: redactUrl(raw), hint });
+}
+
+/** The password in a URL (user:PASSWORD@ or ?password=…), if any: what must never be printed or stored. */
+function urlSecrets(url: string): string[] {
+  const out: string[] = [];
+  const userinfo = /^\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@\s]*?:([^@\s]*)@/.exec(url);
+  if (userinfo?.[1]) out.push(userinfo[1]);
+  for (const m of url.matchAll(/[?&](?:password|sslpassword)=([^&#\s]*)/gi)) if (m[1]) out.push(m[1]);
+  return out;
+}
+
+/** The URL without its password (user:***@, password=***), for messages, logs and --json. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/^(\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@\s]*?:)[^@\s]*@/, '$1***@')
+    .replace(/([?&](?:password|sslpassword)=)[^&#\s]*/gi, '$1***');
+}
+
+/** `text` with every occurrence of `url`'s password (raw or percent-decoded) replaced by ***: for messages from drivers. */
+export function redactSecretsOf(url: string, text: string): string {
+  let out = text.split(url).join(redactUrl(url));
+  for (const secret of urlSecrets(url)) {
+    let decoded = secret;
+    try {
+      decoded = decodeURIComponent(secret);
+    } catch {
+      /* not percent-encoded */
+    }
+    for (const s of new Set([secret, decoded])) if (s.length > 0) out = out.split(s).join('***');
+  }
+  return out;
 }
 
 /** Opens (and migrates) the store for a SQLite path or a postgres:// URL. Drivers load lazily. */
 export async function openStore(location: string): Promise<RegistryStore> {
+  const where = parseRegistryLocation(location);
   let store: RegistryStore;
-  if (isPostgresUrl(location)) {
+  if (where.kind === 'postgres') {
     const { PostgresStore } = await import('./postgres-store.js');
-    store = await PostgresStore.connect(location);
+    store = await PostgresStore.connect(where.url);
   } else {
     const { SqliteStore } = await import('./sqlite-store.js');
-    store = SqliteStore.open(location);
+    store = SqliteStore.open(where.path);
   }
   try {
     await store.migrate();

@@ -64,6 +64,8 @@ export function parsePredictions(raw: unknown, path: string): PredictionsFile {
   if (typeof raw !== 'object' || raw === null) throw bad(path, 'the top level', 'is not a JSON object');
   const o = raw as Record<string, unknown>;
   if (typeof o.version !== 'string') throw bad(path, '"version"', 'is missing or not a string');
+  // It names the thresholds file tune writes: a vNNN, never a path.
+  if (parseVersion(o.version) === undefined) throw bad(path, '"version"', `is ${JSON.stringify(o.version)}, not a version like v001`);
   if (!Array.isArray(o.labels) || o.labels.length < 2 || !o.labels.every((l) => typeof l === 'string')) {
     throw bad(path, '"labels"', 'must be a list of at least two label strings');
   }

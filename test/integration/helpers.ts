@@ -1,7 +1,7 @@
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createContext } from '../../src/core/context.js';
@@ -70,6 +70,9 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
     }
   }
   writeFileSync(join(root, 'ml/dataset/vertex_dataset.csv'), lines.join('\n') + '\n');
+  // What validate records of each kept image: upload uploads only files matching it.
+  const report = { version: 1, images: images.map((image) => ({ image, status: 'kept', ...validatedFile(join(imagesDir, image)) })) };
+  writeFileSync(join(root, 'ml/dataset/report.json'), JSON.stringify(report));
   const cfg = parseConfig(config, 'test config');
   return {
     root,
@@ -77,6 +80,12 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
     ctx: (signal) => createContext({ root, config: cfg, ...(signal ? { signal } : {}) }),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** Size and SHA-256 of a file, as validate's report.json records them. */
+export function validatedFile(path: string): { bytes: number; sha256: string } {
+  const data = readFileSync(path);
+  return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
 export interface FakeCloudHooks {

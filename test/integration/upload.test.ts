@@ -56,12 +56,17 @@ describe('upload', () => {
   });
 
   test('dry run lists what would move and moves nothing', async () => {
-    writeFileSync(join(ws.root, 'ml/dataset/images', ws.images[0]!), 'changed');
+    await runStepCollect(uploadStep, {}, ws.ctx());
+    // The bucket's copy differs from the local (validated) file: that one would move, nothing else.
+    cloud.gcs.putObject(BUCKET, `edgewise/images/${ws.images[0]}`, 'changed');
+    cloud.gcs.putObject(BUCKET, 'edgewise/vertex_dataset.csv', 'changed');
+    const uploadsBefore = cloud.gcs.counts.uploads;
     const { output } = await runStepCollect(uploadStep, { dryRun: true }, ws.ctx());
     expect(output.dryRun).toBe(true);
     expect(output.wouldUpload).toContain(`edgewise/images/${ws.images[0]}`);
     expect(output.wouldUpload).toContain('edgewise/vertex_dataset.csv');
-    expect(cloud.gcs.counts.uploads).toBe(0);
+    expect(output.wouldUpload).toHaveLength(2);
+    expect(cloud.gcs.counts.uploads).toBe(uploadsBefore);
   });
 
   test('503s and 429s are retried until the upload succeeds', async () => {

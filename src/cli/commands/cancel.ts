@@ -22,7 +22,8 @@ export const register: RegisterCommand = (program: Command) => {
             throw new InputError(`Cancelling ${rec.name} needs confirmation.`, { code: 'cancel.needs_yes', item: '--yes', hint: 'Pass --yes to cancel without a prompt (e.g. edgewise cancel --yes).' });
           }
           const { confirm } = await import('@inquirer/prompts');
-          const ok = await confirm({ message: `Cancel training pipeline ${rec.name}? The node hours used so far are still billed.`, default: false });
+          const { escapeControls } = await import('../../core/text.js');
+          const ok = await confirm({ message: `Cancel training pipeline ${escapeControls(rec.name)}? The node hours used so far are still billed.`, default: false });
           if (!ok) throw new CancelledError('Not cancelled: the pipeline keeps running.');
         }
         const out = await h.run(vertexCancelStep, {});

@@ -3,6 +3,7 @@ import { detectGcloud, detectImageFolders } from '../../config/detect.js';
 import { MOBILE_BUDGET, MOBILE_MODEL_TYPES, MODEL_TYPE_HELP, VERTEX_REGIONS, bucketNameProblem, projectIdProblem } from '../../config/rules.js';
 import type { Config } from '../../config/schema.js';
 import { DEFAULT_BACKBONE, backboneChoices } from '../../train/local/backbones.js';
+import { escapeControls } from '../../core/text.js';
 
 /**
  * The questions `edgewise init` asks on a terminal (outside the wizard), with detected values offered as
@@ -27,7 +28,7 @@ export async function askInitQuestions(root: string, current: Partial<Config>, g
     const def = current.paths?.images ?? folders[0]?.path ?? 'ml/dataset/images';
     answers.paths = {
       images: await input({
-        message: `Images folder (relative to the workspace)${folders.length ? `; found: ${folders.map((f) => `${f.path} (${f.images})`).join(', ')}` : ''}`,
+        message: `Images folder (relative to the workspace)${folders.length ? `; found: ${folders.map((f) => `${escapeControls(f.path)} (${f.images})`).join(', ')}` : ''}`,
         default: def,
       }),
     };

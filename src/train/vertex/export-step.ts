@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../core/atomic.js';
+import { UntrustedPathError } from '../../core/contained.js';
 import { EdgewiseError, InputError, throwIfCancelled } from '../../core/errors.js';
 import type { StepEvent } from '../../core/events.js';
 import { sha256 } from '../../core/hash.js';
@@ -100,6 +101,10 @@ export async function* exportVertexModel(s: CloudSession, input: ExportInput, ct
 
   // Resume an export of this model still in flight (or finished but not downloaded) instead of starting another.
   let rec = j.resource<ExportRecord>(R.export);
+  // The version names the folder written (and the temp folder deleted) below: from the journal, it must be a vNNN.
+  if (rec && (typeof rec.version !== 'string' || parseVersion(rec.version) === undefined)) {
+    throw new UntrustedPathError('write the model into', String(rec.version), `${ctx.workspace.rel(ctx.workspace.modelsDir)}/ as a vNNN version`, ctx.workspace.rel(ctx.workspace.journalPath));
+  }
   if (!(rec && rec.model === model && rec.format === format && rec.state !== 'failed' && (!input.version || rec.version === input.version) && !existsSync(ctx.workspace.modelDir(rec.version)))) rec = undefined;
   if (rec) yield { type: 'log', message: `Resuming the export of ${model} to ${rec.outputUriPrefix}` };
   else {
