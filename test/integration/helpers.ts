@@ -48,7 +48,7 @@ const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
 export interface TestWorkspace {
   root: string;
   images: string[];
-  ctx(signal?: AbortSignal): StepContext;
+  ctx(signal?: AbortSignal, opts?: { force?: boolean }): StepContext;
   cleanup(): void;
 }
 
@@ -77,7 +77,7 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
   return {
     root,
     images,
-    ctx: (signal) => createContext({ root, config: cfg, ...(signal ? { signal } : {}) }),
+    ctx: (signal, opts) => createContext({ root, config: cfg, ...(signal ? { signal } : {}), ...(opts?.force ? { force: true } : {}) }),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }
