@@ -10,7 +10,7 @@ export interface StepRunState<O = unknown> {
   lines: Array<Exclude<StepEvent, ProgressEvent | { type: 'metric' }>>;
   metrics: Record<string, Array<{ value: number; iteration?: number }>>;
   output?: O;
-  error?: { message: string; hint?: string; exitCode: number };
+  error?: { message: string; hint?: string; exitCode: number; code?: string };
   skipReason?: string;
 }
 
@@ -20,7 +20,7 @@ export type StepRunAction<O> =
   | { type: 'start' }
   | { type: 'event'; event: RunnerEvent }
   | { type: 'done'; output: O }
-  | { type: 'failed'; error: { message: string; hint?: string; exitCode: number } };
+  | { type: 'failed'; error: { message: string; hint?: string; exitCode: number; code?: string } };
 
 const MAX_LINES = 500;
 

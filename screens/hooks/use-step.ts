@@ -27,7 +27,7 @@ export function useStep<I, O>(step: Step<I, O>, ctx: StepContext): {
         (output) => dispatch({ type: 'done', output }),
         (e: unknown) => {
           const d = describeError(e);
-          dispatch({ type: 'failed', error: { message: d.message, exitCode: d.exitCode, ...(d.hint ? { hint: d.hint } : {}) } });
+          dispatch({ type: 'failed', error: { message: d.message, exitCode: d.exitCode, code: d.code, ...(d.hint ? { hint: d.hint } : {}) } });
         },
       );
     },

@@ -165,8 +165,12 @@ export async function* ensureDataset(s: CloudSession, ctx: StepContext): AsyncGe
 
   // 3. What Vertex kept: failed items by name (at most 20 are reported), and the count against the CSV.
   const failures = (((metadata?.genericMetadata as { partialFailures?: Array<{ message?: string | null }> } | undefined)?.partialFailures ?? []) as Array<{ message?: string | null }>).map((f) => String(f.message ?? ''));
+  const imagesAt = s.uri(s.objectName('images/'));
   for (const message of failures) {
-    yield { type: 'warning', code: 'vertex.import_item_failed', item: failedUri(message) ?? upload.csvUri, message: `Vertex could not import this image: ${message}` };
+    const uri = failedUri(message);
+    // Named as the workspace names it (the images folder), first: the status pane cuts long lines.
+    const name = uri?.startsWith(imagesAt) ? uri.slice(imagesAt.length) : uri;
+    yield { type: 'warning', code: 'vertex.import_item_failed', item: uri ?? upload.csvUri, message: `Vertex could not import ${name ?? 'an image'}: ${message}` };
   }
   const ds = await getDataset(s, dataset.name, ctx.signal);
   const count = ds?.dataItemCount === undefined || ds.dataItemCount === null ? undefined : Number(ds.dataItemCount);
