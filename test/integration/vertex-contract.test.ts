@@ -51,7 +51,7 @@ function csvSplit(w: TestWorkspace): Record<string, string[]> {
 const warnings = (events: RunnerEvent[], code: string): Array<{ item?: string; message: string }> =>
   events.filter((e) => e.type === 'warning' && e.code === code) as never;
 
-describe('the fake refuses what Vertex refuses (400 INVALID_ARGUMENT)', () => {
+describe('the fake refuses what Vertex refuses (400 INVALID_ARGUMENT)', { timeout: 240_000 }, () => {
   test('each check fails on a bad body, and passes the good one', async () => {
     const ds = await post(`${LOC}/datasets`, { displayName: 'd', metadataSchemaUri: 'gs://google-cloud-aiplatform/schema/dataset/metadata/image_1.0.0.yaml' });
     expect(ds.status).toBe(200);
@@ -100,7 +100,8 @@ describe('the fake refuses what Vertex refuses (400 INVALID_ARGUMENT)', () => {
   });
 });
 
-describe("Vertex's behaviour, modelled", () => {
+// Each test runs several steps through the SDK (seconds each on a loaded 2-core machine): generous timeouts.
+describe("Vertex's behaviour, modelled", { timeout: 240_000 }, () => {
   test("edgewise's split reaches Vertex: the pipeline's train/validation/test sets are exactly the CSV's (defect 1)", async () => {
     await runStepCollect(uploadStep, {}, ws.ctx());
     await runStepCollect(vertexTrainStep, {}, ws.ctx());
@@ -226,7 +227,7 @@ describe("Vertex's behaviour, modelled", () => {
   });
 });
 
-describe('a lost reply never starts a second billed pipeline (defect 5)', () => {
+describe('a lost reply never starts a second billed pipeline (defect 5)', { timeout: 240_000 }, () => {
   test('the reply to the pipeline creation is lost and the lookup fails too: the rerun adopts the pipeline', async () => {
     await runStepCollect(uploadStep, {}, ws.ctx());
     cloud.vertex.faults.push({ method: 'POST', path: /trainingPipelines$/, reset: 'reply' }, { method: 'GET', path: /trainingPipelines$/, status: 500, times: 7 });

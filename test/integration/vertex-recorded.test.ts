@@ -13,7 +13,7 @@ import { startSocatRecorder, type RecordedRequest } from './fakes/socat-recorder
  * the fake and dumps the bytes; the requests are read back from that dump and checked against the SDK's
  * protos and the contract (docs/notes/vertex-contract.md), not against the fake's records.
  */
-describe('requests on the wire (recorded by socat between the SDK and the fake)', () => {
+describe('requests on the wire (recorded by socat between the SDK and the fake)', { timeout: 240_000 }, () => {
   const guard = installNetworkGuard();
   beforeAll(() => vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', TOKEN));
   afterAll(() => {

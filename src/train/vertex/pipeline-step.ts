@@ -93,7 +93,8 @@ export async function* trainOnVertex(s: CloudSession, input: VertexTrainInput, c
     const record: PipelineRecord = {
       name,
       displayName: created.displayName,
-      ...wanted,
+      // The settings it was created with (an adopted pipeline may predate a config change).
+      ...created.settings,
       createdAt: new Date().toISOString(),
       console: consoleUrl.pipeline(name, s.project),
       state: created.state,
@@ -121,7 +122,7 @@ type Wanted = Omit<PipelineRequestRecord, 'token' | 'at' | 'displayName'>;
  * (an earlier run) the token is looked up and what it names is adopted; only when nothing carries it is
  * a pipeline created.
  */
-async function* createOrAdoptPipeline(s: CloudSession, ctx: StepContext, wanted: Wanted): AsyncGenerator<StepEvent, { name: string; displayName: string; state: PipelineState }, void> {
+async function* createOrAdoptPipeline(s: CloudSession, ctx: StepContext, wanted: Wanted): AsyncGenerator<StepEvent, { name: string; displayName: string; state: PipelineState; settings: Wanted }, void> {
   const cfg = ctx.config;
   const j = ctx.journal;
   let request = j.resource<PipelineRequestRecord>(R.pipelineRequest);
@@ -129,8 +130,12 @@ async function* createOrAdoptPipeline(s: CloudSession, ctx: StepContext, wanted:
   if (request) {
     const found = await findPipelinesByToken(s, request.token, ctx.signal);
     if (found[0]) {
-      yield { type: 'log', message: `Found training pipeline ${found[0].name} (${found[0].state}) started by an earlier run whose reply was lost (request ${request.token}); following it instead of starting another.` };
-      return { name: found[0].name, displayName: found[0].displayName ?? request.displayName, state: found[0].state };
+      const { token: _t, at: _a, displayName, ...settings } = request;
+      yield {
+        type: 'log',
+        message: `Found training pipeline ${found[0].name} (${found[0].state}) started by an earlier run whose reply was lost (request ${request.token}); following it instead of starting another.${sameRequest ? '' : ' Its settings differ from the current config: cancel it (`edgewise cancel`) to start another.'}`,
+      };
+      return { name: found[0].name, displayName: found[0].displayName ?? displayName, state: found[0].state, settings };
     }
     if (!sameRequest) request = undefined;
   }
@@ -141,7 +146,7 @@ async function* createOrAdoptPipeline(s: CloudSession, ctx: StepContext, wanted:
   try {
     const snap = await createPipeline(s, req, ctx.signal);
     yield { type: 'log', message: `Created training pipeline ${snap.name} (${cfg.modelType}, budget ${cfg.budgetMilliNodeHours / 1000} node hours${cfg.disableEarlyStopping ? ', early stopping off' : ''})` };
-    return { name: snap.name, displayName: request.displayName, state: snap.state };
+    return { name: snap.name, displayName: request.displayName, state: snap.state, settings: wanted };
   } catch (e) {
     if (e instanceof CancelledError || ctx.signal.aborted) throw e;
     // The request may have been carried out even though no reply came back: look before giving up.
@@ -149,7 +154,7 @@ async function* createOrAdoptPipeline(s: CloudSession, ctx: StepContext, wanted:
     const found = await findPipelinesByToken(s, token, ctx.signal).catch(() => []);
     if (found[0]) {
       yield { type: 'log', message: `The reply to the pipeline creation was lost, but pipeline ${found[0].name} carries this run's request label ${token}: following it.` };
-      return { name: found[0].name, displayName: request.displayName, state: found[0].state };
+      return { name: found[0].name, displayName: request.displayName, state: found[0].state, settings: wanted };
     }
     if (e instanceof EdgewiseError) {
       throw new EdgewiseError(e.message, {
