@@ -19,22 +19,32 @@ import type { ScreenProps } from './types.js';
  * The Vertex training status pane: a live header (state, elapsed, node hours used of the budget, console
  * link), a timeline of transitions and messages kept in <Static>, and keys to detach (stop watching; the
  * pipeline goes on and `edgewise watch` reattaches) or cancel the pipeline (after a y/n confirmation).
- * Opening the screen while the journal holds a running pipeline reattaches to it at once.
+ * Opening the screen while the journal holds a running pipeline reattaches to it at once. When Vertex could
+ * not import some images (listed in the timeline by name), it asks before training without them.
  */
 export interface PaneUi {
   starts: number;
   detaches: number;
   cancels: number;
   confirming: boolean;
+  /** Asking whether to train without the images Vertex could not import; `forcedStarts` counts the yeses. */
+  askingMissing: boolean;
+  forcedStarts: number;
   detached: boolean;
   back: boolean;
 }
 
-export type PaneAction = { type: 'enter' } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
+export type PaneAction = { type: 'enter' } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'ask-missing' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
 
-export const initialPaneUi: PaneUi = { starts: 0, detaches: 0, cancels: 0, confirming: false, detached: false, back: false };
+export const initialPaneUi: PaneUi = { starts: 0, detaches: 0, cancels: 0, confirming: false, askingMissing: false, forcedStarts: 0, detached: false, back: false };
 
 export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
+  if (a.type === 'ask-missing') return { ...s, askingMissing: true };
+  if (s.askingMissing) {
+    // Only y trains without them; anything else stops here (fix the images, upload, train again).
+    if (a.type === 'yes') return { ...s, askingMissing: false, forcedStarts: s.forcedStarts + 1 };
+    return { ...s, askingMissing: false, back: a.type === 'back' };
+  }
   if (s.confirming) {
     // While asking, only y confirms; anything else (n, Esc, another key) keeps the pipeline.
     if (a.type === 'yes') return { ...s, confirming: false, cancels: s.cancels + 1 };
@@ -132,6 +142,13 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   useEffect(() => {
     if (ui.cancels > 0) cancel.start({});
   }, [ui.cancels]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.forcedStarts > 0) train.start({}, { force: true });
+  }, [ui.forcedStarts]); // eslint-disable-line react-hooks/exhaustive-deps
+  const missingImages = train.state.status === 'failed' && train.state.error?.code === 'vertex.images_missing';
+  useEffect(() => {
+    if (missingImages) dispatch({ type: 'ask-missing' });
+  }, [missingImages]);
   useCancelOnBack(ui.back, onBack, train, watch);
 
   // Append new lines from the three runs to one timeline (append-only, as <Static> needs).
@@ -178,7 +195,16 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const errState = [train.state, watch.state, cancel.state].find((s) => s.status === 'failed');
 
   let footer;
-  if (ui.confirming) {
+  if (ui.askingMissing) {
+    footer = (
+      <Box flexDirection="column">
+        <Text color={theme.warn} wrap="wrap">
+          ⚠ {train.state.error?.message}
+        </Text>
+        <Text wrap="wrap">Train without them? y = train anyway · any other key = stop (fix those images, then Upload and train again)</Text>
+      </Box>
+    );
+  } else if (ui.confirming) {
     footer = (
       <Text color={theme.warn} wrap="wrap">
         Cancel the training pipeline? Node hours used so far are still billed. y = cancel it · any other key = keep it

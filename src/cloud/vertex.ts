@@ -138,13 +138,39 @@ export async function* waitForOperation(
   }
 }
 
-export async function createDataset(s: CloudSession, displayName: string, signal?: AbortSignal): Promise<string> {
-  const [op] = await call(
-    s,
-    'create the Vertex AI dataset',
-    () => s.datasets.createDataset({ parent: s.parent, dataset: { displayName, metadataSchemaUri: SCHEMAS.datasetMetadata } }),
-    signal,
-  );
+/**
+ * The resource label carrying edgewise's request token: written to the journal before a create call, so
+ * that after a lost reply or a dead process the next run finds what was created (list filtered by it)
+ * instead of creating (and paying for) it twice. Label values: lowercase letters, digits, _ and -.
+ */
+export const REQUEST_LABEL = 'edgewise-request';
+
+export function newRequestToken(): string {
+  return `r${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Datasets created with this request token (normally none or one). */
+export async function findDatasetsByToken(s: CloudSession, token: string, signal?: AbortSignal): Promise<string[]> {
+  const [list] = await call(s, 'look up the dataset by its request label', () => s.datasets.listDatasets({ parent: s.parent, filter: `labels.${REQUEST_LABEL}=${token}` }), signal);
+  return list.map((d) => String(d.name)).filter(Boolean);
+}
+
+/** Pipelines created with this request token (normally none or one), oldest first. */
+export async function findPipelinesByToken(s: CloudSession, token: string, signal?: AbortSignal): Promise<PipelineSnapshot[]> {
+  const h = await valueHelpers();
+  const [list] = await call(s, 'look up the training pipeline by its request label', () => s.pipelines.listTrainingPipelines({ parent: s.parent, filter: `labels.${REQUEST_LABEL}=${token}` }), signal);
+  return list.map((p) => snapshotOf(p as unknown as Record<string, unknown>, h)).sort((a, b) => (a.createTime ?? '').localeCompare(b.createTime ?? ''));
+}
+
+/** Starts creating a dataset labelled with `token`; returns the operation name. Not retried (see REQUEST_LABEL). */
+export async function createDataset(s: CloudSession, displayName: string, token: string, signal?: AbortSignal): Promise<string> {
+  let op: { name?: string | null };
+  try {
+    [op] = await s.datasets.createDataset({ parent: s.parent, dataset: { displayName, metadataSchemaUri: SCHEMAS.datasetMetadata, labels: { [REQUEST_LABEL]: token } } });
+    throwIfCancelled(signal);
+  } catch (e) {
+    throw explainGoogleError(e, { action: 'create the Vertex AI dataset', project: s.project, service: 'aiplatform.googleapis.com' });
+  }
   if (!op.name) throw new EdgewiseError('Vertex AI returned no operation for the dataset creation.', { code: 'vertex.no_operation' });
   return op.name;
 }
@@ -173,12 +199,17 @@ export async function importData(s: CloudSession, dataset: string, csvUri: strin
 
 export interface PipelineRequest {
   displayName: string;
+  /** Sent as the REQUEST_LABEL resource label. */
+  token: string;
   dataset: string;
   modelDisplayName: string;
   modelType: string;
   budgetMilliNodeHours: number;
   disableEarlyStopping: boolean;
 }
+
+/** The data item label an import sets from the CSV's ML_USE column. */
+export const ML_USE_LABEL = 'aiplatform.googleapis.com/ml_use';
 
 /** The AutoML image classification TrainingPipeline (not a CustomJob: that would not be AutoML). */
 export function trainingPipelineBody(req: PipelineRequest, helpers: Helpers): Record<string, unknown> {
@@ -192,8 +223,18 @@ export function trainingPipelineBody(req: PipelineRequest, helpers: Helpers): Re
       disableEarlyStopping: req.disableEarlyStopping,
       multiLabel: false,
     }),
-    inputDataConfig: { datasetId: req.dataset.split('/').pop() },
+    // Train, validate and test on edgewise's split (the CSV's ML_USE column, stored by the import as the
+    // ml_use label). Without a split Vertex draws its own random 80/10/10 and ignores ML_USE.
+    inputDataConfig: {
+      datasetId: req.dataset.split('/').pop(),
+      filterSplit: {
+        trainingFilter: `labels.${ML_USE_LABEL}=training`,
+        validationFilter: `labels.${ML_USE_LABEL}=validation`,
+        testFilter: `labels.${ML_USE_LABEL}=test`,
+      },
+    },
     modelToUpload: { displayName: req.modelDisplayName },
+    labels: { [REQUEST_LABEL]: req.token },
   };
 }
 

@@ -13,9 +13,18 @@ describe('pipeline snapshots', () => {
 
   test('trainingTaskInputs go out as a protobuf Value and budget/cost come back as numbers', async () => {
     const h = await valueHelpers();
-    const body = trainingPipelineBody({ displayName: 'd', dataset: 'projects/p/locations/l/datasets/77', modelDisplayName: 'm', modelType: 'MOBILE_TF_LOW_LATENCY_1', budgetMilliNodeHours: 8000, disableEarlyStopping: true }, h);
+    const body = trainingPipelineBody({ displayName: 'd', dataset: 'projects/p/locations/l/datasets/77', modelDisplayName: 'm', modelType: 'MOBILE_TF_LOW_LATENCY_1', budgetMilliNodeHours: 8000, disableEarlyStopping: true, token: 'r1-abc' }, h);
     expect(body.trainingTaskInputs).toHaveProperty('structValue');
-    expect(body.inputDataConfig).toEqual({ datasetId: '77' });
+    // edgewise's split, not Vertex's random one; the request token as a label.
+    expect(body.inputDataConfig).toEqual({
+      datasetId: '77',
+      filterSplit: {
+        trainingFilter: 'labels.aiplatform.googleapis.com/ml_use=training',
+        validationFilter: 'labels.aiplatform.googleapis.com/ml_use=validation',
+        testFilter: 'labels.aiplatform.googleapis.com/ml_use=test',
+      },
+    });
+    expect(body.labels).toEqual({ 'edgewise-request': 'r1-abc' });
     const snap = snapshotOf(
       {
         name: 'projects/p/locations/us-central1/trainingPipelines/9',

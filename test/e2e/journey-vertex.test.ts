@@ -38,7 +38,6 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
       token: TOKEN,
       gcs,
       lroPolls: 2,
-      labels: [...data.labels].sort(),
       // One state per poll: long enough RUNNING to drop the session in the middle of it.
       pipelineStates: ['QUEUED', 'PENDING', ...Array<'RUNNING'>(30).fill('RUNNING'), 'SUCCEEDED'],
     });

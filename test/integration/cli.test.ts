@@ -64,7 +64,8 @@ afterAll(async () => {
 });
 
 describe('cloud commands (compiled CLI against the fakes)', () => {
-  test('upload, train (watcher killed), status, watch, cancel guard, export, upload rerun', async () => {
+  // Seven CLI processes, each loading the cloud SDKs: over a minute on a loaded machine (11-23 s each measured at load 30).
+  test('upload, train (watcher killed), status, watch, cancel guard, export, upload rerun', { timeout: 300_000 }, async () => {
     const up = await cli(['upload', '--json']);
     expect(up.stderr).not.toContain('NETWORK GUARD');
     expect(up.code).toBe(0);
@@ -107,5 +108,32 @@ describe('cloud commands (compiled CLI against the fakes)', () => {
 
     const again = await cli(['upload', '--json']);
     expect(again.events.at(-1)).toMatchObject({ output: { uploaded: 0, skipped: ws.images.length } });
+  });
+});
+
+describe('import partial failures on the command line', () => {
+  test('train --json names each image Vertex could not import, refuses with exit 2, and trains with --force', { timeout: 300_000 }, async () => {
+    const main = ws;
+    const cfg = fakeConfig(cloud, { prefix: 'partial', train: { vertex: { pollMs: 10, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40 } } });
+    ws = makeWorkspace(cfg);
+    try {
+      writeFileSync(join(ws.root, 'edgewise.json'), JSON.stringify(cfg, null, 2));
+      // An image Vertex cannot decode (uploaded as it is: upload does not judge images).
+      const broken = 'bees/bees_3.jpg';
+      writeFileSync(join(ws.root, 'ml/dataset/images', broken), 'this is not an image');
+      const run = await cli(['train', '--backend', 'vertex', '--json']);
+      expect(run.code).toBe(2);
+      expect(run.events).toContainEqual(expect.objectContaining({ type: 'warning', code: 'vertex.import_item_failed', item: `gs://${cfg.bucket}/partial/images/${broken}` }));
+      expect(run.events).toContainEqual(expect.objectContaining({ type: 'warning', code: 'vertex.import_incomplete', message: expect.stringContaining("11 of the CSV's 12 images") }));
+      expect(run.events.at(-1)).toMatchObject({ type: 'error', code: 'vertex.images_missing', hint: expect.stringContaining('--force') });
+      const before = cloud.vertex.pipelines.size;
+      const forced = await cli(['train', '--backend', 'vertex', '--json', '--force']);
+      expect(forced.code).toBe(0);
+      expect(forced.events.at(-1)).toMatchObject({ type: 'result', output: { state: 'SUCCEEDED' } });
+      expect(cloud.vertex.pipelines.size).toBe(before + 1);
+    } finally {
+      ws.cleanup();
+      ws = main;
+    }
   });
 });

@@ -43,10 +43,12 @@ export function fakeConfig(cloud: FakeCloud, extra: Partial<ConfigInput> = {}): 
   };
 }
 
+const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff, 0xe0]);
+
 export interface TestWorkspace {
   root: string;
   images: string[];
-  ctx(signal?: AbortSignal): StepContext;
+  ctx(signal?: AbortSignal, opts?: { force?: boolean }): StepContext;
   cleanup(): void;
 }
 
@@ -64,7 +66,8 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
     mkdirSync(join(imagesDir, label), { recursive: true });
     for (let i = 0; i < per; i++) {
       const name = `${label}/${label}_${i}.jpg`;
-      writeFileSync(join(imagesDir, name), randomBytes(opts.bytes ?? 2000));
+      // JPEG's magic bytes, then noise: the fake Vertex import reads an object's type from its first bytes.
+      writeFileSync(join(imagesDir, name), Buffer.concat([JPEG_MAGIC, randomBytes((opts.bytes ?? 2000) - JPEG_MAGIC.length)]));
       images.push(name);
       lines.push(`${splits[i % splits.length]},gs://${config.bucket}/${config.prefix ?? 'edgewise'}/images/${name},${label}`);
     }
@@ -77,7 +80,7 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
   return {
     root,
     images,
-    ctx: (signal) => createContext({ root, config: cfg, ...(signal ? { signal } : {}) }),
+    ctx: (signal, opts) => createContext({ root, config: cfg, ...(signal ? { signal } : {}), ...(opts?.force ? { force: true } : {}) }),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
 }

@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { render } from 'ink';
 import UploadScreen from '../../screens/upload.js';
 import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer } from '../../screens/training-status.js';
@@ -40,6 +42,13 @@ describe('status pane reducer', () => {
     expect(run('cd')).toMatchObject({ cancels: 0, detached: false, confirming: false });
     expect(run('d')).toMatchObject({ detached: true, detaches: 1 });
   });
+
+  test('asked about missing images: y trains without them; any other key stops', () => {
+    const ask = (chunk: string) => paneKeyActions(chunk, {}).reduce(paneReducer, paneReducer(initialPaneUi, { type: 'ask-missing' }));
+    expect(ask('y')).toMatchObject({ forcedStarts: 1, askingMissing: false });
+    expect(ask('n')).toMatchObject({ forcedStarts: 0, askingMissing: false, starts: 0 });
+    expect(ask('d')).toMatchObject({ forcedStarts: 0, detaches: 0 });
+  });
 });
 
 describe('upload screen', () => {
@@ -77,6 +86,22 @@ describe('training status pane', () => {
     expect(ui.frame()).toContain('console.cloud.google.com');
     fits(ui.frame(), 80, 24);
     expect(ui.calls.done).toHaveLength(1);
+    ui.inst.unmount();
+  });
+
+  test('images Vertex could not import are named in the timeline; it asks, and y trains without them (80×24)', async () => {
+    writeFileSync(join(ws.root, 'ml/dataset/images/ants/ants_2.jpg'), 'not an image');
+    await runStepCollect(uploadStep, {}, ws.ctx());
+    const ui = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('Train without them?'), 5000);
+    expect(ui.all()).toContain('⚠ Vertex could not import ants/ants_2.jpg:');
+    expect(cloud.vertex.pipelines.size).toBe(0);
+    fits(ui.frame(), 80, 24);
+    ui.stdin.write('y');
+    await waitFor(() => ui.frame().includes('Training finished'), 8000);
+    expect(cloud.vertex.pipelines.size).toBe(1);
+    expect(Object.values([...cloud.vertex.pipelines.values()][0]!.split).flat()).toHaveLength(11);
     ui.inst.unmount();
   });
 

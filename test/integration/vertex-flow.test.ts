@@ -11,7 +11,7 @@ import { BUCKET, type FakeCloud, type TestWorkspace, useFakeCloud } from './help
 
 let cloud: FakeCloud;
 let ws: TestWorkspace;
-useFakeCloud({ vertex: { labels: ['ants', 'bees'] } }, (c, w) => {
+useFakeCloud({}, (c, w) => {
   cloud = c;
   ws = w;
 });
@@ -34,6 +34,7 @@ describe('vertex end to end through the real SDK clients', () => {
     const p = [...cloud.vertex.pipelines.values()][0]!;
     expect(p.body.trainingTaskDefinition).toBe('gs://google-cloud-aiplatform/schema/trainingjob/definition/automl_image_classification_1.0.0.yaml');
     expect(p.body.trainingTaskInputs).toEqual({ modelType: 'MOBILE_TF_VERSATILE_1', budgetMilliNodeHours: 24000, disableEarlyStopping: false, multiLabel: false });
+    expect(cloud.vertex.rejected).toEqual([]);
     expect(p.gets).toBeGreaterThanOrEqual(6);
     expect(cloud.vertex.imports[0]!.body).toMatchObject({ importConfigs: [{ gcsSource: { uris: [`gs://${BUCKET}/edgewise/vertex_dataset.csv`] } }] });
 

@@ -1,11 +1,11 @@
-import { InputError } from '../../core/errors.js';
+import { CancelledError, EdgewiseError, InputError } from '../../core/errors.js';
 import type { StepEvent } from '../../core/events.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { openCloudSession, type CloudSession } from '../../cloud/session.js';
 import { consoleUrl, type VertexSettings } from '../../cloud/settings.js';
-import { TERMINAL_STATES, createPipeline, getPipeline } from '../../cloud/vertex.js';
-import { ensureDataset } from './dataset-step.js';
-import { R, readPipeline, type PipelineRecord } from './resources.js';
+import { TERMINAL_STATES, createPipeline, findPipelinesByToken, getPipeline, newRequestToken, type PipelineState } from '../../cloud/vertex.js';
+import { ensureDataset, importMissing } from './dataset-step.js';
+import { R, readPipeline, type ImportRecord, type PipelineRecord, type PipelineRequestRecord } from './resources.js';
 import { reattachHint, watchOutput, watchPipeline, type WatchOutput } from './watch.js';
 
 export interface VertexTrainInput {
@@ -77,23 +77,33 @@ export async function* trainOnVertex(s: CloudSession, input: VertexTrainInput, c
     }
   }
   if (!name) {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-    const displayName = `${cfg.datasetDisplayName}-${stamp}`.slice(0, 128);
-    const snap = await createPipeline(s, { displayName, dataset: ds.dataset, modelDisplayName: `${cfg.datasetDisplayName}-model-${stamp}`.slice(0, 128), modelType: cfg.modelType, budgetMilliNodeHours: cfg.budgetMilliNodeHours, disableEarlyStopping: cfg.disableEarlyStopping });
-    name = snap.name;
+    // Images the CSV names but the dataset lacks: training would silently use fewer (and maybe lose a class).
+    const imp = ctx.journal.resource<ImportRecord>(R.import);
+    const missing = imp && imp.dataset === ds.dataset ? importMissing(imp) : 0;
+    if (missing > 0 && !ctx.force) {
+      throw new InputError(`${missing} image(s) of the import CSV are missing from dataset ${ds.dataset} (Vertex could not import them); training now would use only the rest.`, {
+        code: 'vertex.images_missing',
+        item: ds.dataset,
+        hint: 'See the vertex.import_item_failed findings above: fix or re-upload those images (`edgewise upload`) and train again, or train without them with `edgewise train --backend vertex --force`.',
+      });
+    }
+    if (missing > 0) yield { type: 'warning', code: 'vertex.images_missing', item: ds.dataset, message: `Training without ${missing} image(s) Vertex could not import (--force).` };
+    const created = yield* createOrAdoptPipeline(s, ctx, wanted);
+    name = created.name;
     const record: PipelineRecord = {
       name,
-      displayName,
-      ...wanted,
+      displayName: created.displayName,
+      // The settings it was created with (an adopted pipeline may predate a config change).
+      ...created.settings,
       createdAt: new Date().toISOString(),
       console: consoleUrl.pipeline(name, s.project),
-      state: snap.state,
+      state: created.state,
       transitions: [],
     };
     // Recorded before anything else can fail: a lost session must still find (and never duplicate) it.
     ctx.journal.setResource(R.pipeline, record);
     ctx.journal.setResource(R.model, undefined);
-    yield { type: 'log', message: `Created training pipeline ${name} (${cfg.modelType}, budget ${cfg.budgetMilliNodeHours / 1000} node hours${cfg.disableEarlyStopping ? ', early stopping off' : ''})` };
+    ctx.journal.setResource(R.pipelineRequest, undefined);
   }
   if (input.detach) {
     const snap = await getPipeline(s, name, ctx.signal);
@@ -102,4 +112,59 @@ export async function* trainOnVertex(s: CloudSession, input: VertexTrainInput, c
   }
   const snap = yield* watchPipeline(s, name, ctx);
   return { ...watchOutput(snap, s.project), dataset: ds.dataset, reattached, detached: false };
+}
+
+type Wanted = Omit<PipelineRequestRecord, 'token' | 'at' | 'displayName'>;
+
+/**
+ * Creates the pipeline under a request token journaled first and sent as a resource label. A pipeline
+ * is billed, so the create call is never blindly retried: after a lost reply (this run) or a dead process
+ * (an earlier run) the token is looked up and what it names is adopted; only when nothing carries it is
+ * a pipeline created.
+ */
+async function* createOrAdoptPipeline(s: CloudSession, ctx: StepContext, wanted: Wanted): AsyncGenerator<StepEvent, { name: string; displayName: string; state: PipelineState; settings: Wanted }, void> {
+  const cfg = ctx.config;
+  const j = ctx.journal;
+  let request = j.resource<PipelineRequestRecord>(R.pipelineRequest);
+  const sameRequest = request && (Object.keys(wanted) as Array<keyof Wanted>).every((k) => request![k] === wanted[k]);
+  if (request) {
+    const found = await findPipelinesByToken(s, request.token, ctx.signal);
+    if (found[0]) {
+      const { token: _t, at: _a, displayName, ...settings } = request;
+      yield {
+        type: 'log',
+        message: `Found training pipeline ${found[0].name} (${found[0].state}) started by an earlier run whose reply was lost (request ${request.token}); following it instead of starting another.${sameRequest ? '' : ' Its settings differ from the current config: cancel it (`edgewise cancel`) to start another.'}`,
+      };
+      return { name: found[0].name, displayName: found[0].displayName ?? displayName, state: found[0].state, settings };
+    }
+    if (!sameRequest) request = undefined;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  request ??= { token: newRequestToken(), displayName: `${cfg.datasetDisplayName}-${stamp}`.slice(0, 128), ...wanted, at: new Date().toISOString() };
+  j.setResource(R.pipelineRequest, request);
+  const req = { displayName: request.displayName, token: request.token, dataset: wanted.dataset, modelDisplayName: `${cfg.datasetDisplayName}-model-${stamp}`.slice(0, 128), modelType: cfg.modelType, budgetMilliNodeHours: cfg.budgetMilliNodeHours, disableEarlyStopping: cfg.disableEarlyStopping };
+  try {
+    const snap = await createPipeline(s, req, ctx.signal);
+    yield { type: 'log', message: `Created training pipeline ${snap.name} (${cfg.modelType}, budget ${cfg.budgetMilliNodeHours / 1000} node hours${cfg.disableEarlyStopping ? ', early stopping off' : ''})` };
+    return { name: snap.name, displayName: request.displayName, state: snap.state, settings: wanted };
+  } catch (e) {
+    if (e instanceof CancelledError || ctx.signal.aborted) throw e;
+    // The request may have been carried out even though no reply came back: look before giving up.
+    const token = request.token;
+    const found = await findPipelinesByToken(s, token, ctx.signal).catch(() => []);
+    if (found[0]) {
+      yield { type: 'log', message: `The reply to the pipeline creation was lost, but pipeline ${found[0].name} carries this run's request label ${token}: following it.` };
+      return { name: found[0].name, displayName: request.displayName, state: found[0].state, settings: wanted };
+    }
+    if (e instanceof EdgewiseError) {
+      throw new EdgewiseError(e.message, {
+        code: e.code,
+        ...(e.item ? { item: e.item } : {}),
+        hint: `${e.hint ? `${e.hint} ` : ''}If Vertex did start the pipeline, the next \`edgewise train --backend vertex\` finds it by its request label (${token}) instead of starting a second one.`,
+        cause: e,
+        exitCode: e.exitCode,
+      });
+    }
+    throw e;
+  }
 }

@@ -9,6 +9,10 @@ export const R = {
   dataset: 'vertex.dataset',
   /** A dataset creation still in flight (its operation name). */
   datasetOperation: 'vertex.datasetOperation',
+  /** The request token of a dataset creation, journaled before the create call (see REQUEST_LABEL). */
+  datasetRequest: 'vertex.datasetRequest',
+  /** The request token of a pipeline creation, journaled before the create call; cleared once recorded. */
+  pipelineRequest: 'vertex.pipelineRequest',
   import: 'vertex.import',
   pipeline: 'vertex.pipeline',
   model: 'vertex.model',
@@ -19,6 +23,27 @@ export interface DatasetRecord {
   name: string;
   displayName: string;
   createdAt: string;
+  /** The import CSV content this dataset holds (a dataset belongs to one CSV; a changed CSV gets a new one). */
+  csvMd5?: string;
+}
+
+export interface RequestRecord {
+  token: string;
+  at: string;
+}
+
+export interface DatasetRequestRecord extends RequestRecord {
+  csvMd5: string;
+  displayName: string;
+}
+
+export interface PipelineRequestRecord extends RequestRecord {
+  displayName: string;
+  dataset: string;
+  csvMd5: string;
+  modelType: string;
+  budgetMilliNodeHours: number;
+  disableEarlyStopping: boolean;
 }
 
 export interface ImportRecord {
@@ -30,6 +55,11 @@ export interface ImportRecord {
   startedAt: string;
   finishedAt?: string;
   error?: string;
+  /** Lines of the CSV, and how many images the dataset holds after the import (dataItemCount). */
+  csvRows?: number;
+  dataItemCount?: number;
+  /** Vertex's partial failures (it reports at most 20), verbatim. */
+  failures?: string[];
 }
 
 export interface Transition {

@@ -11,8 +11,11 @@ export interface Fault {
   /** Reply with this HTTP status (and `body`, a Google error by default). */
   status?: number;
   body?: unknown;
-  /** Drop the connection: `before` reading the body, or `midbody` after `afterBytes` bytes of it were received. */
-  reset?: 'before' | 'midbody';
+  /**
+   * Drop the connection: `before` reading the body, `midbody` after `afterBytes` bytes of it were received,
+   * or `reply`: the request is carried out but the connection drops instead of the reply (a lost answer).
+   */
+  reset?: 'before' | 'midbody' | 'reply';
   afterBytes?: number;
   /** Only requests that carry a body (not a resumable status query). */
   withBody?: boolean;
@@ -113,6 +116,14 @@ export async function startServer(handle: Handler): Promise<{ server: Server; ba
         await readBody(req).catch(() => undefined);
         sendJson(res, fault.status, fault.body ?? googleError(fault.status, `injected ${fault.status}`));
         return;
+      }
+      if (fault?.reset === 'reply') {
+        // Carried out, but the caller never hears back.
+        res.writeHead = (() => res) as never;
+        res.end = (() => {
+          req.socket.destroy();
+          return res;
+        }) as never;
       }
       await handle(req, res, url, fault);
     })().catch((e: unknown) => {

@@ -36,7 +36,8 @@ if (values.help) {
   process.exit(0);
 }
 
-const labels = values.labels?.split(',').map((l) => l.trim()).filter(Boolean) ?? labelsFromWorkspace(values.workspace) ?? ['ants', 'bees'];
+// Default: the model's labels are those of the dataset it trains on (what was imported), as on Vertex.
+const labels = values.labels?.split(',').map((l) => l.trim()).filter(Boolean) ?? labelsFromWorkspace(values.workspace);
 const running = Math.max(1, Number(values['running-polls']) || 8);
 const gcs = await startFakeGcs({ token: values.token });
 gcs.addBucket(values.bucket, values.region.toUpperCase());
@@ -74,7 +75,7 @@ if (values.json) {
   console.log(JSON.stringify({ gcs: gcs.url, vertex: vertex.url, env: { GOOGLE_OAUTH_ACCESS_TOKEN: values.token }, config, written }));
 } else {
   console.log(`Fake Cloud Storage: ${gcs.url}  (bucket gs://${values.bucket} in ${values.region.toUpperCase()})`);
-  console.log(`Fake Vertex AI:     ${vertex.url}  (project ${values.project}, ${values.region}; labels ${labels.join(', ')})`);
+  console.log(`Fake Vertex AI:     ${vertex.url}  (project ${values.project}, ${values.region}; model labels ${labels ? labels.join(', ') : 'from the imported dataset'})`);
   console.log('');
   console.log('In the shell that runs edgewise:');
   console.log(`  export GOOGLE_OAUTH_ACCESS_TOKEN=${values.token}`);
