@@ -5,6 +5,8 @@ import { normaliseManifestPath } from './image-paths.js';
 
 /** Header names accepted for the image column (DESIGN.md), in order of preference. */
 export const IMAGE_COLUMNS = ['image', 'filename', 'path', 'file'] as const;
+/** Header names accepted for the label column, in order of preference. */
+export const LABEL_COLUMNS = ['label', 'class', 'category'] as const;
 const SPLIT_VALUES = new Set(['train', 'training', 'validation', 'val', 'valid', 'test', 'testing', '']);
 
 export interface ManifestRow {
@@ -70,9 +72,9 @@ export function parseManifest(text: string, manifestName: string): ParsedManifes
   }
   const names = head.cells.map((c) => c.trim().toLowerCase());
   const imageIdx = IMAGE_COLUMNS.map((c) => names.indexOf(c)).find((i) => i >= 0);
-  const labelIdx = names.indexOf('label');
+  const labelIdx = LABEL_COLUMNS.map((c) => names.indexOf(c)).find((i) => i >= 0) ?? -1;
   if (imageIdx === undefined || labelIdx < 0) {
-    const missing = imageIdx === undefined ? `image column (one of ${IMAGE_COLUMNS.join(', ')})` : '"label" column';
+    const missing = imageIdx === undefined ? `image column (one of ${IMAGE_COLUMNS.join(', ')})` : `label column (one of ${LABEL_COLUMNS.join(', ')})`;
     throw new InputError(`${manifestName}:${head.line}: the header has no ${missing} (found: ${head.cells.join(', ') || 'nothing'}).`, {
       code: 'manifest.columns',
       item: `${manifestName}:${head.line}`,

@@ -78,6 +78,14 @@ export class NearDupIndex {
    * for cancellation.
    */
   pairs(radius: number, sink: PairSink, onProgress?: (done: number) => void): void {
+    for (const done of this.pairSteps(radius, sink)) onProgress?.(done);
+  }
+
+  /**
+   * The same search in steps: yields progress (scaled to the number of items, ending with the count) every
+   * few XOR masks, so a caller can report it while the search runs and let other work in between.
+   */
+  *pairSteps(radius: number, sink: PairSink): Generator<number, void> {
     const s = Math.floor(radius / 3);
     const masks = CHUNK_BITS.map((b) => masksWithin(b, s));
     const { hi, lo, size: n } = this;
@@ -122,10 +130,10 @@ export class NearDupIndex {
           }
         }
         step++;
-        if (onProgress && (mi & 15) === 15) onProgress(Math.floor((n * step) / totalSteps));
+        if ((mi & 15) === 15) yield Math.floor((n * step) / totalSteps);
       }
     }
-    onProgress?.(n);
+    yield n;
   }
 }
 

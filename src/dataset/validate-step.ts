@@ -8,7 +8,8 @@ import { hashValue, sha256 } from '../core/hash.js';
 import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { checkBalance, countLabels } from './class-balance.js';
-import { findClustersAndGroups, KEEP_RULE, type DedupeItem, type Override } from './clusters.js';
+import { decodeFingerprint } from './thumb-match.js';
+import { clusterSteps, KEEP_RULE, type DedupeItem, type Override } from './clusters.js';
 import { Findings, type SeverityFinding } from './findings.js';
 import { HashCache, MEASURE_VERSION } from './hash-cache.js';
 import { checkImage, type Backend } from './image-checks.js';
@@ -122,7 +123,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       throw new InputError(`The manifest ${manifestName} does not exist.`, {
         code: 'manifest.not_found',
         item: manifestName,
-        hint: 'Write a CSV with a header "image,label" and one row per image (paths relative to the images folder), or set paths.manifest in edgewise.json.',
+        hint: 'Put the photos in one folder per label (optionally inside train/, validation/, test/) and run `edgewise init --images DIR`, which writes the manifest; or write a CSV with a header "image,label" and one row per image (paths relative to the images folder), or set paths.manifest in edgewise.json.',
       });
     }
     let imagesReal: string;
@@ -303,6 +304,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
         pixels: (m.width ?? 0) * (m.height ?? 0),
         bytes: m.bytes,
         ...(split ? { split } : {}),
+        ...(m.fingerprint ? { fingerprint: decodeFingerprint(m.fingerprint) } : {}),
       };
     });
     const overrides: Record<string, Override> = {};
@@ -311,21 +313,32 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       overrides['path' in n ? n.path : k] = v;
     }
     const indexTracker = new ProgressTracker('index', items.length, 'images');
-    const indexEvents: StepEvent[] = [];
-    const { clusters, groups: similarGroups } = findClustersAndGroups(items, {
+    // The search runs in steps, each reported as it happens; between steps the event loop gets a turn
+    // (a screen draws the bar, Ctrl-C lands) instead of the whole phase arriving at once when it ends.
+    const steps = clusterSteps(items, {
       nearRadius: settings.nearRadius,
       nearDhashRadius: settings.nearDhashRadius,
       similarRadius: settings.similarRadius,
       similarDhashRadius: settings.similarDhashRadius,
       overrides,
-      onIndexProgress: (d) => {
-        const ev = indexTracker.update(d);
-        if (ev) indexEvents.push(ev);
-      },
     });
-    yield* indexEvents;
-    const lastIndex = indexEvents[indexEvents.length - 1];
-    if (!lastIndex || lastIndex.type !== 'progress' || lastIndex.done < items.length) yield indexTracker.event(items.length);
+    let lastYield = performance.now();
+    let indexed: ReturnType<typeof steps.next>;
+    let reported = -1;
+    while (!(indexed = steps.next()).done) {
+      const ev = indexTracker.update(Math.min(indexed.value, items.length));
+      if (ev) {
+        reported = ev.done;
+        yield ev;
+      }
+      if (performance.now() - lastYield > 50) {
+        await new Promise((r) => setImmediate(r));
+        throwIfCancelled(ctx.signal);
+        lastYield = performance.now();
+      }
+    }
+    const { clusters, groups: similarGroups } = indexed.value;
+    if (reported < items.length) yield indexTracker.event(items.length);
     throwIfCancelled(ctx.signal);
 
     const lineOf = new Map(manifest.rows.map((r) => [r.image, r.line]));
