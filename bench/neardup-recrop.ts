@@ -3,7 +3,7 @@
  * distinct photos of one class apart? Before: pHash ≤ 8 AND dHash ≤ 6. After: that, OR the hash index's
  * candidates (pHash ≤ candidate radius) confirmed by the aligned thumbnail correlation (thumb-match.ts).
  *
- *   node dist/bench/neardup-recrop.js [DIR=../shared/data/clothing-dataset-small] [copiesFrom=150]
+ *   node dist/bench/neardup-recrop.js [DIR=../shared/data/clothing-dataset-small] [copiesFrom=100]
  *
  * Copies: `copiesFrom` photos spread over DIR's labels, each edited 9 ways with sharp (crops of 2–10 % on
  * one or two sides, resize to 50 %, JPEG quality 40, a 2° rotation, and combinations). Recall = copies
@@ -16,11 +16,11 @@ import sharp from 'sharp';
 import { measureBuffer } from '../src/dataset/image-measure.js';
 import { NearDupIndex } from '../src/dataset/neardup-index.js';
 import { hammingHex, hexToHalves } from '../src/dataset/perceptual-hash.js';
-import { alignedCorrelation, decodeFingerprint } from '../src/dataset/thumb-match.js';
+import { decodeFingerprint, matchFingerprints, type Match } from '../src/dataset/thumb-match.js';
 import { NEAR_CONFIRM } from '../src/dataset/clusters.js';
 
 const DIR = process.argv[2] ?? '../shared/data/clothing-dataset-small';
-const COPIES_FROM = Number(process.argv[3] ?? 150);
+const COPIES_FROM = Number(process.argv[3] ?? 100);
 const LIMITS = { maxPixels: 100_000_000, maxReadBytes: 100_000_000 };
 
 interface Measured {
@@ -76,13 +76,18 @@ function crop(b: Buffer, w: number, h: number, cut: { top?: number; bottom?: num
 
 type Rule = (p: number, d: number, a: Measured, b: Measured) => boolean;
 const before: Rule = (p, d) => p <= 8 && d <= 6;
-const corr = new Map<string, number | undefined>();
-const ncc = (a: Measured, b: Measured) => {
+const corr = new Map<string, Match | undefined>();
+const match = (a: Measured, b: Measured) => {
   const k = a.name < b.name ? `${a.name}\n${b.name}` : `${b.name}\n${a.name}`;
-  if (!corr.has(k)) corr.set(k, alignedCorrelation(a.fp, b.fp));
+  if (!corr.has(k)) corr.set(k, matchFingerprints(a.fp, b.fp));
   return corr.get(k);
 };
-const after = (radius: number, min: number): Rule => (p, d, a, b) => before(p, d, a, b) || (p <= radius && (ncc(a, b) ?? -1) >= min);
+const after = (radius: number, layout: number, detail: number): Rule => (p, d, a, b) => {
+  if (before(p, d, a, b)) return true;
+  if (p > radius) return false;
+  const m = match(a, b);
+  return m !== undefined && m.layout >= layout && m.detail >= detail;
+};
 
 async function main(): Promise<void> {
   const all = photos(DIR);
@@ -131,14 +136,14 @@ async function main(): Promise<void> {
 
   const rules: Array<[string, Rule]> = [
     ['before: pHash ≤ 8 AND dHash ≤ 6', before],
-    ...[10, 12].flatMap((r) => [0.85, 0.9, 0.93].map((t): [string, Rule] => [`after: … OR (pHash ≤ ${r} AND corr ≥ ${t})`, after(r, t)])),
+    ...[10, 12].flatMap((r) => [0, 0.5, 0.6, 0.7].map((t): [string, Rule] => [`after: … OR (p ≤ ${r}, layout ≥ 0.85, detail ≥ ${t})`, after(r, 0.85, t)])),
   ];
   const t1 = performance.now();
-  for (const c of candidates) ncc(c.a, c.b);
-  for (const c of copies) ncc(c.orig, c.copy);
+  for (const c of candidates) match(c.a, c.b);
+  for (const c of copies) match(c.orig, c.copy);
   const nccMs = (performance.now() - t1) / (candidates.length + copies.length);
   console.log(`\n${copies.length} copies of ${copies.length / Object.keys(EDITS).length} photos; ${sameLabelPairs} same-label pairs of distinct photos, ${candidates.length} of them within pHash ${WIDEST}; correlation ${nccMs.toFixed(1)} ms per pair`);
-  console.log(`chosen in src/dataset/clusters.ts: pHash ≤ ${NEAR_CONFIRM.radius}, correlation ≥ ${NEAR_CONFIRM.minCorrelation}\n`);
+  console.log(`chosen in src/dataset/clusters.ts: pHash ≤ ${NEAR_CONFIRM.radius}, layout ≥ ${NEAR_CONFIRM.minLayout}, detail ≥ ${NEAR_CONFIRM.minDetail}\n`);
 
   const edits = Object.keys(EDITS);
   const head = ['rule'.padEnd(42), ...edits.map((e) => e.slice(0, 9).padStart(9)), 'recall'.padStart(7), 'false'.padStart(6)];
@@ -160,12 +165,13 @@ async function main(): Promise<void> {
     const of = copies.filter((c) => c.edit === e);
     const p = of.map((c) => hammingHex(c.orig.phash, c.copy.phash)).sort((a, b) => a - b);
     const d = of.map((c) => hammingHex(c.orig.dhash, c.copy.dhash)).sort((a, b) => a - b);
-    const r = of.map((c) => ncc(c.orig, c.copy) ?? NaN).sort((a, b) => a - b);
-    console.log(`  ${e.padEnd(26)} pHash ${p[p.length >> 1]} / ${p.at(-1)}  dHash ${d[d.length >> 1]} / ${d.at(-1)}  corr min ${r[0]!.toFixed(3)} median ${r[r.length >> 1]!.toFixed(3)}`);
+    const r = of.map((c) => match(c.orig, c.copy)?.layout ?? NaN).sort((a, b) => a - b);
+    const t = of.map((c) => match(c.orig, c.copy)?.detail ?? NaN).sort((a, b) => a - b);
+    console.log(`  ${e.padEnd(26)} pHash ${p[p.length >> 1]} / ${p.at(-1)}  dHash ${d[d.length >> 1]} / ${d.at(-1)}  layout min ${r[0]!.toFixed(2)} median ${r[r.length >> 1]!.toFixed(2)}  detail 10th pct ${t[Math.floor(t.length / 10)]!.toFixed(2)} median ${t[t.length >> 1]!.toFixed(2)}`);
   }
-  const pairsOver = candidates.map((c) => ({ ...c, r: ncc(c.a, c.b) ?? NaN })).sort((x, y) => y.r - x.r);
-  console.log('\nhighest correlations among distinct same-label photos within the candidate radius:');
-  for (const c of pairsOver.slice(0, 12)) console.log(`  ${c.r.toFixed(3)}  pHash ${c.p} dHash ${c.d}  ${c.a.name}  ${c.b.name}`);
+  const pairsOver = candidates.map((c) => ({ ...c, m: match(c.a, c.b) })).filter((c) => c.m).sort((x, y) => y.m!.detail - x.m!.detail);
+  console.log('\nhighest detail correlations among distinct same-label photos within the candidate radius (layout, detail):');
+  for (const c of pairsOver.slice(0, 12)) console.log(`  ${c.m!.layout.toFixed(2)} ${c.m!.detail.toFixed(2)}  pHash ${c.p} dHash ${c.d}  ${c.a.name}  ${c.b.name}`);
 }
 
 await main();

@@ -83,7 +83,8 @@ export function detectImageFolders(root: string, maxResults = 5, manifest = 'ml/
   const visit = (rel: string, depth: number): void => {
     for (const e of subdirs(join(root, rel))) {
       const sub = rel ? `${rel}/${e.name}` : e.name;
-      const splits = subdirs(join(root, sub)).filter((d) => splitOfFolder(d.name));
+      const rank = (n: string) => ['train', 'validation', 'test'].indexOf(splitOfFolder(n) ?? '');
+      const splits = subdirs(join(root, sub)).filter((d) => splitOfFolder(d.name)).sort((a, b) => rank(a.name) - rank(b.name));
       // train/, validation/, test/ inside: the folder above them is the images folder, not each split.
       const n = splits.length ? splits.reduce((a, d) => a + count(join(root, sub, d.name), 2), 0) : count(join(root, sub), 1);
       if (n > 0) found.push({ path: sub, images: n, ...(splits.length ? { note: `split folders ${splits.map((d) => d.name).join(', ')}` } : {}) });

@@ -1,7 +1,7 @@
 import { sha256 } from '../core/hash.js';
 import { NearDupIndex } from './neardup-index.js';
 import { hammingHex, hexToHalves } from './perceptual-hash.js';
-import { alignedCorrelation } from './thumb-match.js';
+import { isSamePhoto, type MatchRule } from './thumb-match.js';
 
 /** One image that passed every error check, ready for duplicate detection. */
 export interface DedupeItem {
@@ -56,9 +56,9 @@ export interface ClusterOptions {
   overrides?: Record<string, Override>;
   /**
    * Pairs within this pHash radius that miss the hash rule are duplicates when their fingerprints line up
-   * (aligned correlation ≥ minCorrelation): re-crops, whose dHash moves with the frame. Default NEAR_CONFIRM.
+   * (thumb-match.ts): re-crops, whose dHash moves with the frame. Default NEAR_CONFIRM.
    */
-  confirm?: { radius: number; minCorrelation: number } | false;
+  confirm?: ({ radius: number } & MatchRule) | false;
   onIndexProgress?: (done: number, total: number) => void;
 }
 
@@ -66,7 +66,7 @@ export interface ClusterOptions {
  * Re-crops caught by the thumbnail comparison: candidates up to pHash 12 (the index's widest radius), a
  * duplicate at correlation 0.9 or more. Measured by bench/neardup-recrop.ts (docs/notes/hashing.md).
  */
-export const NEAR_CONFIRM = { radius: 12, minCorrelation: 0.9 } as const;
+export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.6 } as const;
 
 class UnionFind {
   private readonly parent: Int32Array;
@@ -171,7 +171,7 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
   const index = new NearDupIndex(hi, lo);
   const lineUp = (a: DedupeItem, b: DedupeItem): boolean => {
     if (!a.fingerprint || !b.fingerprint) return false;
-    return (alignedCorrelation(a.fingerprint, b.fingerprint) ?? -1) >= confirm!.minCorrelation;
+    return isSamePhoto(a.fingerprint, b.fingerprint, confirm!);
   };
   yield* index.pairSteps(Math.max(opts.nearRadius, similar, confirm?.radius ?? 0), (a, b, d) => {
     const ia = reps[a]!;

@@ -9,7 +9,9 @@ import type { GreyImage } from './perceptual-hash.js';
  */
 
 /** Side of the stored fingerprint thumbnail (bytes per image: SIDE²). */
-export const FINGERPRINT_SIDE = 32;
+export const FINGERPRINT_SIDE = 48;
+/** Side of the coarse copy the alignment is searched on (2×2 box means of the fingerprint). */
+const COARSE = FINGERPRINT_SIDE / 2;
 
 /** The thumbnail validate keeps for this comparison: SIDE×SIDE grey box means of the whole frame, base64. */
 export function fingerprintOf(grey: GreyImage): string {
@@ -55,8 +57,7 @@ function windows(): Window[] {
 const WINDOWS = windows();
 
 /** Linear interpolation weights for sampling a window of a SIDE-long axis at SIDE points. */
-function taps(win: Window): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
-  const S = FINGERPRINT_SIDE;
+function taps(win: Window, S: number): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
   const i0 = new Int32Array(S);
   const i1 = new Int32Array(S);
   const f = new Float32Array(S);
@@ -71,7 +72,7 @@ function taps(win: Window): { i0: Int32Array; i1: Int32Array; f: Float32Array } 
   }
   return { i0, i1, f };
 }
-const TAPS = WINDOWS.map(taps);
+const TAPS = WINDOWS.map((w) => taps(w, COARSE));
 
 /** Grey-level variance below which a thumbnail counts as flat (a blank wall, a white backdrop). */
 const FLAT_VARIANCE = 4;
@@ -95,9 +96,28 @@ function normalised(v: Float32Array): Float32Array | undefined {
   return out;
 }
 
-/** Best correlation of `target` with any window (crop) of `source`. */
-function bestOverWindows(source: Uint8Array, target: Float32Array): number {
+/** 2×2 box means: the coarse copy the alignment is searched on. */
+function coarse(fp: Uint8Array): Float32Array {
   const S = FINGERPRINT_SIDE;
+  const out = new Float32Array(COARSE * COARSE);
+  for (let y = 0; y < COARSE; y++) {
+    for (let x = 0; x < COARSE; x++) {
+      const i = 2 * y * S + 2 * x;
+      out[y * COARSE + x] = (fp[i]! + fp[i + 1]! + fp[i + S]! + fp[i + S + 1]!) / 4;
+    }
+  }
+  return out;
+}
+
+interface Alignment {
+  correlation: number;
+  x: number;
+  y: number;
+}
+
+/** The window of `source` (coarse) that best matches `target` (coarse, normalised), and its correlation. */
+function bestWindow(source: Float32Array, target: Float32Array): Alignment {
+  const S = COARSE;
   // Horizontal pass per x-window, vertical pass per y-window: separable, so the work is |W|·S² per pair of windows.
   const rowsResampled = TAPS.map(({ i0, i1, f }) => {
     const out = new Float32Array(S * S);
@@ -107,10 +127,12 @@ function bestOverWindows(source: Uint8Array, target: Float32Array): number {
     }
     return out;
   });
-  let best = -1;
+  let best: Alignment = { correlation: -1, x: 0, y: 0 };
   const n = S * S;
-  for (const h of rowsResampled) {
-    for (const { i0, i1, f } of TAPS) {
+  for (let wx = 0; wx < rowsResampled.length; wx++) {
+    const h = rowsResampled[wx]!;
+    for (let wy = 0; wy < TAPS.length; wy++) {
+      const { i0, i1, f } = TAPS[wy]!;
       // The target is zero-mean and unit-norm, so the correlation is dot(window, t) / |window - mean|.
       let sum = 0;
       let sumSq = 0;
@@ -130,20 +152,127 @@ function bestOverWindows(source: Uint8Array, target: Float32Array): number {
       const ss = sumSq - (sum * sum) / n;
       if (ss / n < FLAT_VARIANCE) continue;
       dot /= Math.sqrt(ss);
-      if (dot > best) best = dot;
+      if (dot > best.correlation) best = { correlation: dot, x: wx, y: wy };
     }
   }
   return best;
 }
 
+/** The fingerprint's detail: each pixel minus the mean of its 5×5 neighbourhood (edges, texture, print). */
+function detail(img: Float32Array, S: number): Float32Array {
+  const out = new Float32Array(S * S);
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      let sum = 0;
+      let n = 0;
+      for (let dy = -2; dy <= 2; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= S) continue;
+        for (let dx = -2; dx <= 2; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= S) continue;
+          sum += img[yy * S + xx]!;
+          n++;
+        }
+      }
+      out[y * S + x] = img[y * S + x]! - sum / n;
+    }
+  }
+  return out;
+}
+
+/** `source` resampled through window (wx, wy) at full fingerprint resolution. */
+function resampled(source: Uint8Array, wx: Window, wy: Window): Float32Array {
+  const S = FINGERPRINT_SIDE;
+  const tx = taps(wx, S);
+  const ty = taps(wy, S);
+  const out = new Float32Array(S * S);
+  for (let y = 0; y < S; y++) {
+    const a = ty.i0[y]! * S;
+    const b = ty.i1[y]! * S;
+    const w = ty.f[y]!;
+    for (let x = 0; x < S; x++) {
+      const top = source[a + tx.i0[x]!]! * (1 - tx.f[x]!) + source[a + tx.i1[x]!]! * tx.f[x]!;
+      const bottom = source[b + tx.i0[x]!]! * (1 - tx.f[x]!) + source[b + tx.i1[x]!]! * tx.f[x]!;
+      out[y * S + x] = top * (1 - w) + bottom * w;
+    }
+  }
+  return out;
+}
+
+function correlation(a: Float32Array, b: Float32Array): number {
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= a.length;
+  mb /= b.length;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]! - ma;
+    const y = b[i]! - mb;
+    ab += x * y;
+    aa += x * x;
+    bb += y * y;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/** Detail correlation at an alignment, refined over the neighbouring windows (a finer position than the coarse search's). */
+function detailAt(source: Uint8Array, targetDetail: Float32Array, at: Alignment): number {
+  let best = -1;
+  for (const dx of [-1, 0, 1]) {
+    for (const dy of [-1, 0, 1]) {
+      const wx = WINDOWS[at.x + dx];
+      const wy = WINDOWS[at.y + dy];
+      // Neighbours in the list share the scale except at a scale's ends.
+      if (!wx || !wy || wx.scale !== WINDOWS[at.x]!.scale || wy.scale !== WINDOWS[at.y]!.scale) continue;
+      best = Math.max(best, correlation(detail(resampled(source, wx, wy), FINGERPRINT_SIDE), targetDetail));
+    }
+  }
+  return best;
+}
+
+export interface Match {
+  /** Best correlation of the coarse thumbnails over crops and shifts: the picture's layout lines up. */
+  layout: number;
+  /** Correlation of the fine detail at that alignment: the same photo, not the same pose of a like subject. */
+  detail: number;
+}
+
 /**
  * How well two fingerprints line up when either may be a crop (up to 12 % per axis, at any position) or a
- * small shift of the other: the best normalised cross-correlation, -1..1. Undefined when either thumbnail is
- * too flat to tell (then the hashes alone decide).
+ * small shift of the other. Undefined when either thumbnail is too flat to tell (the hashes alone decide).
+ * Two product shots of like garments on one backdrop share their layout (0.98 on the clothing set) but not
+ * their detail; a re-crop shares both (bench/neardup-recrop.ts, docs/notes/hashing.md).
  */
-export function alignedCorrelation(a: Uint8Array, b: Uint8Array): number | undefined {
-  const na = normalised(Float32Array.from(a));
-  const nb = normalised(Float32Array.from(b));
+export function matchFingerprints(a: Uint8Array, b: Uint8Array): Match | undefined {
+  const ca = coarse(a);
+  const cb = coarse(b);
+  const na = normalised(ca);
+  const nb = normalised(cb);
   if (!na || !nb) return undefined;
-  return Math.max(bestOverWindows(a, nb), bestOverWindows(b, na));
+  // Either image may be the crop of the other: search windows of each in turn.
+  const ab = bestWindow(ca, nb);
+  const ba = bestWindow(cb, na);
+  const S = FINGERPRINT_SIDE;
+  if (ab.correlation >= ba.correlation) {
+    return { layout: ab.correlation, detail: detailAt(a, detail(Float32Array.from(b), S), ab) };
+  }
+  return { layout: ba.correlation, detail: detailAt(b, detail(Float32Array.from(a), S), ba) };
+}
+
+/** Thresholds on both correlations for calling two images the same photo. */
+export interface MatchRule {
+  minLayout: number;
+  minDetail: number;
+}
+
+export function isSamePhoto(a: Uint8Array, b: Uint8Array, rule: MatchRule): boolean {
+  const m = matchFingerprints(a, b);
+  return m !== undefined && m.layout >= rule.minLayout && m.detail >= rule.minDetail;
 }

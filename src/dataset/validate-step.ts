@@ -9,7 +9,7 @@ import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { checkBalance, countLabels } from './class-balance.js';
 import { decodeFingerprint } from './thumb-match.js';
-import { clusterSteps, KEEP_RULE, type DedupeItem, type Override } from './clusters.js';
+import { clusterSteps, KEEP_RULE, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
 import { Findings, type SeverityFinding } from './findings.js';
 import { HashCache, MEASURE_VERSION } from './hash-cache.js';
 import { checkImage, type Backend } from './image-checks.js';
@@ -313,32 +313,18 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       overrides['path' in n ? n.path : k] = v;
     }
     const indexTracker = new ProgressTracker('index', items.length, 'images');
-    // The search runs in steps, each reported as it happens; between steps the event loop gets a turn
-    // (a screen draws the bar, Ctrl-C lands) instead of the whole phase arriving at once when it ends.
-    const steps = clusterSteps(items, {
-      nearRadius: settings.nearRadius,
-      nearDhashRadius: settings.nearDhashRadius,
-      similarRadius: settings.similarRadius,
-      similarDhashRadius: settings.similarDhashRadius,
-      overrides,
-    });
-    let lastYield = performance.now();
-    let indexed: ReturnType<typeof steps.next>;
-    let reported = -1;
-    while (!(indexed = steps.next()).done) {
-      const ev = indexTracker.update(Math.min(indexed.value, items.length));
-      if (ev) {
-        reported = ev.done;
-        yield ev;
-      }
-      if (performance.now() - lastYield > 50) {
-        await new Promise((r) => setImmediate(r));
-        throwIfCancelled(ctx.signal);
-        lastYield = performance.now();
-      }
-    }
-    const { clusters, groups: similarGroups } = indexed.value;
-    if (reported < items.length) yield indexTracker.event(items.length);
+    const { clusters, groups: similarGroups } = yield* indexNearDuplicates(
+      items,
+      {
+        nearRadius: settings.nearRadius,
+        nearDhashRadius: settings.nearDhashRadius,
+        similarRadius: settings.similarRadius,
+        similarDhashRadius: settings.similarDhashRadius,
+        overrides,
+      },
+      indexTracker,
+      ctx.signal,
+    );
     throwIfCancelled(ctx.signal);
 
     const lineOf = new Map(manifest.rows.map((r) => [r.image, r.line]));
@@ -517,4 +503,31 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
 /** Reads report.json back (the command's --json output and the review screen use it). */
 export async function readValidationReport(ctx: StepContext): Promise<ValidationReport> {
   return JSON.parse(await readFile(ctx.workspace.reportPath, 'utf8')) as ValidationReport;
+}
+
+/**
+ * The index phase: near-duplicate pairs and clusters, reporting progress while the search runs. Between
+ * steps the event loop gets a turn every 50 ms (a screen draws the bar, Ctrl-C lands) instead of the whole
+ * phase's progress arriving at once when it ends.
+ */
+export async function* indexNearDuplicates(items: DedupeItem[], opts: ClusterOptions, tracker: ProgressTracker, signal?: AbortSignal): AsyncGenerator<StepEvent, ClusterResult> {
+  const steps = clusterSteps(items, opts);
+  let lastTurn = performance.now();
+  let reported = -1;
+  let next = steps.next();
+  while (!next.done) {
+    const ev = tracker.update(Math.min(next.value, items.length));
+    if (ev) {
+      reported = ev.done;
+      yield ev;
+    }
+    if (performance.now() - lastTurn > 50) {
+      await new Promise((r) => setImmediate(r));
+      throwIfCancelled(signal);
+      lastTurn = performance.now();
+    }
+    next = steps.next();
+  }
+  if (reported < items.length) yield tracker.event(items.length);
+  return next.value;
 }

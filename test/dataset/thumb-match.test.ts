@@ -4,7 +4,8 @@ import { seededRandom } from '../../src/core/random.js';
 import { findClusters, type DedupeItem } from '../../src/dataset/clusters.js';
 import { measureBuffer } from '../../src/dataset/image-measure.js';
 import { hammingHex } from '../../src/dataset/perceptual-hash.js';
-import { alignedCorrelation, decodeFingerprint } from '../../src/dataset/thumb-match.js';
+import { NEAR_CONFIRM } from '../../src/dataset/clusters.js';
+import { decodeFingerprint, isSamePhoto, matchFingerprints } from '../../src/dataset/thumb-match.js';
 
 const LIMITS = { maxPixels: 50_000_000, maxReadBytes: 50_000_000 };
 const W = 480;
@@ -52,7 +53,7 @@ describe('near duplicates that are re-crops', () => {
     expect(p <= 8 && d <= 6, `pHash ${p}, dHash ${d}`).toBe(false);
     expect(p).toBeLessThanOrEqual(12);
     expect(findClusters([a, b], { ...RULE, confirm: false })).toEqual([]);
-    expect(alignedCorrelation(a.fp, b.fp)).toBeGreaterThanOrEqual(0.9);
+    expect(isSamePhoto(a.fp, b.fp, NEAR_CONFIRM)).toBe(true);
     const clusters = findClusters([a, b], RULE);
     expect(clusters.map((c) => c.members.map((m) => m.image))).toEqual([['a.jpg', 'a_recrop.jpg']]);
   });
@@ -69,13 +70,15 @@ describe('near duplicates that are re-crops', () => {
   it('keeps two photos of the same subject on the same backdrop apart', async () => {
     const a = await item(await scene('pose-c'), 'c1.jpg', 2);
     const b = await item(await scene('pose-d'), 'c2.jpg', 3);
-    expect(alignedCorrelation(a.fp, b.fp)!).toBeLessThan(0.9);
-    // Even when the hash index proposes the pair (every pair is a candidate at radius 21).
-    expect(findClusters([a, b], { ...RULE, confirm: { radius: 21, minCorrelation: 0.9 } })).toEqual([]);
+    // The layout lines up (one backdrop, one subject), the detail does not.
+    const m = matchFingerprints(a.fp, b.fp)!;
+    expect(m.detail).toBeLessThan(NEAR_CONFIRM.minDetail);
+    // Even when the hash index proposes the pair (every pair is a candidate at radius 64).
+    expect(findClusters([a, b], { ...RULE, confirm: { ...NEAR_CONFIRM, radius: 64 } })).toEqual([]);
   });
 
   it('takes no evidence from flat thumbnails', () => {
-    const flat = new Uint8Array(32 * 32).fill(200);
-    expect(alignedCorrelation(flat, flat)).toBeUndefined();
+    const flat = new Uint8Array(48 * 48).fill(200);
+    expect(matchFingerprints(flat, flat)).toBeUndefined();
   });
 });
