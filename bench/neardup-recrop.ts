@@ -136,7 +136,7 @@ async function main(): Promise<void> {
 
   const rules: Array<[string, Rule]> = [
     ['before: pHash ≤ 8 AND dHash ≤ 6', before],
-    ...[10, 12].flatMap((r) => [0, 0.5, 0.6, 0.7].map((t): [string, Rule] => [`after: … OR (p ≤ ${r}, layout ≥ 0.85, detail ≥ ${t})`, after(r, 0.85, t)])),
+    ...[12].flatMap((r) => [0, 0.6, 0.7, 0.75, 0.8].map((t): [string, Rule] => [`after: … OR (p ≤ ${r}, layout ≥ 0.85, detail ≥ ${t})`, after(r, 0.85, t)])),
   ];
   const t1 = performance.now();
   for (const c of candidates) match(c.a, c.b);

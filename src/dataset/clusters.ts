@@ -66,7 +66,7 @@ export interface ClusterOptions {
  * Re-crops caught by the thumbnail comparison: candidates up to pHash 12 (the index's widest radius), a
  * duplicate at correlation 0.9 or more. Measured by bench/neardup-recrop.ts (docs/notes/hashing.md).
  */
-export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.6 } as const;
+export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.8 } as const;
 
 class UnionFind {
   private readonly parent: Int32Array;

@@ -40,7 +40,7 @@ export function decodeFingerprint(b64: string): Uint8Array {
 const SCALES = [1, 0.97, 0.94, 0.91, 0.88];
 /** Offsets also reach a little outside the frame: a small shift or rotation moves content past the edge. */
 const SLACK = 0.03;
-const OFFSET_STEP = 0.015;
+const OFFSET_STEP = 0.03;
 
 interface Window {
   scale: number;
@@ -222,16 +222,16 @@ function correlation(a: Float32Array, b: Float32Array): number {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
-/** Detail correlation at an alignment, refined over the neighbouring windows (a finer position than the coarse search's). */
+/** Detail correlation at an alignment, refined by half a step each way (finer than the coarse search). */
 function detailAt(source: Uint8Array, targetDetail: Float32Array, at: Alignment): number {
   let best = -1;
-  for (const dx of [-1, 0, 1]) {
-    for (const dy of [-1, 0, 1]) {
-      const wx = WINDOWS[at.x + dx];
-      const wy = WINDOWS[at.y + dy];
-      // Neighbours in the list share the scale except at a scale's ends.
-      if (!wx || !wy || wx.scale !== WINDOWS[at.x]!.scale || wy.scale !== WINDOWS[at.y]!.scale) continue;
-      best = Math.max(best, correlation(detail(resampled(source, wx, wy), FINGERPRINT_SIDE), targetDetail));
+  const wx = WINDOWS[at.x]!;
+  const wy = WINDOWS[at.y]!;
+  const half = OFFSET_STEP / 2;
+  for (const dx of [-half, 0, half]) {
+    for (const dy of [-half, 0, half]) {
+      const c = correlation(detail(resampled(source, { scale: wx.scale, offset: wx.offset + dx }, { scale: wy.scale, offset: wy.offset + dy }), FINGERPRINT_SIDE), targetDetail);
+      if (c > best) best = c;
     }
   }
   return best;
