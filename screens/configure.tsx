@@ -33,8 +33,9 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
     if (form.status === 'cancelled') onBack();
     if (form.status === 'complete' && save.state.status === 'idle') save.start({ answers: answersToConfig(form.answers) });
   }, [form.status]); // eslint-disable-line react-hooks/exhaustive-deps
-  // Straight home when the user's own manifest is used; otherwise first say what was found and written.
-  const found = save.state.status === 'done' && save.state.output && save.state.output.dataset.kind !== 'manifest' ? save.state.output.dataset : undefined;
+  // After writing or adopting a manifest, say what was found first; otherwise straight home (Validate says
+  // what is missing).
+  const found = save.state.status === 'done' && save.state.output && (save.state.output.dataset.kind === 'folders' || save.state.output.dataset.kind === 'csv') ? save.state.output.dataset : undefined;
   useEffect(() => {
     if (save.state.status === 'done' && !found) onDone('configuration saved');
   }, [save.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -80,7 +81,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
       {save.state.status === 'running' ? <Spinner label="Saving edgewise.json…" /> : null}
       {found ? (
         <Box flexDirection="column" marginTop={1}>
-          {found.kind === 'none' ? <Text color={theme.warn}>⚠ {found.message}</Text> : <Text color={theme.ok}>✔ {found.message}</Text>}
+          <Text color={theme.ok}>✔ {found.message}</Text>
           <Text dimColor>⏎ continue</Text>
         </Box>
       ) : null}

@@ -56,7 +56,7 @@ export interface ClusterOptions {
   overrides?: Record<string, Override>;
   /**
    * Pairs within this pHash radius that miss the hash rule are duplicates when their fingerprints line up
-   * (thumb-match.ts): re-crops, whose dHash moves with the frame. Default NEAR_CONFIRM.
+   * (thumb-match.ts): re-crops, whose dHash moves with the frame. Off unless given (NEAR_CONFIRM).
    */
   confirm?: ({ radius: number } & MatchRule) | false;
   onIndexProgress?: (done: number, total: number) => void;
@@ -165,7 +165,7 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
   for (const g of bySha.values()) for (const i of g) uf.union(g[0]!, i);
   const similar = opts.similarRadius ?? 0;
   const similarDhash = opts.similarDhashRadius ?? 64;
-  const confirm = opts.confirm === false ? undefined : (opts.confirm ?? NEAR_CONFIRM);
+  const confirm = opts.confirm || undefined;
   const groupUf = similar > 0 ? new UnionFind(items.length) : undefined;
   if (groupUf) for (const g of bySha.values()) for (const i of g) groupUf.union(g[0]!, i);
   const index = new NearDupIndex(hi, lo);

@@ -9,7 +9,7 @@ import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { checkBalance, countLabels } from './class-balance.js';
 import { decodeFingerprint } from './thumb-match.js';
-import { clusterSteps, KEEP_RULE, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
+import { clusterSteps, KEEP_RULE, NEAR_CONFIRM, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
 import { Findings, type SeverityFinding } from './findings.js';
 import { HashCache, MEASURE_VERSION } from './hash-cache.js';
 import { checkImage, type Backend } from './image-checks.js';
@@ -318,6 +318,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       {
         nearRadius: settings.nearRadius,
         nearDhashRadius: settings.nearDhashRadius,
+        confirm: settings.confirmRecrops ? NEAR_CONFIRM : false,
         similarRadius: settings.similarRadius,
         similarDhashRadius: settings.similarDhashRadius,
         overrides,

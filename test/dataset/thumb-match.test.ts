@@ -39,7 +39,7 @@ async function item(buf: Buffer, image: string, line: number): Promise<DedupeIte
   return { image, label: 'toy', sha256: image, phash: m.hashes!.phash, dhash: m.hashes!.dhash, line, pixels: m.width! * m.height!, bytes: m.bytes, fingerprint: fp, fp };
 }
 
-const RULE = { nearRadius: 8, nearDhashRadius: 6 };
+const RULE = { nearRadius: 8, nearDhashRadius: 6, confirm: NEAR_CONFIRM };
 
 describe('near duplicates that are re-crops', () => {
   it('catches a copy with 7 % of its rows cut, resized to 50 % and saved at JPEG quality 40, which the hashes alone miss', async () => {

@@ -41,6 +41,8 @@ describe('e2e journey (tmux, 80×24): from train/validation/test/<label>/ folder
     expect(s).toMatch(/photos \(45 images, split folders train, validation, test\)/);
     expect(s).toContain('type or edit › photos');
     t.keys('Enter');
+    await t.waitFor('Which network should local training start from?');
+    t.keys('Enter');
     s = await t.waitFor('⏎ continue');
     expect(s).toContain('Found photos/: 45 images, 3 labels, split folders train, validation, test');
     expect(s).toContain('Wrote ml/dataset/manifest.csv');
