@@ -8,7 +8,7 @@ export interface Detected {
   project?: string;
   projectSource?: string;
   region?: string;
-  imageFolders: Array<{ path: string; images: number }>;
+  imageFolders: Array<{ path: string; images: number; note?: string }>;
 }
 
 /** The first-time setup questions; the cloud ones only when the vertex backend is chosen. */
@@ -31,8 +31,8 @@ export function configureQuestions(config: Config, detected: Detected) {
         kind: 'text',
         prompt: 'Images folder (relative to the workspace)',
         help: detected.imageFolders.length
-          ? `Found: ${detected.imageFolders.map((f) => `${f.path} (${f.images} images)`).join(', ')}`
-          : 'The manifest (ml/dataset/manifest.csv) names images relative to this folder.',
+          ? `Found: ${detected.imageFolders.map((f) => `${f.path} (${f.images} images${f.note ? `, ${f.note}` : ''})`).join('; ')}. One folder per label (optionally inside train/ validation/ test/) needs no manifest.`
+          : 'One folder per label (optionally inside train/ validation/ test/) needs no manifest; otherwise ml/dataset/manifest.csv names images relative to this folder.',
         default: detected.imageFolders[0]?.path ?? config.paths.images,
         validate: (v) => (v === '' ? 'give a folder' : v.startsWith('/') || v.split('/').includes('..') ? 'give a folder inside the workspace' : undefined),
       },

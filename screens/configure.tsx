@@ -24,6 +24,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
     (input, key) => {
       if (key.escape || input === 'q') onBack();
       if (key.return && save.state.status === 'failed') onBack();
+      if (key.return && save.state.status === 'done') onDone('configuration saved');
     },
     { isActive: isActive && form.status !== 'asking' && save.state.status !== 'running' },
   );
@@ -33,8 +34,11 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
     if (form.status === 'cancelled') onBack();
     if (form.status === 'complete' && save.state.status === 'idle') save.start({ answers: answersToConfig(form.answers) });
   }, [form.status]); // eslint-disable-line react-hooks/exhaustive-deps
+  // After writing or adopting a manifest, say what was found first; otherwise straight home (Validate says
+  // what is missing).
+  const found = save.state.status === 'done' && save.state.output && (save.state.output.dataset.kind === 'folders' || save.state.output.dataset.kind === 'csv') ? save.state.output.dataset : undefined;
   useEffect(() => {
-    if (save.state.status === 'done') onDone('configuration saved');
+    if (save.state.status === 'done' && !found) onDone('configuration saved');
   }, [save.state.status]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const questions = questionsFor(form.answers);
@@ -65,9 +69,10 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
               ))}
             </Box>
           ) : (
+            // A typed field, drawn unlike the ❯ pick lists: the proposal can be edited or replaced.
             <Text>
-              <Text color={theme.accent}>❯ </Text>
-              {form.text}
+              <Text dimColor>type or edit › </Text>
+              <Text underline>{form.text}</Text>
               <Text inverse> </Text>
             </Text>
           )}
@@ -75,6 +80,12 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
         </Box>
       ) : null}
       {save.state.status === 'running' ? <Spinner label="Saving edgewise.json…" /> : null}
+      {found ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text color={theme.ok}>✔ {found.message}</Text>
+          <Text dimColor>⏎ continue</Text>
+        </Box>
+      ) : null}
       {save.state.status === 'failed' ? (
         <StatusMessage variant="error">
           <Text>{save.state.error?.message} {save.state.error?.hint ?? ''}</Text>
@@ -83,7 +94,13 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
       <Box marginTop={1}>
         <HelpBar
           columns={columns}
-          hints={q?.kind === 'select' ? [{ keys: '↑↓', label: 'choose' }, { keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }] : [{ keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }]}
+          hints={
+            found
+              ? [{ keys: '⏎', label: 'continue' }]
+              : q?.kind === 'select'
+                ? [{ keys: '↑↓', label: 'choose' }, { keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }]
+                : [{ keys: 'type', label: 'a path' }, { keys: '⌫', label: 'edit' }, { keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }]
+          }
         />
       </Box>
     </Box>

@@ -22,8 +22,9 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
   const { resolve } = await import('node:path');
   const root = resolve(opts.root);
   const controller = new AbortController();
+  let manifest: string;
   try {
-    createContext({ root });
+    manifest = createContext({ root }).config.paths.manifest;
   } catch (e) {
     const d = describeError(e);
     process.stderr.write(escapeControls(`edgewise: ${d.message}\n${d.hint ? `  → ${d.hint}\n` : ''}`));
@@ -34,7 +35,7 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
   const detected: Detected = {
     ...(envProject ? { project: envProject, projectSource: 'GOOGLE_CLOUD_PROJECT' } : gcloud.project ? { project: gcloud.project, projectSource: `gcloud config "${gcloud.configName}"` } : {}),
     ...(gcloud.region ? { region: gcloud.region } : {}),
-    imageFolders: detectImageFolders(root),
+    imageFolders: detectImageFolders(root, 5, manifest),
   };
   rememberWorkspace(root);
   let code = 0;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { folderWhereResolved, IMAGE_FILE, readLabelsCsv, splitOfFolder } from '../dataset/folder-layout.js';
 
 /** gcloud's config folder: CLOUDSDK_CONFIG wins, as gcloud itself does. */
 export function gcloudConfigDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -40,14 +41,24 @@ export function detectGcloud(env: NodeJS.ProcessEnv = process.env): { project?: 
   return out;
 }
 
-const IMAGE_EXT = /\.(jpe?g|png|gif|bmp|webp|ico)$/i;
+const IMAGE_EXT = IMAGE_FILE;
+
+/** A folder that could be the images folder, and why it is offered. */
+export interface ImageFolder {
+  path: string;
+  images: number;
+  /** e.g. "split folders train, validation, test" or "the manifest's paths resolve here". */
+  note?: string;
+}
 
 /**
- * Folders under the workspace that look like an images folder (the seed's ml/dataset/images first, then
- * any folder up to two levels deep holding images directly or in class sub-folders), most images first.
+ * Folders under the workspace that look like an images folder (any folder up to two levels deep holding
+ * images directly, in label sub-folders, or in train|val|test/<label>/ sub-folders), most images first.
+ * When a manifest exists, the folder its paths resolve in comes first: that is where its images are, even
+ * when a parent folder holds them too (ml/dataset holds ml/dataset/images).
  */
-export function detectImageFolders(root: string, maxResults = 5): Array<{ path: string; images: number }> {
-  const found: Array<{ path: string; images: number }> = [];
+export function detectImageFolders(root: string, maxResults = 5, manifest = 'ml/dataset/manifest.csv'): ImageFolder[] {
+  const found: ImageFolder[] = [];
   const count = (dir: string, depth: number): number => {
     let n = 0;
     let entries;
@@ -62,22 +73,47 @@ export function detectImageFolders(root: string, maxResults = 5): Array<{ path: 
     }
     return n;
   };
-  const visit = (rel: string, depth: number): void => {
-    let entries;
+  const subdirs = (dir: string) => {
     try {
-      entries = readdirSync(join(root, rel), { withFileTypes: true });
+      return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules' && e.name !== 'public');
     } catch {
-      return;
+      return [];
     }
-    for (const e of entries) {
-      if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'node_modules' || e.name === 'public') continue;
+  };
+  const visit = (rel: string, depth: number): void => {
+    for (const e of subdirs(join(root, rel))) {
       const sub = rel ? `${rel}/${e.name}` : e.name;
-      const n = count(join(root, sub), 1);
-      if (n > 0) found.push({ path: sub, images: n });
+      const rank = (n: string) => ['train', 'validation', 'test'].indexOf(splitOfFolder(n) ?? '');
+      const splits = subdirs(join(root, sub)).filter((d) => splitOfFolder(d.name)).sort((a, b) => rank(a.name) - rank(b.name));
+      // train/, validation/, test/ inside: the folder above them is the images folder, not each split.
+      const n = splits.length ? splits.reduce((a, d) => a + count(join(root, sub, d.name), 2), 0) : count(join(root, sub), 1);
+      if (n > 0) found.push({ path: sub, images: n, ...(splits.length ? { note: `split folders ${splits.map((d) => d.name).join(', ')}` } : {}) });
       else if (depth > 0) visit(sub, depth - 1);
     }
   };
   visit('', 2);
   found.sort((a, b) => (a.path === 'ml/dataset/images' ? -1 : b.path === 'ml/dataset/images' ? 1 : b.images - a.images));
+  const resolved = manifestFolder(root, manifest, found);
+  if (resolved) return [resolved, ...found.filter((f) => f.path !== resolved.path)].slice(0, maxResults);
   return found.slice(0, maxResults);
+}
+
+/** The folder in which an existing manifest's image paths resolve (among the found folders and their sub-folders). */
+function manifestFolder(root: string, manifest: string, found: ImageFolder[]): ImageFolder | undefined {
+  const csv = readLabelsCsv(join(root, manifest));
+  if (!csv || csv.images.length === 0) return undefined;
+  const candidates = new Set<string>(['ml/dataset/images', dirname(manifest)]);
+  for (const f of found) {
+    candidates.add(f.path);
+    try {
+      for (const e of readdirSync(join(root, f.path), { withFileTypes: true })) if (e.isDirectory()) candidates.add(`${f.path}/${e.name}`);
+    } catch {
+      // unreadable: not a candidate
+    }
+  }
+  const dirs = [...candidates];
+  const best = folderWhereResolved(csv.images, dirs.map((d) => join(root, d)));
+  if (!best) return undefined;
+  const path = dirs.find((d) => join(root, d) === best)!;
+  return { path, images: csv.images.length, note: `the paths in ${manifest} resolve here` };
 }

@@ -1,6 +1,7 @@
 import { sha256 } from '../core/hash.js';
 import { NearDupIndex } from './neardup-index.js';
 import { hammingHex, hexToHalves } from './perceptual-hash.js';
+import { isSamePhoto, type MatchRule } from './thumb-match.js';
 
 /** One image that passed every error check, ready for duplicate detection. */
 export interface DedupeItem {
@@ -14,6 +15,8 @@ export interface DedupeItem {
   bytes: number;
   /** The manifest's split cell (normalised: training | validation | test), when there is one. */
   split?: string;
+  /** The fingerprint thumbnail (thumb-match.ts) that confirms candidates the hashes alone do not. */
+  fingerprint?: Uint8Array;
 }
 
 export interface ClusterMember {
@@ -51,8 +54,19 @@ export interface ClusterOptions {
   similarDhashRadius?: number;
   /** Per image path: keep or drop, overriding the rule. */
   overrides?: Record<string, Override>;
+  /**
+   * Pairs within this pHash radius that miss the hash rule are duplicates when their fingerprints line up
+   * (thumb-match.ts): re-crops, whose dHash moves with the frame. Off unless given (NEAR_CONFIRM).
+   */
+  confirm?: ({ radius: number } & MatchRule) | false;
   onIndexProgress?: (done: number, total: number) => void;
 }
+
+/**
+ * Re-crops caught by the thumbnail comparison: candidates up to pHash 12 (the index's widest radius), a
+ * duplicate at correlation 0.9 or more. Measured by bench/neardup-recrop.ts (docs/notes/hashing.md).
+ */
+export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.8 } as const;
 
 class UnionFind {
   private readonly parent: Int32Array;
@@ -120,6 +134,19 @@ export function findClusters(items: DedupeItem[], opts: ClusterOptions): Cluster
 }
 
 export function findClustersAndGroups(items: DedupeItem[], opts: ClusterOptions): ClusterResult {
+  const steps = clusterSteps(items, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    opts.onIndexProgress?.(r.value, items.length);
+  }
+}
+
+/**
+ * findClustersAndGroups in steps: yields the index search's progress (images, of the distinct ones) as it
+ * goes, so validate can report it live; returns the clusters.
+ */
+export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Generator<number, ClusterResult> {
   const bySha = new Map<string, number[]>();
   items.forEach((it, i) => {
     const g = bySha.get(it.sha256);
@@ -138,22 +165,23 @@ export function findClustersAndGroups(items: DedupeItem[], opts: ClusterOptions)
   for (const g of bySha.values()) for (const i of g) uf.union(g[0]!, i);
   const similar = opts.similarRadius ?? 0;
   const similarDhash = opts.similarDhashRadius ?? 64;
+  const confirm = opts.confirm || undefined;
   const groupUf = similar > 0 ? new UnionFind(items.length) : undefined;
   if (groupUf) for (const g of bySha.values()) for (const i of g) groupUf.union(g[0]!, i);
   const index = new NearDupIndex(hi, lo);
-  index.pairs(
-    Math.max(opts.nearRadius, similar),
-    (a, b, d) => {
-      const ia = reps[a]!;
-      const ib = reps[b]!;
-      const dd = hammingHex(items[ia]!.dhash, items[ib]!.dhash);
-      if (d <= opts.nearRadius && dd <= opts.nearDhashRadius) {
-        uf.union(ia, ib);
-        groupUf?.union(ia, ib);
-      } else if (groupUf && d <= similar && dd <= similarDhash) groupUf.union(ia, ib);
-    },
-    opts.onIndexProgress ? (done) => opts.onIndexProgress!(done, reps.length) : undefined,
-  );
+  const lineUp = (a: DedupeItem, b: DedupeItem): boolean => {
+    if (!a.fingerprint || !b.fingerprint) return false;
+    return isSamePhoto(a.fingerprint, b.fingerprint, confirm!);
+  };
+  yield* index.pairSteps(Math.max(opts.nearRadius, similar, confirm?.radius ?? 0), (a, b, d) => {
+    const ia = reps[a]!;
+    const ib = reps[b]!;
+    const dd = hammingHex(items[ia]!.dhash, items[ib]!.dhash);
+    if ((d <= opts.nearRadius && dd <= opts.nearDhashRadius) || (confirm && d <= confirm.radius && lineUp(items[ia]!, items[ib]!))) {
+      uf.union(ia, ib);
+      groupUf?.union(ia, ib);
+    } else if (groupUf && d <= similar && dd <= similarDhash) groupUf.union(ia, ib);
+  });
   const comps = new Map<number, number[]>();
   items.forEach((_it, i) => {
     const r = uf.find(i);

@@ -5,6 +5,7 @@ import { DECODABLE_FORMATS, sniffFormat, type SniffedFormat } from './image-form
 import { readJpegHeader } from './jpeg-header.js';
 import { measureQuality, type QualityMeasures } from './image-quality.js';
 import { jpegThumbnail } from './jpeg-thumbnail.js';
+import { fingerprintOf } from './thumb-match.js';
 import { applyOrientation, perceptualHashes, toGrey, type GreyImage, type PerceptualHashes } from './perceptual-hash.js';
 
 /**
@@ -34,6 +35,8 @@ export interface ImageMeasure {
   /** Decoding failed: truncated or corrupt data. */
   decodeError?: string;
   hashes?: PerceptualHashes;
+  /** 32×32 grey thumbnail (base64) that confirms near duplicates the hashes only suggest (thumb-match.ts). */
+  fingerprint?: string;
   quality?: QualityMeasures;
 }
 
@@ -173,6 +176,7 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
   }
   grey = applyOrientation(grey, m.orientation);
   m.hashes = perceptualHashes(grey);
+  m.fingerprint = fingerprintOf(grey);
   m.quality = measureQuality(grey);
   return m;
 }

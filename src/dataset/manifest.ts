@@ -7,6 +7,8 @@ import { normaliseManifestPath } from './image-paths.js';
 export const IMAGE_COLUMNS = ['image', 'filename', 'path', 'file'] as const;
 /** C0 and C1 control characters and DEL, and the Unicode line and paragraph separators. */
 const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** Header names accepted for the label column, in order of preference. */
+export const LABEL_COLUMNS = ['label', 'class', 'category'] as const;
 const SPLIT_VALUES = new Set(['train', 'training', 'validation', 'val', 'valid', 'test', 'testing', '']);
 
 export interface ManifestRow {
@@ -150,9 +152,9 @@ export function parseManifest(text: string, manifestName: string): ParsedManifes
   }
   const names = head.cells.map((c) => c.trim().toLowerCase());
   const imageIdx = IMAGE_COLUMNS.map((c) => names.indexOf(c)).find((i) => i >= 0);
-  const labelIdx = names.indexOf('label');
+  const labelIdx = LABEL_COLUMNS.map((c) => names.indexOf(c)).find((i) => i >= 0) ?? -1;
   if (imageIdx === undefined || labelIdx < 0) {
-    const missing = imageIdx === undefined ? `image column (one of ${IMAGE_COLUMNS.join(', ')})` : '"label" column';
+    const missing = imageIdx === undefined ? `image column (one of ${IMAGE_COLUMNS.join(', ')})` : `label column (one of ${LABEL_COLUMNS.join(', ')})`;
     throw new InputError(`${manifestName}:${head.line}: the header has no ${missing} (found: ${head.cells.join(', ') || 'nothing'}).`, {
       code: 'manifest.columns',
       item: `${manifestName}:${head.line}`,

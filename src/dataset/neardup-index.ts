@@ -34,6 +34,9 @@ export function masksWithin(bits: number, radius: number): Int32Array {
   return Int32Array.from(out);
 }
 
+/** `auto`: all pairs when that is less work than the index (small sets); `index`: always the index. */
+export type Search = 'auto' | 'index';
+
 export interface PairSink {
   (i: number, j: number, distance: number): void;
 }
@@ -77,11 +80,34 @@ export class NearDupIndex {
    * `onProgress(done)` reports progress scaled to the number of items, so a caller can report it and check
    * for cancellation.
    */
-  pairs(radius: number, sink: PairSink, onProgress?: (done: number) => void): void {
+  pairs(radius: number, sink: PairSink, onProgress?: (done: number) => void, search: Search = 'auto'): void {
+    for (const done of this.pairSteps(radius, sink, search)) onProgress?.(done);
+  }
+
+  /**
+   * The same search in steps: yields progress (scaled to the number of items, ending with the count) every
+   * few XOR masks, so a caller can report it while the search runs and let other work in between.
+   */
+  *pairSteps(radius: number, sink: PairSink, search: Search = 'auto'): Generator<number, void> {
     const s = Math.floor(radius / 3);
     const masks = CHUNK_BITS.map((b) => masksWithin(b, s));
     const { hi, lo, size: n } = this;
     const totalSteps = masks.reduce((a, m) => a + m.length, 0);
+    // Each mask visits every non-empty bucket: n·masks steps. For sets small enough that all n²/2 pairs cost
+    // less (n below 3·masks: 4,600 at radius 8, 45,000 at radius 12), compare every pair instead.
+    if (search === 'auto' && n / 2 <= totalSteps) {
+      for (let i = 0; i < n; i++) {
+        const a = hi[i]!;
+        const b = lo[i]!;
+        for (let j = i + 1; j < n; j++) {
+          const d = popcount32((a ^ hi[j]!) >>> 0) + popcount32((b ^ lo[j]!) >>> 0);
+          if (d <= radius) sink(i, j, d);
+        }
+        if ((i & 63) === 63) yield Math.floor(n - ((n - i - 1) * (n - i - 1)) / n);
+      }
+      yield n;
+      return;
+    }
     let step = 0;
     for (let c = 0; c < 3; c++) {
       const off = this.offsets[c]!;
@@ -122,10 +148,10 @@ export class NearDupIndex {
           }
         }
         step++;
-        if (onProgress && (mi & 15) === 15) onProgress(Math.floor((n * step) / totalSteps));
+        if ((mi & 15) === 15) yield Math.floor((n * step) / totalSteps);
       }
     }
-    onProgress?.(n);
+    yield n;
   }
 }
 

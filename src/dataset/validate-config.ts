@@ -17,6 +17,12 @@ export const ValidateSettingsSchema = z
      */
     similarRadius: z.number().int().min(0).max(12).default(0),
     similarDhashRadius: z.number().int().min(0).max(64).default(12),
+    /**
+     * Also call a pair within pHash 12 a duplicate when its thumbnails line up after a crop (re-crops the
+     * hashes miss; docs/notes/hashing.md). Off by default: distinct drawings of one simple shape (the
+     * synthetic demo data) line up too; on the clothing photos it added no false pair.
+     */
+    confirmRecrops: z.boolean().default(false),
     /** Vertex trains on files up to 30 MB. */
     maxFileBytes: z.number().int().positive().default(30 * 1024 * 1024),
     /** Files above this are not even read (protects memory). */

@@ -8,7 +8,8 @@ import { hashValue, sha256 } from '../core/hash.js';
 import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { checkBalance, countLabels } from './class-balance.js';
-import { findClustersAndGroups, KEEP_RULE, type DedupeItem, type Override } from './clusters.js';
+import { decodeFingerprint } from './thumb-match.js';
+import { clusterSteps, KEEP_RULE, NEAR_CONFIRM, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
 import { Findings, type SeverityFinding } from './findings.js';
 import { HashCache, MEASURE_VERSION } from './hash-cache.js';
 import { checkImage, type Backend } from './image-checks.js';
@@ -123,7 +124,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       throw new InputError(`The manifest ${manifestName} does not exist.`, {
         code: 'manifest.not_found',
         item: manifestName,
-        hint: 'Write a CSV with a header "image,label" and one row per image (paths relative to the images folder), or set paths.manifest in edgewise.json.',
+        hint: 'Put the photos in one folder per label (optionally inside train/, validation/, test/) and run `edgewise init --images DIR`, which writes the manifest; or write a CSV with a header "image,label" and one row per image (paths relative to the images folder), or set paths.manifest in edgewise.json.',
       });
     }
     let imagesReal: string;
@@ -319,6 +320,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
         pixels: (m.width ?? 0) * (m.height ?? 0),
         bytes: m.bytes,
         ...(split ? { split } : {}),
+        ...(m.fingerprint ? { fingerprint: decodeFingerprint(m.fingerprint) } : {}),
       };
     });
     const overrides: Record<string, Override> = {};
@@ -327,21 +329,19 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
       overrides['path' in n ? n.path : k] = v;
     }
     const indexTracker = new ProgressTracker('index', items.length, 'images');
-    const indexEvents: StepEvent[] = [];
-    const { clusters, groups: similarGroups } = findClustersAndGroups(items, {
-      nearRadius: settings.nearRadius,
-      nearDhashRadius: settings.nearDhashRadius,
-      similarRadius: settings.similarRadius,
-      similarDhashRadius: settings.similarDhashRadius,
-      overrides,
-      onIndexProgress: (d) => {
-        const ev = indexTracker.update(d);
-        if (ev) indexEvents.push(ev);
+    const { clusters, groups: similarGroups } = yield* indexNearDuplicates(
+      items,
+      {
+        nearRadius: settings.nearRadius,
+        nearDhashRadius: settings.nearDhashRadius,
+        confirm: settings.confirmRecrops ? NEAR_CONFIRM : false,
+        similarRadius: settings.similarRadius,
+        similarDhashRadius: settings.similarDhashRadius,
+        overrides,
       },
-    });
-    yield* indexEvents;
-    const lastIndex = indexEvents[indexEvents.length - 1];
-    if (!lastIndex || lastIndex.type !== 'progress' || lastIndex.done < items.length) yield indexTracker.event(items.length);
+      indexTracker,
+      ctx.signal,
+    );
     throwIfCancelled(ctx.signal);
 
     const lineOf = new Map(manifest.rows.map((r) => [r.image, r.line]));
@@ -554,4 +554,31 @@ function unusableDataset(scanned: ReadonlyArray<{ row: { image: string }; findin
     });
   }
   return undefined;
+}
+
+/**
+ * The index phase: near-duplicate pairs and clusters, reporting progress while the search runs. Between
+ * steps the event loop gets a turn every 50 ms (a screen draws the bar, Ctrl-C lands) instead of the whole
+ * phase's progress arriving at once when it ends.
+ */
+export async function* indexNearDuplicates(items: DedupeItem[], opts: ClusterOptions, tracker: ProgressTracker, signal?: AbortSignal): AsyncGenerator<StepEvent, ClusterResult> {
+  const steps = clusterSteps(items, opts);
+  let lastTurn = performance.now();
+  let reported = -1;
+  let next = steps.next();
+  while (!next.done) {
+    const ev = tracker.update(Math.min(next.value, items.length));
+    if (ev) {
+      reported = ev.done;
+      yield ev;
+    }
+    if (performance.now() - lastTurn > 50) {
+      await new Promise((r) => setImmediate(r));
+      throwIfCancelled(signal);
+      lastTurn = performance.now();
+    }
+    next = steps.next();
+  }
+  if (reported < items.length) yield tracker.event(items.length);
+  return next.value;
 }

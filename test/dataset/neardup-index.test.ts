@@ -44,7 +44,10 @@ describe('NearDupIndex', () => {
     }
     for (const radius of [0, 3, 8, 10]) {
       const got: string[] = [];
-      new NearDupIndex(hi, lo).pairs(radius, (i, j, d) => got.push(key(i, j, d)));
+      new NearDupIndex(hi, lo).pairs(radius, (i, j, d) => got.push(key(i, j, d)), undefined, 'index');
+      const auto: string[] = [];
+      new NearDupIndex(hi, lo).pairs(radius, (i, j, d) => auto.push(key(i, j, d)));
+      expect(auto.sort()).toEqual(got.sort());
       const want: string[] = [];
       naivePairs(hi, lo, radius, (i, j, d) => want.push(key(i, j, d)));
       expect(new Set(got).size).toBe(got.length);

@@ -24,11 +24,11 @@ export async function askInitQuestions(root: string, current: Partial<Config>, g
   }
   const backend = (given.backend ?? answers.backend) as string;
   if (given.paths === undefined) {
-    const folders = detectImageFolders(root);
+    const folders = detectImageFolders(root, 5, current.paths?.manifest);
     const def = current.paths?.images ?? folders[0]?.path ?? 'ml/dataset/images';
     answers.paths = {
       images: await input({
-        message: `Images folder (relative to the workspace)${folders.length ? `; found: ${folders.map((f) => `${escapeControls(f.path)} (${f.images})`).join(', ')}` : ''}`,
+        message: `Images folder (relative to the workspace)${folders.length ? `; found: ${folders.map((f) => `${escapeControls(f.path)} (${f.images}${f.note ? `, ${f.note}` : ''})`).join('; ')}` : ''}`,
         default: def,
       }),
     };

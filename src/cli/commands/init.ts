@@ -22,7 +22,7 @@ export const register: RegisterCommand = (program: Command) => {
     .action(async (flags: InitFlags, cmd: Command) => {
       process.exitCode = await runCommand('init', globalsOf(cmd), async (h) => {
         const { initFlagsToConfig } = await import('./init-flags.js');
-        const { readConfigFile, mergeConfig, saveConfig, parseConfig, CONFIG_FILE } = await import('../../config/load.js');
+        const { readConfigFile, mergeConfig, parseConfig, CONFIG_FILE } = await import('../../config/load.js');
         const given = initFlagsToConfig(flags);
         const existing = readConfigFile(h.root) ?? {};
         let answers: Record<string, unknown> = {};
@@ -39,12 +39,12 @@ export const register: RegisterCommand = (program: Command) => {
             hint: 'Pass --project <id> --bucket <name> (or set GOOGLE_CLOUD_PROJECT), or use --backend local.',
           });
         }
-        const path = await saveConfig(h.root, next);
-        const { rememberWorkspace } = await import('../../config/prefs.js');
-        rememberWorkspace(h.root);
+        const { saveConfiguration } = await import('../../config/configure-step.js');
+        const saved = await saveConfiguration(h.root, next, 'the flags and edgewise.json');
+        const { write: _text, ...dataset } = saved.dataset;
         return {
-          output: { path, config },
-          human: `Wrote ${join(h.root, CONFIG_FILE)} (backend: ${config.backend}${config.project ? `, project: ${config.project}` : ''}${config.bucket ? `, bucket: gs://${config.bucket}/${config.prefix}` : ''}).\nNext: edgewise validate`,
+          output: { path: saved.path, config: saved.config, dataset: { ...dataset, ...(saved.dataset.write ? { wrote: saved.dataset.write.path } : {}) } },
+          human: `Wrote ${join(h.root, CONFIG_FILE)} (backend: ${saved.config.backend}${saved.config.project ? `, project: ${saved.config.project}` : ''}${saved.config.bucket ? `, bucket: gs://${saved.config.bucket}/${saved.config.prefix}` : ''}).\n${saved.dataset.kind === 'none' ? '⚠ ' : ''}${saved.dataset.message}\nNext: edgewise validate`,
         };
       });
     });
