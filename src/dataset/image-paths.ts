@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 
-export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url'; message: string; hint: string };
+export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url' | 'path.nul' | 'path.symlink_loop' | 'path.name_too_long' | 'path.unreadable'; message: string; hint: string };
 
 /**
  * A manifest path in canonical form (forward slashes, `.` and inner `..` resolved), or the reason it is
@@ -12,6 +12,10 @@ export function normaliseManifestPath(raw: string): { path: string } | PathProbl
   const p = raw.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
     return { code: 'path.url', message: `"${p}" is a URL; images must be files inside the images folder`, hint: 'Download the image into the images folder and list its path relative to that folder.' };
+  }
+  if (p.includes('\0')) {
+    // No file system allows a NUL in a name (Node refuses the path outright).
+    return { code: 'path.nul', message: `"${p.replace(/\0/g, '\\0')}" contains a NUL byte, which no file name can hold`, hint: 'Fix the line: the manifest was probably written by a tool that left binary data in it.' };
   }
   const slashed = p.replace(/\\/g, '/');
   if (isAbsolute(p) || slashed.startsWith('/') || /^[A-Za-z]:\//.test(slashed)) {
@@ -34,6 +38,10 @@ function judgeRealpath(imagesDirReal: string, rel: string, found: { real: string
   if ('error' in found) {
     const code = (found.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
+    // The row names something the system cannot follow: a finding on that row, not a crash of the run.
+    if (code === 'ELOOP') return { code: 'path.symlink_loop', message: `"${rel}" is a symbolic link loop`, hint: 'Fix or remove the symbolic link, or the manifest line.' };
+    if (code === 'ENAMETOOLONG') return { code: 'path.name_too_long', message: `"${rel}" has a name too long for the file system`, hint: 'Rename the file (at most 255 bytes per name) and fix the manifest line.' };
+    if (code === 'EACCES' || code === 'EPERM') return { code: 'path.unreadable', message: `"${rel}" cannot be reached (${code}: permission denied)`, hint: 'Check the permissions of the image and its folders.' };
     throw found.error;
   }
   if (!inside(imagesDirReal, found.real)) {
