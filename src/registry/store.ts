@@ -53,11 +53,11 @@ export function redactUrl(url: string): string {
 }
 
 /** Opens (and migrates) the store for a SQLite path or a postgres:// URL. Drivers load lazily. */
-export async function openStore(location: string): Promise<RegistryStore> {
+export async function openStore(location: string, opts: { timeoutMs?: number } = {}): Promise<RegistryStore> {
   let store: RegistryStore;
   if (isPostgresUrl(location)) {
     const { PostgresStore } = await import('./postgres-store.js');
-    store = await PostgresStore.connect(location);
+    store = await PostgresStore.connect(location, opts.timeoutMs);
   } else {
     const { SqliteStore } = await import('./sqlite-store.js');
     store = SqliteStore.open(location);
