@@ -6,6 +6,7 @@ import { HumanReporter, JsonReporter, type Reporter } from './reporters.js';
 import { canPrompt, detectTerminal } from './terminal.js';
 import { existsSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
+import { handleSignals } from './signals.js';
 
 const CREATES_WORKSPACE = new Set(['init', 'demo']);
 
@@ -53,8 +54,7 @@ export async function runCommand(name: string, globals: GlobalOptions, body: (h:
     if (presses > 1) process.exit(130);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const releaseSignals = handleSignals(onSigint);
   const root = resolve(globals.workspace ?? process.cwd());
   // Loaded here, not at the top: the config schema (zod) costs start-up time that --help should not pay.
   const { createContext } = await import('../core/context.js');
@@ -89,8 +89,7 @@ export async function runCommand(name: string, globals: GlobalOptions, body: (h:
   } catch (e) {
     return reporter.error(name, e);
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    releaseSignals();
   }
 }
 

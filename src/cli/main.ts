@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: from here on Ctrl-C and SIGTERM exit 130 (see signals.ts).
+import './signals.js';
 import { readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';

@@ -68,6 +68,8 @@ export const ConfigSchema = z
     storage: z.object({ apiEndpoint: z.string().optional() }).default({}),
     /** Registry location: a SQLite path (default paths.registry) or a postgres:// URL. */
     registry: z.string().optional(),
+    /** A PostgreSQL registry that does not answer a query (or a lock) within this many seconds is an error. */
+    registryTimeoutSeconds: z.number().positive().default(30),
     /** Free-form per-step settings owned by each step (validation thresholds, training options...). */
     validate: z.record(z.string(), z.unknown()).default({}),
     train: z.record(z.string(), z.unknown()).default({}),

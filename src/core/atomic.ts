@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync, copyFileSync } from 'node:fs';
-import { mkdir, open, rename, rm, copyFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, copyFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 /** The temp name sits beside the target so the rename never crosses a file system. */
@@ -81,4 +81,38 @@ export function copyFileAtomicSync(from: string, to: string): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** A temp name tempPathFor made: `.<name>.<pid>.<8 hex>.tmp`. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files of atomic writes whose writer is gone (a SIGKILL between write and rename
+ * leaves one behind). Only our own naming pattern, only in `dir`, never a live process's file.
+ */
+export async function removeStaleTemps(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = TEMP_NAME.exec(n);
+    const pid = m ? Number(m[1]) : undefined;
+    if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, n), { force: true });
+    removed.push(n);
+  }
+  return removed;
 }

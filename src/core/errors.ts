@@ -1,3 +1,5 @@
+import { fsErrorDetails } from './fs-errors.js';
+
 /** Exit codes shared by every command: 0 ok, 1 failed, 2 bad usage or bad input, 130 cancelled. */
 export const ExitCode = { ok: 0, failed: 1, badInput: 2, cancelled: 130 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -60,6 +62,9 @@ export function describeError(e: unknown): { message: string; hint?: string; cod
     return { message: e.message, code: e.code, exitCode: e.exitCode, ...(e.hint ? { hint: e.hint } : {}), ...(e.item ? { item: e.item } : {}) };
   }
   if (e instanceof Error && e.name === 'AbortError') return { message: 'Cancelled.', code: 'cancelled', exitCode: ExitCode.cancelled };
+  // A read-only or full disk, a permission, a symlink loop: the system's words, not "an unexpected error".
+  const fs = fsErrorDetails(e);
+  if (fs) return { message: fs.message, code: fs.code, exitCode: ExitCode.failed, hint: fs.hint, ...(fs.path ? { item: fs.path } : {}) };
   const err = e instanceof Error ? e : new Error(String(e));
   return { message: err.message, code: 'internal', exitCode: ExitCode.failed, ...(err.stack ? { stack: err.stack } : {}) };
 }

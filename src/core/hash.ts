@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { openRegularFile } from './regular-file.js';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** Hashes a regular file; a FIFO or device is refused (reading one would block forever or never end). */
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  const { fh } = await openRegularFile(path, { name: path, code: 'file' });
+  for await (const chunk of fh.createReadStream()) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 
-export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url' | 'path.unresolvable'; message: string; hint: string };
+export type PathProblem = { code: 'path.absolute' | 'path.escape' | 'path.url' | 'path.nul' | 'path.symlink_loop' | 'path.name_too_long' | 'path.unreadable' | 'path.unresolvable'; message: string; hint: string };
 
 /**
  * A manifest path in canonical form (forward slashes, `.` and inner `..` resolved), or the reason it is
@@ -13,6 +13,10 @@ export function normaliseManifestPath(raw: string): { path: string } | PathProbl
   const p = raw;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
     return { code: 'path.url', message: `"${p}" is a URL; images must be files inside the images folder`, hint: 'Download the image into the images folder and list its path relative to that folder.' };
+  }
+  if (p.includes('\0')) {
+    // No file system allows a NUL in a name (Node refuses the path outright).
+    return { code: 'path.nul', message: `"${p.replace(/\0/g, '\\0')}" contains a NUL byte, which no file name can hold`, hint: 'Fix the line: the manifest was probably written by a tool that left binary data in it.' };
   }
   const slashed = p.replace(/\\/g, '/');
   if (isAbsolute(p) || slashed.startsWith('/') || /^[A-Za-z]:\//.test(slashed)) {
@@ -35,9 +39,11 @@ function judgeRealpath(imagesDirReal: string, rel: string, found: { real: string
   if ('error' in found) {
     const code = (found.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
-    // A symlink loop, a name too long for the file system, a NUL byte: a problem of this row, not a crash.
-    const why = code === 'ELOOP' ? 'it is a loop of symbolic links' : code === 'ENAMETOOLONG' ? 'the name is too long for the file system' : code === 'EACCES' ? 'a folder on the way is not readable' : (found.error as Error).message;
-    return { code: 'path.unresolvable', message: `"${rel}" cannot be opened: ${why}`, hint: 'Fix the path (or the link) in the images folder, or remove the manifest line.' };
+    // The row names something the system cannot follow: a finding on that row, not a crash of the run.
+    if (code === 'ELOOP') return { code: 'path.symlink_loop', message: `"${rel}" is a symbolic link loop`, hint: 'Fix or remove the symbolic link, or the manifest line.' };
+    if (code === 'ENAMETOOLONG') return { code: 'path.name_too_long', message: `"${rel}" has a name too long for the file system`, hint: 'Rename the file (at most 255 bytes per name) and fix the manifest line.' };
+    if (code === 'EACCES' || code === 'EPERM') return { code: 'path.unreadable', message: `"${rel}" cannot be reached (${code}: permission denied)`, hint: 'Check the permissions of the image and its folders.' };
+    return { code: 'path.unresolvable', message: `"${rel}" cannot be opened: ${(found.error as Error).message}`, hint: 'Fix the path (or the link) in the images folder, or remove the manifest line.' };
   }
   if (!inside(imagesDirReal, found.real)) {
     return { code: 'path.escape', message: `"${rel}" is a symbolic link to ${found.real}, outside the images folder`, hint: 'Copy the image into the images folder instead of linking to it.' };

@@ -25,6 +25,8 @@ export const ValidateSettingsSchema = z
     confirmRecrops: z.boolean().default(false),
     /** Vertex trains on files up to 30 MB. */
     maxFileBytes: z.number().int().positive().default(30 * 1024 * 1024),
+    /** A manifest larger than this is not read (protects memory: a path to /dev/zero or a huge log). */
+    maxManifestBytes: z.number().int().positive().default(256 * 1024 * 1024),
     /** Files above this are not even read (protects memory). */
     maxReadBytes: z.number().int().positive().default(200 * 1024 * 1024),
     /**

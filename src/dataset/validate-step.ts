@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
+import { readRegularFile } from '../core/regular-file.js';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
 import { InputError, throwIfCancelled } from '../core/errors.js';
@@ -93,6 +94,11 @@ function normaliseSplit(v: string | undefined): string | undefined {
   return 'test';
 }
 
+/** The manifest's bytes: a regular file only (a FIFO or a link to /dev/zero would hang or fill memory), capped in size. */
+function readManifest(path: string, name: string, settings: ValidateSettings): Promise<Buffer> {
+  return readRegularFile(path, { name: `the manifest ${name}`, code: 'manifest', maxBytes: settings.maxManifestBytes, maxBytesSetting: 'validate.maxManifestBytes' });
+}
+
 export const validateStep: Step<ValidateInput, ValidateOutput> = {
   name: 'validate',
   title: 'Validate and deduplicate the dataset',
@@ -100,10 +106,10 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
   async fingerprint(input, ctx) {
     const ws = ctx.workspace;
     // A dry run is never recorded (nor skipped): it writes nothing.
-    if (input.dryRun || !existsSync(ws.manifest)) return undefined;
+    if (input.dryRun || !lstatSync(ws.manifest, { throwIfNoEntry: false })) return undefined;
     return hashValue({
       v: MEASURE_VERSION,
-      manifest: sha256(await readFile(ws.manifest)),
+      manifest: sha256(await readManifest(ws.manifest, ws.rel(ws.manifest), readValidateSettings(ctx.config.validate))),
       files: walkStats(ws.imagesDir),
       settings: ctx.config.validate,
       backend: ctx.config.backend,
@@ -120,7 +126,8 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     const settings: ValidateSettings = readValidateSettings(ctx.config.validate);
     const backend: Backend = ctx.config.backend;
     const manifestName = ws.rel(ws.manifest);
-    if (!existsSync(ws.manifest)) {
+    // lstat: a symlink loop or a dangling link is "there" and gets its own error from readManifest.
+    if (!lstatSync(ws.manifest, { throwIfNoEntry: false })) {
       throw new InputError(`The manifest ${manifestName} does not exist.`, {
         code: 'manifest.not_found',
         item: manifestName,
@@ -153,7 +160,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     };
 
     // Manifest.
-    const decoded = decodeManifest(await readFile(ws.manifest), manifestName);
+    const decoded = decodeManifest(await readManifest(ws.manifest, manifestName, settings), manifestName);
     const manifest = parseManifest(decoded.text, manifestName);
     yield* record(decoded.findings);
     yield* record(manifest.findings);

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { copyFileAtomic, writeFileAtomic } from '../core/atomic.js';
 import { EdgewiseError } from '../core/errors.js';
@@ -123,6 +123,31 @@ export async function materialize(ws: Workspace, row: VersionRow): Promise<Model
   await writeFileAtomic(join(ws.publicModelsDir, MODEL_JSON), readFileSync(join(dir, MODEL_JSON)));
   crashPoint('materialize.model-json');
   return modelJson;
+}
+
+/** Where publish stages a public file before the registry commit (renamed into place after it). */
+export function stagedPublicFile(ws: Workspace, version: string, name: string): string {
+  return join(ws.publicModelsDir, `.staged-${version}-${name}`);
+}
+
+/** Removes staged public files left by an interrupted publish (any version). */
+export async function removeStagedPublic(ws: Workspace): Promise<void> {
+  if (!existsSync(ws.publicModelsDir)) return;
+  for (const n of readdirSync(ws.publicModelsDir)) if (n.startsWith('.staged-')) await rm(join(ws.publicModelsDir, n), { force: true });
+}
+
+/**
+ * Free space for `bytes` more on the disk holding `dir` (or its nearest existing parent), with a margin
+ * for file-system overhead. Returns what is missing, or undefined when it fits.
+ */
+export async function missingSpace(dir: string, bytes: number): Promise<{ available: number; needed: number; dir: string } | undefined> {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  const st = await statfs(d);
+  const available = Number(st.bavail) * Number(st.bsize);
+  // A block per file and 1 % for the file system's own records.
+  const needed = Math.ceil(bytes * 1.01) + 16 * Number(st.bsize);
+  return available < needed ? { available, needed, dir: d } : undefined;
 }
 
 /** What public/models currently serves, and whether its three files agree with each other. */

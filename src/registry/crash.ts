@@ -12,13 +12,12 @@ export const PUBLISH_CRASH_POINTS = [
   'publish.journal-opened',
   'publish.staging-partial',
   'publish.staged',
+  'publish.public-staged',
   'publish.journal-written',
   'publish.artifacts-renamed',
   'registry.before-commit',
   'publish.committed',
-  'materialize.model-file',
-  'materialize.label-map',
-  'materialize.model-json',
+  'publish.label-map-renamed',
   'publish.before-journal-clear',
 ] as const;
 
@@ -27,7 +26,8 @@ export const ROLLBACK_CRASH_POINTS = [
   'rollback.journal-written',
   'registry.before-commit',
   'rollback.committed',
-  // (materialize.* are publish's own points too, tested there)
+  'materialize.model-file',
   'materialize.label-map',
+  'materialize.model-json',
   'rollback.before-journal-clear',
 ] as const;

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { writeJsonAtomic } from '../core/atomic.js';
+import { removeStaleTemps, writeJsonAtomic } from '../core/atomic.js';
 import { UntrustedPathError, confinedPath } from '../core/contained.js';
 import { parseVersion, type Workspace } from '../core/workspace.js';
-import { MANIFEST, artifactsDir, artifactsRoot, inspectPublic, manifestHash, materialize, removeStaleStaging, renameDir, type Manifest } from './artifacts.js';
+import { MANIFEST, artifactsDir, artifactsRoot, inspectPublic, manifestHash, materialize, publicModelFile, removeStagedPublic, removeStaleStaging, renameDir, type Manifest } from './artifacts.js';
 import type { RegistryStore } from './store.js';
 
 /**
@@ -15,7 +15,7 @@ import type { RegistryStore } from './store.js';
  *  - committed: finish the job from the stored artifacts (new version in place).
  */
 export type PendingOp =
-  | { op: 'publish'; version: string; staging: string; content_sha256?: string; started_at: string; pid: number }
+  | { op: 'publish'; version: string; staging: string; content_sha256?: string; started_at: string; pid: number; public_model_created?: boolean }
   | { op: 'activate'; version: string; started_at: string; pid: number };
 
 export function pendingPath(ws: Workspace): string {
@@ -79,11 +79,19 @@ export interface RecoveryReport {
   message?: string;
 }
 
+/** Temp files of atomic writes killed half-way (the journal's own, public/models'): only dead writers' files. */
+export async function removeStaleRegistryTemps(ws: Workspace): Promise<void> {
+  await removeStaleTemps(ws.stateDir);
+  await removeStaleTemps(ws.publicModelsDir);
+}
+
 /** Call with the workspace lock held, before any new operation. Idempotent: safe to crash in it too. */
 export async function recoverPending(ws: Workspace, store: RegistryStore): Promise<RecoveryReport> {
+  await removeStaleRegistryTemps(ws);
   const pending = readPending(ws);
   if (!pending) {
     await removeStaleStaging(ws);
+    await removeStagedPublic(ws);
     return {};
   }
   let message: string;
@@ -97,12 +105,15 @@ export async function recoverPending(ws: Workspace, store: RegistryStore): Promi
     } else {
       await rm(staging, { recursive: true, force: true });
       if (pending.content_sha256 !== undefined && existsSync(final) && manifestHashOf(final) === pending.content_sha256) await rm(final, { recursive: true, force: true });
+      // The public model file staged before the commit has a name no version owns yet.
+      if (pending.public_model_created) await rm(publicModelFile(ws, pending.version), { force: true });
       message = `An interrupted publish of ${pending.version} never reached the registry; removed its staged files (nothing changed).`;
     }
   } else {
     message = `An interrupted rollback/activation was found; public/models now matches the registry's active version.`;
   }
   await removeStaleStaging(ws);
+  await removeStagedPublic(ws);
   // Whatever the registry says is active is what public/models must serve.
   const active = await store.active();
   if (active !== undefined) {

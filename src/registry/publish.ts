@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFileAtomic, writeFileAtomic } from '../core/atomic.js';
+import { fsErrorDetails } from '../core/fs-errors.js';
 import { EdgewiseError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { sha256File, stableStringify } from '../core/hash.js';
 import type { Step } from '../core/step.js';
 import type { Workspace } from '../core/workspace.js';
 import {
-  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, inspectPublic, labelMapJson, materialize, publicModelFile, publicUrl, renameDir, stageArtifacts, stagingDir,
+  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, artifactsRoot, inspectPublic, labelMapJson, materialize, missingSpace, publicModelFile, publicUrl, removeStagedPublic, renameDir, stageArtifacts,
+  stagedPublicFile, stagingDir,
 } from './artifacts.js';
 import { crashPoint } from './crash.js';
 import { publishedMetrics, publishedTemperature, readPublishInputs, type PublishInputs } from './inputs.js';
@@ -180,28 +182,55 @@ async function publishOnce(ws: Workspace, opts: PublishOptions, actor: string, e
 
     const createdAt = new Date().toISOString();
     const modelJson = buildModelJson(ws, version, inp, createdAt);
+    const modelJsonText = JSON.stringify(modelJson, null, 2) + '\n';
+    const labelMapText = labelMapJson(inp.labels);
+    const kept = `nothing was published: ${active ? `${active} is still active and public/models still serves it` : 'the registry and public/models are unchanged'}`;
+    // Every byte is written before the registry commit; check there is room for all of it first.
+    const inputBytes = [inp.tflitePath, inp.labelsPath, inp.modelInfoPath, ...(inp.metrics ? [inp.metricsPath] : []), ...(inp.thresholds ? [inp.thresholdsPath] : [])]
+      .reduce((n, f) => n + statSync(f).size, 0);
+    const small = Buffer.byteLength(modelJsonText) + Buffer.byteLength(labelMapText);
+    const artifactBytes = inputBytes + small + 4096;
+    const publicBytes = (existsSync(pubFile) ? 0 : statSync(inp.tflitePath).size) + small;
+    for (const [dir, bytes] of [[artifactsRoot(ws), artifactBytes], [ws.publicModelsDir, publicBytes]] as const) {
+      const short = await missingSpace(dir, bytes);
+      if (short) {
+        throw new EdgewiseError(`Disk full: publishing ${version} needs ${formatBytes(short.needed)} on the disk holding ${ws.rel(short.dir) || '.'}, ${formatBytes(short.available)} free; ${kept}.`, {
+          code: 'publish.disk_full', item: ws.rel(short.dir) || '.',
+          hint: 'Free some space on that disk, then run edgewise publish again.',
+        });
+      }
+    }
     const staging = stagingDir(ws, randomBytes(6).toString('hex'));
+    const createsPublicModel = !existsSync(pubFile);
     emit({ type: 'log', message: `Publishing run ${inp.run} as ${version}${active ? ` (replacing ${active})` : ''}.` });
     // The journal names the staging folder before it exists, so a kill while staging leaves nothing unowned.
-    await writePending(ws, { op: 'publish', version, staging, started_at: createdAt, pid: process.pid });
+    await writePending(ws, { op: 'publish', version, staging, started_at: createdAt, pid: process.pid, public_model_created: createsPublicModel });
     crashPoint('publish.journal-opened');
     let content: string;
     try {
       content = await stageArtifacts(staging, version, [
         { name: MODEL_FILE, from: inp.tflitePath },
         { name: 'labels.txt', from: inp.labelsPath },
-        { name: LABEL_MAP, data: labelMapJson(inp.labels) },
-        { name: MODEL_JSON, data: JSON.stringify(modelJson, null, 2) + '\n' },
+        { name: LABEL_MAP, data: labelMapText },
+        { name: MODEL_JSON, data: modelJsonText },
         { name: 'model_info.json', from: inp.modelInfoPath },
         ...(inp.metrics ? [{ name: 'metrics.json', from: inp.metricsPath }] : []),
         ...(inp.thresholds ? [{ name: 'thresholds.json', from: inp.thresholdsPath }] : []),
       ]);
       crashPoint('publish.staged');
+      // The public files too, before the commit: the model under its new version name (no one reads it
+      // yet), label_map.json and model.json beside their targets, renamed over them after the commit.
+      if (createsPublicModel) await copyFileAtomic(inp.tflitePath, pubFile);
+      await writeFileAtomic(stagedPublicFile(ws, version, LABEL_MAP), labelMapText);
+      await writeFileAtomic(stagedPublicFile(ws, version, MODEL_JSON), modelJsonText);
+      crashPoint('publish.public-staged');
       throwIfCancelled(opts.signal);
     } catch (e) {
       await rm(staging, { recursive: true, force: true });
+      if (createsPublicModel) await rm(pubFile, { force: true });
+      await removeStagedPublic(ws);
       await clearPending(ws);
-      throw e;
+      throw diskFull(e, `Disk full while staging ${version}: ${kept}.`) ?? e;
     }
 
     const row: NewVersion = {
@@ -209,7 +238,7 @@ async function publishOnce(ws: Workspace, opts: PublishOptions, actor: string, e
       tflite_sha256: inp.tfliteSha256, thresholds: thresholdsOf(inp), created_at: createdAt, published_by: actor,
       source_run: inp.run, unevaluated: !inp.evaluated, content_sha256: content,
     };
-    await writePending(ws, { op: 'publish', version, staging, content_sha256: content, started_at: createdAt, pid: process.pid });
+    await writePending(ws, { op: 'publish', version, staging, content_sha256: content, started_at: createdAt, pid: process.pid, public_model_created: createsPublicModel });
     crashPoint('publish.journal-written');
     try {
       await renameDir(staging, final);
@@ -227,19 +256,35 @@ async function publishOnce(ws: Workspace, opts: PublishOptions, actor: string, e
       if (!committed) {
         await rm(staging, { recursive: true, force: true });
         await rm(final, { recursive: true, force: true });
+        if (createsPublicModel) await rm(pubFile, { force: true });
+        await removeStagedPublic(ws);
         await clearPending(ws);
-        throw e;
+        throw diskFull(e, `Disk full before ${version} reached the registry: ${kept}.`) ?? e;
       }
     }
     crashPoint('publish.committed');
-    for (const p of [pubFile]) emit({ type: 'artifact', path: ws.rel(p), kind: 'model' });
-    await materialize(ws, { ...row });
+    // Renames only (no new bytes), model.json last: it is what the app reads first.
+    await rename(stagedPublicFile(ws, version, LABEL_MAP), join(ws.publicModelsDir, LABEL_MAP));
+    crashPoint('publish.label-map-renamed');
+    await rename(stagedPublicFile(ws, version, MODEL_JSON), join(ws.publicModelsDir, MODEL_JSON));
+    // "wrote" only now that every file is in place (each was fsynced before the commit).
+    emit({ type: 'artifact', path: ws.rel(pubFile), kind: 'model' });
     emit({ type: 'artifact', path: ws.rel(`${ws.publicModelsDir}/${LABEL_MAP}`), kind: 'labels' });
     emit({ type: 'artifact', path: ws.rel(`${ws.publicModelsDir}/${MODEL_JSON}`), kind: 'model.json', description: `${version}, active` });
     crashPoint('publish.before-journal-clear');
     await clearPending(ws);
     return { status: 'published', version, run: inp.run, previous: active, active: version, evaluated: inp.evaluated, modelJson, ...(recovered ? { recovered } : {}) };
   }, opts.signal ? { signal: opts.signal } : {});
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
+}
+
+/** A full disk as a named error that says what was kept; undefined for any other failure. */
+function diskFull(e: unknown, message: string): EdgewiseError | undefined {
+  if (fsErrorDetails(e)?.code !== 'fs.disk_full') return undefined;
+  return new EdgewiseError(message, { code: 'publish.disk_full', hint: 'Free some space on the disk, then run edgewise publish again.', cause: e });
 }
 
 export interface PublishStepInput {

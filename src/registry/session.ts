@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { Workspace } from '../core/workspace.js';
 import { WorkspaceLock } from './lock.js';
-import { lockPath, readPending, recoverPending } from './pending.js';
+import { lockPath, readPending, recoverPending, removeStaleRegistryTemps } from './pending.js';
 import { openStore, parseRegistryLocation, type RegistryStore } from './store.js';
 
 /**
@@ -38,7 +38,7 @@ export interface RegistrySession {
 export async function withRegistry<T>(ws: Workspace, fn: (s: RegistrySession) => Promise<T>, opts: { signal?: AbortSignal; location?: string } = {}): Promise<T> {
   const lock = await WorkspaceLock.acquire(lockPath(ws), opts.signal ? { signal: opts.signal } : {});
   try {
-    const store = await openStore(opts.location ?? registryLocation(ws));
+    const store = await openStore(opts.location ?? registryLocation(ws), { timeoutMs: ws.config.registryTimeoutSeconds * 1000 });
     try {
       const r = await recoverPending(ws, store);
       return await fn(r.message ? { store, recovered: r.message } : { store });
@@ -53,7 +53,8 @@ export async function withRegistry<T>(ws: Workspace, fn: (s: RegistrySession) =>
 /** Read-only access: takes the lock (and recovers) only if an interrupted operation is pending. */
 export async function readRegistry<T>(ws: Workspace, fn: (s: RegistrySession) => Promise<T>, opts: { signal?: AbortSignal; location?: string } = {}): Promise<T> {
   if (readPending(ws)) return withRegistry(ws, fn, opts);
-  const store = await openStore(opts.location ?? registryLocation(ws));
+  await removeStaleRegistryTemps(ws);
+  const store = await openStore(opts.location ?? registryLocation(ws), { timeoutMs: ws.config.registryTimeoutSeconds * 1000 });
   try {
     return await fn({ store });
   } finally {

@@ -109,12 +109,12 @@ export function redactSecretsOf(url: string, text: string): string {
 }
 
 /** Opens (and migrates) the store for a SQLite path or a postgres:// URL. Drivers load lazily. */
-export async function openStore(location: string): Promise<RegistryStore> {
+export async function openStore(location: string, opts: { timeoutMs?: number } = {}): Promise<RegistryStore> {
   const where = parseRegistryLocation(location);
   let store: RegistryStore;
   if (where.kind === 'postgres') {
     const { PostgresStore } = await import('./postgres-store.js');
-    store = await PostgresStore.connect(where.url);
+    store = await PostgresStore.connect(where.url, opts.timeoutMs);
   } else {
     const { SqliteStore } = await import('./sqlite-store.js');
     store = SqliteStore.open(where.path);

@@ -16,6 +16,8 @@ export interface TestPostgres {
   port: number;
   /** Creates an empty database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /** The server's processes (postmaster first, then its children): for freezing it with SIGSTOP. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -91,6 +93,11 @@ export async function startPostgres(): Promise<TestPostgres> {
         await c.end();
       }
       return `postgres://postgres@127.0.0.1:${port}/${db}`;
+    },
+    pids() {
+      const main = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const children = spawnSync('pgrep', ['-P', String(main)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      return [main, ...children];
     },
     async stop() {
       try {

@@ -91,15 +91,18 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
   const work = [...missing.entries()];
   if (work.length > 0) {
     yield { type: 'log', message: `Embedding ${work.length} new image(s); ${cached} from the cache.` };
-    const pool = await EmbedPool.create({ backboneId: opts.backbone.id, cacheDir: opts.cacheDir, spec: opts.spec, workers: opts.workers, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
-    backend = pool.backend;
-    threads = pool.threads;
-    yield { type: 'log', message: `Embedding with ${backend === 'litert' ? 'LiteRT' : `tfjs (${backend})`} on ${threads} thread(s).` };
-    if (pool.runtimeNote) yield { type: 'warning', code: 'train.litert_unavailable', message: pool.runtimeNote };
-    if (pool.fallbackReason) yield { type: 'warning', code: 'train.workers_unavailable', message: `Embedding on one thread: worker threads did not start (${pool.fallbackReason}).` };
-    const tracker = new ProgressTracker('embed', work.length, 'img');
-    const started = performance.now();
+    const pool = await EmbedPool.create({ backboneId: opts.backbone.id, cacheDir: opts.cacheDir, spec: opts.spec, workers: opts.workers, signal: opts.signal, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+    // Every yield from here on sits inside the try: a cancelled run ends the generator at a yield
+    // (runStep calls return()), and only the finally stops the worker threads, which otherwise keep
+    // the process alive after "Cancelled.".
     try {
+      backend = pool.backend;
+      threads = pool.threads;
+      yield { type: 'log', message: `Embedding with ${backend === 'litert' ? 'LiteRT' : `tfjs (${backend})`} on ${threads} thread(s).` };
+      if (pool.runtimeNote) yield { type: 'warning', code: 'train.litert_unavailable', message: pool.runtimeNote };
+      if (pool.fallbackReason) yield { type: 'warning', code: 'train.workers_unavailable', message: `Embedding on one thread: worker threads did not start (${pool.fallbackReason}).` };
+      const tracker = new ProgressTracker('embed', work.length, 'img');
+      const started = performance.now();
       const inFlight = new Map<number, Promise<number>>();
       let next = 0;
       let done = 0;

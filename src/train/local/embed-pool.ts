@@ -7,6 +7,7 @@ import type { View } from './embedding-cache.js';
 import { createEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
 import { featureTflite } from './feature-tflite.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
+import { CancelledError, throwIfCancelled } from '../../core/errors.js';
 
 export interface PoolOptions {
   backboneId: string;
@@ -19,6 +20,8 @@ export interface PoolOptions {
    * `litert` / `tfjs` force one (a failing `litert` is an error). EDGEWISE_EMBED_RUNTIME overrides `auto`.
    */
   runtime?: 'auto' | EmbedRuntime;
+  /** Cancels start-up: threads already started are stopped (they would keep the process alive). */
+  signal?: AbortSignal;
 }
 
 /** The runtime asked for: the option, else EDGEWISE_EMBED_RUNTIME (benchmarks), else auto. */
@@ -68,22 +71,36 @@ export class EmbedPool {
     if (runtime !== 'tfjs') {
       try {
         // Converted once here (cached on disk), so the workers never load tfjs.
-        tflite = (await featureTflite(backbone, opts.spec, opts.cacheDir)).bytes;
+        tflite = (await featureTflite(backbone, opts.spec, opts.cacheDir, opts.signal)).bytes;
       } catch (e) {
-        if (runtime === 'litert') throw e;
+        if (runtime === 'litert' || e instanceof CancelledError) throw e;
         pool.runtimeNote = `LiteRT not used, embedding with tfjs: the feature model could not be converted to .tflite (${errorText(e)}).`;
       }
     }
+    throwIfCancelled(opts.signal);
     const script = new URL('./embed-worker.js', import.meta.url);
     if (wanted > 0 && existsSync(fileURLToPath(script))) {
       const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec, ...(tflite ? { tflite } : {}) };
+      // A worker takes about a second to load its runtime: a cancel meanwhile stops them at once.
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_resolve, reject) => {
+        onAbort = () => reject(new CancelledError());
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       try {
-        await Promise.all(Array.from({ length: wanted }, () => pool.spawn(script, init)));
+        await Promise.race([Promise.all(Array.from({ length: wanted }, () => pool.spawn(script, init))), aborted]);
         return pool;
       } catch (e) {
+        if (e instanceof CancelledError) {
+          await pool.terminateAll();
+          throw e;
+        }
         // Workers are an accelerator: if they cannot start (memory, sandbox), embed on this thread.
         await pool.close();
         pool.fallbackReason = errorText(e);
+      } finally {
+        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+        aborted.catch(() => {});
       }
     }
     let local: Embedder | undefined;
@@ -101,9 +118,20 @@ export class EmbedPool {
     return pool;
   }
 
+  /** Every thread started, ready or not. */
+  private readonly started = new Set<Worker>();
+
+  private async terminateAll(): Promise<void> {
+    await Promise.all([...this.started].map((w) => w.terminate()));
+    this.started.clear();
+    this.slots.length = 0;
+  }
+
   private spawn(script: URL, init: WorkerInit): Promise<void> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(script, { workerData: init });
+      this.started.add(worker);
+      worker.once('exit', () => this.started.delete(worker));
       const slot: Slot = { worker, busy: 0 };
       let ready = false;
       worker.on('message', (m: WorkerReply) => {
@@ -164,7 +192,6 @@ export class EmbedPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.slots.length = 0;
+    await this.terminateAll();
   }
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
+import { throwIfCancelled } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import type { Backbone, FeatureSpec } from './backbone.js';
 import { featureKey, featureModel } from './backbone.js';
@@ -22,7 +23,7 @@ export function featureTflitePath(cacheDir: string, backbone: Backbone, spec: Fe
 }
 
 /** The cached feature .tflite bytes, converting (and caching) them first when absent or unreadable. */
-export async function featureTflite(backbone: Backbone, spec: FeatureSpec, cacheDir: string): Promise<{ bytes: Uint8Array; path: string; converted: boolean }> {
+export async function featureTflite(backbone: Backbone, spec: FeatureSpec, cacheDir: string, signal?: AbortSignal): Promise<{ bytes: Uint8Array; path: string; converted: boolean }> {
   const path = featureTflitePath(cacheDir, backbone, spec);
   const { readTfliteInfo } = await import('../../tflite/read-info.js');
   try {
@@ -33,8 +34,11 @@ export async function featureTflite(backbone: Backbone, spec: FeatureSpec, cache
     // absent or damaged: convert
   }
   const { convertLayersModel } = await import('../../tflite/convert-layers.js');
+  // Loading tfjs and the backbone takes seconds: a cancel meanwhile stops before the next phase.
   const { tf } = await loadTf();
+  throwIfCancelled(signal);
   const base = await backbone.load(tf);
+  throwIfCancelled(signal);
   const fm = featureModel(tf, base, spec);
   // Throws InputError (code tflite.unsupported) for layers the converter lacks: callers fall back to tfjs.
   const bytes = convertLayersModel(fm, {
