@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { CRC32C as Crc32cClass } from '@google-cloud/storage';
 import { writeFileAtomic } from '../core/atomic.js';
 import { EdgewiseError } from '../core/errors.js';
-import { explainGoogleError } from './google-errors.js';
+import { explainGoogleError, parseGoogleError } from './google-errors.js';
 import { withRetry } from './retry.js';
 import type { CloudSession } from './session.js';
 
@@ -75,13 +75,27 @@ export function bucketLocationCompatible(location: string, region: string): bool
   return MULTI_REGIONS[loc]?.(region) ?? false;
 }
 
-/** The bucket exists, we can read it, and it sits where Vertex training in `region` can use it. */
-export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promise<{ location: string }> {
+export type BucketCheck =
+  | { checked: true; location: string }
+  /** Bucket metadata was refused (403): the caller has object roles only (roles/storage.objectAdmin lacks storage.buckets.get). */
+  | { checked: false; reason: string };
+
+/**
+ * The bucket exists, we can read it, and it sits where Vertex training in `region` can use it. Reading
+ * bucket metadata needs storage.buckets.get, which the object-level roles edgewise documents do not grant:
+ * a 403 there is reported as "not checked" (the caller warns and goes on; the listing that follows fails
+ * clearly if the objects are out of reach too).
+ */
+export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promise<BucketCheck> {
   let md: { location?: string };
   try {
     [md] = (await withRetry(() => s.storage.bucket(s.bucket).getMetadata(), retryOpts(s, signal))) as unknown as [{ location?: string }];
   } catch (e) {
     const code = (e as { code?: unknown }).code;
+    if (code === 403) {
+      const info = parseGoogleError(e);
+      return { checked: false, reason: info.message };
+    }
     if (code === 404) {
       throw new EdgewiseError(`The bucket gs://${s.bucket} does not exist (project ${s.project}).`, {
         code: 'cloud.bucket_missing',
@@ -100,7 +114,7 @@ export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promis
       hint: `Use a bucket in ${s.region} (\`gcloud storage buckets create gs://NEW --location=${s.region}\`) or set "region" in edgewise.json to match the bucket.`,
     });
   }
-  return { location };
+  return { checked: true, location };
 }
 
 /** Every object under a prefix, by listing (one request per 1,000 objects, not one per file). */

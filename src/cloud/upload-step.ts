@@ -56,11 +56,22 @@ export const uploadStep: Step<UploadInput, UploadOutput> = {
   },
 };
 
+/** Said when bucket metadata is refused: what was not checked, why that can be fine, and how to have it checked. */
+export function bucketUncheckedWarning(s: Pick<CloudSession, 'bucket' | 'region'>, reason: string): StepEvent {
+  return {
+    type: 'warning',
+    code: 'cloud.bucket_location_unchecked',
+    item: `gs://${s.bucket}`,
+    message: `location not checked: reading the bucket's metadata was refused (${reason}). Object roles such as roles/storage.objectAdmin lack storage.buckets.get; uploading goes on. Vertex AI training in ${s.region} needs the bucket in ${s.region} (or a multi-region containing it): check with \`gcloud storage buckets describe gs://${s.bucket} --format="value(location)"\`, or grant roles/storage.legacyBucketReader on the bucket to have edgewise check it.`,
+  };
+}
+
 export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepContext): AsyncGenerator<StepEvent, UploadOutput, void> {
   const started = performance.now();
   yield { type: 'log', message: `Project ${s.project} (from ${s.projectFrom}), bucket gs://${s.bucket}, region ${s.region}` };
-  const { location } = await checkBucket(s, ctx.signal);
-  yield { type: 'log', message: `Bucket gs://${s.bucket} is in ${location}` };
+  const bucket = await checkBucket(s, ctx.signal);
+  if (bucket.checked) yield { type: 'log', message: `Bucket gs://${s.bucket} is in ${bucket.location}` };
+  else yield bucketUncheckedWarning(s, bucket.reason);
 
   const images = readImportCsv(ctx.workspace, s.bucket, s.prefix);
   const csvObject = csvObjectName(s.prefix);

@@ -129,6 +129,17 @@ describe('upload', () => {
     await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.bucket_missing', hint: expect.stringContaining('gcloud storage buckets create gs://edgewise-demo-bucket --location=us-central1') });
   });
 
+  test('object-level roles only (no storage.buckets.get): warns that the location was not checked and uploads', async () => {
+    cloud.gcs.objectRolesOnly = true;
+    const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(cloud.gcs.requests.some((r) => r.method === 'GET' && /\/b\/[^/]+$/.test(r.path))).toBe(true);
+    const w = events.find((e) => e.type === 'warning' && e.code === 'cloud.bucket_location_unchecked');
+    expect(w).toMatchObject({ item: `gs://${BUCKET}`, message: expect.stringContaining('location not checked') });
+    expect((w as { message: string }).message).toContain('storage.buckets.get');
+    expect(output.uploaded).toBe(ws.images.length + 1);
+    remoteMatchesLocal();
+  });
+
   test('a bucket in another region is refused before any upload', async () => {
     cloud.gcs.buckets.get(BUCKET)!.location = 'EUROPE-WEST4';
     await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.bucket_location' });

@@ -34,6 +34,11 @@ export interface FakeGcs extends FakeBase {
   corruptNextDownloads: number;
   /** When set, requests without `Authorization: Bearer <token>` get 401. */
   token: string | undefined;
+  /**
+   * The caller holds object-level roles only (roles/storage.objectAdmin): bucket metadata (storage.buckets.get)
+   * answers 403 as GCS does, while objects can still be listed, read and written.
+   */
+  objectRolesOnly: boolean;
   /** Counters by kind: uploads finished, downloads served, lists served. */
   counts: { uploads: number; downloads: number; lists: number };
 }
@@ -116,6 +121,10 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
       return sendJson(res, 200, { kind: 'storage#bucket', name: b.name, location: b.location });
     }
     if ((m = /^\/b\/([^/]+)$/.exec(path)) && method === 'GET') {
+      if (fake.objectRolesOnly) {
+        const message = "edgewise-test@demo-project.iam.gserviceaccount.com does not have storage.buckets.get access to the Google Cloud Storage bucket. Permission 'storage.buckets.get' denied on resource (or it may not exist).";
+        return sendJson(res, 403, { error: { code: 403, message, errors: [{ message, domain: 'global', reason: 'forbidden' }] } });
+      }
       const b = buckets.get(decodeURIComponent(m[1]!));
       if (!b) return sendJson(res, 404, googleError(404, 'The specified bucket does not exist.'));
       return sendJson(res, 200, { kind: 'storage#bucket', id: b.name, name: b.name, location: b.location, locationType: b.location.includes('-') ? 'region' : 'multi-region', storageClass: 'STANDARD' });
@@ -266,6 +275,7 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
     corruptNextUploads: 0,
     corruptNextDownloads: 0,
     token: opts.token,
+    objectRolesOnly: false,
     counts: { uploads: 0, downloads: 0, lists: 0 },
     addBucket(name: string, location = 'US-CENTRAL1'): FakeBucket {
       const b: FakeBucket = { name, location, objects: new Map() };
