@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { CRC32C as Crc32cClass } from '@google-cloud/storage';
 import { writeFileAtomic } from '../core/atomic.js';
 import { EdgewiseError } from '../core/errors.js';
-import { explainGoogleError, parseGoogleError } from './google-errors.js';
+import { explainGoogleError, isRetryable, parseGoogleError } from './google-errors.js';
 import { withRetry } from './retry.js';
 import type { CloudSession } from './session.js';
 
@@ -158,9 +158,19 @@ export interface UploadOptions {
 }
 
 /**
+ * GCS refusing a simple upload because the bytes it received do not hash to the md5Hash we declared: the
+ * object was not stored, the bytes were damaged on the way, and sending them again is the remedy.
+ */
+export function isMd5Refusal(e: unknown): boolean {
+  const info = parseGoogleError(e);
+  return info.httpStatus === 400 && /MD5 hash .*(?:doesn't|does not) match/i.test(info.message);
+}
+
+/**
  * Uploads one file and checks the stored object's MD5 and CRC32C against the local ones; a mismatch is
- * retried, never accepted. Large files go through a resumable session that a retry continues from the
- * bytes GCS already has.
+ * retried, never accepted. A simple upload declares its MD5, so GCS itself refuses damaged bytes (400):
+ * that object is sent again, within the same retry budget. Large files go through a resumable session that a
+ * retry continues from the bytes GCS already has.
  */
 export async function uploadFile(s: CloudSession, localPath: string, objectName: string, local: LocalHashes, opts: UploadOptions = {}): Promise<void> {
   const file = s.storage.bucket(s.bucket).file(objectName);
@@ -191,7 +201,7 @@ export async function uploadFile(s: CloudSession, localPath: string, objectName:
           hint: 'The upload was corrupted on the way; it is retried automatically. If this persists, check proxies between you and Google.',
         });
       }
-    }, retryOpts(s, opts.signal, opts.onRetry));
+    }, { ...retryOpts(s, opts.signal, opts.onRetry), retryable: (e) => isRetryable(e) || isMd5Refusal(e) });
   } catch (e) {
     throw explainGoogleError(e, { action: `upload ${localPath} to gs://${s.bucket}/${objectName}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
   }

@@ -130,7 +130,7 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
           signal: ctx.signal,
           onRetry: (e, attempt, delay) => {
             const info = parseGoogleError(e);
-            events.push({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.httpStatus ?? info.netCode ?? info.message}` });
+            events.push({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.netCode ?? `${info.httpStatus ? `HTTP ${info.httpStatus}: ` : ''}${info.message}`}` });
           },
         });
         doneFiles++;

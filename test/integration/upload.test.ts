@@ -72,12 +72,38 @@ describe('upload', () => {
     remoteMatchesLocal();
   });
 
-  test('a corrupted upload is detected by its MD5 and retried, never accepted', async () => {
+  test('damaged bytes of a simple upload: GCS refuses them (400, MD5) and that object is sent again', async () => {
     cloud.gcs.corruptNextUploads = 2;
     const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
     expect(output.uploaded).toBe(ws.images.length + 1);
-    expect(events.filter((e) => e.type === 'warning' && /MD5/.test(e.message)).length).toBeGreaterThanOrEqual(1);
+    // Every object once, plus the two refused sends.
+    expect(cloud.gcs.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/upload/')).length).toBe(ws.images.length + 1 + 2);
+    const retries = events.filter((e) => e.type === 'warning' && e.code === 'upload.retry');
+    expect(retries).toHaveLength(2);
+    expect(retries.every((e) => e.type === 'warning' && /HTTP 400: Provided MD5 hash .* doesn't match/.test(e.message))).toBe(true);
     remoteMatchesLocal();
+  });
+
+  test('re-sending after MD5 refusals is bounded: a link that damages every attempt ends in a clear error', async () => {
+    cloud.gcs.corruptNextUploads = 1000;
+    const err = await runStepCollect(uploadStep, { settings: { retries: 2, concurrency: 1 } }, ws.ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: expect.stringContaining("doesn't match calculated MD5 hash") });
+    // One object, tried 1 + 2 times; the rest were never started.
+    expect(cloud.gcs.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/upload/')).length).toBe(3);
+    expect(cloud.gcs.counts.uploads).toBe(0);
+  });
+
+  test('damaged bytes of a resumable upload (no MD5 declared) are caught by the returned hashes and re-sent', async () => {
+    const big = makeWorkspace(fakeConfig(cloud, { train: { vertex: { pollMs: 10, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40, resumableThresholdBytes: 1000 } } }), { perLabel: 1 });
+    try {
+      cloud.gcs.corruptNextUploads = 1;
+      const { output, events } = await runStepCollect(uploadStep, {}, big.ctx());
+      expect(output.uploaded).toBe(big.images.length + 1);
+      expect(events.filter((e) => e.type === 'warning' && /MD5/.test(e.message)).length).toBe(1);
+      for (const name of big.images) expect(cloud.gcs.getObject(BUCKET, `edgewise/images/${name}`)!.data.equals(readFileSync(join(big.root, 'ml/dataset/images', name)))).toBe(true);
+    } finally {
+      big.cleanup();
+    }
   });
 
   test('a connection reset in the middle of a resumable upload ends with the complete object', async () => {
