@@ -104,7 +104,7 @@ export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promis
         cause: e,
       });
     }
-    throw explainGoogleError(e, { action: `read bucket gs://${s.bucket}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `read bucket gs://${s.bucket}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
   const location = md.location ?? 'unknown';
   if (!bucketLocationCompatible(location, s.region)) {
@@ -139,7 +139,7 @@ export async function listObjects(s: CloudSession, prefix: string, signal?: Abor
       query = next && next.pageToken ? { ...q, pageToken: next.pageToken } : null;
     }
   } catch (e) {
-    throw explainGoogleError(e, { action: `list gs://${s.bucket}/${prefix}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `list gs://${s.bucket}/${prefix}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
   return out;
 }
@@ -203,7 +203,7 @@ export async function uploadFile(s: CloudSession, localPath: string, objectName:
       }
     }, { ...retryOpts(s, opts.signal, opts.onRetry), retryable: (e) => isRetryable(e) || isMd5Refusal(e) });
   } catch (e) {
-    throw explainGoogleError(e, { action: `upload ${localPath} to gs://${s.bucket}/${objectName}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `upload ${localPath} to gs://${s.bucket}/${objectName}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 
@@ -226,7 +226,7 @@ export async function downloadVerified(s: CloudSession, bucket: string, name: st
       return data;
     }, retryOpts(s, signal));
   } catch (e) {
-    throw explainGoogleError(e, { action: `download gs://${bucket}/${name}`, project: s.project, bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `download gs://${bucket}/${name}`, project: s.project, bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 
@@ -241,7 +241,7 @@ export async function listFolder(s: CloudSession, bucket: string, prefix: string
     const [files] = (await withRetry(() => s.storage.bucket(bucket).getFiles({ prefix }), retryOpts(s, signal))) as unknown as [Array<{ name: string; metadata: { size?: string; md5Hash?: string; crc32c?: string } }>];
     return files.map((f) => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.md5Hash ? { md5: f.metadata.md5Hash } : {}), ...(f.metadata.crc32c ? { crc32c: f.metadata.crc32c } : {}) }));
   } catch (e) {
-    throw explainGoogleError(e, { action: `list gs://${bucket}/${prefix}`, project: s.project, bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `list gs://${bucket}/${prefix}`, project: s.project, bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 

@@ -127,6 +127,16 @@ export interface ExplainContext {
   bucket?: string;
   /** Default API for SERVICE_DISABLED without metadata. */
   service?: string;
+  /**
+   * Where an access token given directly came from (GOOGLE_OAUTH_ACCESS_TOKEN or a token file): such a token
+   * cannot be renewed, so a rejection means it expired (they last about an hour) or was revoked.
+   */
+  tokenFrom?: string;
+}
+
+/** A token that cannot be renewed was refused, or the auth library tried to renew one it cannot. */
+function expiredAccessToken(info: GoogleErrorInfo): boolean {
+  return /No refresh token (or refresh handler callback )?is set/i.test(info.message) || info.httpStatus === 401 || info.status === 'UNAUTHENTICATED' || info.reasons.includes('ACCESS_TOKEN_EXPIRED');
 }
 
 /**
@@ -141,6 +151,14 @@ export function explainGoogleError(e: unknown, ctx: ExplainContext): EdgewiseErr
   const base = `Could not ${ctx.action}`;
   const opts = { cause: e };
 
+  if (ctx.tokenFrom && expiredAccessToken(info)) {
+    return new EdgewiseError(`${base}: the access token from ${ctx.tokenFrom} has expired or was revoked (such tokens last about an hour, and edgewise cannot renew them).`, {
+      ...opts,
+      code: 'cloud.token_expired',
+      item: ctx.tokenFrom,
+      hint: `Set a fresh one (\`export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token)\`) and run the command again: finished work is kept. For sessions longer than an hour, unset it and use \`gcloud auth application-default login\`, which renews itself.`,
+    });
+  }
   const has = (...reasons: string[]): boolean => reasons.some((r) => info.reasons.includes(r));
   if (has('SERVICE_DISABLED') || /has not been used in project .* or it is disabled/.test(info.message)) {
     const service = info.metadata.service ?? /apis\/api\/([a-z.]+googleapis\.com)/.exec(info.message)?.[1] ?? ctx.service ?? 'aiplatform.googleapis.com';
