@@ -9,6 +9,7 @@ import { vertexTrainStep as defaultTrainStep, type VertexTrainInput, type Vertex
 import { readPipeline } from '../src/train/vertex/resources.js';
 import { vertexWatchStep as defaultWatchStep, type PipelineStatusData, type WatchInput, type WatchOutput } from '../src/train/vertex/watch.js';
 import { HelpBar } from './components/help-bar.js';
+import { UrlLine } from './components/url-line.js';
 import { splitKeys } from './hooks/keys.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
@@ -75,20 +76,36 @@ interface TimelineItem {
   key: number;
   time: string;
   text: string;
-  tone: 'state' | 'log' | 'warn' | 'error';
+  tone: 'state' | 'log' | 'warn' | 'error' | 'link';
 }
 
 const hhmmss = (iso: string): string => new Date(iso).toISOString().slice(11, 19);
 
-function toItem(e: Exclude<StepEvent, { type: 'progress' } | { type: 'metric' }>, key: number): TimelineItem | undefined {
-  const now = new Date().toISOString();
+/**
+ * Timeline lines for one event, stamped with the time they arrived so the timeline reads in order. A status
+ * carries the API's own time for entering the state (e.g. the pipeline's startTime), which can be earlier than
+ * lines already shown: it is said as "since HH:MM:SS" rather than used as the line's time. A `console: URL`
+ * line becomes a line of its own holding the whole URL.
+ */
+export function timelineItems(e: StepEvent, nextKey: () => number, nowIso: string = new Date().toISOString()): TimelineItem[] {
+  const time = hhmmss(nowIso);
   if (e.type === 'status') {
     const d = e.data as Partial<PipelineStatusData> | undefined;
-    return { key, time: hhmmss(d?.at ?? now), text: `${e.state}${e.message && e.message !== e.state ? `  ${e.message}` : ''}`, tone: e.state === 'FAILED' ? 'error' : 'state' };
+    const at = d?.at ? Date.parse(d.at) : NaN;
+    const since = Number.isFinite(at) && Date.parse(nowIso) - at >= 2000 ? ` (since ${hhmmss(d!.at!)})` : '';
+    return [{ key: nextKey(), time, text: `${e.state}${since}${e.message && e.message !== e.state ? `  ${e.message}` : ''}`, tone: e.state === 'FAILED' ? 'error' : 'state' }];
   }
-  if (e.type === 'log') return { key, time: hhmmss(now), text: e.message.split('\n')[0]!, tone: 'log' };
-  if (e.type === 'warning') return { key, time: hhmmss(now), text: `⚠ ${e.message}`, tone: 'warn' };
-  return undefined;
+  if (e.type === 'log') {
+    const [first, ...rest] = e.message.split('\n');
+    const out: TimelineItem[] = [{ key: nextKey(), time, text: first!, tone: 'log' }];
+    for (const line of rest) {
+      const url = /^\s*console:\s*(https?:\/\/\S+)\s*$/.exec(line)?.[1];
+      if (url) out.push({ key: nextKey(), time, text: url, tone: 'link' });
+    }
+    return out;
+  }
+  if (e.type === 'warning') return [{ key: nextKey(), time, text: `⚠ ${e.message}`, tone: 'warn' }];
+  return [];
 }
 
 const STATE_COLOR: Partial<Record<PipelineState, string>> = { RUNNING: theme.accent, SUCCEEDED: theme.ok, FAILED: theme.error, CANCELLED: theme.warn, CANCELLING: theme.warn };
@@ -138,10 +155,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
     const add: TimelineItem[] = [];
     const take = (name: 'train' | 'watch' | 'cancel', lines: typeof train.state.lines) => {
       if (lines.length < seen.current[name]) seen.current[name] = 0; // the run restarted
-      for (const l of lines.slice(seen.current[name])) {
-        const it = toItem(l, seen.current.key++);
-        if (it) add.push(it);
-      }
+      for (const l of lines.slice(seen.current[name])) add.push(...timelineItems(l, () => seen.current.key++));
       seen.current[name] = lines.length;
     };
     take('train', train.state.lines);
@@ -174,6 +188,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const budget = head?.budgetMilliNodeHours ?? rec?.budgetMilliNodeHours ?? ctx.config.budgetMilliNodeHours;
   const cost = head?.costMilliNodeHours ?? rec?.costMilliNodeHours;
   const width = Math.max(40, Math.min(columns, 110));
+  const consoleLink = head?.console ?? rec?.console;
   const errState = [train.state, watch.state, cancel.state].find((s) => s.status === 'failed');
 
   let footer;
@@ -206,11 +221,18 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   return (
     <Box flexDirection="column" width={width}>
       <Static items={timeline.slice(-maxTimeline * 4)}>
-        {(it) => (
-          <Text key={it.key} wrap="truncate-end" color={it.tone === 'warn' ? theme.warn : it.tone === 'error' ? theme.error : undefined} dimColor={it.tone === 'log'}>
-            {it.time} {it.text}
-          </Text>
-        )}
+        {(it) =>
+          it.tone === 'link' ? (
+            <UrlLine key={it.key} url={it.text} />
+          ) : (
+            // Its own width: a whole URL line beside it must not widen the lines it shares <Static> with.
+            <Box key={it.key} width={width}>
+              <Text wrap="truncate-end" color={it.tone === 'warn' ? theme.warn : it.tone === 'error' ? theme.error : undefined} dimColor={it.tone === 'log'}>
+                {it.time} {it.text}
+              </Text>
+            </Box>
+          )
+        }
       </Static>
       <Text bold color={theme.accent}>
         Vertex AI training
@@ -223,11 +245,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
         {`  ${cost !== undefined ? (cost / 1000).toFixed(1) : '–'} of ${(budget / 1000).toFixed(0)} node hours`}
         {(head?.pipeline ?? rec?.name) ? `  ${(head?.pipeline ?? rec?.name)!.split('/').pop()}` : ''}
       </Text>
-      {(head?.console ?? rec?.console) ? (
-        <Text dimColor wrap="truncate-end">
-          {head?.console ?? rec?.console}
-        </Text>
-      ) : null}
+      {consoleLink ? consoleLink.length <= width ? <UrlLine url={consoleLink} dim /> : <Text dimColor>console: the link above, printed whole</Text> : null}
       <Box marginTop={1}>{footer}</Box>
       <HelpBar
         columns={width}

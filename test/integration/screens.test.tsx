@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { render } from 'ink';
 import UploadScreen from '../../screens/upload.js';
-import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer } from '../../screens/training-status.js';
+import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer, timelineItems } from '../../screens/training-status.js';
 import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
@@ -26,10 +26,11 @@ function mount(el: (ctx: ReturnType<TestWorkspace['ctx']>, calls: { back: number
   return { stdout, stdin, calls, inst, all: () => stdout.frames.join(''), frame: () => stdout.lastFrame() ?? '' };
 }
 
+/** Every line fits, except a URL alone on its line: printed whole on purpose (the terminal wraps it). */
 function fits(frame: string, columns: number, rows: number): void {
   const lines = frame.replace(/\n$/, '').split('\n');
   expect(lines.length).toBeLessThanOrEqual(rows);
-  for (const l of lines) expect([...l].length).toBeLessThanOrEqual(columns);
+  for (const l of lines) if (!/^https:\/\/\S+$/.test(l)) expect([...l].length, l).toBeLessThanOrEqual(columns);
 }
 
 describe('status pane reducer', () => {
@@ -39,6 +40,22 @@ describe('status pane reducer', () => {
     expect(run('cn').cancels).toBe(0);
     expect(run('cd')).toMatchObject({ cancels: 0, detached: false, confirming: false });
     expect(run('d')).toMatchObject({ detached: true, detaches: 1 });
+  });
+});
+
+describe('status pane timeline', () => {
+  test('lines carry the time they arrived; a state entered earlier says "since"; a console URL gets its own whole line', () => {
+    let k = 0;
+    const next = () => k++;
+    const log = timelineItems({ type: 'log', message: 'Following projects/p/locations/us-central1/trainingPipelines/1004\n  console: https://console.cloud.google.com/vertex-ai/locations/us-central1/training/1004/cpu?project=demo-project' }, next, '2026-12-06T09:47:49.000Z');
+    const running = timelineItems({ type: 'status', state: 'RUNNING', message: 'elapsed 16s', data: { pipeline: 'p', at: '2026-12-06T09:47:33.000Z' } }, next, '2026-12-06T09:47:49.500Z');
+    expect(log.map((i) => [i.time, i.text, i.tone])).toEqual([
+      ['09:47:49', 'Following projects/p/locations/us-central1/trainingPipelines/1004', 'log'],
+      ['09:47:49', 'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/1004/cpu?project=demo-project', 'link'],
+    ]);
+    expect(running).toEqual([{ key: 2, time: '09:47:49', text: 'RUNNING (since 09:47:33)  elapsed 16s', tone: 'state' }]);
+    // A state entered just now needs no "since".
+    expect(timelineItems({ type: 'status', state: 'QUEUED', data: { at: '2026-12-06T09:47:49.000Z' } }, next, '2026-12-06T09:47:49.400Z')[0]!.text).toBe('QUEUED');
   });
 });
 
@@ -74,8 +91,15 @@ describe('training status pane', () => {
     const all = ui.all();
     for (const s of ['DATASET_READY', 'IMPORTED', 'QUEUED', 'RUNNING', 'SUCCEEDED']) expect(all).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ${s}`));
     expect(ui.frame()).toMatch(/SUCCEEDED\s+elapsed \d+s\s+\d+\.\d of 24 node hours/);
-    expect(ui.frame()).toContain('console.cloud.google.com');
     fits(ui.frame(), 80, 24);
+    // The console URL, longer than 80 columns, is printed whole on a line of its own.
+    const url = `https://console.cloud.google.com/vertex-ai/locations/us-central1/training/${[...cloud.vertex.pipelines.keys()][0]!.split('/').pop()}/cpu?project=demo-project`;
+    expect(url.length).toBeGreaterThan(80);
+    expect(ui.frame().split('\n')).toContain(url);
+    // Timeline times never go backwards.
+    const times = ui.frame().split('\n').map((l) => /^(\d\d:\d\d:\d\d) /.exec(l)?.[1]).filter((t): t is string => t !== undefined);
+    expect(times.length).toBeGreaterThan(5);
+    expect([...times].sort()).toEqual(times);
     expect(ui.calls.done).toHaveLength(1);
     ui.inst.unmount();
   });
