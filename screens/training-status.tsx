@@ -6,6 +6,7 @@ import type { Step } from '../src/core/step.js';
 import type { PipelineState } from '../src/cloud/vertex.js';
 import { vertexCancelStep as defaultCancelStep, type CancelOutput } from '../src/train/vertex/cancel-step.js';
 import { vertexTrainStep as defaultTrainStep, type VertexTrainInput, type VertexTrainOutput } from '../src/train/vertex/pipeline-step.js';
+import { trainingCost, wouldStartPipeline } from '../src/train/vertex/cost.js';
 import { readPipeline } from '../src/train/vertex/resources.js';
 import { vertexWatchStep as defaultWatchStep, type PipelineStatusData, type WatchInput, type WatchOutput } from '../src/train/vertex/watch.js';
 import { HelpBar } from './components/help-bar.js';
@@ -23,6 +24,10 @@ import type { ScreenProps } from './types.js';
  */
 export interface PaneUi {
   starts: number;
+  /** Asking whether to start a (billed) training; `confirmedStarts` counts the yes answers. */
+  askingStart: boolean;
+  confirmedStarts: number;
+  declined: boolean;
   detaches: number;
   cancels: number;
   confirming: boolean;
@@ -30,11 +35,17 @@ export interface PaneUi {
   back: boolean;
 }
 
-export type PaneAction = { type: 'enter' } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
+/** `enter` with `ask`: this ⏎ would start a new (billed) pipeline, so it asks first. */
+export type PaneAction = { type: 'enter'; ask?: boolean } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
 
-export const initialPaneUi: PaneUi = { starts: 0, detaches: 0, cancels: 0, confirming: false, detached: false, back: false };
+export const initialPaneUi: PaneUi = { starts: 0, askingStart: false, confirmedStarts: 0, declined: false, detaches: 0, cancels: 0, confirming: false, detached: false, back: false };
 
 export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
+  if (s.askingStart) {
+    // Only y starts a billed training; anything else (n, Esc, ⏎) leaves it unstarted.
+    if (a.type === 'yes') return { ...s, askingStart: false, confirmedStarts: s.confirmedStarts + 1 };
+    return { ...s, askingStart: false, declined: true, ...(a.type === 'back' ? { back: true } : {}) };
+  }
   if (s.confirming) {
     // While asking, only y confirms; anything else (n, Esc, another key) keeps the pipeline.
     if (a.type === 'yes') return { ...s, confirming: false, cancels: s.cancels + 1 };
@@ -42,7 +53,7 @@ export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
   }
   switch (a.type) {
     case 'enter':
-      return { ...s, starts: s.starts + 1, detached: false };
+      return a.ask ? { ...s, askingStart: true, detached: false, declined: false } : { ...s, starts: s.starts + 1, detached: false, declined: false };
     case 'detach':
       return { ...s, detaches: s.detaches + 1, detached: true };
     case 'ask-cancel':
@@ -125,7 +136,14 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const seen = useRef({ train: 0, watch: 0, cancel: 0, key: 0 });
   const [now, setNow] = useState(Date.now());
 
-  useInput((input, key) => paneKeyActions(input, key).forEach((a) => dispatch(a)), { isActive });
+  useInput(
+    (input, key) => {
+      const idle = train.state.status !== 'running' && watch.state.status !== 'running';
+      // Decided when the key arrives, so "⏎y" typed ahead (one chunk over SSH) still asks, then answers.
+      for (const a of paneKeyActions(input, key)) dispatch(a.type === 'enter' && idle && wouldStartPipeline(ctx.journal) ? { type: 'enter', ask: true } : a);
+    },
+    { isActive },
+  );
 
   // Reattach at once when the journal holds a pipeline that has not ended.
   useEffect(() => {
@@ -140,6 +158,9 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
       else train.start({});
     }
   }, [ui.starts]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.confirmedStarts > 0) train.start({});
+  }, [ui.confirmedStarts]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     if (ui.detaches === 0) return;
     train.cancel();
@@ -192,7 +213,21 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const errState = [train.state, watch.state, cancel.state].find((s) => s.status === 'failed');
 
   let footer;
-  if (ui.confirming) {
+  if (ui.askingStart) {
+    const cost = trainingCost(ctx.config);
+    footer = (
+      <Box flexDirection="column">
+        <Text color={theme.warn}>Start Vertex AI training? It is billed per node hour.</Text>
+        {cost.lines.map((l) => (
+          <Text key={l} wrap="wrap">
+            {'  '}
+            {l}
+          </Text>
+        ))}
+        <Text color={theme.warn}>y = start it · any other key = not now</Text>
+      </Box>
+    );
+  } else if (ui.confirming) {
     footer = (
       <Text color={theme.warn} wrap="wrap">
         Cancel the training pipeline? Node hours used so far are still billed. y = cancel it · any other key = keep it
@@ -214,6 +249,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
       </Text>
     );
   } else if (finalOut?.state === 'SUCCEEDED') footer = <Text color={theme.ok}>✔ Training finished. Next: Export (on the home screen, or edgewise export).</Text>;
+  else if (ui.declined && !running) footer = <Text dimColor>Not started: nothing was created in Vertex AI. ⏎ asks again.</Text>;
   else if (!running && !state) footer = <Text dimColor>⏎ upload check, dataset, import and AutoML training ({ctx.config.modelType}, {budget / 1000} node hours)</Text>;
   else if (running) footer = <Text dimColor>Watching… d detaches (the pipeline keeps running), c cancels it.</Text>;
 

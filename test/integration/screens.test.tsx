@@ -40,6 +40,12 @@ describe('status pane reducer', () => {
     expect(run('cn').cancels).toBe(0);
     expect(run('cd')).toMatchObject({ cancels: 0, detached: false, confirming: false });
     expect(run('d')).toMatchObject({ detached: true, detaches: 1 });
+    // A ⏎ that would start a billed pipeline asks first: only y starts it.
+    const start = (...then: Parameters<typeof paneReducer>[1][]) => [{ type: 'enter', ask: true } as const, ...then].reduce(paneReducer, initialPaneUi);
+    expect(start()).toMatchObject({ askingStart: true, starts: 0, confirmedStarts: 0 });
+    expect(start(...paneKeyActions('y', {}))).toMatchObject({ askingStart: false, confirmedStarts: 1 });
+    expect(start(...paneKeyActions('n', {}))).toMatchObject({ askingStart: false, confirmedStarts: 0, declined: true });
+    expect(start(...paneKeyActions('d', {}))).toMatchObject({ confirmedStarts: 0, declined: true, detaches: 0 });
   });
 });
 
@@ -86,7 +92,22 @@ describe('training status pane', () => {
     const ui = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
     await flush();
     expect(ui.frame()).toContain('not started');
+    // Starting is billed: the pane asks first, with model type, budget and price; n leaves nothing created.
     ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('Start Vertex AI training?'));
+    const ask = ui.frame().replace(/\s+/g, ' ');
+    expect(ask).toContain('Model type MOBILE_TF_VERSATILE_1');
+    expect(ask).toContain('Budget 24 node hours');
+    expect(ask).toMatch(/Price US\$18\.00 per node hour \(Vertex AI pricing page, AutoML image classification, Training \(Edge on-device model\), as of 2026-12-06/);
+    expect(ask).toContain('At most US$432.00');
+    fits(ui.frame(), 80, 24);
+    ui.stdin.write('n');
+    await waitFor(() => ui.frame().includes('Not started: nothing was created'));
+    await flush();
+    expect(cloud.vertex.datasets.size + cloud.vertex.pipelines.size).toBe(0);
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('Start Vertex AI training?'));
+    ui.stdin.write('y');
     await waitFor(() => ui.frame().includes('Training finished') && /\d\d:\d\d:\d\d SUCCEEDED/.test(ui.all()), 5000);
     const all = ui.all();
     for (const s of ['DATASET_READY', 'IMPORTED', 'QUEUED', 'RUNNING', 'SUCCEEDED']) expect(all).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ${s}`));
@@ -107,7 +128,7 @@ describe('training status pane', () => {
   test('d detaches (pipeline keeps running); reopening reattaches; c + y cancels it', async () => {
     await runStepCollect(uploadStep, {}, ws.ctx());
     const a = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
-    a.stdin.write(keys.enter);
+    a.stdin.write(keys.enter + 'y');
     await waitFor(() => /RUNNING/.test(a.frame()), 5000);
     a.stdin.write('d');
     await waitFor(() => a.frame().includes('Detached'));
