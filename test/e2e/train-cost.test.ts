@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeGcs, type FakeGcs } from '../integration/fakes/gcs.js';
 import { startFakeVertex, type FakeVertex } from '../integration/fakes/vertex.js';
+import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
 import { useJourney } from './journey-shell.js';
 
 /**
  * `edgewise train --backend vertex` on a terminal asks before starting a billed training, saying the model
  * type, the budget and the price per node hour; n starts nothing (no request reaches the fakes); --yes and
- * --no-input skip the question.
+ * --no-input skip the question. And `split` on this backend says to upload next.
  */
 describe('train --backend vertex asks about the cost on a terminal (tmux)', () => {
   const j = useJourney();
@@ -50,5 +51,12 @@ describe('train --backend vertex asks about the cost on a terminal (tmux)', () =
       expect(screen, flag).not.toContain('Start Vertex AI training?');
       expect(code, screen).not.toBe(130);
     }
+
+    // On the vertex backend, split points at the upload, not at a local training.
+    await generateSyntheticDataset({ root, classes: 2, perClass: 12, seed: 'cost', faults: false, size: [64, 64] });
+    expect(await t.type('edgewise validate').done(120_000)).toBe(0);
+    const split = t.type('edgewise split');
+    expect(await split.done(120_000)).toBe(0);
+    expect(t.tmux.screen()).toContain('Next: edgewise upload (then edgewise train --backend vertex)');
   });
 });
