@@ -1,5 +1,6 @@
-import { describe, expect, test } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, test, vi } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
@@ -62,6 +63,22 @@ describe('upload', () => {
     expect(output.wouldUpload).toContain(`edgewise/images/${ws.images[0]}`);
     expect(output.wouldUpload).toContain('edgewise/vertex_dataset.csv');
     expect(cloud.gcs.counts.uploads).toBe(0);
+  });
+
+  test('a dry run without credentials plans offline and says what it could not check; a real upload still refuses', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'edgewise-nocreds-'));
+    vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', '');
+    vi.stubEnv('GOOGLE_APPLICATION_CREDENTIALS', '');
+    vi.stubEnv('CLOUDSDK_CONFIG', empty);
+    vi.stubEnv('METADATA_SERVER_DETECTION', 'none');
+    const { output, events } = await runStepCollect(uploadStep, { dryRun: true }, ws.ctx());
+    expect(output).toMatchObject({ dryRun: true, uploaded: 0, images: ws.images.length });
+    expect(output.wouldUpload).toHaveLength(ws.images.length + 1);
+    expect(output.wouldUpload).toContain('edgewise/vertex_dataset.csv');
+    expect(output.notChecked?.join(' ')).toContain('which objects gs://edgewise-demo-bucket/edgewise already holds');
+    expect(events.find((e) => e.type === 'warning' && e.code === 'upload.offline_plan')).toMatchObject({ message: expect.stringContaining('No Google Cloud credentials found') });
+    expect(cloud.gcs.requests).toHaveLength(0);
+    await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.no_credentials' });
   });
 
   test('503s and 429s are retried until the upload succeeds', async () => {
