@@ -1,6 +1,6 @@
 /**
  * Bundles the wizard (tsc's dist/screens output) into dist/wizard/: a few large files load much faster than
- * hundreds of small ESM modules plus cjs-module-lexer work on React/Ink. Inlined: ink, react,
+ * hundreds of small ESM modules plus cjs-module-lexer work on React/Ink. Inlined: ink, react, terminal-link,
  * react-reconciler, @inkjs/ui, yoga-layout and their dependencies. Left as imports: dist/src (our core runs
  * from its own files: workers via import.meta.url, wasm, native modules) and Node built-ins.
  * React.lazy screens (screens/registry.tsx) stay separate chunks.
@@ -17,7 +17,7 @@ const coreDir = resolve(here, 'dist/src') + sep;
 const builtins = new Set(builtinModules);
 // Only the wizard's UI packages may be inlined; any other bare import found in the screens is an error
 // (add it here after checking it has no native code, wasm file or path tricks, or make it external).
-const inlined = ['ink', 'react', '@inkjs/ui'];
+const inlined = ['ink', 'react', '@inkjs/ui', 'terminal-link'];
 
 export default defineConfig({
   input: {

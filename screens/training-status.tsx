@@ -7,9 +7,11 @@ import type { Step } from '../src/core/step.js';
 import type { PipelineState } from '../src/cloud/vertex.js';
 import { vertexCancelStep as defaultCancelStep, type CancelOutput } from '../src/train/vertex/cancel-step.js';
 import { vertexTrainStep as defaultTrainStep, type VertexTrainInput, type VertexTrainOutput } from '../src/train/vertex/pipeline-step.js';
+import { trainingCost, wouldStartPipeline } from '../src/train/vertex/cost.js';
 import { readPipeline } from '../src/train/vertex/resources.js';
 import { vertexWatchStep as defaultWatchStep, type PipelineStatusData, type WatchInput, type WatchOutput } from '../src/train/vertex/watch.js';
 import { HelpBar } from './components/help-bar.js';
+import { UrlLine } from './components/url-line.js';
 import { splitKeys } from './hooks/keys.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
@@ -24,6 +26,10 @@ import type { ScreenProps } from './types.js';
  */
 export interface PaneUi {
   starts: number;
+  /** Asking whether to start a (billed) training; `confirmedStarts` counts the yes answers. */
+  askingStart: boolean;
+  confirmedStarts: number;
+  declined: boolean;
   detaches: number;
   cancels: number;
   confirming: boolean;
@@ -34,9 +40,10 @@ export interface PaneUi {
   back: boolean;
 }
 
-export type PaneAction = { type: 'enter' } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'ask-missing' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
+/** `enter` with `ask`: this ⏎ would start a new (billed) pipeline, so it asks first. */
+export type PaneAction = { type: 'enter'; ask?: boolean } | { type: 'detach' } | { type: 'ask-cancel' } | { type: 'ask-missing' } | { type: 'yes' } | { type: 'no' } | { type: 'back' };
 
-export const initialPaneUi: PaneUi = { starts: 0, detaches: 0, cancels: 0, confirming: false, askingMissing: false, forcedStarts: 0, detached: false, back: false };
+export const initialPaneUi: PaneUi = { starts: 0, askingStart: false, confirmedStarts: 0, declined: false, detaches: 0, cancels: 0, confirming: false, askingMissing: false, forcedStarts: 0, detached: false, back: false };
 
 export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
   if (a.type === 'ask-missing') return { ...s, askingMissing: true };
@@ -45,6 +52,11 @@ export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
     if (a.type === 'yes') return { ...s, askingMissing: false, forcedStarts: s.forcedStarts + 1 };
     return { ...s, askingMissing: false, back: a.type === 'back' };
   }
+  if (s.askingStart) {
+    // Only y starts a billed training; anything else (n, Esc, ⏎) leaves it unstarted.
+    if (a.type === 'yes') return { ...s, askingStart: false, confirmedStarts: s.confirmedStarts + 1 };
+    return { ...s, askingStart: false, declined: true, ...(a.type === 'back' ? { back: true } : {}) };
+  }
   if (s.confirming) {
     // While asking, only y confirms; anything else (n, Esc, another key) keeps the pipeline.
     if (a.type === 'yes') return { ...s, confirming: false, cancels: s.cancels + 1 };
@@ -52,7 +64,7 @@ export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
   }
   switch (a.type) {
     case 'enter':
-      return { ...s, starts: s.starts + 1, detached: false };
+      return a.ask ? { ...s, askingStart: true, detached: false, declined: false } : { ...s, starts: s.starts + 1, detached: false, declined: false };
     case 'detach':
       return { ...s, detaches: s.detaches + 1, detached: true };
     case 'ask-cancel':
@@ -86,20 +98,36 @@ interface TimelineItem {
   key: number;
   time: string;
   text: string;
-  tone: 'state' | 'log' | 'warn' | 'error';
+  tone: 'state' | 'log' | 'warn' | 'error' | 'link';
 }
 
 const hhmmss = (iso: string): string => new Date(iso).toISOString().slice(11, 19);
 
-function toItem(e: Exclude<StepEvent, { type: 'progress' } | { type: 'metric' }>, key: number): TimelineItem | undefined {
-  const now = new Date().toISOString();
+/**
+ * Timeline lines for one event, stamped with the time they arrived so the timeline reads in order. A status
+ * carries the API's own time for entering the state (e.g. the pipeline's startTime), which can be earlier than
+ * lines already shown: it is said as "since HH:MM:SS" rather than used as the line's time. A `console: URL`
+ * line becomes a line of its own holding the whole URL.
+ */
+export function timelineItems(e: StepEvent, nextKey: () => number, nowIso: string = new Date().toISOString()): TimelineItem[] {
+  const time = hhmmss(nowIso);
   if (e.type === 'status') {
     const d = e.data as Partial<PipelineStatusData> | undefined;
-    return { key, time: hhmmss(d?.at ?? now), text: `${e.state}${e.message && e.message !== e.state ? `  ${e.message}` : ''}`, tone: e.state === 'FAILED' ? 'error' : 'state' };
+    const at = d?.at ? Date.parse(d.at) : NaN;
+    const since = Number.isFinite(at) && Date.parse(nowIso) - at >= 2000 ? ` (since ${hhmmss(d!.at!)})` : '';
+    return [{ key: nextKey(), time, text: `${e.state}${since}${e.message && e.message !== e.state ? `  ${e.message}` : ''}`, tone: e.state === 'FAILED' ? 'error' : 'state' }];
   }
-  if (e.type === 'log') return { key, time: hhmmss(now), text: e.message.split('\n')[0]!, tone: 'log' };
-  if (e.type === 'warning') return { key, time: hhmmss(now), text: `⚠ ${e.message}`, tone: 'warn' };
-  return undefined;
+  if (e.type === 'log') {
+    const [first, ...rest] = e.message.split('\n');
+    const out: TimelineItem[] = [{ key: nextKey(), time, text: first!, tone: 'log' }];
+    for (const line of rest) {
+      const url = /^\s*console:\s*(https?:\/\/\S+)\s*$/.exec(line)?.[1];
+      if (url) out.push({ key: nextKey(), time, text: url, tone: 'link' });
+    }
+    return out;
+  }
+  if (e.type === 'warning') return [{ key: nextKey(), time, text: `⚠ ${e.message}`, tone: 'warn' }];
+  return [];
 }
 
 const STATE_COLOR: Partial<Record<PipelineState, string>> = { RUNNING: theme.accent, SUCCEEDED: theme.ok, FAILED: theme.error, CANCELLED: theme.warn, CANCELLING: theme.warn };
@@ -119,7 +147,14 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const seen = useRef({ train: 0, watch: 0, cancel: 0, key: 0 });
   const [now, setNow] = useState(Date.now());
 
-  useInput((input, key) => paneKeyActions(input, key).forEach((a) => dispatch(a)), { isActive });
+  useInput(
+    (input, key) => {
+      const idle = train.state.status !== 'running' && watch.state.status !== 'running';
+      // Decided when the key arrives, so "⏎y" typed ahead (one chunk over SSH) still asks, then answers.
+      for (const a of paneKeyActions(input, key)) dispatch(a.type === 'enter' && idle && wouldStartPipeline(ctx.journal) ? { type: 'enter', ask: true } : a);
+    },
+    { isActive },
+  );
 
   // Reattach at once when the journal holds a pipeline that has not ended.
   useEffect(() => {
@@ -134,6 +169,9 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
       else train.start({});
     }
   }, [ui.starts]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (ui.confirmedStarts > 0) train.start({});
+  }, [ui.confirmedStarts]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     if (ui.detaches === 0) return;
     train.cancel();
@@ -156,10 +194,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
     const add: TimelineItem[] = [];
     const take = (name: 'train' | 'watch' | 'cancel', lines: typeof train.state.lines) => {
       if (lines.length < seen.current[name]) seen.current[name] = 0; // the run restarted
-      for (const l of lines.slice(seen.current[name])) {
-        const it = toItem(l, seen.current.key++);
-        if (it) add.push(it);
-      }
+      for (const l of lines.slice(seen.current[name])) add.push(...timelineItems(l, () => seen.current.key++));
       seen.current[name] = lines.length;
     };
     take('train', train.state.lines);
@@ -192,6 +227,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const budget = head?.budgetMilliNodeHours ?? rec?.budgetMilliNodeHours ?? ctx.config.budgetMilliNodeHours;
   const cost = head?.costMilliNodeHours ?? rec?.costMilliNodeHours;
   const width = Math.max(40, Math.min(columns, 110));
+  const consoleLink = head?.console ?? rec?.console;
   const errState = [train.state, watch.state, cancel.state].find((s) => s.status === 'failed');
 
   let footer;
@@ -202,6 +238,20 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
           ⚠ {train.state.error?.message}
         </Text>
         <Text wrap="wrap">Train without them? y = train anyway · any other key = stop (fix those images, then Upload and train again)</Text>
+      </Box>
+    );
+  } else if (ui.askingStart) {
+    const cost = trainingCost(ctx.config);
+    footer = (
+      <Box flexDirection="column">
+        <Text color={theme.warn}>Start Vertex AI training? It is billed per node hour.</Text>
+        {cost.lines.map((l) => (
+          <Text key={l} wrap="wrap">
+            {'  '}
+            {l}
+          </Text>
+        ))}
+        <Text color={theme.warn}>y = start it · any other key = not now</Text>
       </Box>
     );
   } else if (ui.confirming) {
@@ -226,6 +276,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
       </Text>
     );
   } else if (finalOut?.state === 'SUCCEEDED') footer = <Text color={theme.ok}>✔ Training finished. Next: Export (on the home screen, or edgewise export).</Text>;
+  else if (ui.declined && !running) footer = <Text dimColor>Not started: nothing was created in Vertex AI. ⏎ asks again.</Text>;
   else if (!running && !state) footer = <Text dimColor>⏎ upload check, dataset, import and AutoML training ({ctx.config.modelType}, {budget / 1000} node hours)</Text>;
   else if (running) footer = <Text dimColor>Watching… d detaches (the pipeline keeps running), c cancels it.</Text>;
 
@@ -233,11 +284,18 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   return (
     <Box flexDirection="column" width={width}>
       <Static items={timeline.slice(-maxTimeline * 4)}>
-        {(it) => (
-          <Text key={it.key} wrap="truncate-end" color={it.tone === 'warn' ? theme.warn : it.tone === 'error' ? theme.error : undefined} dimColor={it.tone === 'log'}>
-            {it.time} {it.text}
-          </Text>
-        )}
+        {(it) =>
+          it.tone === 'link' ? (
+            <UrlLine key={it.key} url={it.text} />
+          ) : (
+            // Its own width: a whole URL line beside it must not widen the lines it shares <Static> with.
+            <Box key={it.key} width={width}>
+              <Text wrap="truncate-end" color={it.tone === 'warn' ? theme.warn : it.tone === 'error' ? theme.error : undefined} dimColor={it.tone === 'log'}>
+                {it.time} {it.text}
+              </Text>
+            </Box>
+          )
+        }
       </Static>
       <Text bold color={theme.accent}>
         Vertex AI training
@@ -250,11 +308,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
         {`  ${cost !== undefined ? (cost / 1000).toFixed(1) : '–'} of ${(budget / 1000).toFixed(0)} node hours`}
         {(head?.pipeline ?? rec?.name) ? `  ${(head?.pipeline ?? rec?.name)!.split('/').pop()}` : ''}
       </Text>
-      {(head?.console ?? rec?.console) ? (
-        <Text dimColor wrap="truncate-end">
-          {head?.console ?? rec?.console}
-        </Text>
-      ) : null}
+      {consoleLink ? consoleLink.length <= width ? <UrlLine url={consoleLink} dim /> : <Text dimColor>console: the link above, printed whole</Text> : null}
       <Box marginTop={1}>{footer}</Box>
       <HelpBar
         columns={width}

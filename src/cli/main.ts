@@ -5,11 +5,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { escapeControls } from '../core/text.js';
+import { routeLibraryWarnings, warningsQuietForWizard } from './library-warnings.js';
 import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
 
 // React's production build: the development reconciler is slower to load and to render.
 process.env.NODE_ENV ??= 'production';
 applyColorPolicy();
+routeLibraryWarnings();
 // `edgewise --json validate | head`: the reader went away. Stop quietly instead of crashing on EPIPE
 // (every file is written atomically, so stopping here leaves nothing half-written).
 for (const stream of [process.stdout, process.stderr]) {
@@ -60,6 +62,7 @@ export function buildProgram(): Command {
     const mtime = (u: URL) => statSync(u, { throwIfNoEntry: false })?.mtimeMs;
     const bundled = new URL('../../wizard/open.js', import.meta.url);
     const fresh = (mtime(bundled) ?? -1) >= (mtime(new URL('../../screens/open.js', import.meta.url)) ?? 0);
+    warningsQuietForWizard();
     const { openWizard } = fresh ? ((await import(bundled.href)) as typeof import('../../screens/open.js')) : await import('../../screens/open.js');
     process.exitCode = await openWizard({ root: globals.workspace ?? process.cwd() });
   });

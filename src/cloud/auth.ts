@@ -32,12 +32,13 @@ function storageAuthModule(): V9Module {
   return createRequire(storageEntry)('google-auth-library') as V9Module;
 }
 
-const TOKEN_LIFETIME_MS = 55 * 60 * 1000;
-
 export async function openAuth(creds: FoundCredentials): Promise<CloudAuth> {
   const v9 = storageAuthModule();
   if (creds.source === 'access-token') {
-    const credentials = { access_token: creds.accessToken, expiry_date: Date.now() + TOKEN_LIFETIME_MS };
+    // No expiry_date: when this token was minted is unknown, so Google decides when it has expired (a 401,
+    // explained as cloud.token_expired). A guessed expiry made the library try to renew a token it cannot
+    // renew, dying with "No refresh token is set" while the token might still have been good.
+    const credentials = { access_token: creds.accessToken };
     const vertex = new OAuth2Client();
     vertex.setCredentials(credentials);
     const storage = new v9.OAuth2Client();

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { CRC32C as Crc32cClass } from '@google-cloud/storage';
 import { writeFileAtomic } from '../core/atomic.js';
 import { EdgewiseError } from '../core/errors.js';
-import { explainGoogleError } from './google-errors.js';
+import { explainGoogleError, isRetryable, parseGoogleError } from './google-errors.js';
 import { withRetry } from './retry.js';
 import type { CloudSession } from './session.js';
 
@@ -79,13 +79,27 @@ export function bucketLocationCompatible(location: string, region: string): bool
   return MULTI_REGIONS[loc]?.(region) ?? false;
 }
 
-/** The bucket exists, we can read it, and it sits where Vertex training in `region` can use it. */
-export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promise<{ location: string }> {
+export type BucketCheck =
+  | { checked: true; location: string }
+  /** Bucket metadata was refused (403): the caller has object roles only (roles/storage.objectAdmin lacks storage.buckets.get). */
+  | { checked: false; reason: string };
+
+/**
+ * The bucket exists, we can read it, and it sits where Vertex training in `region` can use it. Reading
+ * bucket metadata needs storage.buckets.get, which the object-level roles edgewise documents do not grant:
+ * a 403 there is reported as "not checked" (the caller warns and goes on; the listing that follows fails
+ * clearly if the objects are out of reach too).
+ */
+export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promise<BucketCheck> {
   let md: { location?: string };
   try {
     [md] = (await withRetry(() => s.storage.bucket(s.bucket).getMetadata(), retryOpts(s, signal))) as unknown as [{ location?: string }];
   } catch (e) {
     const code = (e as { code?: unknown }).code;
+    if (code === 403) {
+      const info = parseGoogleError(e);
+      return { checked: false, reason: info.message };
+    }
     if (code === 404) {
       throw new EdgewiseError(`The bucket gs://${s.bucket} does not exist (project ${s.project}).`, {
         code: 'cloud.bucket_missing',
@@ -94,7 +108,7 @@ export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promis
         cause: e,
       });
     }
-    throw explainGoogleError(e, { action: `read bucket gs://${s.bucket}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `read bucket gs://${s.bucket}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
   const location = md.location ?? 'unknown';
   if (!bucketLocationCompatible(location, s.region)) {
@@ -104,7 +118,7 @@ export async function checkBucket(s: CloudSession, signal?: AbortSignal): Promis
       hint: `Use a bucket in ${s.region} (\`gcloud storage buckets create gs://NEW --location=${s.region}\`) or set "region" in edgewise.json to match the bucket.`,
     });
   }
-  return { location };
+  return { checked: true, location };
 }
 
 /** Every object under a prefix, by listing (one request per 1,000 objects, not one per file). */
@@ -129,7 +143,7 @@ export async function listObjects(s: CloudSession, prefix: string, signal?: Abor
       query = next && next.pageToken ? { ...q, pageToken: next.pageToken } : null;
     }
   } catch (e) {
-    throw explainGoogleError(e, { action: `list gs://${s.bucket}/${prefix}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `list gs://${s.bucket}/${prefix}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
   return out;
 }
@@ -148,9 +162,19 @@ export interface UploadOptions {
 }
 
 /**
+ * GCS refusing a simple upload because the bytes it received do not hash to the md5Hash we declared: the
+ * object was not stored, the bytes were damaged on the way, and sending them again is the remedy.
+ */
+export function isMd5Refusal(e: unknown): boolean {
+  const info = parseGoogleError(e);
+  return info.httpStatus === 400 && /MD5 hash .*(?:doesn't|does not) match/i.test(info.message);
+}
+
+/**
  * Uploads one file and checks the stored object's MD5 and CRC32C against the local ones; a mismatch is
- * retried, never accepted. Large files go through a resumable session that a retry continues from the
- * bytes GCS already has.
+ * retried, never accepted. A simple upload declares its MD5, so GCS itself refuses damaged bytes (400):
+ * that object is sent again, within the same retry budget. Large files go through a resumable session that a
+ * retry continues from the bytes GCS already has.
  */
 export async function uploadFile(s: CloudSession, localPath: string, objectName: string, local: LocalHashes, opts: UploadOptions = {}): Promise<void> {
   const file = s.storage.bucket(s.bucket).file(objectName);
@@ -181,9 +205,9 @@ export async function uploadFile(s: CloudSession, localPath: string, objectName:
           hint: 'The upload was corrupted on the way; it is retried automatically. If this persists, check proxies between you and Google.',
         });
       }
-    }, retryOpts(s, opts.signal, opts.onRetry));
+    }, { ...retryOpts(s, opts.signal, opts.onRetry), retryable: (e) => isRetryable(e) || isMd5Refusal(e) });
   } catch (e) {
-    throw explainGoogleError(e, { action: `upload ${localPath} to gs://${s.bucket}/${objectName}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `upload ${localPath} to gs://${s.bucket}/${objectName}`, project: s.project, bucket: s.bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 
@@ -206,7 +230,7 @@ export async function downloadVerified(s: CloudSession, bucket: string, name: st
       return data;
     }, retryOpts(s, signal));
   } catch (e) {
-    throw explainGoogleError(e, { action: `download gs://${bucket}/${name}`, project: s.project, bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `download gs://${bucket}/${name}`, project: s.project, bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 
@@ -221,7 +245,7 @@ export async function listFolder(s: CloudSession, bucket: string, prefix: string
     const [files] = (await withRetry(() => s.storage.bucket(bucket).getFiles({ prefix }), retryOpts(s, signal))) as unknown as [Array<{ name: string; metadata: { size?: string; md5Hash?: string; crc32c?: string } }>];
     return files.map((f) => ({ name: f.name, size: Number(f.metadata.size ?? 0), ...(f.metadata.md5Hash ? { md5: f.metadata.md5Hash } : {}), ...(f.metadata.crc32c ? { crc32c: f.metadata.crc32c } : {}) }));
   } catch (e) {
-    throw explainGoogleError(e, { action: `list gs://${bucket}/${prefix}`, project: s.project, bucket, service: 'storage.googleapis.com' });
+    throw explainGoogleError(e, { action: `list gs://${bucket}/${prefix}`, project: s.project, bucket, service: 'storage.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 

@@ -1,9 +1,14 @@
 import { CancelledError, EdgewiseError } from '../core/errors.js';
 
 /**
- * Turns what the Google clients throw into errors that say what to run or grant. The Vertex REST fallback
- * throws with `code` = HTTP status and `message` = the raw JSON body; the storage client throws ApiError
- * with `code`, `message` and `errors[]`; gRPC-style errors carry numeric gRPC codes and `details`.
+ * Turns what the Google clients throw into errors that say what to run or grant. Shapes met:
+ * - the Vertex REST fallback through google-auth-library's fetch: a GaxiosError, `code` = HTTP status,
+ *   `message` = the raw JSON body (measured against the fakes);
+ * - google-gax 5's GoogleError (its own HTTP decoding, and gRPC): `code` = gRPC code, `message` = the plain
+ *   text, the google.rpc.ErrorInfo promoted to `reason`, `domain`, `errorInfoMetadata`, and the decoded
+ *   details in `statusDetails` (google-gax build/src/googleError.js, parseHttpError / parseGRPCStatusDetails);
+ * - the storage client's ApiError: `code`, `message` and `errors[]`.
+ * ErrorInfo reasons (google/api/error_reason.proto) decide the explanation before any message text does.
  */
 
 export interface GoogleErrorInfo {
@@ -13,6 +18,8 @@ export interface GoogleErrorInfo {
   message: string;
   /** ErrorInfo reasons (SERVICE_DISABLED, IAM_PERMISSION_DENIED, ...). */
   reasons: string[];
+  /** ErrorInfo domains (googleapis.com, aiplatform.googleapis.com, ...). */
+  domains: string[];
   /** ErrorInfo metadata merged (service, permission, consumer...). */
   metadata: Record<string, string>;
   /** Node network error code (ECONNRESET...). */
@@ -40,7 +47,7 @@ function tryJson(s: string): Record<string, unknown> | undefined {
 export function parseGoogleError(e: unknown): GoogleErrorInfo {
   const err = asRecord(e) ?? {};
   const rawMessage = typeof err.message === 'string' ? err.message : String(e);
-  const info: GoogleErrorInfo = { message: rawMessage, reasons: [], metadata: {} };
+  const info: GoogleErrorInfo = { message: rawMessage, reasons: [], domains: [], metadata: {} };
   const body = tryJson(rawMessage) ?? asRecord(asRecord(asRecord(err.response)?.data)?.error ? asRecord(err.response)?.data : undefined);
   const inner = asRecord(body?.error) ?? (body && 'code' in body && 'message' in body ? body : undefined);
   if (inner) {
@@ -62,6 +69,9 @@ export function parseGoogleError(e: unknown): GoogleErrorInfo {
   const resp = asRecord(err.response);
   if (typeof resp?.status === 'number') info.httpStatus ??= resp.status;
   collectDetails(err.details, info);
+  // google-gax 5 GoogleError: ErrorInfo promoted onto the error, the other details decoded in statusDetails.
+  collectDetails(err.statusDetails, info);
+  if (typeof err.reason === 'string' && err.reason) collectDetails([{ reason: err.reason, domain: err.domain, metadata: err.errorInfoMetadata }], info);
   if (Array.isArray(err.errors)) {
     for (const x of err.errors) {
       const r = asRecord(x);
@@ -82,7 +92,8 @@ function collectDetails(details: unknown, info: GoogleErrorInfo): void {
   for (const d of details) {
     const r = asRecord(d);
     if (!r) continue;
-    if (typeof r.reason === 'string') info.reasons.push(r.reason);
+    if (typeof r.reason === 'string' && !info.reasons.includes(r.reason)) info.reasons.push(r.reason);
+    if (typeof r.domain === 'string' && r.domain && !info.domains.includes(r.domain)) info.domains.push(r.domain);
     const md = asRecord(r.metadata);
     if (md) for (const [k, v] of Object.entries(md)) if (typeof v === 'string') info.metadata[k] = v;
   }
@@ -94,6 +105,8 @@ export function isRetryable(e: unknown): boolean {
   if (e instanceof EdgewiseError) return e.code === 'cloud.hash_mismatch' || e.code === 'cloud.transient';
   const info = parseGoogleError(e);
   if (info.netCode) return true;
+  // A used-up resource quota (as opposed to a per-minute rate) does not come back within a retry's wait.
+  if (info.reasons.includes('RESOURCE_QUOTA_EXCEEDED') || info.reasons.includes('SERVICE_DISABLED') || info.reasons.includes('BILLING_DISABLED')) return false;
   const s = info.httpStatus;
   return s === 408 || s === 429 || (s !== undefined && s >= 500 && s <= 599);
 }
@@ -114,6 +127,16 @@ export interface ExplainContext {
   bucket?: string;
   /** Default API for SERVICE_DISABLED without metadata. */
   service?: string;
+  /**
+   * Where an access token given directly came from (GOOGLE_OAUTH_ACCESS_TOKEN or a token file): such a token
+   * cannot be renewed, so a rejection means it expired (they last about an hour) or was revoked.
+   */
+  tokenFrom?: string;
+}
+
+/** A token that cannot be renewed was refused, or the auth library tried to renew one it cannot. */
+function expiredAccessToken(info: GoogleErrorInfo): boolean {
+  return /No refresh token (or refresh handler callback )?is set/i.test(info.message) || info.httpStatus === 401 || info.status === 'UNAUTHENTICATED' || info.reasons.includes('ACCESS_TOKEN_EXPIRED');
 }
 
 /**
@@ -128,7 +151,16 @@ export function explainGoogleError(e: unknown, ctx: ExplainContext): EdgewiseErr
   const base = `Could not ${ctx.action}`;
   const opts = { cause: e };
 
-  if (info.reasons.includes('SERVICE_DISABLED') || /has not been used in project .* or it is disabled/.test(info.message)) {
+  if (ctx.tokenFrom && expiredAccessToken(info)) {
+    return new EdgewiseError(`${base}: the access token from ${ctx.tokenFrom} has expired or was revoked (such tokens last about an hour, and edgewise cannot renew them).`, {
+      ...opts,
+      code: 'cloud.token_expired',
+      item: ctx.tokenFrom,
+      hint: `Set a fresh one (\`export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token)\`) and run the command again: finished work is kept. For sessions longer than an hour, unset it and use \`gcloud auth application-default login\`, which renews itself.`,
+    });
+  }
+  const has = (...reasons: string[]): boolean => reasons.some((r) => info.reasons.includes(r));
+  if (has('SERVICE_DISABLED') || /has not been used in project .* or it is disabled/.test(info.message)) {
     const service = info.metadata.service ?? /apis\/api\/([a-z.]+googleapis\.com)/.exec(info.message)?.[1] ?? ctx.service ?? 'aiplatform.googleapis.com';
     return new EdgewiseError(`${base}: the ${service} API is not enabled in project ${project}.`, {
       ...opts,
@@ -137,7 +169,37 @@ export function explainGoogleError(e: unknown, ctx: ExplainContext): EdgewiseErr
       hint: `Run \`gcloud services enable ${service} --project ${project}\`, wait a minute, and retry.`,
     });
   }
-  if (info.httpStatus === 403 || info.status === 'PERMISSION_DENIED' || info.reasons.includes('IAM_PERMISSION_DENIED')) {
+  if (has('BILLING_DISABLED')) {
+    return new EdgewiseError(`${base}: billing is disabled for project ${project}${info.metadata.service ? ` (needed by ${info.metadata.service})` : ''}.`, {
+      ...opts,
+      code: 'cloud.billing_disabled',
+      item: project,
+      hint: `Link a billing account: \`gcloud billing projects link ${project} --billing-account=ACCOUNT_ID\` (accounts: \`gcloud billing accounts list\`), then retry.`,
+    });
+  }
+  if (has('RATE_LIMIT_EXCEEDED', 'RESOURCE_QUOTA_EXCEEDED') || info.httpStatus === 429 || info.status === 'RESOURCE_EXHAUSTED') {
+    const limit = [info.metadata.quota_metric, info.metadata.quota_limit].filter(Boolean).join(', limit ');
+    const resource = has('RESOURCE_QUOTA_EXCEEDED');
+    return new EdgewiseError(`${base}: ${resource ? 'a resource quota is used up' : 'quota or rate limit exceeded'}${limit ? ` (${limit})` : ''}. ${info.message}`, {
+      ...opts,
+      code: 'cloud.quota',
+      ...(info.metadata.quota_metric ? { item: info.metadata.quota_metric } : {}),
+      hint: resource
+        ? `Ask for more quota in the console (IAM & Admin → Quotas${info.metadata.quota_metric ? `, metric ${info.metadata.quota_metric}` : ''}) or free what uses it, then retry.`
+        : 'Wait a few minutes and retry, or ask for more quota in the console (IAM & Admin → Quotas).',
+    });
+  }
+  if (has('ACCESS_TOKEN_EXPIRED', 'CREDENTIALS_MISSING', 'ACCESS_TOKEN_TYPE_UNSUPPORTED', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT')) {
+    const expired = has('ACCESS_TOKEN_EXPIRED');
+    return new EdgewiseError(`${base}: ${expired ? 'the access token has expired' : has('ACCESS_TOKEN_SCOPE_INSUFFICIENT') ? 'the access token lacks the cloud-platform scope' : 'the credentials were missing or not accepted'}.`, {
+      ...opts,
+      code: 'cloud.unauthenticated',
+      hint: expired
+        ? 'Get a fresh one: `gcloud auth application-default login` (renewed automatically), or `export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token)` (lasts about an hour), and retry.'
+        : 'Run `gcloud auth application-default login` (or point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key) and retry.',
+    });
+  }
+  if (info.httpStatus === 403 || info.status === 'PERMISSION_DENIED' || has('IAM_PERMISSION_DENIED')) {
     const permission = info.metadata.permission ?? /Permission '([^']+)'/.exec(info.message)?.[1] ?? /does not have ([a-z]+\.[a-zA-Z.]+) access/.exec(info.message)?.[1];
     const role = permission ? roleFor(permission) : ctx.bucket ? 'roles/storage.objectAdmin' : 'roles/aiplatform.user';
     const onBucket = permission?.startsWith('storage.') && ctx.bucket;
@@ -163,13 +225,6 @@ export function explainGoogleError(e: unknown, ctx: ExplainContext): EdgewiseErr
       ...opts,
       code: 'cloud.not_found',
       hint: 'Check project, region and bucket in edgewise.json; a resource in the run journal may have been deleted (rerun with --force).',
-    });
-  }
-  if (info.httpStatus === 429) {
-    return new EdgewiseError(`${base}: quota or rate limit exceeded. ${info.message}`, {
-      ...opts,
-      code: 'cloud.quota',
-      hint: 'Wait a few minutes and retry, or ask for more quota in the console (IAM & Admin → Quotas).',
     });
   }
   if (info.netCode) {

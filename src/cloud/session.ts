@@ -22,6 +22,8 @@ export interface CloudSession {
   config: Config;
   settings: VertexSettings;
   auth: CloudAuth;
+  /** Set when the credentials are an access token given directly: where it came from (for expiry messages). */
+  tokenFrom?: string;
   storage: Storage;
   datasets: InstanceType<typeof v1.DatasetServiceClient>;
   pipelines: InstanceType<typeof v1.PipelineServiceClient>;
@@ -106,6 +108,7 @@ export async function openCloudSession(config: Config, opts: SessionOptions = {}
     config,
     settings,
     auth,
+    ...(creds.source === 'access-token' ? { tokenFrom: creds.path ? `${creds.path} (CLOUDSDK_AUTH_ACCESS_TOKEN_FILE)` : 'GOOGLE_OAUTH_ACCESS_TOKEN' } : {}),
     storage,
     get datasets() {
       return datasets();

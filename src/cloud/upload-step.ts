@@ -1,13 +1,13 @@
 import pLimit from 'p-limit';
-import { CancelledError, InputError, throwIfCancelled } from '../core/errors.js';
+import { CancelledError, EdgewiseError, InputError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { formatBytes, ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { Channel } from './channel.js';
 import { checkBucket, hashLocalFile, listObjects, sameContent, uploadFile } from './gcs.js';
 import { parseGoogleError } from './google-errors.js';
-import { openCloudSession, type CloudSession } from './session.js';
-import type { VertexSettings } from './settings.js';
+import { openCloudSession, requireBucket, type CloudSession } from './session.js';
+import { vertexSettings, type VertexSettings } from './settings.js';
 import { join } from 'node:path';
 import { HashCache, checkLocalImage, csvObjectName, planUploads, readImportCsv } from './upload-plan.js';
 import { realpathSync } from 'node:fs';
@@ -30,6 +30,8 @@ export interface UploadOutput {
   dryRun: boolean;
   /** Dry run: the object names that would be uploaded. */
   wouldUpload?: string[];
+  /** Dry run planned offline (no credentials): what could not be checked. */
+  notChecked?: string[];
   seconds: number;
 }
 
@@ -48,7 +50,14 @@ export const uploadStep: Step<UploadInput, UploadOutput> = {
   // recorded in the journal so the home screen shows the step done. Dry runs are not recorded.
   fingerprint: (input) => (input.dryRun ? undefined : `run-${Date.now()}-${process.pid}-${Math.random()}`),
   async *run(input, ctx) {
-    const session = await openCloudSession(ctx.config, { ...(input.settings ? { settings: input.settings } : {}) });
+    let session: CloudSession;
+    try {
+      session = await openCloudSession(ctx.config, { ...(input.settings ? { settings: input.settings } : {}) });
+    } catch (e) {
+      // A dry run plans what it can without an account, and says what it could not check.
+      if (input.dryRun && e instanceof EdgewiseError && OFFLINE_OK.has(e.code)) return yield* planOffline(input, ctx, e);
+      throw e;
+    }
     try {
       return yield* runUpload(session, input, ctx);
     } finally {
@@ -57,11 +66,59 @@ export const uploadStep: Step<UploadInput, UploadOutput> = {
   },
 };
 
+/** Said when bucket metadata is refused: what was not checked, why that can be fine, and how to have it checked. */
+export function bucketUncheckedWarning(s: Pick<CloudSession, 'bucket' | 'region'>, reason: string): StepEvent {
+  return {
+    type: 'warning',
+    code: 'cloud.bucket_location_unchecked',
+    item: `gs://${s.bucket}`,
+    message: `location not checked: reading the bucket's metadata was refused (${reason}). Object roles such as roles/storage.objectAdmin lack storage.buckets.get; uploading goes on. Vertex AI training in ${s.region} needs the bucket in ${s.region} (or a multi-region containing it): check with \`gcloud storage buckets describe gs://${s.bucket} --format="value(location)"\`, or grant roles/storage.legacyBucketReader on the bucket to have edgewise check it.`,
+  };
+}
+
+/** Failures that stop a real upload but not a dry run's plan: no credentials or no project. */
+const OFFLINE_OK = new Set(['cloud.no_credentials', 'cloud.credentials_unreadable', 'cloud.credentials_invalid', 'cloud.credentials_expired', 'cloud.credentials_failed', 'cloud.no_project']);
+
+/**
+ * `upload --dry-run` without a usable account: every image the import CSV names is read and hashed (so a
+ * missing or unreadable file shows now), and all of them are listed as to upload, because which objects the
+ * bucket already holds could not be looked at.
+ */
+async function* planOffline(input: UploadInput, ctx: StepContext, why: EdgewiseError): AsyncGenerator<StepEvent, UploadOutput, void> {
+  const started = performance.now();
+  const bucket = requireBucket(ctx.config);
+  const prefix = ctx.config.prefix.replace(/^\/+|\/+$/g, '');
+  const notChecked = [`which objects gs://${bucket}/${prefix} already holds (every file is listed as to upload)`, `that the bucket exists, its location and your access to it`];
+  yield { type: 'warning', code: 'upload.offline_plan', item: why.item ?? why.code, message: `planned offline, without Google Cloud: ${why.message} Not checked: ${notChecked.join('; ')}.` };
+  const images = readImportCsv(ctx.workspace, bucket, prefix);
+  const plan = await planUploads(images, new Map(), { concurrency: vertexSettings(ctx.config, input.settings).concurrency, signal: ctx.signal, cache: new HashCache(join(ctx.workspace.cacheDir, 'upload-hashes.json')) });
+  const csvHashes = await hashLocalFile(ctx.workspace.vertexCsv);
+  const csvObject = csvObjectName(prefix);
+  const wouldUpload = [...plan.map((p) => p.object), csvObject];
+  const bytes = plan.reduce((a, p) => a + p.hashes.size, 0) + csvHashes.size;
+  yield { type: 'log', message: `${wouldUpload.length} object(s), ${formatBytes(bytes)}, would be uploaded to gs://${bucket}/${prefix}/` };
+  return {
+    bucket,
+    prefix,
+    csvUri: `gs://${bucket}/${csvObject}`,
+    csvMd5: csvHashes.md5,
+    images: plan.length,
+    uploaded: 0,
+    skipped: 0,
+    bytesUploaded: 0,
+    dryRun: true,
+    wouldUpload,
+    notChecked,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
 export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepContext): AsyncGenerator<StepEvent, UploadOutput, void> {
   const started = performance.now();
   yield { type: 'log', message: `Project ${s.project} (from ${s.projectFrom}), bucket gs://${s.bucket}, region ${s.region}` };
-  const { location } = await checkBucket(s, ctx.signal);
-  yield { type: 'log', message: `Bucket gs://${s.bucket} is in ${location}` };
+  const bucket = await checkBucket(s, ctx.signal);
+  if (bucket.checked) yield { type: 'log', message: `Bucket gs://${s.bucket} is in ${bucket.location}` };
+  else yield bucketUncheckedWarning(s, bucket.reason);
 
   const images = readImportCsv(ctx.workspace, s.bucket, s.prefix);
   const csvObject = csvObjectName(s.prefix);
@@ -126,7 +183,7 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
           signal: ctx.signal,
           onRetry: (e, attempt, delay) => {
             const info = parseGoogleError(e);
-            events.push({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.httpStatus ?? info.netCode ?? info.message}` });
+            events.push({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.netCode ?? `${info.httpStatus ? `HTTP ${info.httpStatus}: ` : ''}${info.message}`}` });
           },
         });
         doneFiles++;

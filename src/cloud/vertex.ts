@@ -95,7 +95,7 @@ async function call<T>(s: CloudSession, action: string, fn: () => Promise<T>, si
   try {
     return await withRetry(fn, retry(s, signal));
   } catch (e) {
-    throw explainGoogleError(e, { action, project: s.project, service: 'aiplatform.googleapis.com' });
+    throw explainGoogleError(e, { action, project: s.project, service: 'aiplatform.googleapis.com', tokenFrom: s.tokenFrom });
   }
 }
 
@@ -182,7 +182,7 @@ export async function getDataset(s: CloudSession, name: string, signal?: AbortSi
     return ds as unknown as Record<string, unknown>;
   } catch (e) {
     if ((e as { code?: unknown }).code === 404 || (e as { code?: unknown }).code === 5) return undefined;
-    throw explainGoogleError(e, { action: `read dataset ${name}`, project: s.project });
+    throw explainGoogleError(e, { action: `read dataset ${name}`, project: s.project, tokenFrom: s.tokenFrom });
   }
 }
 
@@ -246,7 +246,7 @@ export async function createPipeline(s: CloudSession, req: PipelineRequest, sign
     throwIfCancelled(signal);
     return snapshotOf(p as unknown as Record<string, unknown>, h);
   } catch (e) {
-    throw explainGoogleError(e, { action: 'create the AutoML training pipeline', project: s.project });
+    throw explainGoogleError(e, { action: 'create the AutoML training pipeline', project: s.project, tokenFrom: s.tokenFrom });
   }
 }
 

@@ -25,6 +25,19 @@ export const MODEL_TYPE_HELP: Record<MobileModelType, string> = {
 export const MOBILE_BUDGET = { min: 1_000, max: 100_000, default: 24_000 } as const;
 
 /**
+ * What a node hour of AutoML image classification training of a mobile (edge) model costs, for the question
+ * asked before a pipeline starts. Read from the Vertex AI pricing page (cloud.google.com/vertex-ai/pricing,
+ * "Vertex AutoML models", Image data, "Training (Edge on-device model)", classification: US$18.00 per node
+ * hour; the non-edge "Training" row is US$3.465) on the date below. Prices change: `nodeHourPrice` in
+ * edgewise.json overrides it.
+ */
+export const NODE_HOUR_PRICE_DEFAULT = {
+  usd: 18,
+  asOf: '2026-12-06',
+  source: 'Vertex AI pricing page, AutoML image classification, Training (Edge on-device model)',
+} as const;
+
+/**
  * Cloud Storage bucket naming rules. Returns the broken rule, or undefined when the name is valid.
  */
 export function bucketNameProblem(name: string): string | undefined {

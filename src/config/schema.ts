@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MOBILE_BUDGET, MOBILE_MODEL_TYPES, VERTEX_REGIONS, bucketNameProblem, projectIdProblem } from './rules.js';
+import { MOBILE_BUDGET, MOBILE_MODEL_TYPES, NODE_HOUR_PRICE_DEFAULT, VERTEX_REGIONS, bucketNameProblem, projectIdProblem } from './rules.js';
 
 const ratio = z.number().min(0).max(1);
 
@@ -53,6 +53,16 @@ export const ConfigSchema = z
       .max(MOBILE_BUDGET.max, `must be at most ${MOBILE_BUDGET.max} (100 node hours) for mobile model types`)
       .default(MOBILE_BUDGET.default),
     disableEarlyStopping: z.boolean().default(false),
+    /** Price of a training node hour shown before a Vertex training starts (a figure with its date and source). */
+    nodeHourPrice: z
+      .object({
+        usd: z.number().positive('must be a price above 0 (US dollars per node hour)'),
+        /** When the figure was read (YYYY-MM-DD). */
+        asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-06').optional(),
+        source: z.string().optional(),
+      })
+      .strict()
+      .default({ ...NODE_HOUR_PRICE_DEFAULT }),
     backend: z.enum(['local', 'vertex']).default('local'),
     paths: PathsSchema.default(PathsSchema.parse({})),
     split: z

@@ -30,3 +30,8 @@ export function formatSplitReport(out: SplitOutput): string {
   if (out.dryRun) lines[lines.length - 1] = 'Dry run: nothing written.';
   return lines.join('\n');
 }
+
+/** What to run after a split: on Vertex the images go up first (`train` would also upload, but say it plainly). */
+export function nextAfterSplit(backend: 'local' | 'vertex'): string {
+  return backend === 'vertex' ? 'Next: edgewise upload (then edgewise train --backend vertex)' : 'Next: edgewise train';
+}

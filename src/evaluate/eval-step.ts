@@ -32,7 +32,7 @@ export interface EvalOutput {
 }
 
 /** Bumped when the way numbers are computed changes, so old results are not reused. */
-const EVAL_LOGIC_VERSION = 1;
+const EVAL_LOGIC_VERSION = 2;
 
 export function evalPaths(ctx: StepContext, version: string): { metrics: string; predictions: string; report: string } {
   const dir = ctx.workspace.metricsDir;

@@ -1,5 +1,5 @@
 import type { ReliabilityBin } from './calibration.js';
-import { fmt, sortWorstFirst } from './terminal-report.js';
+import { fmt, sortWorstFirst, vertexComparison } from './terminal-report.js';
 import type { MetricsFile } from './types.js';
 
 /**
@@ -85,10 +85,13 @@ export function renderHtmlReport(m: MetricsFile): string {
     row(['macro precision / recall / F1', `${fmt(m.macro.precision)} / ${fmt(m.macro.recall)} / ${fmt(m.macro.f1)}`, '']),
     row(['weighted precision / recall / F1', `${fmt(m.weighted.precision)} / ${fmt(m.weighted.recall)} / ${fmt(m.weighted.f1)}`, '']),
   ].join('');
-  const vertex = m.vertex
-    ? `<h2>Vertex AI's own evaluation</h2><table>${Object.entries(m.vertex.summary)
-        .map(([k, v]) => row([esc(k), fmt(v)]))
-        .join('')}</table>`
+  const cmp = vertexComparison(m);
+  const vertex = cmp
+    ? `<h2 id="vertex">Vertex AI's own evaluation beside edgewise's</h2>${
+        cmp.rows.length
+          ? `<table>${row(cmp.header.map(esc), true)}${cmp.rows.map((r) => row(r.map(esc))).join('')}</table><p class="note">Vertex scored the items it held out${m.vertex?.evaluation_name ? ` (${esc(m.vertex.evaluation_name)})` : ''}; edgewise scored splits.csv's test split. Micro-averaged, one-vs-rest over every (image, label) pair.</p>`
+          : '<p class="note">vertex_evaluation.json holds no classification metrics: nothing to compare.</p>'
+      }`
     : '';
   const perClass = sortWorstFirst(m.per_class)
     .map((r) => row([esc(r.label), fmt(r.f1), fmt(r.precision), fmt(r.recall), String(r.support), String(r.predicted)]))

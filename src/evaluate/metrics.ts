@@ -170,3 +170,55 @@ export function splitKnown<T extends ArrayLike<number>>(probs: readonly T[], tru
   }
   return { probs: p, truth: t, unknown: truth.length - t.length };
 }
+
+/**
+ * One-vs-rest over every (sample, class) pair, micro-averaged: the way Vertex AI reports its overall
+ * classification metrics (auPrc "micro-averaged for the overall evaluation"; confidenceMetrics per
+ * threshold). Precision = correct pairs at p ≥ t / pairs at p ≥ t; recall = correct pairs at p ≥ t / samples.
+ * Null when 0/0 (no pair reaches the threshold).
+ */
+export function microPrecisionRecallAt(probs: Matrix, truth: readonly number[], threshold: number): { precision: number | null; recall: number | null } {
+  let predicted = 0;
+  let correct = 0;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i]!;
+    for (let k = 0; k < p.length; k++) {
+      if ((p[k] as number) >= threshold) {
+        predicted++;
+        if (k === truth[i]) correct++;
+      }
+    }
+  }
+  return { precision: predicted > 0 ? correct / predicted : null, recall: probs.length > 0 ? correct / probs.length : null };
+}
+
+/**
+ * Area under the micro-averaged precision-recall curve as average precision (scikit-learn's
+ * `average_precision_score(one_hot, probs, average='micro')`): Σ_n (R_n − R_{n−1}) · P_n over the distinct
+ * scores from high to low, tied scores entering together. NaN without samples.
+ */
+export function microAveragePrecision(probs: Matrix, truth: readonly number[]): number {
+  const pairs: Array<[number, boolean]> = [];
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i]!;
+    for (let k = 0; k < p.length; k++) pairs.push([p[k] as number, k === truth[i]]);
+  }
+  const positives = probs.length;
+  if (positives === 0) return Number.NaN;
+  pairs.sort((a, b) => b[0] - a[0]);
+  let tp = 0;
+  let seen = 0;
+  let prevRecall = 0;
+  let ap = 0;
+  for (let i = 0; i < pairs.length; ) {
+    const score = pairs[i]![0];
+    for (; i < pairs.length && pairs[i]![0] === score; i++) {
+      seen++;
+      if (pairs[i]![1]) tp++;
+    }
+    const recall = tp / positives;
+    ap += (recall - prevRecall) * (tp / seen);
+    prevRecall = recall;
+  }
+  return ap;
+}

@@ -1,6 +1,6 @@
 import { sha256 } from '../core/hash.js';
 import { applyTemperature, DEFAULT_BINS, equalMassCalibration, equalWidthCalibration, fitTemperature } from './calibration.js';
-import { brierScore, classReport, confusionMatrix, negativeLogLikelihood, predictions, topKAccuracy, type Matrix } from './metrics.js';
+import { brierScore, classReport, confusionMatrix, microAveragePrecision, microPrecisionRecallAt, negativeLogLikelihood, predictions, topKAccuracy, type Matrix } from './metrics.js';
 import type { CalibrationBlock, ConfidentMistake, MetricsFile, PredictionsFile } from './types.js';
 
 export const DEFINITIONS: Record<string, string> = {
@@ -15,6 +15,7 @@ export const DEFINITIONS: Record<string, string> = {
   macro: 'unweighted mean over classes present in the test truth or the predictions; null counts as 0 (scikit-learn zero_division=0)',
   weighted: 'mean weighted by support; null counts as 0',
   temperature: 'one temperature T, applied as p^(1/T) renormalised = softmax(log p / T) (zeros stay 0), fitted on the validation split by minimising NLL; kept at 1 (probabilities untouched) unless it lowers validation NLL',
+  vertex: "Vertex AI's own evaluation (vertex_evaluation.json, on the test items Vertex held out) beside the same numbers computed by edgewise on its test split, probabilities before temperature. Both one-vs-rest over every (image, label) pair, micro-averaged: auPrc = area under the precision-recall curve (edgewise: average precision), logLoss = mean −ln p(true label), precision/recall/F1 at confidence 0.5 = over pairs with p ≥ 0.5. The two test sets differ unless Vertex trained on edgewise's split",
   unscored: 'test images whose label is not among the model labels are not scored (no probability exists for them)',
 };
 
@@ -114,29 +115,83 @@ export function buildMetrics(pred: PredictionsFile, opts: BuildMetricsOptions): 
     thresholds: null,
     definitions: DEFINITIONS,
   };
-  if (opts.vertexEvaluation !== undefined) metrics.vertex = { summary: vertexSummary(opts.vertexEvaluation), evaluation: opts.vertexEvaluation };
+  if (opts.vertexEvaluation !== undefined) {
+    const picked = pickVertexEvaluation(opts.vertexEvaluation);
+    const n = vertexTestCount(opts.vertexEvaluation);
+    metrics.vertex = {
+      summary: vertexSummary(opts.vertexEvaluation),
+      ...(picked?.name ? { evaluation_name: picked.name } : {}),
+      ...(n !== undefined ? { n } : {}),
+      edgewise: edgewiseCounterparts(test.probs, test.truth),
+      evaluation: opts.vertexEvaluation,
+    };
+  }
   return metrics;
 }
 
+/** The Vertex numbers edgewise summarises, by name (metrics file keys). */
+export type VertexHeadline = Partial<Record<'auPrc' | 'auRoc' | 'logLoss' | 'precisionAt0.5' | 'recallAt0.5' | 'f1At0.5', number>>;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
- * The headline numbers of a Vertex ModelEvaluation (classification): auPrc, auRoc, logLoss, and precision /
- * recall / F1 at the 0.5 confidence threshold when listed. Accepts the evaluation itself or `{metrics: ...}`.
+ * The evaluation to summarise out of what `edgewise export` writes (`{model, fetched_at, evaluations: [...]}`,
+ * each evaluation `{name, createTime, metrics, slices}`): the newest one that has classification metrics.
+ * A bare evaluation (`{metrics}`) or bare metrics are accepted too, for files written by hand.
  */
-export function vertexSummary(evaluation: unknown): Record<string, number> {
-  const out: Record<string, number> = {};
-  const root = (evaluation ?? {}) as Record<string, unknown>;
-  const m = (typeof root.metrics === 'object' && root.metrics !== null ? root.metrics : root) as Record<string, unknown>;
-  for (const key of ['auPrc', 'auRoc', 'logLoss']) {
+export function pickVertexEvaluation(file: unknown): { name?: string; metrics: Record<string, unknown> } | undefined {
+  if (!isRecord(file)) return undefined;
+  const candidates = Array.isArray(file.evaluations) ? file.evaluations.filter(isRecord) : [file];
+  const withMetrics = candidates
+    .map((e) => ({ e, metrics: isRecord(e.metrics) ? e.metrics : 'auPrc' in e || 'confidenceMetrics' in e ? e : undefined }))
+    .filter((x): x is { e: Record<string, unknown>; metrics: Record<string, unknown> } => x.metrics !== undefined)
+    .sort((a, b) => String(b.e.createTime ?? '').localeCompare(String(a.e.createTime ?? '')));
+  const best = withMetrics[0];
+  if (!best) return undefined;
+  return { ...(typeof best.e.name === 'string' ? { name: best.e.name } : {}), metrics: best.metrics };
+}
+
+/**
+ * The headline numbers of Vertex's classification evaluation: auPrc, auRoc, logLoss, and precision / recall /
+ * F1 at confidence threshold 0.5 (Vertex lists confidenceMetrics at 0.00, 0.05, … 0.99).
+ */
+export function vertexSummary(file: unknown): VertexHeadline {
+  const out: VertexHeadline = {};
+  const m = pickVertexEvaluation(file)?.metrics;
+  if (!m) return out;
+  for (const key of ['auPrc', 'auRoc', 'logLoss'] as const) {
     const v = Number(m[key]);
-    if (m[key] !== undefined && Number.isFinite(v)) out[key] = v;
+    if (m[key] !== undefined && m[key] !== null && Number.isFinite(v)) out[key] = v;
   }
-  const cms = Array.isArray(m.confidenceMetrics) ? (m.confidenceMetrics as Array<Record<string, unknown>>) : [];
-  const at = cms.find((c) => Math.abs(Number(c.confidenceThreshold ?? 0) - 0.5) < 1e-9);
+  const cms = Array.isArray(m.confidenceMetrics) ? m.confidenceMetrics.filter(isRecord) : [];
+  // Proto3 JSON leaves a 0 threshold out; 0.5 is always written, but compare with a tolerance (float32 values).
+  const at = cms.find((c) => Math.abs(Number(c.confidenceThreshold ?? 0) - 0.5) < 1e-6);
   if (at) {
     for (const [k, name] of [['precision', 'precisionAt0.5'], ['recall', 'recallAt0.5'], ['f1Score', 'f1At0.5']] as const) {
-      const v = Number(at[k]);
-      if (at[k] !== undefined && Number.isFinite(v)) out[name] = v;
+      const v = Number(at[k] ?? 0);
+      if (Number.isFinite(v)) out[name] = v;
     }
   }
+  return out;
+}
+
+/** Test items in Vertex's own evaluation: the sum of its confusion matrix, when it has one. */
+export function vertexTestCount(file: unknown): number | undefined {
+  const cm = pickVertexEvaluation(file)?.metrics.confusionMatrix;
+  if (!isRecord(cm) || !Array.isArray(cm.rows)) return undefined;
+  let n = 0;
+  for (const row of cm.rows) if (Array.isArray(row)) for (const v of row) n += Number(v) || 0;
+  return n > 0 ? n : undefined;
+}
+
+/** The same numbers computed by edgewise on its own test split (probabilities before temperature). */
+export function edgewiseCounterparts(probs: Matrix, truth: readonly number[]): VertexHeadline {
+  const at = microPrecisionRecallAt(probs, truth, 0.5);
+  const out: VertexHeadline = { auPrc: microAveragePrecision(probs, truth), logLoss: negativeLogLikelihood(probs, truth) };
+  if (at.precision !== null) out['precisionAt0.5'] = at.precision;
+  if (at.recall !== null) out['recallAt0.5'] = at.recall;
+  if (at.precision !== null && at.recall !== null && at.precision + at.recall > 0) out['f1At0.5'] = (2 * at.precision * at.recall) / (at.precision + at.recall);
   return out;
 }

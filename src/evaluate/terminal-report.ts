@@ -1,4 +1,5 @@
 import type { ReliabilityBin } from './calibration.js';
+import type { VertexHeadline } from './summary.js';
 import type { MetricsFile, PerClassRow } from './types.js';
 
 /**
@@ -54,11 +55,35 @@ function metricsTable(m: MetricsFile): string[] {
       ? `temperature fitted on ${ts.n_validation} validation images: NLL ${fmt(ts.nll_validation_before)} → ${fmt(ts.nll_validation_after)}${ts.note ? ` (${ts.note})` : ''}`
       : `temperature: ${ts.note ?? 'not fitted'}`,
   );
-  if (m.vertex) {
-    const s = Object.entries(m.vertex.summary).map(([k, v]) => `${k} ${fmt(v)}`);
-    out.push(`Vertex AI's own evaluation: ${s.length ? s.join(', ') : 'no headline numbers found (see metrics file)'}`);
-  }
   return out;
+}
+
+const VERTEX_ROWS: Array<[keyof VertexHeadline, string]> = [
+  ['auPrc', 'auPrc (micro)'],
+  ['logLoss', 'logLoss'],
+  ['precisionAt0.5', 'precision at 0.5'],
+  ['recallAt0.5', 'recall at 0.5'],
+  ['f1At0.5', 'F1 at 0.5'],
+  ['auRoc', 'auRoc (micro)'],
+];
+
+/**
+ * Vertex's own numbers beside edgewise's, one row per metric Vertex reported: [name, Vertex, edgewise].
+ * Empty when the file held no classification metrics.
+ */
+export function vertexComparison(m: MetricsFile): { header: [string, string, string]; rows: Array<[string, string, string]> } | undefined {
+  const v = m.vertex;
+  if (!v) return undefined;
+  const rows = VERTEX_ROWS.filter(([k]) => v.summary[k] !== undefined).map(([k, name]): [string, string, string] => [name, fmt(v.summary[k]), fmt(v.edgewise?.[k])]);
+  return { header: ['metric', `Vertex${v.n !== undefined ? ` (n=${v.n})` : ''}`, `edgewise (n=${m.n})`], rows };
+}
+
+function vertexSection(m: MetricsFile): string[] {
+  const c = vertexComparison(m);
+  if (!c) return [];
+  if (!c.rows.length) return ['vertex_evaluation.json holds no classification metrics (auPrc, logLoss, confidenceMetrics): nothing to compare.'];
+  const line = (r: [string, string, string]): string => `${r[0].padEnd(28)}${r[1].padStart(18)}  ${r[2].padStart(16)}`;
+  return [line(c.header), ...c.rows.map(line), "Vertex scored the items it held out; edgewise scored splits.csv's test split (micro-averaged, one-vs-rest)."];
 }
 
 /** Worst first: lowest F1, then lowest recall; classes never seen nor predicted (F1 undefined) last. */
@@ -140,6 +165,10 @@ export function renderTerminalReport(m: MetricsFile, opts: TerminalReportOptions
   section(`Evaluation of ${m.version}: ${m.n} test images`);
   if (m.n_unscored) lines.push(`${m.n_unscored} more not scored: the model has no label ${m.unscored_labels.join(', ')}`);
   lines.push(...metricsTable(m));
+  if (m.vertex) {
+    section("Vertex AI's own evaluation beside edgewise's");
+    lines.push(...vertexSection(m));
+  }
   section('Per class, worst first');
   lines.push(...perClassTable(m, width));
   section(`Reliability, ${m.calibration.bins.equal_width} equal-width bins (before temperature)`);

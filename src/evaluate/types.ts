@@ -1,4 +1,5 @@
 import type { ReliabilityBin } from './calibration.js';
+import type { VertexHeadline } from './summary.js';
 
 /** One split's predictions in `predictions_vNNN.json`. */
 export interface SplitPredictions {
@@ -97,5 +98,16 @@ export interface MetricsFile {
   thresholds: null | { tau: number; margin: number; coverage: number; selective_accuracy: number };
   definitions: Record<string, string>;
   /** Vertex AI's own evaluation, when the model came from Vertex (vertex_evaluation.json beside it). */
-  vertex?: { summary: Record<string, number>; evaluation: unknown };
+  vertex?: {
+    /** auPrc, auRoc, logLoss, precisionAt0.5, recallAt0.5, f1At0.5 as Vertex reported them. */
+    summary: VertexHeadline;
+    /** The ModelEvaluation summarised (the newest with classification metrics). */
+    evaluation_name?: string;
+    /** Items in Vertex's own test set (sum of its confusion matrix). */
+    n?: number;
+    /** The same numbers computed by edgewise on its test split (definitions.vertex). */
+    edgewise: VertexHeadline;
+    /** vertex_evaluation.json as exported. */
+    evaluation: unknown;
+  };
 }

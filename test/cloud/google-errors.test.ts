@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, test } from 'vitest';
 import { explainGoogleError, isRetryable, parseGoogleError } from '../../src/cloud/google-errors.js';
 import { backoffDelay, withRetry } from '../../src/cloud/retry.js';
@@ -36,6 +37,47 @@ describe('explainGoogleError', () => {
   test('gRPC-style numeric codes are mapped', () => {
     expect(parseGoogleError(Object.assign(new Error('x'), { code: 14 })).httpStatus).toBe(503);
     expect(parseGoogleError(Object.assign(new Error('x'), { code: 7 })).httpStatus).toBe(403);
+  });
+});
+
+/**
+ * Errors built by google-gax 5's own decoder (GoogleError.parseHttpError, the one its REST fallback and, for
+ * gRPC, parseGRPCStatusDetails feed): plain message, gRPC code, ErrorInfo in reason / errorInfoMetadata,
+ * details only as encoded Anys. The gax copy is the one @google-cloud/aiplatform loads.
+ */
+const gax = createRequire(createRequire(import.meta.url).resolve('@google-cloud/aiplatform'))('google-gax') as { GoogleError: { parseHttpError(json: unknown): Error } };
+const errorInfo = (reason: string, metadata: Record<string, string>, message: string, code = 403, status = 'PERMISSION_DENIED'): Error =>
+  gax.GoogleError.parseHttpError({ error: { code, status, message, details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata }] } });
+
+describe('google-gax 5 errors: ErrorInfo read from err.reason / err.errorInfoMetadata', () => {
+  test('the gax error carries what this test relies on (checked against the installed google-gax)', () => {
+    const e = errorInfo('IAM_PERMISSION_DENIED', { permission: 'aiplatform.datasets.create' }, 'The caller does not have permission') as Error & Record<string, unknown>;
+    expect(e).toMatchObject({ code: 7, reason: 'IAM_PERMISSION_DENIED', errorInfoMetadata: { permission: 'aiplatform.datasets.create' } });
+    expect(e.message).toBe('The caller does not have permission');
+  });
+
+  test('a permission named only in the ErrorInfo is named in the error and the role follows from it', () => {
+    const x = explainGoogleError(errorInfo('IAM_PERMISSION_DENIED', { permission: 'aiplatform.datasets.create', resource: 'projects/p1/locations/us-central1' }, 'The caller does not have permission'), { action: 'create the dataset', project: 'p1' });
+    expect(x).toMatchObject({ code: 'cloud.permission_denied', item: 'aiplatform.datasets.create', hint: expect.stringContaining('--role=roles/aiplatform.user') });
+  });
+
+  test('a disabled API named only in the ErrorInfo (no telltale message text)', () => {
+    const x = explainGoogleError(errorInfo('SERVICE_DISABLED', { service: 'aiplatform.googleapis.com', consumer: 'projects/42' }, 'Access denied.'), { action: 'list datasets', project: 'p1', service: 'storage.googleapis.com' });
+    expect(x).toMatchObject({ code: 'cloud.service_disabled', item: 'aiplatform.googleapis.com', hint: 'Run `gcloud services enable aiplatform.googleapis.com --project p1`, wait a minute, and retry.' });
+    expect(isRetryable(errorInfo('SERVICE_DISABLED', {}, 'x'))).toBe(false);
+  });
+
+  test('quota: the metric and limit from the ErrorInfo; a used-up resource quota is not retried, a rate limit is', () => {
+    const q = errorInfo('RESOURCE_QUOTA_EXCEEDED', { quota_metric: 'aiplatform.googleapis.com/custom_model_training_cpus', quota_limit: 'CustomModelTrainingCPUsPerProjectPerRegion' }, 'Quota exceeded.', 429, 'RESOURCE_EXHAUSTED');
+    const x = explainGoogleError(q, { action: 'create the pipeline', project: 'p1' });
+    expect(x).toMatchObject({ code: 'cloud.quota', item: 'aiplatform.googleapis.com/custom_model_training_cpus', message: expect.stringContaining('limit CustomModelTrainingCPUsPerProjectPerRegion') });
+    expect(isRetryable(q)).toBe(false);
+    expect(isRetryable(errorInfo('RATE_LIMIT_EXCEEDED', { quota_metric: 'm' }, 'Too many requests', 429, 'RESOURCE_EXHAUSTED'))).toBe(true);
+  });
+
+  test('billing disabled and an expired access token each say what to run', () => {
+    expect(explainGoogleError(errorInfo('BILLING_DISABLED', { service: 'aiplatform.googleapis.com' }, 'This API method requires billing to be enabled.'), { action: 'a', project: 'p1' })).toMatchObject({ code: 'cloud.billing_disabled', hint: expect.stringContaining('gcloud billing projects link p1') });
+    expect(explainGoogleError(errorInfo('ACCESS_TOKEN_EXPIRED', { service: 'aiplatform.googleapis.com' }, 'Request had invalid authentication credentials.', 401, 'UNAUTHENTICATED'), { action: 'a', project: 'p1' })).toMatchObject({ code: 'cloud.unauthenticated', message: expect.stringContaining('access token has expired'), hint: expect.stringContaining('GOOGLE_OAUTH_ACCESS_TOKEN') });
   });
 });
 

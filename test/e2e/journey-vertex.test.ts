@@ -105,6 +105,10 @@ describe('e2e journey (tmux, 80×24, vertex backend on fakes): a dropped session
     t.keys('Enter');
     await t.waitFor('⏎ upload check, dataset, import and AutoML training');
     t.keys('Enter');
+    // Training is billed: asked first, with the model type, budget and price per node hour.
+    const ask = await t.waitFor('y = start it');
+    expect(ask.replace(/\s+/g, ' ')).toMatch(/Model type MOBILE_TF_VERSATILE_1 .* Budget 24 node hours .* Price US\$18\.00 per node hour/);
+    t.text('y');
     const running = await t.waitFor(/\bRUNNING\b.*node hours/, 120_000);
     const pipelineId = /node hours +(\d+)/.exec(running)?.[1];
     expect(pipelineId, running).toBeDefined();

@@ -77,14 +77,27 @@ describe('eval step (fake model)', () => {
     expect(model.calls).toBeGreaterThan(calls);
   });
 
-  it('includes Vertex evaluation numbers when vertex_evaluation.json is beside the model', async () => {
+  it('summarises Vertex evaluation numbers from the shape `edgewise export` writes, beside its own', async () => {
     const ws = makeFakeWorkspace();
+    const evaluation = (name: string, createTime: string, auPrc: number) => ({
+      name,
+      createTime,
+      metricsSchemaUri: 'gs://google-cloud-aiplatform/schema/modelevaluation/classification_metrics_1.0.0.yaml',
+      metrics: { auPrc, logLoss: 0.21, confidenceMetrics: [{ recall: 1, precision: 0.33 }, { confidenceThreshold: 0.5, precision: 0.9, recall: 0.8, f1Score: 0.85 }], confusionMatrix: { rows: [[8, 2], [1, 9]] } },
+      slices: [],
+    });
     writeFileSync(
       join(ws.root, 'ml/models/v001/vertex_evaluation.json'),
-      JSON.stringify({ name: 'projects/p/locations/l/models/m/evaluations/e', metrics: { auPrc: 0.93, logLoss: 0.21, confidenceMetrics: [{ confidenceThreshold: 0.5, precision: 0.9, recall: 0.8, f1Score: 0.85 }] } }),
+      JSON.stringify({ model: 'projects/p/locations/l/models/m', fetched_at: '2026-12-06T10:00:00Z', evaluations: [evaluation('…/evaluations/old', '2026-12-01T00:00:00Z', 0.5), evaluation('…/evaluations/new', '2026-12-05T00:00:00Z', 0.93)] }),
     );
     const { output } = await runStepCollect(createEvalStep(loaderFor(fakeClassifier(ws.labels))), { model: 'ml/models/v001' }, ws.ctx());
-    expect(output.metrics.vertex?.summary).toEqual({ auPrc: 0.93, logLoss: 0.21, 'precisionAt0.5': 0.9, 'recallAt0.5': 0.8, 'f1At0.5': 0.85 });
+    const v = output.metrics.vertex!;
+    expect(v.summary).toEqual({ auPrc: 0.93, logLoss: 0.21, 'precisionAt0.5': 0.9, 'recallAt0.5': 0.8, 'f1At0.5': 0.85 });
+    expect(v.evaluation_name).toBe('…/evaluations/new');
+    expect(v.n).toBe(20);
+    // edgewise's own numbers on its test split, same definitions.
+    expect(v.edgewise.logLoss).toBeCloseTo(output.metrics.calibration.nll, 12);
+    for (const k of ['auPrc', 'precisionAt0.5', 'recallAt0.5'] as const) expect(v.edgewise[k]).toBeGreaterThan(0);
   });
 
   it('cancels between batches and leaves no file behind', async () => {

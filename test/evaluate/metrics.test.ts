@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmax, brierScore, classReport, confusionMatrix, LOG_EPS, negativeLogLikelihood, predictions, rankOf, splitKnown, topKAccuracy } from '../../src/evaluate/metrics.js';
+import { argmax, brierScore, classReport, confusionMatrix, LOG_EPS, microAveragePrecision, microPrecisionRecallAt, negativeLogLikelihood, predictions, rankOf, splitKnown, topKAccuracy } from '../../src/evaluate/metrics.js';
 
 describe('ranking and top-k (hand-computed)', () => {
   it('breaks ties toward the lower label index', () => {
@@ -86,5 +86,28 @@ describe('NLL and Brier', () => {
     expect(s.truth).toEqual([0, 1]);
     expect(s.probs).toEqual([[1, 0], [0.5, 0.5]]);
     expect(s.unknown).toBe(1);
+  });
+});
+
+describe('micro-averaged one-vs-rest (Vertex-style) numbers, hand-computed', () => {
+  // Pairs by score: 0.8✗ 0.7✓ 0.6✗ 0.4✓ 0.3✗ 0.2✓ → AP = ⅓·½ + ⅓·½ + ⅓·½ = 0.5
+  const probs = [
+    [0.7, 0.3],
+    [0.4, 0.6],
+    [0.8, 0.2],
+  ];
+  const truth = [0, 0, 1];
+  it('average precision over every (sample, class) pair', () => {
+    expect(microAveragePrecision(probs, truth)).toBeCloseTo(0.5, 12);
+    expect(microAveragePrecision([[1, 0], [0, 1]], [0, 1])).toBeCloseTo(1, 12);
+  });
+  it('tied scores enter together (no credit for the order of ties)', () => {
+    expect(microAveragePrecision([[0.5, 0.5]], [0])).toBeCloseTo(0.5, 12);
+    expect(microAveragePrecision([[0.5, 0.5]], [1])).toBeCloseTo(0.5, 12);
+  });
+  it('precision and recall at a confidence threshold', () => {
+    expect(microPrecisionRecallAt(probs, truth, 0.5)).toEqual({ precision: 1 / 3, recall: 1 / 3 });
+    expect(microPrecisionRecallAt(probs, truth, 0.9)).toEqual({ precision: null, recall: 0 });
+    expect(microPrecisionRecallAt([], [], 0.5)).toEqual({ precision: null, recall: null });
   });
 });

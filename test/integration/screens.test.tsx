@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { render } from 'ink';
 import UploadScreen from '../../screens/upload.js';
-import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer } from '../../screens/training-status.js';
+import TrainingStatusScreen, { initialPaneUi, paneKeyActions, paneReducer, timelineItems } from '../../screens/training-status.js';
 import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
@@ -28,10 +28,11 @@ function mount(el: (ctx: ReturnType<TestWorkspace['ctx']>, calls: { back: number
   return { stdout, stdin, calls, inst, all: () => stdout.frames.join(''), frame: () => stdout.lastFrame() ?? '' };
 }
 
+/** Every line fits, except a URL alone on its line: printed whole on purpose (the terminal wraps it). */
 function fits(frame: string, columns: number, rows: number): void {
   const lines = frame.replace(/\n$/, '').split('\n');
   expect(lines.length).toBeLessThanOrEqual(rows);
-  for (const l of lines) expect([...l].length).toBeLessThanOrEqual(columns);
+  for (const l of lines) if (!/^https:\/\/\S+$/.test(l)) expect([...l].length, l).toBeLessThanOrEqual(columns);
 }
 
 describe('status pane reducer', () => {
@@ -41,6 +42,28 @@ describe('status pane reducer', () => {
     expect(run('cn').cancels).toBe(0);
     expect(run('cd')).toMatchObject({ cancels: 0, detached: false, confirming: false });
     expect(run('d')).toMatchObject({ detached: true, detaches: 1 });
+    // A ⏎ that would start a billed pipeline asks first: only y starts it.
+    const start = (...then: Parameters<typeof paneReducer>[1][]) => [{ type: 'enter', ask: true } as const, ...then].reduce(paneReducer, initialPaneUi);
+    expect(start()).toMatchObject({ askingStart: true, starts: 0, confirmedStarts: 0 });
+    expect(start(...paneKeyActions('y', {}))).toMatchObject({ askingStart: false, confirmedStarts: 1 });
+    expect(start(...paneKeyActions('n', {}))).toMatchObject({ askingStart: false, confirmedStarts: 0, declined: true });
+    expect(start(...paneKeyActions('d', {}))).toMatchObject({ confirmedStarts: 0, declined: true, detaches: 0 });
+  });
+});
+
+describe('status pane timeline', () => {
+  test('lines carry the time they arrived; a state entered earlier says "since"; a console URL gets its own whole line', () => {
+    let k = 0;
+    const next = () => k++;
+    const log = timelineItems({ type: 'log', message: 'Following projects/p/locations/us-central1/trainingPipelines/1004\n  console: https://console.cloud.google.com/vertex-ai/locations/us-central1/training/1004/cpu?project=demo-project' }, next, '2026-12-06T09:47:49.000Z');
+    const running = timelineItems({ type: 'status', state: 'RUNNING', message: 'elapsed 16s', data: { pipeline: 'p', at: '2026-12-06T09:47:33.000Z' } }, next, '2026-12-06T09:47:49.500Z');
+    expect(log.map((i) => [i.time, i.text, i.tone])).toEqual([
+      ['09:47:49', 'Following projects/p/locations/us-central1/trainingPipelines/1004', 'log'],
+      ['09:47:49', 'https://console.cloud.google.com/vertex-ai/locations/us-central1/training/1004/cpu?project=demo-project', 'link'],
+    ]);
+    expect(running).toEqual([{ key: 2, time: '09:47:49', text: 'RUNNING (since 09:47:33)  elapsed 16s', tone: 'state' }]);
+    // A state entered just now needs no "since".
+    expect(timelineItems({ type: 'status', state: 'QUEUED', data: { at: '2026-12-06T09:47:49.000Z' } }, next, '2026-12-06T09:47:49.400Z')[0]!.text).toBe('QUEUED');
   });
 
   test('asked about missing images: y trains without them; any other key stops', () => {
@@ -78,13 +101,35 @@ describe('training status pane', () => {
     const ui = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
     await flush();
     expect(ui.frame()).toContain('not started');
+    // Starting is billed: the pane asks first, with model type, budget and price; n leaves nothing created.
     ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('Start Vertex AI training?'));
+    const ask = ui.frame().replace(/\s+/g, ' ');
+    expect(ask).toContain('Model type MOBILE_TF_VERSATILE_1');
+    expect(ask).toContain('Budget 24 node hours');
+    expect(ask).toMatch(/Price US\$18\.00 per node hour \(Vertex AI pricing page, AutoML image classification, Training \(Edge on-device model\), as of 2026-12-06/);
+    expect(ask).toContain('At most US$432.00');
+    fits(ui.frame(), 80, 24);
+    ui.stdin.write('n');
+    await waitFor(() => ui.frame().includes('Not started: nothing was created'));
+    await flush();
+    expect(cloud.vertex.datasets.size + cloud.vertex.pipelines.size).toBe(0);
+    ui.stdin.write(keys.enter);
+    await waitFor(() => ui.frame().includes('Start Vertex AI training?'));
+    ui.stdin.write('y');
     await waitFor(() => ui.frame().includes('Training finished') && /\d\d:\d\d:\d\d SUCCEEDED/.test(ui.all()), 5000);
     const all = ui.all();
     for (const s of ['DATASET_READY', 'IMPORTED', 'QUEUED', 'RUNNING', 'SUCCEEDED']) expect(all).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d ${s}`));
     expect(ui.frame()).toMatch(/SUCCEEDED\s+elapsed \d+s\s+\d+\.\d of 24 node hours/);
-    expect(ui.frame()).toContain('console.cloud.google.com');
     fits(ui.frame(), 80, 24);
+    // The console URL, longer than 80 columns, is printed whole on a line of its own.
+    const url = `https://console.cloud.google.com/vertex-ai/locations/us-central1/training/${[...cloud.vertex.pipelines.keys()][0]!.split('/').pop()}/cpu?project=demo-project`;
+    expect(url.length).toBeGreaterThan(80);
+    expect(ui.frame().split('\n')).toContain(url);
+    // Timeline times never go backwards.
+    const times = ui.frame().split('\n').map((l) => /^(\d\d:\d\d:\d\d) /.exec(l)?.[1]).filter((t): t is string => t !== undefined);
+    expect(times.length).toBeGreaterThan(5);
+    expect([...times].sort()).toEqual(times);
     expect(ui.calls.done).toHaveLength(1);
     ui.inst.unmount();
   });
@@ -108,7 +153,7 @@ describe('training status pane', () => {
   test('d detaches (pipeline keeps running); reopening reattaches; c + y cancels it', async () => {
     await runStepCollect(uploadStep, {}, ws.ctx());
     const a = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
-    a.stdin.write(keys.enter);
+    a.stdin.write(keys.enter + 'y');
     await waitFor(() => /RUNNING/.test(a.frame()), 5000);
     a.stdin.write('d');
     await waitFor(() => a.frame().includes('Detached'));

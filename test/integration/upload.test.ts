@@ -1,5 +1,6 @@
-import { describe, expect, test } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, test, vi } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
@@ -69,6 +70,22 @@ describe('upload', () => {
     expect(cloud.gcs.counts.uploads).toBe(uploadsBefore);
   });
 
+  test('a dry run without credentials plans offline and says what it could not check; a real upload still refuses', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'edgewise-nocreds-'));
+    vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', '');
+    vi.stubEnv('GOOGLE_APPLICATION_CREDENTIALS', '');
+    vi.stubEnv('CLOUDSDK_CONFIG', empty);
+    vi.stubEnv('METADATA_SERVER_DETECTION', 'none');
+    const { output, events } = await runStepCollect(uploadStep, { dryRun: true }, ws.ctx());
+    expect(output).toMatchObject({ dryRun: true, uploaded: 0, images: ws.images.length });
+    expect(output.wouldUpload).toHaveLength(ws.images.length + 1);
+    expect(output.wouldUpload).toContain('edgewise/vertex_dataset.csv');
+    expect(output.notChecked?.join(' ')).toContain('which objects gs://edgewise-demo-bucket/edgewise already holds');
+    expect(events.find((e) => e.type === 'warning' && e.code === 'upload.offline_plan')).toMatchObject({ message: expect.stringContaining('No Google Cloud credentials found') });
+    expect(cloud.gcs.requests).toHaveLength(0);
+    await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.no_credentials' });
+  });
+
   test('503s and 429s are retried until the upload succeeds', async () => {
     cloud.gcs.faults.push({ method: 'POST', path: /^\/upload\//, status: 503, times: 3 }, { method: 'POST', path: /^\/upload\//, status: 429, times: 2 });
     const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
@@ -77,12 +94,38 @@ describe('upload', () => {
     remoteMatchesLocal();
   });
 
-  test('a corrupted upload is detected by its MD5 and retried, never accepted', async () => {
+  test('damaged bytes of a simple upload: GCS refuses them (400, MD5) and that object is sent again', async () => {
     cloud.gcs.corruptNextUploads = 2;
     const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
     expect(output.uploaded).toBe(ws.images.length + 1);
-    expect(events.filter((e) => e.type === 'warning' && /MD5/.test(e.message)).length).toBeGreaterThanOrEqual(1);
+    // Every object once, plus the two refused sends.
+    expect(cloud.gcs.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/upload/')).length).toBe(ws.images.length + 1 + 2);
+    const retries = events.filter((e) => e.type === 'warning' && e.code === 'upload.retry');
+    expect(retries).toHaveLength(2);
+    expect(retries.every((e) => e.type === 'warning' && /HTTP 400: Provided MD5 hash .* doesn't match/.test(e.message))).toBe(true);
     remoteMatchesLocal();
+  });
+
+  test('re-sending after MD5 refusals is bounded: a link that damages every attempt ends in a clear error', async () => {
+    cloud.gcs.corruptNextUploads = 1000;
+    const err = await runStepCollect(uploadStep, { settings: { retries: 2, concurrency: 1 } }, ws.ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: expect.stringContaining("doesn't match calculated MD5 hash") });
+    // One object, tried 1 + 2 times; the rest were never started.
+    expect(cloud.gcs.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/upload/')).length).toBe(3);
+    expect(cloud.gcs.counts.uploads).toBe(0);
+  });
+
+  test('damaged bytes of a resumable upload (no MD5 declared) are caught by the returned hashes and re-sent', async () => {
+    const big = makeWorkspace(fakeConfig(cloud, { train: { vertex: { pollMs: 10, operationPollMs: 10, retryBaseMs: 5, retryMaxMs: 40, resumableThresholdBytes: 1000 } } }), { perLabel: 1 });
+    try {
+      cloud.gcs.corruptNextUploads = 1;
+      const { output, events } = await runStepCollect(uploadStep, {}, big.ctx());
+      expect(output.uploaded).toBe(big.images.length + 1);
+      expect(events.filter((e) => e.type === 'warning' && /MD5/.test(e.message)).length).toBe(1);
+      for (const name of big.images) expect(cloud.gcs.getObject(BUCKET, `edgewise/images/${name}`)!.data.equals(readFileSync(join(big.root, 'ml/dataset/images', name)))).toBe(true);
+    } finally {
+      big.cleanup();
+    }
   });
 
   test('a connection reset in the middle of a resumable upload ends with the complete object', async () => {
@@ -132,6 +175,17 @@ describe('upload', () => {
   test('a missing bucket says how to create it', async () => {
     cloud.gcs.buckets.delete(BUCKET);
     await expect(runStepCollect(uploadStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.bucket_missing', hint: expect.stringContaining('gcloud storage buckets create gs://edgewise-demo-bucket --location=us-central1') });
+  });
+
+  test('object-level roles only (no storage.buckets.get): warns that the location was not checked and uploads', async () => {
+    cloud.gcs.objectRolesOnly = true;
+    const { output, events } = await runStepCollect(uploadStep, {}, ws.ctx());
+    expect(cloud.gcs.requests.some((r) => r.method === 'GET' && /\/b\/[^/]+$/.test(r.path))).toBe(true);
+    const w = events.find((e) => e.type === 'warning' && e.code === 'cloud.bucket_location_unchecked');
+    expect(w).toMatchObject({ item: `gs://${BUCKET}`, message: expect.stringContaining('location not checked') });
+    expect((w as { message: string }).message).toContain('storage.buckets.get');
+    expect(output.uploaded).toBe(ws.images.length + 1);
+    remoteMatchesLocal();
   });
 
   test('a bucket in another region is refused before any upload', async () => {

@@ -112,9 +112,13 @@ describe('vertex faults', () => {
     expect(cloud.vertex.imports.length).toBe(1);
   });
 
-  test('a rejected token says to log in again', async () => {
+  test('a rejected access token says it expired and how to get a fresh one', async () => {
     vi.stubEnv('GOOGLE_OAUTH_ACCESS_TOKEN', 'stale-token');
-    await expect(runStepCollect(vertexTrainStep, {}, ws.ctx())).rejects.toMatchObject({ code: 'cloud.unauthenticated', hint: expect.stringContaining('gcloud auth application-default login') });
+    await expect(runStepCollect(vertexTrainStep, {}, ws.ctx())).rejects.toMatchObject({
+      code: 'cloud.token_expired',
+      item: 'GOOGLE_OAUTH_ACCESS_TOKEN',
+      hint: expect.stringContaining('export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token)'),
+    });
   });
 
   test('missing credentials fail before any request, naming where it looked', async () => {

@@ -29,7 +29,7 @@ export const register: RegisterCommand = (program: Command) => {
       process.exitCode = await runCommand('split', globalsOf(cmd), async (h) => {
         const { InputError } = await import('../../core/errors.js');
         const { splitStep } = await import('../../dataset/split-step.js');
-        const { formatSplitReport } = await import('../../dataset/split-report.js');
+        const { formatSplitReport, nextAfterSplit } = await import('../../dataset/split-report.js');
         const ratio = (name: string, raw: string | undefined): number | undefined => {
           if (raw === undefined) return undefined;
           const pct = raw.trim().endsWith('%');
@@ -42,7 +42,7 @@ export const register: RegisterCommand = (program: Command) => {
         const configFlags: Record<string, unknown> = {};
         if (flags.bucket !== undefined) configFlags.bucket = flags.bucket;
         if (flags.prefix !== undefined) configFlags.prefix = flags.prefix;
-        h.context(configFlags);
+        const ctx = h.context(configFlags);
         const input = {
           ...(flags.train !== undefined ? { train: ratio('train', flags.train) } : {}),
           ...(flags.validation !== undefined ? { validation: ratio('validation', flags.validation) } : {}),
@@ -52,7 +52,7 @@ export const register: RegisterCommand = (program: Command) => {
           ...(flags.carveFromTrain ? { carveFromTrain: true } : {}),
         };
         const output = await h.run(splitStep, input);
-        return { output, human: formatSplitReport(output) + '\nNext: edgewise train' };
+        return { output, human: `${formatSplitReport(output)}\n${nextAfterSplit(ctx.config.backend)}` };
       });
     });
 };

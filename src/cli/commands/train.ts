@@ -9,6 +9,7 @@ interface TrainFlags {
   seed?: string;
   detach?: boolean;
   newPipeline?: boolean;
+  yes?: boolean;
 }
 
 export const register: RegisterCommand = (program: Command) => {
@@ -22,7 +23,8 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--seed <seed>', 'local: seed for the head (same data + seed = same model)')
     .option('--detach', 'vertex: start (or find) the pipeline and return without following it')
     .option('--new-pipeline', 'vertex: start a new pipeline even if the journal has a matching one')
-    .addHelpText('after', '\nExamples:\n  edgewise train\n  edgewise train --backend local --json\n  edgewise train --backend vertex --detach\n')
+    .option('-y, --yes', 'vertex: start training without asking about its cost (never asked with --no-input or off a terminal)')
+    .addHelpText('after', '\nExamples:\n  edgewise train\n  edgewise train --backend local --json\n  edgewise train --backend vertex --detach\n  edgewise train --backend vertex --yes      (no question about the cost)\n')
     .action(async (flags: TrainFlags, cmd: Command) => {
       process.exitCode = await runCommand('train', globalsOf(cmd), async (h) => {
         const { InputError } = await import('../../core/errors.js');
@@ -54,6 +56,16 @@ export const register: RegisterCommand = (program: Command) => {
 /** The Vertex backend lives in src/train/vertex/ (its own module, loaded only when asked for). */
 async function runVertex(h: Harness, flags: TrainFlags): Promise<CommandOutcome> {
   const { runVertexTrain } = await import('../../train/vertex/train-command.js');
+  const ctx = h.context();
+  const { trainingCost, wouldStartPipeline } = await import('../../train/vertex/cost.js');
+  // Training is billed: on a terminal, say what it may cost and ask first (reattaching costs nothing new).
+  if (!flags.yes && h.interactive && wouldStartPipeline(ctx.journal, { ...(flags.newPipeline ? { newPipeline: true } : {}), force: ctx.force })) {
+    const { confirm } = await import('@inquirer/prompts');
+    const { CancelledError } = await import('../../core/errors.js');
+    const cost = trainingCost(ctx.config);
+    const ok = await confirm({ message: `Start Vertex AI training? It is billed per node hour.\n  ${cost.lines.join('\n  ')}\n  Start it?`, default: false });
+    if (!ok) throw new CancelledError('Not started: nothing was created in Vertex AI. (--yes skips this question.)');
+  }
   return runVertexTrain(h, {
     ...(flags.detach ? { detach: true } : {}),
     ...(flags.newPipeline ? { newPipeline: true } : {}),

@@ -17,7 +17,7 @@ export const register: RegisterCommand = (program: Command) => {
         h.context(cloudConfigFlags(flags));
         const out = await h.run(uploadStep, { ...(flags.dryRun ? { dryRun: true } : {}) });
         const human = out.dryRun
-          ? `Dry run: ${out.wouldUpload?.length ?? 0} object(s) would be uploaded to gs://${out.bucket}/${out.prefix}/ (${out.skipped} unchanged).`
+          ? `Dry run: ${out.wouldUpload?.length ?? 0} object(s) would be uploaded to gs://${out.bucket}/${out.prefix}/ (${out.skipped} unchanged).${out.notChecked ? `\nPlanned offline; not checked: ${out.notChecked.join('; ')}.` : ''}`
           : `Uploaded ${out.uploaded} object(s) (${formatBytes(out.bytesUploaded)}), ${out.skipped} unchanged, in ${out.seconds.toFixed(1)} s.\nImport CSV: ${out.csvUri}\nNext: edgewise train --backend vertex`;
         return { output: out, human };
       });

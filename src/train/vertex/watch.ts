@@ -113,6 +113,7 @@ export async function* watchPipeline(s: CloudSession, name: string, ctx: StepCon
   const logEvery = opts.logEveryMs ?? 60_000;
   const console = consoleUrl.pipeline(name, s.project);
   yield { type: 'log', message: `Following ${name}\n  console: ${console}` };
+  const watchStarted = Date.now();
   try {
     for (;;) {
       const snap = await getPipeline(s, name, ctx.signal);
@@ -140,8 +141,25 @@ export async function* watchPipeline(s: CloudSession, name: string, ctx: StepCon
     }
   } catch (e) {
     if (e instanceof CancelledError || ctx.signal.aborted) throw new CancelledError(`Stopped watching ${name}. ${reattachHint()}`);
+    if (e instanceof EdgewiseError && e.code === 'cloud.token_expired') throw tokenExpiredWhileWatching(e, name, Date.now() - watchStarted);
     throw e;
   }
+}
+
+/**
+ * An access token given directly (GOOGLE_OAUTH_ACCESS_TOKEN) lasts about an hour and cannot be renewed, so a
+ * long watch outlives it. Nothing is lost: say so, and how to pick the pipeline up again.
+ */
+export function tokenExpiredWhileWatching(e: EdgewiseError, pipeline: string, watchedMs: number): EdgewiseError {
+  return new EdgewiseError(
+    `Stopped watching ${pipeline} after ${formatDuration(watchedMs / 1000)}: the access token from ${e.item ?? 'GOOGLE_OAUTH_ACCESS_TOKEN'} has expired (such tokens last about an hour and cannot be renewed). The pipeline keeps running in Vertex AI; nothing is lost.`,
+    {
+      code: 'cloud.token_expired',
+      item: pipeline,
+      hint: `Set a fresh token and reattach: ${e.item?.includes('CLOUDSDK_AUTH_ACCESS_TOKEN_FILE') ? '`gcloud auth print-access-token > FILE` (the file CLOUDSDK_AUTH_ACCESS_TOKEN_FILE names)' : '`export GOOGLE_OAUTH_ACCESS_TOKEN=$(gcloud auth print-access-token)`'}, then \`edgewise watch\` (or ⏎ on Vertex training in the wizard). To watch for hours, drop the token and use \`gcloud auth application-default login\`, which renews itself.`,
+      cause: e,
+    },
+  );
 }
 
 export interface WatchInput {

@@ -28,12 +28,21 @@ export interface FakeGcs extends FakeBase {
   addBucket(name: string, location?: string): FakeBucket;
   putObject(bucket: string, name: string, data: Buffer | string, contentType?: string): void;
   getObject(bucket: string, name: string): FakeObject | undefined;
-  /** The next N finished uploads are stored with one byte flipped (a corrupting proxy). */
+  /**
+   * The next N uploads have one byte flipped on the way in (a corrupting proxy). A simple (multipart) upload
+   * that declared its md5Hash is then refused with 400, as GCS does; a resumable one (no hash declared) is
+   * stored corrupted and only the returned hashes tell.
+   */
   corruptNextUploads: number;
   /** The next N media downloads send one byte flipped (hash headers still describe the real object). */
   corruptNextDownloads: number;
   /** When set, requests without `Authorization: Bearer <token>` get 401. */
   token: string | undefined;
+  /**
+   * The caller holds object-level roles only (roles/storage.objectAdmin): bucket metadata (storage.buckets.get)
+   * answers 403 as GCS does, while objects can still be listed, read and written.
+   */
+  objectRolesOnly: boolean;
   /** Counters by kind: uploads finished, downloads served, lists served. */
   counts: { uploads: number; downloads: number; lists: number };
 }
@@ -77,14 +86,17 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
     storageClass: 'STANDARD',
   });
 
+  const corruptInTransit = (data: Buffer): Buffer => {
+    if (fake.corruptNextUploads <= 0 || data.length === 0) return data;
+    fake.corruptNextUploads--;
+    const out = Buffer.from(data);
+    out[out.length >> 1] = (out[out.length >> 1]! ^ 0xff) & 0xff;
+    return out;
+  };
+
   const store = (p: Pending): FakeObject => {
     const bucket = buckets.get(p.bucket)!;
-    let data = p.data;
-    if (fake.corruptNextUploads > 0 && data.length > 0) {
-      fake.corruptNextUploads--;
-      data = Buffer.from(data);
-      data[data.length >> 1] = (data[data.length >> 1]! ^ 0xff) & 0xff;
-    }
+    const data = p.data;
     const o: FakeObject = { name: p.name, data, contentType: p.contentType, generation: String(++gen), updated: new Date().toISOString() };
     bucket.objects.set(p.name, o);
     fake.counts.uploads++;
@@ -116,6 +128,10 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
       return sendJson(res, 200, { kind: 'storage#bucket', name: b.name, location: b.location });
     }
     if ((m = /^\/b\/([^/]+)$/.exec(path)) && method === 'GET') {
+      if (fake.objectRolesOnly) {
+        const message = "edgewise-test@demo-project.iam.gserviceaccount.com does not have storage.buckets.get access to the Google Cloud Storage bucket. Permission 'storage.buckets.get' denied on resource (or it may not exist).";
+        return sendJson(res, 403, { error: { code: 403, message, errors: [{ message, domain: 'global', reason: 'forbidden' }] } });
+      }
       const b = buckets.get(decodeURIComponent(m[1]!));
       if (!b) return sendJson(res, 404, googleError(404, 'The specified bucket does not exist.'));
       return sendJson(res, 200, { kind: 'storage#bucket', id: b.name, name: b.name, location: b.location, locationType: b.location.includes('-') ? 'region' : 'multi-region', storageClass: 'STANDARD' });
@@ -133,10 +149,13 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
         if (!parsed) return sendJson(res, 400, googleError(400, 'Malformed multipart body.'));
         const name = url.searchParams.get('name') ?? (parsed.meta.name as string | undefined);
         if (!name) return sendJson(res, 400, googleError(400, 'Required object name.'));
-        if (typeof parsed.meta.md5Hash === 'string' && parsed.meta.md5Hash !== md5Base64(parsed.data)) {
-          return sendJson(res, 400, googleError(400, 'Provided MD5 hash does not match the calculated MD5 hash of the uploaded data.'));
+        const data = corruptInTransit(parsed.data);
+        if (typeof parsed.meta.md5Hash === 'string' && parsed.meta.md5Hash !== md5Base64(data)) {
+          // GCS's JSON API wording; nothing is stored.
+          const message = `Provided MD5 hash "${parsed.meta.md5Hash}" doesn't match calculated MD5 hash "${md5Base64(data)}".`;
+          return sendJson(res, 400, { error: { code: 400, message, errors: [{ message, domain: 'global', reason: 'invalid' }] } });
         }
-        const o = store({ bucket: bucketName, name, contentType: String(parsed.meta.contentType ?? parsed.contentType ?? 'application/octet-stream'), data: parsed.data });
+        const o = store({ bucket: bucketName, name, contentType: String(parsed.meta.contentType ?? parsed.contentType ?? 'application/octet-stream'), data });
         return sendJson(res, 200, objectJson(bucketName, o));
       }
       if (type === 'resumable') {
@@ -173,7 +192,7 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
       }
       if (total !== undefined && (total < 0 || p.data.length >= total)) {
         pending.delete(url.searchParams.get('upload_id')!);
-        const o = store(p);
+        const o = store({ ...p, data: corruptInTransit(p.data) });
         return sendJson(res, 200, objectJson(p.bucket, o));
       }
       const headers: Record<string, string> = { 'content-length': '0' };
@@ -266,6 +285,7 @@ export async function startFakeGcs(opts: { token?: string } = {}): Promise<FakeG
     corruptNextUploads: 0,
     corruptNextDownloads: 0,
     token: opts.token,
+    objectRolesOnly: false,
     counts: { uploads: 0, downloads: 0, lists: 0 },
     addBucket(name: string, location = 'US-CENTRAL1'): FakeBucket {
       const b: FakeBucket = { name, location, objects: new Map() };

@@ -102,6 +102,12 @@ export interface FakeVertex extends FakeBase {
   failNextPipeline?: { code: number; message: string };
   pipelineErrors: Map<string, { code: number; message: string }>;
   token: string | undefined;
+  /**
+   * The access token expires after this many more accepted requests (an OAuth access token lives about an
+   * hour): from then on it answers 401 UNAUTHENTICATED with ErrorInfo ACCESS_TOKEN_EXPIRED, as Google does,
+   * until `token` is set to a fresh one.
+   */
+  tokenExpiresAfter: number | undefined;
 }
 
 const T = 'type.googleapis.com/google.cloud.aiplatform.v1.';
@@ -145,6 +151,7 @@ export async function startFakeVertex(options: FakeVertexOptions = {}): Promise<
     tfliteBytes: options.tfliteBytes,
   };
   const ops = new Map<string, Op>();
+  const expiredTokens = new Set<string>();
   let seq = 1000;
   let fake!: FakeVertex;
   const now = (): string => new Date().toISOString();
@@ -347,6 +354,22 @@ export async function startFakeVertex(options: FakeVertexOptions = {}): Promise<
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (fake.token !== undefined && bearerOf(req) === fake.token && fake.tokenExpiresAfter !== undefined && fake.tokenExpiresAfter-- <= 0) {
+      fake.tokenExpiresAfter = undefined;
+      expiredTokens.add(fake.token);
+      fake.token = `${fake.token}-renewed-elsewhere`;
+    }
+    if (expiredTokens.has(bearerOf(req) ?? '')) {
+      await readBody(req).catch(() => undefined);
+      return sendJson(res, 401, {
+        error: {
+          code: 401,
+          message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+          status: 'UNAUTHENTICATED',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_EXPIRED', domain: 'googleapis.com', metadata: { service: 'aiplatform.googleapis.com' } }],
+        },
+      });
+    }
     if (fake.token !== undefined && bearerOf(req) !== fake.token) {
       await readBody(req).catch(() => undefined);
       return sendJson(res, 401, googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'));
@@ -583,6 +606,7 @@ export async function startFakeVertex(options: FakeVertexOptions = {}): Promise<
     exports: [] as FakeVertex['exports'],
     pipelineErrors: new Map<string, { code: number; message: string }>(),
     token: opts.token,
+    tokenExpiresAfter: undefined,
   }) as FakeVertex;
   return fake;
 }
