@@ -169,7 +169,7 @@ export async function createDataset(s: CloudSession, displayName: string, token:
     [op] = await s.datasets.createDataset({ parent: s.parent, dataset: { displayName, metadataSchemaUri: SCHEMAS.datasetMetadata, labels: { [REQUEST_LABEL]: token } } });
     throwIfCancelled(signal);
   } catch (e) {
-    throw explainGoogleError(e, { action: 'create the Vertex AI dataset', project: s.project, service: 'aiplatform.googleapis.com' });
+    throw explainGoogleError(e, { action: 'create the Vertex AI dataset', project: s.project, service: 'aiplatform.googleapis.com', tokenFrom: s.tokenFrom });
   }
   if (!op.name) throw new EdgewiseError('Vertex AI returned no operation for the dataset creation.', { code: 'vertex.no_operation' });
   return op.name;

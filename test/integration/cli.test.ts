@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { installNetworkGuard, type NetworkGuard } from './guard.js';
-import { TOKEN, fakeConfig, makeWorkspace, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
+import { TOKEN, fakeConfig, makeWorkspace, replaceValidatedImage, startFakeCloud, type FakeCloud, type TestWorkspace } from './helpers.js';
 
 /** The commands as a user runs them: compiled CLI processes against the fakes (npm test builds first). */
 const CLI = resolve('dist/src/cli/main.js');
@@ -120,7 +120,7 @@ describe('import partial failures on the command line', () => {
       writeFileSync(join(ws.root, 'edgewise.json'), JSON.stringify(cfg, null, 2));
       // An image Vertex cannot decode (uploaded as it is: upload does not judge images).
       const broken = 'bees/bees_3.jpg';
-      writeFileSync(join(ws.root, 'ml/dataset/images', broken), 'this is not an image');
+      replaceValidatedImage(ws, broken, 'this is not an image');
       const run = await cli(['train', '--backend', 'vertex', '--json']);
       expect(run.code).toBe(2);
       expect(run.events).toContainEqual(expect.objectContaining({ type: 'warning', code: 'vertex.import_item_failed', item: `gs://${cfg.bucket}/partial/images/${broken}` }));

@@ -85,6 +85,19 @@ export function makeWorkspace(config: ConfigInput, opts: { perLabel?: number; la
   };
 }
 
+/**
+ * Replaces an image of the workspace and records the new bytes in report.json, as a validate run would: for
+ * images validate keeps but Vertex cannot import (upload re-checks every file against report.json).
+ */
+export function replaceValidatedImage(ws: TestWorkspace, image: string, data: string | Buffer): void {
+  const file = join(ws.root, 'ml/dataset/images', image);
+  writeFileSync(file, data);
+  const reportPath = join(ws.root, 'ml/dataset/report.json');
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { images: Array<{ image: string }> };
+  report.images = report.images.map((r) => (r.image === image ? { ...r, ...validatedFile(file) } : r));
+  writeFileSync(reportPath, JSON.stringify(report));
+}
+
 /** Size and SHA-256 of a file, as validate's report.json records them. */
 export function validatedFile(path: string): { bytes: number; sha256: string } {
   const data = readFileSync(path);

@@ -8,7 +8,7 @@ import { runStepCollect } from '../../src/core/step.js';
 import { uploadStep } from '../../src/cloud/upload-step.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { FakeStdin } from './ink-stdin.js';
-import { type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
+import { replaceValidatedImage, type FakeCloud, type TestWorkspace, useFakeCloud } from './helpers.js';
 
 let cloud: FakeCloud;
 let ws: TestWorkspace;
@@ -135,10 +135,11 @@ describe('training status pane', () => {
   });
 
   test('images Vertex could not import are named in the timeline; it asks, and y trains without them (80×24)', async () => {
-    writeFileSync(join(ws.root, 'ml/dataset/images/ants/ants_2.jpg'), 'not an image');
+    replaceValidatedImage(ws, 'ants/ants_2.jpg', 'not an image');
     await runStepCollect(uploadStep, {}, ws.ctx());
     const ui = mount((ctx, calls) => <TrainingStatusScreen ctx={ctx} isActive columns={80} rows={24} onBack={() => calls.back++} onDone={(s) => calls.done.push(s)} />);
-    ui.stdin.write(keys.enter);
+    // ⏎ asks about the cost first; y starts.
+    ui.stdin.write(keys.enter + 'y');
     await waitFor(() => ui.frame().includes('Train without them?'), 5000);
     expect(ui.all()).toContain('⚠ Vertex could not import ants/ants_2.jpg:');
     expect(cloud.vertex.pipelines.size).toBe(0);
