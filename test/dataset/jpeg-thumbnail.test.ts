@@ -1,20 +1,8 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { jpegThumbnail, type JpegThumbnail } from '../../src/dataset/jpeg-thumbnail.js';
+import { prng } from '../helpers/crafted-images.js';
 import { ZIGZAG, encodeTinyJpeg, jpegFrame, jpegMarkers, scanData, type TinyJpegOptions } from '../helpers/tiny-jpeg.js';
-
-/** xorshift32: a fixed, dependency-free sequence for images and fuzzing. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 /** Photo-like RGB: gradients, texture, noise and hard-edged shapes (edges make AC codes long and varied). */
 function photo(w: number, h: number, seed = 1): Uint8Array {
