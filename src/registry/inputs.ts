@@ -303,7 +303,7 @@ function num(v: unknown): number | null {
 export function publishedMetrics(inp: PublishInputs): PublishedMetrics {
   const m = inp.metrics ?? {};
   const t = inp.thresholds;
-  const v = inp.variant.quantization !== 'none' ? inp.variant.scores : null;
+  const v = inp.variant && inp.variant.quantization !== 'none' ? inp.variant.scores : null;
   if (v) {
     // A quantized file ships: its own scores on the test images (ECE before temperature).
     return { top1: v.top1, top3: v.top3, ece: v.ece, coverage: v.coverage, selective_accuracy: v.selective_accuracy };
