@@ -137,6 +137,22 @@ export default function PublishScreen(props: PublishScreenProps) {
           <Delta row={r} />
         </Text>
       ))}
+      {p.variants.length > 1 ? (
+        <>
+          <Text>{'model file'.padEnd(16)}{'top-1'.padEnd(7)}{'top-3'.padEnd(7)}{'ECE'.padEnd(7)}{'size'.padEnd(10)}ms/img</Text>
+          {p.variants.map((v) => (
+            <Text key={v.name} {...(v.name === p.variant.name ? { bold: true } : {})}>
+              {`${v.name === p.variant.name ? '▸ ' : '  '}${v.name}`.padEnd(16)}
+              {fmt(v.top1).padEnd(7)}
+              {fmt(v.top3).padEnd(7)}
+              {fmt(v.ece).padEnd(7)}
+              {`${(v.size_bytes / 1e6).toFixed(2)} MB`.padEnd(10)}
+              {v.ms_per_image === null ? '–' : v.ms_per_image.toFixed(1)}
+            </Text>
+          ))}
+          <Text dimColor wrap="truncate-end">▸ ships (metrics above are its own); another: edgewise publish --variant NAME</Text>
+        </>
+      ) : null}
       {p.labelsChanged ? <Text color={theme.warn}>The label list changes ({p.next.labels} labels): the app must use the new label_map.json.</Text> : null}
       {!p.evaluated ? <Text color={theme.warn}>Not evaluated: publishing with --force-unevaluated (recorded in the registry).</Text> : null}
       {pub.state.lines.slice(-4).map((l, i) => (

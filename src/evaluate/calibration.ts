@@ -1,3 +1,4 @@
+import { seededRandom } from '../core/random.js';
 import { argmax, LOG_EPS, negativeLogLikelihood, type Matrix } from './metrics.js';
 
 /**
@@ -228,4 +229,70 @@ export function fitTemperature(probs: Matrix, truth: readonly number[], opts: { 
   }
   if (!(nllAt < nllBefore)) return { temperature: 1, nllBefore, nllAfter: nllBefore, n, note: 'no temperature lowered the validation NLL: left at 1', method };
   return { temperature: Math.exp(logT), nllBefore, nllAfter: nllAt, n, method };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// How much ECE sampling noise alone gives
+
+export interface EceNoiseRange {
+  /** Simulated draws and the PRNG seed (fixed: the same predictions always give the same range). */
+  draws: number;
+  seed: number;
+  /** 5th, 50th and 95th percentile of the ECE of a perfectly calibrated model with these confidences. */
+  p05: number;
+  p50: number;
+  p95: number;
+  /** Where the measured ECE falls: above the range = miscalibration the test images can show. */
+  measured: number;
+  verdict: 'inside' | 'above' | 'below';
+}
+
+/**
+ * The ECE a perfectly calibrated model would show on these very images: each image keeps its top-1 confidence
+ * c, its correctness is drawn as Bernoulli(c), and the ECE is computed with the same equal-width bins; over
+ * `draws` draws (seeded mulberry32) the 5–95 % range is what sampling noise alone gives on this many images.
+ */
+export function eceNoiseRange(probs: Matrix, truth: readonly number[], opts: { draws?: number; seed?: number; numBins?: number } = {}): EceNoiseRange {
+  const draws = opts.draws ?? 1000;
+  const seed = opts.seed ?? 20240917;
+  const numBins = opts.numBins ?? DEFAULT_BINS;
+  const measured = equalWidthCalibration(probs, truth, numBins).ece;
+  const { conf } = confidences(probs, truth);
+  const n = conf.length;
+  // Bin of each image: the same rule as equalWidthCalibration.
+  const binOf = conf.map((c) => {
+    let b = 0;
+    while (b < numBins - 1 && c > (b + 1) / numBins) b++;
+    return b;
+  });
+  const confSum = new Float64Array(numBins);
+  const count = new Float64Array(numBins);
+  conf.forEach((c, i) => {
+    confSum[binOf[i]!]! += c;
+    count[binOf[i]!]! += 1;
+  });
+  const rand = seededRandom(seed);
+  const eces: number[] = [];
+  const hits = new Float64Array(numBins);
+  for (let d = 0; d < draws; d++) {
+    hits.fill(0);
+    for (let i = 0; i < n; i++) if (rand() < conf[i]!) hits[binOf[i]!]! += 1;
+    let e = 0;
+    for (let b = 0; b < numBins; b++) if (count[b]! > 0) e += Math.abs(hits[b]! - confSum[b]!) / n;
+    eces.push(e);
+  }
+  eces.sort((x, y) => x - y);
+  const q = (p: number): number => (n === 0 ? Number.NaN : eces[Math.min(draws - 1, Math.max(0, Math.round(p * (draws - 1))))]!);
+  const p05 = q(0.05);
+  const p95 = q(0.95);
+  return { draws, seed, p05, p50: q(0.5), p95, measured, verdict: measured > p95 ? 'above' : measured < p05 ? 'below' : 'inside' };
+}
+
+/** One plain sentence about the measured ECE against the noise range. */
+export function eceNoiseSentence(r: EceNoiseRange, n: number): string {
+  const range = `${r.p05.toFixed(3)}–${r.p95.toFixed(3)}`;
+  const base = `a perfectly calibrated model with the same confidences would show ECE ${range} on these ${n} images (5–95 % of ${r.draws} simulated draws)`;
+  if (r.verdict === 'above') return `ECE ${r.measured.toFixed(3)} is ABOVE the noise range: ${base}, so the miscalibration is real.`;
+  if (r.verdict === 'below') return `ECE ${r.measured.toFixed(3)} is below the noise range: ${base}.`;
+  return `ECE ${r.measured.toFixed(3)} is inside the noise range: ${base}, so these images cannot show miscalibration.`;
 }

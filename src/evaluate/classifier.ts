@@ -12,6 +12,8 @@ export interface ImageClassifier {
   readonly labels?: readonly string[];
   /** Probabilities (dequantized, before any temperature) for each file, in order. */
   classify(paths: readonly string[], signal: AbortSignal): Promise<ArrayLike<number>[]>;
+  /** Milliseconds per image the runtime spent in inference so far (decoding excluded), when it measures it. */
+  msPerImage?(): number | undefined;
   close?(): void | Promise<void>;
 }
 

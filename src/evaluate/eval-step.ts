@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
@@ -13,6 +13,7 @@ import { renderHtmlReport } from './html-report.js';
 import { readLabels, resolveModel } from './model-dir.js';
 import { buildMetrics } from './summary.js';
 import type { MetricsFile, PredictionsFile, SplitPredictions } from './types.js';
+import { defaultVariant, listVariants, scoreVariant, type VariantMetrics } from './variants.js';
 
 export interface EvalInput {
   /** vNNN; default: the latest model in ml/models. */
@@ -53,7 +54,7 @@ async function readSplits(ctx: StepContext): Promise<SplitRow[]> {
 }
 
 async function* predictSplit(
-  name: 'test' | 'validation',
+  name: string,
   rows: readonly SplitRow[],
   labelIndex: ReadonlyMap<string, number>,
   model: ImageClassifier,
@@ -101,6 +102,7 @@ export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInpu
         labels: await sha256File(m.labels),
         splits: existsSync(splits) ? await sha256File(splits) : null,
         vertex: m.vertexEvaluation ? await sha256File(m.vertexEvaluation) : null,
+        variants: await Promise.all(listVariants(m.dir).map(async (v) => [v.name, await sha256File(join(m.dir, v.file))])),
         images: ctx.workspace.imagesDir,
       });
     },
@@ -152,9 +154,11 @@ export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInpu
       }
 
       yield { type: 'log', message: `Model ${m.version} (${labels.length} labels): ${test.length} test and ${validation.length} validation images.` };
+      const variantFiles = listVariants(m.dir);
       const model = await load(m.tflite);
       let testPred: SplitPredictions;
       let valPred: SplitPredictions;
+      let floatMs: number | undefined;
       try {
         if (model.numClasses !== labels.length) {
           throw new InputError(`${ws.rel(m.labels)} lists ${labels.length} labels but the model outputs ${model.numClasses} probabilities.`, {
@@ -172,14 +176,46 @@ export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInpu
           };
         }
         testPred = yield* predictSplit('test', test, labelIndex, model, ctx);
+        floatMs = model.msPerImage?.();
         valPred = yield* predictSplit('validation', validation, labelIndex, model, ctx);
       } finally {
         await model.close?.();
       }
       throwIfCancelled(ctx.signal);
 
+      // The run's other model files (quantized variants) on the same test images.
+      const variantProbs: Record<string, number[][]> = {};
+      const variants: VariantMetrics[] = [];
+      for (const v of variantFiles) {
+        const path = join(m.dir, v.file);
+        const fileInfo = { size_bytes: statSync(path).size, sha256: await sha256File(path) };
+        if (v.file === 'model.tflite') {
+          variants.push(scoreVariant({ ...v, ...fileInfo, ms_per_image: floatMs ?? null }, testPred.probs, testPred.truth, testPred.probs));
+          continue;
+        }
+        const vm = await load(path);
+        try {
+          if (vm.numClasses !== labels.length) {
+            throw new InputError(`${ws.rel(path)} outputs ${vm.numClasses} probabilities but ${ws.rel(m.labels)} lists ${labels.length} labels.`, { item: ws.rel(path), code: 'eval.labels_mismatch', hint: 'Train the model again: its variants are written together.' });
+          }
+          const pred = yield* predictSplit(`test ${v.name}`, test, labelIndex, vm, ctx);
+          variantProbs[v.name] = pred.probs;
+          variants.push(scoreVariant({ ...v, ...fileInfo, ms_per_image: vm.msPerImage?.() ?? null }, pred.probs, pred.truth, testPred.probs));
+        } finally {
+          await vm.close?.();
+        }
+      }
+      throwIfCancelled(ctx.signal);
+
       const tfliteSha256 = await sha256File(m.tflite);
-      const predictionsFile: PredictionsFile = { version: m.version, labels, temperature: 1, test: testPred, validation: valPred };
+      const predictionsFile: PredictionsFile = {
+        version: m.version,
+        labels,
+        temperature: 1,
+        test: testPred,
+        validation: valPred,
+        ...(Object.keys(variantProbs).length ? { variants: variantProbs } : {}),
+      };
       const metrics = buildMetrics(predictionsFile, {
         modelPath: ws.rel(m.tflite),
         tfliteSha256,
@@ -187,6 +223,10 @@ export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInpu
         ...(vertexEvaluation !== undefined ? { vertexEvaluation } : {}),
       });
       predictionsFile.temperature = metrics.temperature;
+      if (variants.length > 1) {
+        metrics.variants = variants;
+        metrics.default_variant = defaultVariant(variants)?.name ?? 'float32';
+      }
       if (metrics.temperature_scaling.note) yield { type: 'log', message: `Temperature: ${metrics.temperature_scaling.note}.` };
       if (valPred.truth.filter((t) => t >= 0).length === 0) {
         yield { type: 'warning', code: 'eval.no_validation', item: ws.rel(ws.splitsCsv), message: 'no scorable validation images: temperature scaling skipped (T = 1).' };

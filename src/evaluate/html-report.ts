@@ -85,6 +85,25 @@ export function renderHtmlReport(m: MetricsFile): string {
     row(['macro precision / recall / F1', `${fmt(m.macro.precision)} / ${fmt(m.macro.recall)} / ${fmt(m.macro.f1)}`, '']),
     row(['weighted precision / recall / F1', `${fmt(m.weighted.precision)} / ${fmt(m.weighted.recall)} / ${fmt(m.weighted.f1)}`, '']),
   ].join('');
+  const vs = m.variants ?? [];
+  const variants = vs.length
+    ? `<h2>Model files</h2><table>${row(['file', 'quantization', 'input', 'top-1', 'top-3', 'ECE', 'size', 'ms per image (LiteRT)', 'same top-1 as float32', 'max |Δp| vs float32'], true)}${vs
+        .map((v) =>
+          row([
+            `${esc(v.file)}${v.name === m.default_variant ? ' (Publish default)' : ''}`,
+            esc(v.quantization),
+            esc(v.input_dtype),
+            fmt(v.top1),
+            fmt(v.top3),
+            fmt(v.ece),
+            `${(v.size_bytes / 1e6).toFixed(2)} MB`,
+            fmt(v.ms_per_image, 1),
+            `${(100 * v.agreement_with_float).toFixed(1)}%`,
+            fmt(v.max_abs_diff_vs_float, 4),
+          ]),
+        )
+        .join('')}</table><p class="note">Every file scored on the same ${m.n} test images; Publish ships the smallest whose top-1 is within 1 point of float32's unless told otherwise.</p>`
+    : '';
   const cmp = vertexComparison(m);
   const vertex = cmp
     ? `<h2 id="vertex">Vertex AI's own evaluation beside edgewise's</h2>${
@@ -119,6 +138,8 @@ dt{font-weight:600;margin-top:6px}dd{margin:0 0 0 16px;color:#444}
 <h1>Evaluation of ${esc(m.version)}</h1>
 <p class="note">${esc(m.model.path)} · sha256 ${esc(m.model.tflite_sha256.slice(0, 16))}… · ${m.n} test images scored${m.n_unscored ? `, ${m.n_unscored} not scored (labels unknown to the model: ${esc(m.unscored_labels.join(', '))})` : ''} · ${esc(m.created_at)}</p>
 <h2>Metrics</h2><table>${metricsRows}</table>
+${m.ece_noise ? `<p class="note" id="ece-noise">${esc(m.ece_noise.statement)}</p>` : ''}
+${variants}
 <p class="note">Temperature fitted on ${ts.n_validation} validation images${ts.nll_validation_before !== null ? `: NLL ${fmt(ts.nll_validation_before)} → ${fmt(ts.nll_validation_after)}` : ''}${ts.note ? ` (${esc(ts.note)})` : ''}.</p>
 ${vertex}
 <h2>Charts</h2><div class="charts">

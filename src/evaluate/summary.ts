@@ -1,11 +1,12 @@
 import { sha256 } from '../core/hash.js';
-import { applyTemperature, DEFAULT_BINS, equalMassCalibration, equalWidthCalibration, fitTemperature } from './calibration.js';
+import { applyTemperature, DEFAULT_BINS, eceNoiseRange, eceNoiseSentence, equalMassCalibration, equalWidthCalibration, fitTemperature } from './calibration.js';
 import { brierScore, classReport, confusionMatrix, microAveragePrecision, microPrecisionRecallAt, negativeLogLikelihood, predictions, topKAccuracy, type Matrix } from './metrics.js';
 import type { CalibrationBlock, ConfidentMistake, MetricsFile, PredictionsFile } from './types.js';
 
 export const DEFINITIONS: Record<string, string> = {
   top1: 'fraction of scored test images whose true label has the highest probability (ties: lower label index first, as numpy argmax)',
   top3: 'fraction whose true label is among the 3 highest probabilities (same tie rule)',
+  ece_noise: 'the ECE a perfectly calibrated model with the same top-1 confidences shows on this many images: correctness drawn as Bernoulli(confidence) per image, same 15 equal-width bins, 1,000 seeded draws; 5th–95th percentile. A measured ECE inside that range is indistinguishable from sampling noise',
   ece: 'expected calibration error of the top-1 prediction (Guo et al. 2017): Σ_b (n_b/n)·|accuracy_b − mean confidence_b|; confidence = max probability; 15 equal-width bins (lo, hi] on [0,1]; empty bins contribute 0',
   ece_equal_mass: 'the same with 15 equal-mass bins: images sorted by confidence, split into 15 groups of (nearly) equal size',
   mce: 'maximum |accuracy_b − confidence_b| over the non-empty equal-width bins',
@@ -90,6 +91,7 @@ export function buildMetrics(pred: PredictionsFile, opts: BuildMetricsOptions): 
     ece: before.ece_equal_width,
     ece_binning: `${DEFAULT_BINS} equal-width bins on max-probability (Guo et al. 2017); equal-mass: calibration.ece_equal_mass`,
     ece_after_temperature: after.ece_equal_width,
+    ece_noise: eceNoiseBlock(test.probs, test.truth),
     temperature: T,
     calibration: {
       ...strip(before),
@@ -134,6 +136,20 @@ export type VertexHeadline = Partial<Record<'auPrc' | 'auRoc' | 'logLoss' | 'pre
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function eceNoiseBlock(probs: number[][], truth: number[]): MetricsFile['ece_noise'] {
+  const r = eceNoiseRange(probs, truth);
+  return {
+    perfectly_calibrated_p05: r.p05,
+    perfectly_calibrated_median: r.p50,
+    perfectly_calibrated_p95: r.p95,
+    draws: r.draws,
+    seed: r.seed,
+    measured: r.measured,
+    verdict: r.verdict,
+    statement: eceNoiseSentence(r, truth.length),
+  };
 }
 
 /**

@@ -33,6 +33,26 @@ export function shade(share: number): string {
   return '█';
 }
 
+/** The run's model files side by side (float32 and its quantized variants, same test images). */
+export function variantLines(m: MetricsFile): string[] {
+  const vs = m.variants ?? [];
+  if (vs.length === 0) return [];
+  const float = vs.find((v) => v.quantization === 'none') ?? vs[0]!;
+  const out = [`${'file'.padEnd(26)}${'top-1'.padStart(7)}${'top-3'.padStart(7)}${'ECE'.padStart(7)}${'size'.padStart(10)}${'ms/img'.padStart(8)}${'agree'.padStart(7)}`];
+  for (const v of vs) {
+    const size = `${(v.size_bytes / 1e6).toFixed(2)} MB`;
+    const mark = v.name === m.default_variant ? ' ◂' : '';
+    out.push(
+      `${clip(`${v.name} (${v.input_dtype} in)`, 25).padEnd(26)}${fmt(v.top1).padStart(7)}${fmt(v.top3).padStart(7)}${fmt(v.ece).padStart(7)}${size.padStart(10)}${fmt(v.ms_per_image, 1).padStart(8)}${pct(v.agreement_with_float).padStart(7)}${mark}`,
+    );
+  }
+  const pick = vs.find((v) => v.name === m.default_variant);
+  if (pick) {
+    out.push(`◂ Publish ships ${pick.name} by default: the smallest file within 1 point of float32's top-1 (${((100 * pick.size_bytes) / float.size_bytes).toFixed(0)} % of its size). agree = same top-1 as float32.`);
+  }
+  return out;
+}
+
 function metricsTable(m: MetricsFile): string[] {
   const a = m.calibration;
   const b = m.calibration_after_temperature;
@@ -49,6 +69,8 @@ function metricsTable(m: MetricsFile): string[] {
   ];
   const out = [`${'metric'.padEnd(28)}${'model'.padStart(18)}  ${`T = ${fmt(m.temperature, 2)}`.padStart(10)}`];
   for (const [name, v, after] of rows) out.push(`${name.padEnd(28)}${v.padStart(18)}  ${after.padStart(10)}`);
+  // Older metrics files have no noise range.
+  if (m.ece_noise) out.push(m.ece_noise.statement);
   const ts = m.temperature_scaling;
   out.push(
     ts.nll_validation_before !== null
@@ -168,6 +190,10 @@ export function renderTerminalReport(m: MetricsFile, opts: TerminalReportOptions
   if (m.vertex) {
     section("Vertex AI's own evaluation beside edgewise's");
     lines.push(...vertexSection(m));
+  }
+  if (m.variants?.length) {
+    section('Model files (same test images; ms/img = LiteRT inference here)');
+    lines.push(...variantLines(m));
   }
   section('Per class, worst first');
   lines.push(...perClassTable(m, width));

@@ -14,6 +14,10 @@ export async function loadTfliteClassifier(tflitePath: string): Promise<ImageCla
     batchSize: 32,
     ...(model.labels ? { labels: model.labels } : {}),
     classify: (paths, signal) => model.runBatches([...paths], { signal }),
+    msPerImage: () => {
+      const s = model.stats();
+      return s.runs > 0 ? s.ms / s.runs : undefined;
+    },
     close: () => model.dispose(),
   };
 }

@@ -1,5 +1,6 @@
 import type { ReliabilityBin } from './calibration.js';
 import type { VertexHeadline } from './summary.js';
+import type { VariantMetrics } from './variants.js';
 
 /** One split's predictions in `predictions_vNNN.json`. */
 export interface SplitPredictions {
@@ -23,6 +24,8 @@ export interface PredictionsFile {
   temperature: number;
   test: SplitPredictions;
   validation: SplitPredictions;
+  /** Test-split probabilities of the other model files of the run (quantized variants), by variant name. */
+  variants?: Record<string, number[][]>;
 }
 
 export interface CalibrationBlock {
@@ -71,6 +74,18 @@ export interface MetricsFile {
   /** = calibration.ece_equal_width (before temperature scaling). */
   ece: number;
   ece_binning: string;
+  /** What sampling noise alone gives: the ECE range of a perfectly calibrated model with these confidences. */
+  ece_noise: {
+    perfectly_calibrated_p05: number;
+    perfectly_calibrated_median: number;
+    perfectly_calibrated_p95: number;
+    draws: number;
+    seed: number;
+    measured: number;
+    verdict: 'inside' | 'above' | 'below';
+    /** The plain sentence the reports print. */
+    statement: string;
+  };
   /** ECE (15 equal-width bins) on the test split after temperature scaling. */
   ece_after_temperature: number;
   temperature: number;
@@ -97,6 +112,10 @@ export interface MetricsFile {
   /** Filled by `edgewise tune`; null until then. */
   thresholds: null | { tau: number; margin: number; coverage: number; selective_accuracy: number };
   definitions: Record<string, string>;
+  /** Every model file of the run (float32 first, then its quantized variants) scored on the same test images. */
+  variants?: VariantMetrics[];
+  /** The variant Publish ships unless told otherwise: the smallest within 1 point of float32's top-1. */
+  default_variant?: string;
   /** Vertex AI's own evaluation, when the model came from Vertex (vertex_evaluation.json beside it). */
   vertex?: {
     /** auPrc, auRoc, logLoss, precisionAt0.5, recallAt0.5, f1At0.5 as Vertex reported them. */

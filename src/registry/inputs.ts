@@ -25,6 +25,21 @@ export interface PublishInputs {
   thresholds: ThresholdsFile | null;
   /** False when metrics or thresholds are missing (only allowed with --force-unevaluated). */
   evaluated: boolean;
+  /** The model file of the run that ships (model_info.json `variants`): float32 unless a quantized one is picked. */
+  variant: ChosenVariant;
+}
+
+/** One of the run's model files, as publish ships it. */
+export interface ChosenVariant {
+  name: string;
+  file: string;
+  quantization: string;
+  /** What the app must feed it: dtype, value range, and the input quantization for integer inputs. */
+  input: Record<string, unknown>;
+  /** Its own scores on the test images (from metrics.variants), when evaluated. */
+  scores: { top1: number; top3: number; ece: number; coverage: number | null; selective_accuracy: number | null } | null;
+  /** How it was chosen. */
+  chosenBy: 'option' | 'default' | 'only';
 }
 
 const InputSpec = z.looseObject({
@@ -123,10 +138,11 @@ export function resolveModelDir(ws: Workspace, model: string | undefined): strin
 }
 
 /** Reads and cross-checks the model folder, its labels, metrics and thresholds. Throws InputError naming the file. */
-export async function readPublishInputs(ws: Workspace, opts: { model?: string; forceUnevaluated?: boolean } = {}): Promise<PublishInputs> {
+export async function readPublishInputs(ws: Workspace, opts: { model?: string; forceUnevaluated?: boolean; variant?: string } = {}): Promise<PublishInputs> {
   const modelDir = resolveModelDir(ws, opts.model);
   const run = basename(modelDir);
-  const tflitePath = join(modelDir, 'model.tflite');
+  const floatPath = join(modelDir, 'model.tflite');
+  const tflitePath = floatPath;
   const labelsPath = join(modelDir, 'labels.txt');
   const modelInfoPath = join(modelDir, 'model_info.json');
   for (const [p, what] of [[tflitePath, 'the model'], [labelsPath, 'the label file'], [modelInfoPath, 'the model info']] as const) {
@@ -153,7 +169,7 @@ export async function readPublishInputs(ws: Workspace, opts: { model?: string; f
       hint: 'The label file was changed after export: restore it or re-run `edgewise export`.',
     });
   }
-  const tfliteSha256 = await sha256File(tflitePath);
+  const floatSha256 = await sha256File(floatPath);
 
   const metricsPath = join(ws.metricsDir, `metrics_${run}.json`);
   const thresholdsPath = join(ws.metricsDir, `thresholds_${run}.json`);
@@ -165,7 +181,7 @@ export async function readPublishInputs(ws: Workspace, opts: { model?: string; f
   // If the evaluation recorded what it evaluated (metrics.model.{tflite,labels}_sha256), it must be this very file and label order.
   const evaluatedModel = (typeof metrics?.model === 'object' && metrics.model !== null ? metrics.model : {}) as Record<string, unknown>;
   for (const [key, v] of [['model.tflite_sha256', evaluatedModel.tflite_sha256], ['tflite_sha256', metrics?.tflite_sha256]] as const) {
-    if (typeof v === 'string' && v !== tfliteSha256) throw new InputError(`${ws.rel(metricsPath)} was computed on a different model file (${key} ${v.slice(0, 12)}…, but ${ws.rel(tflitePath)} is ${tfliteSha256.slice(0, 12)}…).`, { code: 'publish.metrics_stale', item: ws.rel(metricsPath), hint: 'Re-run `edgewise eval` and `edgewise tune` on this model.' });
+    if (typeof v === 'string' && v !== floatSha256) throw new InputError(`${ws.rel(metricsPath)} was computed on a different model file (${key} ${v.slice(0, 12)}…, but ${ws.rel(tflitePath)} is ${floatSha256.slice(0, 12)}…).`, { code: 'publish.metrics_stale', item: ws.rel(metricsPath), hint: 'Re-run `edgewise eval` and `edgewise tune` on this model.' });
   }
   const evaluatedLabels = evaluatedModel.labels_sha256 ?? metrics?.labels_sha256;
   if (typeof evaluatedLabels === 'string' && evaluatedLabels !== labelsHash) {
@@ -179,7 +195,104 @@ export async function readPublishInputs(ws: Workspace, opts: { model?: string; f
       hint: metrics === null ? 'Run `edgewise eval` and `edgewise tune` first (or pass --force-unevaluated; it is recorded in the registry).' : 'Run `edgewise tune` first (or pass --force-unevaluated; it is recorded in the registry).',
     });
   }
-  return { run, modelDir, tflitePath, tfliteSha256, labelsPath, labels, labelsSha256: labelsHash, modelInfoPath, modelInfo, metricsPath, metrics, thresholdsPath, thresholds, evaluated };
+  const chosen = await chooseVariant(ws, { modelDir, run, modelInfo, modelInfoPath, metrics, metricsPath, thresholds, floatSha256, ...(opts.variant !== undefined ? { wanted: opts.variant } : {}) });
+  return {
+    run, modelDir, tflitePath: chosen.path, tfliteSha256: chosen.sha256, labelsPath, labels, labelsSha256: labelsHash, modelInfoPath, modelInfo,
+    metricsPath, metrics, thresholdsPath, thresholds, evaluated, variant: chosen.variant,
+  };
+}
+
+const VariantEntry = z.looseObject({
+  name: z.string().min(1),
+  file: z.string().regex(/^[^/\\]+\.tflite$/),
+  quantization: z.string().default('none'),
+  input: z.looseObject({ dtype: z.string().optional() }).optional(),
+});
+const ScoredVariant = z.looseObject({ name: z.string(), sha256: z.string(), top1: unit, top3: unit, ece: z.number().min(0).max(1) });
+
+/**
+ * The file that ships: `wanted` (a variant name from model_info.json), else the evaluation's default (the
+ * smallest within 1 point of float32's top-1), else model.tflite. A quantized file must have been evaluated
+ * as it is (its SHA-256 in metrics.variants), like the float one.
+ */
+async function chooseVariant(
+  ws: Workspace,
+  a: { modelDir: string; run: string; modelInfo: ModelInfo; modelInfoPath: string; metrics: Record<string, unknown> | null; metricsPath: string; thresholds: ThresholdsFile | null; floatSha256: string; wanted?: string },
+): Promise<{ path: string; sha256: string; variant: ChosenVariant }> {
+  const listed = z.array(VariantEntry).safeParse(a.modelInfo.variants ?? []);
+  if (!listed.success) throw new InputError(`${ws.rel(a.modelInfoPath)} has a malformed "variants" list: ${listed.error.issues[0]?.message}.`, { code: 'publish.bad_input', item: ws.rel(a.modelInfoPath), hint: 'Re-run `edgewise train` to rewrite it.' });
+  const scored = z.array(ScoredVariant).safeParse(a.metrics?.variants ?? []);
+  const scores = scored.success ? scored.data : [];
+  const names = ['float32', ...listed.data.map((v) => v.name).filter((n) => n !== 'float32')];
+  const defaultName = typeof a.metrics?.default_variant === 'string' ? a.metrics.default_variant : undefined;
+  const name = a.wanted ?? defaultName ?? 'float32';
+  if (!names.includes(name)) {
+    throw new InputError(`Run ${a.run} has no model variant "${name}" (it has ${names.join(', ')}).`, { code: 'publish.unknown_variant', item: name, hint: `Pick one of ${names.join(', ')} (listed in ${ws.rel(a.modelInfoPath)}).` });
+  }
+  const entry = listed.data.find((v) => v.name === name);
+  const file = entry?.file ?? 'model.tflite';
+  const path = join(a.modelDir, file);
+  if (!existsSync(path)) throw new InputError(`${ws.rel(path)} is missing (the ${name} variant of run ${a.run}).`, { code: 'publish.missing_file', item: ws.rel(path), hint: 'Re-run `edgewise train`: it writes every variant together.' });
+  const sha = file === 'model.tflite' ? a.floatSha256 : await sha256File(path);
+  const score = scores.find((v) => v.name === name);
+  if (a.metrics && file !== 'model.tflite' && (!score || score.sha256 !== sha)) {
+    throw new InputError(`${ws.rel(a.metricsPath)} has no evaluation of ${ws.rel(path)} as it is now${score ? ' (its SHA-256 differs)' : ''}.`, { code: 'publish.metrics_stale', item: ws.rel(a.metricsPath), hint: 'Re-run `edgewise eval`: it scores every variant of the run.' });
+  }
+  const baseInput = a.modelInfo.input as Record<string, unknown>;
+  const input = entry?.input ? { ...baseInput, ...entry.input } : baseInput;
+  let selective: { coverage: number | null; selective_accuracy: number | null } = { coverage: null, selective_accuracy: null };
+  if (score && file !== 'model.tflite' && a.thresholds) selective = variantSelective(join(ws.metricsDir, `predictions_${a.run}.json`), name, a.thresholds);
+  return {
+    path,
+    sha256: sha,
+    variant: {
+      name,
+      file,
+      quantization: entry?.quantization ?? 'none',
+      input,
+      scores: score ? { top1: score.top1, top3: score.top3, ece: score.ece, ...selective } : null,
+      chosenBy: a.wanted !== undefined ? 'option' : names.length > 1 ? 'default' : 'only',
+    },
+  };
+}
+
+/** Coverage and selective accuracy of a variant's own test probabilities at the tuned thresholds and temperature. */
+function variantSelective(predictionsPath: string, name: string, t: ThresholdsFile): { coverage: number | null; selective_accuracy: number | null } {
+  try {
+    const pred = JSON.parse(readFileSync(predictionsPath, 'utf8')) as { test: { truth: number[] }; variants?: Record<string, number[][]> };
+    const probs = pred.variants?.[name];
+    if (!probs) return { coverage: null, selective_accuracy: null };
+    const T = num(t.temperature) ?? 1;
+    let n = 0;
+    let accepted = 0;
+    let correct = 0;
+    probs.forEach((row, i) => {
+      const truth = pred.test.truth[i]!;
+      if (truth < 0) return;
+      n++;
+      const p = T === 1 ? row : softmaxOfLog(row, T);
+      let a = 0;
+      for (let k = 1; k < p.length; k++) if (p[k]! > p[a]!) a = k;
+      let second = 0;
+      for (let k = 0; k < p.length; k++) if (k !== a) second = Math.max(second, p[k]!);
+      if (p[a]! >= t.tau && p[a]! - second >= t.margin) {
+        accepted++;
+        if (a === truth) correct++;
+      }
+    });
+    return { coverage: n ? accepted / n : null, selective_accuracy: accepted ? correct / accepted : null };
+  } catch {
+    return { coverage: null, selective_accuracy: null };
+  }
+}
+
+/** p^(1/T) renormalised, as the app applies the shipped temperature. */
+function softmaxOfLog(p: number[], T: number): number[] {
+  const z = p.map((x) => (x > 0 ? Math.log(x) / T : -Infinity));
+  const m = Math.max(...z);
+  const e = z.map((v) => (v === -Infinity ? 0 : Math.exp(v - m)));
+  const s = e.reduce((x, y) => x + y, 0);
+  return e.map((v) => v / s);
 }
 
 function num(v: unknown): number | null {
@@ -190,6 +303,11 @@ function num(v: unknown): number | null {
 export function publishedMetrics(inp: PublishInputs): PublishedMetrics {
   const m = inp.metrics ?? {};
   const t = inp.thresholds;
+  const v = inp.variant && inp.variant.quantization !== 'none' ? inp.variant.scores : null;
+  if (v) {
+    // A quantized file ships: its own scores on the test images (ECE before temperature).
+    return { top1: v.top1, top3: v.top3, ece: v.ece, coverage: v.coverage, selective_accuracy: v.selective_accuracy };
+  }
   // The app applies the shipped temperature, so the ECE it gets is the one measured after it: publish that,
   // and keep the uncalibrated number beside it (a temperature fitted on a small validation split can hurt).
   const T = publishedTemperature(inp);

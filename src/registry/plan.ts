@@ -28,10 +28,13 @@ export interface PublishPlan {
   current: PlanSide | null;
   next: PlanSide;
   labelsChanged: boolean;
+  /** The model file that would ship, and every file of the run with its test scores (side by side). */
+  variant: { name: string; file: string; quantization: string };
+  variants: { name: string; file: string; quantization: string; input_dtype: string; size_bytes: number; top1: number; top3: number; ece: number; ms_per_image: number | null }[];
 }
 
-export async function planPublish(ws: Workspace, opts: { model?: string; forceUnevaluated?: boolean; signal?: AbortSignal } = {}): Promise<PublishPlan> {
-  const inp = await readPublishInputs(ws, { ...(opts.model !== undefined ? { model: opts.model } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) });
+export async function planPublish(ws: Workspace, opts: { model?: string; forceUnevaluated?: boolean; variant?: string; signal?: AbortSignal } = {}): Promise<PublishPlan> {
+  const inp = await readPublishInputs(ws, { ...(opts.model !== undefined ? { model: opts.model } : {}), ...(opts.variant !== undefined ? { variant: opts.variant } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) });
   return readRegistry(ws, async ({ store }) => {
     const rows = await store.list();
     const activeVersion = await store.active();
@@ -60,11 +63,13 @@ export async function planPublish(ws: Workspace, opts: { model?: string; forceUn
         tau: inp.thresholds?.tau ?? 0, margin: inp.thresholds?.margin ?? 0, temperature: publishedTemperature(inp), labels: inp.labels.length,
       },
       labelsChanged: active !== undefined && active.labels_sha256 !== inp.labelsSha256,
+      variant: { name: inp.variant.name, file: inp.variant.file, quantization: inp.variant.quantization },
+      variants: Array.isArray(inp.metrics?.variants) ? (inp.metrics.variants as PublishPlan['variants']) : [],
     };
   }, opts.signal ? { signal: opts.signal } : {});
 }
 
-export const publishPlanStep: Step<{ model?: string; forceUnevaluated?: boolean }, PublishPlan> = {
+export const publishPlanStep: Step<{ model?: string; forceUnevaluated?: boolean; variant?: string }, PublishPlan> = {
   name: 'publish-plan',
   title: 'What publishing would change',
   run(input, ctx) {

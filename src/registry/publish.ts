@@ -25,6 +25,8 @@ export interface PublishOptions {
   /** Run id (model folder name) or folder; default the newest run. */
   model?: string;
   forceUnevaluated?: boolean;
+  /** Which of the run's model files ships (model_info.json `variants`); default: the evaluation's pick. */
+  variant?: string;
   signal?: AbortSignal;
   actor?: string;
 }
@@ -92,7 +94,9 @@ export function buildModelJson(ws: Workspace, version: string, inp: PublishInput
     tflite_sha256: inp.tfliteSha256,
     labels_url: publicUrl(ws, LABEL_MAP),
     labels_sha256: inp.labelsSha256,
-    input: inp.modelInfo.input,
+    input: inp.variant.input,
+    quantization: inp.variant.quantization,
+    model_variant: inp.variant.name,
     thresholds: { tau: t.tau, margin: t.margin },
     temperature: t.temperature,
     metrics: publishedMetrics(inp),
@@ -151,7 +155,8 @@ async function publishOnce(ws: Workspace, opts: PublishOptions, actor: string, e
   return withRegistry(ws, async ({ store, recovered }) => {
     if (recovered) emit({ type: 'warning', code: 'registry.recovered', message: recovered });
     crashPoint('publish.locked');
-    const inp = await readPublishInputs(ws, { ...(opts.model !== undefined ? { model: opts.model } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) });
+    const inp = await readPublishInputs(ws, { ...(opts.model !== undefined ? { model: opts.model } : {}), ...(opts.variant !== undefined ? { variant: opts.variant } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) });
+    if (inp.variant.chosenBy !== 'only') emit({ type: 'log', message: `Shipping the ${inp.variant.name} model file (${inp.variant.file}; ${inp.variant.chosenBy === 'option' ? 'as asked' : "evaluation's default: the smallest within 1 point of float32's top-1"}).` });
     if (!inp.evaluated) emit({ type: 'warning', code: 'publish.unevaluated', item: inp.run, message: `Publishing ${inp.run} without ${inp.metrics ? 'tuned thresholds' : 'an evaluation'} (--force-unevaluated): recorded in the registry.` });
     throwIfCancelled(opts.signal);
     const rows = await store.list();
@@ -290,6 +295,7 @@ function diskFull(e: unknown, message: string): EdgewiseError | undefined {
 export interface PublishStepInput {
   model?: string;
   forceUnevaluated?: boolean;
+  variant?: string;
 }
 
 /** Always runs (no fingerprint): publishing the same content again is answered by the registry itself. */

@@ -56,7 +56,12 @@ export interface ModelJson {
   tflite_sha256: string;
   labels_url: string;
   labels_sha256: string;
+  /** dtype (float32, or uint8 for the full-integer variant), range, and `quantization` {scale, zero_point} for integer inputs. */
   input: Record<string, unknown>;
+  /** How the shipped file is quantized: none, int8-weights (float in/out) or int8 (full integer, uint8 in). */
+  quantization?: string;
+  /** Which of the run's model files this is (float32, int8-weights, int8). */
+  model_variant?: string;
   thresholds: Thresholds;
   temperature: number;
   metrics: PublishedMetrics;

@@ -1,7 +1,7 @@
 import type { LayersModel, SymbolicTensor, Tensor, layers } from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.js';
 import { EDGEWISE_INFO_METADATA, EDGEWISE_LABELS_METADATA, TensorType, type ActivationValue } from './schema-ids.js';
-import { Activation, BuiltinOperator, serializeModel, toBytes, type OperatorOptions, type OperatorSpec, type TensorSpec } from './write-model.js';
+import { Activation, BuiltinOperator, serializeModel, toBytes, type ModelSpec, type OperatorOptions, type OperatorSpec, type TensorSpec } from './write-model.js';
 
 /**
  * Converts a tfjs Keras-style LayersModel (functional, Sequential, or models nested as layers) into a float32
@@ -58,6 +58,11 @@ interface PendingOp {
 type Value = { tensor: number; shape: number[] } | { pending: PendingOp; shape: number[] };
 
 export function convertLayersModel(model: LayersModel, opts: ConvertOptions = {}): Uint8Array {
+  return serializeModel(layersModelSpec(model, opts));
+}
+
+/** The float32 model description `convertLayersModel` serialises (quantize-model.ts starts from it). */
+export function layersModelSpec(model: LayersModel, opts: ConvertOptions = {}): ModelSpec {
   const c = new Converter();
   if (model.inputs.length !== 1) throw unsupported(`the model has ${model.inputs.length} inputs; exactly one image input is supported`);
   if (model.outputs.length !== 1) throw unsupported(`the model has ${model.outputs.length} outputs; exactly one is supported`);
@@ -97,7 +102,7 @@ export function convertLayersModel(model: LayersModel, opts: ConvertOptions = {}
   const enc = new TextEncoder();
   const metadata = [{ name: EDGEWISE_INFO_METADATA, data: enc.encode(JSON.stringify(info)) }];
   if (opts.labels) metadata.push({ name: EDGEWISE_LABELS_METADATA, data: enc.encode(opts.labels.join('\n')) });
-  return serializeModel({
+  return {
     description,
     subgraphName: model.name,
     tensors: c.tensors,
@@ -105,7 +110,7 @@ export function convertLayersModel(model: LayersModel, opts: ConvertOptions = {}
     inputs: [inputIdx],
     outputs: [out],
     metadata,
-  });
+  };
 }
 
 function unsupported(what: string, layer?: AnyLayer): InputError {

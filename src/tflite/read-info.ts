@@ -173,6 +173,8 @@ function parse(bytes: Uint8Array, model: FbTable, identifier: string, item: stri
     return m ? new TextDecoder().decode(bufferBytes(m.buffer)) : undefined;
   };
 
+  checkQuantization(tensors, operators, item);
+
   const info: TfliteInfo = {
     identifier,
     version: model.uint32(ModelField.version),
@@ -223,6 +225,59 @@ function parse(bytes: Uint8Array, model: FbTable, identifier: string, item: stri
     }
   }
   return info;
+}
+
+const QUANTIZED_TYPES = new Set(['int8', 'uint8', 'int16']);
+const ZERO_POINT_RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [0, 0], int32: [0, 0] };
+const WEIGHTED_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']);
+
+/**
+ * Quantization parameters a runtime would misread: caught here, naming the tensor, instead of giving wrong
+ * probabilities. Per tensor: scales finite and > 0; as many zero points as scales; zero points inside the
+ * type's range; per-axis parameters with one entry per slice of `quantized_dimension`; integer tensors
+ * (int8/uint8) that carry no parameters at all. Per op: an int8 convolution or fully connected layer whose
+ * int32 bias scale is not input scale × weight scale (the kernels assume it).
+ */
+function checkQuantization(tensors: TfliteTensorInfo[], operators: TfliteOperatorInfo[], item: string): void {
+  const bad = (t: TfliteTensorInfo, why: string): InputError =>
+    new InputError(`${item}: tensor ${t.index} "${t.name}" has invalid quantization parameters: ${why}.`, {
+      item: `${item} tensor ${t.index} (${t.name})`,
+      code: 'tflite.bad_quantization',
+      hint: 'The file is damaged or was written with mismatched scales: export or train the model again.',
+    });
+  for (const t of tensors) {
+    const q = t.quantization;
+    if (!q) {
+      if (QUANTIZED_TYPES.has(t.type)) throw bad(t, `it is ${t.type} but has no scale and zero point`);
+      continue;
+    }
+    if (!QUANTIZED_TYPES.has(t.type) && t.type !== 'int32') continue; // e.g. float tensors with min/max only
+    q.scale.forEach((s, i) => {
+      if (!(Number.isFinite(s) && s > 0)) throw bad(t, `scale[${i}] is ${s} (must be a finite number > 0)`);
+    });
+    if (q.zeroPoint.length !== q.scale.length) throw bad(t, `${q.scale.length} scale(s) but ${q.zeroPoint.length} zero point(s)`);
+    const [lo, hi] = ZERO_POINT_RANGE[t.type] ?? [-Infinity, Infinity];
+    q.zeroPoint.forEach((z, i) => {
+      if (!(z >= lo && z <= hi)) throw bad(t, `zero_point[${i}] is ${z}, outside ${lo}…${hi} for ${t.type}`);
+    });
+    if (q.scale.length > 1) {
+      const axis = q.quantizedDimension;
+      if (axis < 0 || axis >= t.shape.length) throw bad(t, `quantized_dimension ${axis} is not an axis of shape [${t.shape.join(',')}]`);
+      if (t.shape[axis] !== q.scale.length) throw bad(t, `${q.scale.length} per-axis scales for ${t.shape[axis]} slices of axis ${axis}`);
+    }
+  }
+  for (const o of operators) {
+    if (!WEIGHTED_OPS.has(o.op)) continue;
+    const [x, w, b] = [o.inputs[0], o.inputs[1], o.inputs[2]].map((i) => (i !== undefined && i >= 0 ? tensors[i] : undefined));
+    if (!x?.quantization || x.type === 'float32' || !w?.quantization || !b?.quantization || b.type !== 'int32') continue;
+    const ws = w.quantization.scale;
+    b.quantization.scale.forEach((s, c) => {
+      const want = x.quantization!.scale[0]! * ws[ws.length === 1 ? 0 : c]!;
+      if (Math.abs(s - want) > 1e-6 * Math.max(Math.abs(want), 1e-12) + 1e-12) {
+        throw bad(b, `bias scale[${c}] ${s} is not input scale × weight scale = ${want} (${o.op})`);
+      }
+    });
+  }
 }
 
 /** One label per line; trailing whitespace and blank lines dropped (dict.txt / labels.txt style). */

@@ -119,6 +119,8 @@ export async function loadTflitePool(src: string | Uint8Array, opts: PoolLoadOpt
     toInput: local.toInput,
     prepare: local.prepare,
     runPrepared: local.runPrepared,
+    // Inference in the workers is not timed; only this thread's own runs are counted.
+    stats: local.stats,
     threads: workers.length,
     predict: (batch) => runBatches(batch),
     runBatches,

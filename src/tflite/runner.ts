@@ -83,6 +83,8 @@ export interface TfliteModel {
   prepare(x: ImageInput): Promise<TfliteInputData>;
   /** Runs one prepared input (from `prepare`) → probabilities. */
   runPrepared(data: TfliteInputData): Promise<Float32Array>;
+  /** Inferences run so far and the time LiteRT spent in them (excludes decoding and resizing). */
+  stats(): { runs: number; ms: number };
   dispose(): void;
 }
 
@@ -141,6 +143,8 @@ export async function loadTfliteModel(src: string | Uint8Array, opts: LoadOption
   };
 
   let disposed = false;
+  let runs = 0;
+  let runMs = 0;
   // One interpreter runs one image at a time: concurrent callers queue here.
   let lock: Promise<unknown> = Promise.resolve();
   const runOne = (data: TfliteInputData): Promise<Float32Array> => {
@@ -153,7 +157,10 @@ export async function loadTfliteModel(src: string | Uint8Array, opts: LoadOption
     const tensor = new lrt.Tensor(data as Uint8Array<ArrayBuffer> | Float32Array<ArrayBuffer>, input.shape);
     let results: InstanceType<LiteRtModuleLike['Tensor']>[] = [];
     try {
+      const t0 = performance.now();
       results = await compiled.run([tensor]);
+      runMs += performance.now() - t0;
+      runs++;
       const out = results[0];
       if (!out) throw new Error('LiteRT returned no output');
       return postprocess(out.toTypedArray(), outputs[0]!);
@@ -199,6 +206,7 @@ export async function loadTfliteModel(src: string | Uint8Array, opts: LoadOption
     runPrepared: runOne,
     predict: (batch) => runBatches(batch),
     runBatches,
+    stats: () => ({ runs, ms: runMs }),
     dispose: () => {
       if (disposed) return;
       disposed = true;

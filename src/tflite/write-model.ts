@@ -81,6 +81,8 @@ export interface OperatorSpec {
   inputs: number[];
   outputs: number[];
   options?: OperatorOptions;
+  /** Op version the tensor types need (e.g. int8 kernels); the writer takes the highest of its uses. */
+  version?: number;
 }
 
 export interface ModelSpec {
@@ -225,8 +227,9 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
  */
 function opVersion(o: OperatorSpec): number {
   const opt = o.options;
-  if (opt?.kind === 'DepthwiseConv2D' && ((opt.dilationW ?? 1) !== 1 || (opt.dilationH ?? 1) !== 1)) return 2;
-  return 1;
+  const typed = o.version ?? 1;
+  if (opt?.kind === 'DepthwiseConv2D' && ((opt.dilationW ?? 1) !== 1 || (opt.dilationH ?? 1) !== 1)) return Math.max(2, typed);
+  return typed;
 }
 
 function validate(spec: ModelSpec): void {

@@ -6,6 +6,8 @@ export interface PublishRunOptions {
   registry?: string;
   /** Publish without asking on a terminal. */
   yes?: boolean;
+  /** Which model file of the run ships (float32, int8-weights, int8); default: the evaluation's pick. */
+  variant?: string;
 }
 
 const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
@@ -19,7 +21,7 @@ export async function runPublish(h: Harness, opts: PublishRunOptions): Promise<C
   const { CancelledError } = await import('../../core/errors.js');
   const { publishPlanStep, planTable, planVerdict } = await import('../../registry/plan.js');
   const { publishStep } = await import('../../registry/publish.js');
-  const input = { ...(opts.model ? { model: opts.model } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) };
+  const input = { ...(opts.model ? { model: opts.model } : {}), ...(opts.variant ? { variant: opts.variant } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) };
   const flags = opts.registry ? { registry: opts.registry } : {};
   const plan = await h.run(publishPlanStep, input, flags);
   const verdict = planVerdict(plan);
@@ -44,7 +46,7 @@ export async function runPublish(h: Harness, opts: PublishRunOptions): Promise<C
     const m = out.modelJson!;
     human = [
       `Published run ${out.run} as ${out.version} and made it active${out.previous ? ` (was ${out.previous})` : ''}.`,
-      `  ${m.tflite_url}  sha256 ${m.tflite_sha256.slice(0, 12)}…`,
+      `  ${m.tflite_url}  sha256 ${m.tflite_sha256.slice(0, 12)}…  (${m.model_variant ?? 'float32'}; input ${String(m.input.dtype)})`,
       `  top1 ${f(m.metrics.top1)} · top3 ${f(m.metrics.top3)} · ece ${f(m.metrics.ece)} · tau ${f(m.thresholds.tau)} · margin ${f(m.thresholds.margin)} · T ${m.temperature.toFixed(2)}`,
       out.previous ? `Undo with: edgewise rollback` : `See all versions: edgewise versions`,
     ].join('\n');

@@ -6,6 +6,7 @@ import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
 import { createEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
 import { featureTflite } from './feature-tflite.js';
+import { nativeTfLoads } from './tf-runtime.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
 import { CancelledError, throwIfCancelled } from '../../core/errors.js';
 
@@ -16,7 +17,8 @@ export interface PoolOptions {
   /** Worker threads; 0 = embed on this thread. Default: one per core, at most 2 (see docs/notes/local-backbone.md). */
   workers?: number;
   /**
-   * `auto` (default): LiteRT on the converted feature .tflite, tfjs when the conversion or LiteRT fails;
+   * `auto` (default): tfjs when @tensorflow/tfjs-node loads (native); else LiteRT on the converted feature
+   * .tflite, tfjs(-wasm) when the conversion or LiteRT fails;
    * `litert` / `tfjs` force one (a failing `litert` is an error). EDGEWISE_EMBED_RUNTIME overrides `auto`.
    */
   runtime?: 'auto' | EmbedRuntime;
@@ -66,7 +68,9 @@ export class EmbedPool {
     const pool = new EmbedPool();
     const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
     const wanted = opts.workers ?? 2;
-    const runtime = embedRuntimeChoice(opts.runtime);
+    let runtime = embedRuntimeChoice(opts.runtime);
+    // tfjs-node (the optional native accelerator), when it loads, beats LiteRT's single-threaded wasm.
+    if (runtime === 'auto' && (await nativeTfLoads())) runtime = 'tfjs';
     let tflite: Uint8Array | undefined;
     if (runtime !== 'tfjs') {
       try {

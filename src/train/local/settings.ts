@@ -27,6 +27,10 @@ export const LocalTrainSettingsSchema = z
      * change existing workspaces' train fingerprints.
      */
     embedRuntime: z.enum(['auto', 'litert', 'tfjs']).optional(),
+    /** Quantized variants exported beside the float model; absent = both. Optional for the same reason. */
+    quantize: z.array(z.enum(['int8-weights', 'int8'])).optional(),
+    /** Train images whose activations calibrate the full-integer variant; absent = 300. */
+    calibrationImages: z.number().int().min(1).max(10_000).optional(),
   })
   .passthrough();
 

@@ -33,6 +33,18 @@ export function loadTf(): Promise<TfRuntime> {
   return runtime;
 }
 
+/** True when @tensorflow/tfjs-node is installed and loads (tfjs then runs natively in this process). */
+export async function nativeTfLoads(): Promise<boolean> {
+  const forced = process.env.EDGEWISE_TF_BACKEND;
+  if (forced !== undefined && forced !== 'tensorflow') return false;
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+  } catch {
+    return false; // not installed (npm dropped the optional dependency): no need to load tfjs here
+  }
+  return (await loadTf()).backend === 'tensorflow';
+}
+
 async function init(): Promise<TfRuntime> {
   const forced = process.env.EDGEWISE_TF_BACKEND;
   if (forced === undefined || forced === 'tensorflow') {

@@ -18,6 +18,7 @@ import { embedDataset, type EmbedRequest } from './embed-dataset.js';
 import type { View } from './embedding-cache.js';
 import { buildClassifier } from './export-model.js';
 import { predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
+import { buildVariants, calibrationSample, DEFAULT_CALIBRATION_IMAGES } from './quantized-variants.js';
 import { preprocessId, preprocessImage } from './preprocess.js';
 import { parseLocalTrainSettings, type LocalTrainSettings } from './settings.js';
 import { loadTf } from './tf-runtime.js';
@@ -145,7 +146,8 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   };
   if (!gridSets.val) yield { type: 'warning', code: 'train.no_validation', message: 'No validation images: early stopping watches the training loss instead.' };
 
-  const { tf } = await loadTf();
+  const { tf, backend: tfBackend } = await loadTf();
+  yield { type: 'log', message: `Head trained with tfjs on the ${tfBackend === 'tensorflow' ? 'native tfjs-node (tensorflow)' : tfBackend} backend.` };
   let sets = gridSets;
   let toFeatures = (v: Float32Array): Float32Array => v;
   let poolingChoice: { grid2: number; mean: number } | undefined;
@@ -227,7 +229,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   }
   if (maxDiff > 1e-3) throw new Error(`internal: the exported network disagrees with the trained head (max |Δp| = ${maxDiff}).`);
 
-  const { convertLayersModel } = await import('../../tflite/convert-layers.js');
+  const { layersModelSpec } = await import('../../tflite/convert-layers.js');
   const info = {
     backend: 'local' as const,
     backbone: backbone.id,
@@ -237,6 +239,8 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     ...(poolingChoice ? { pooling_validation_accuracy: poolingChoice } : {}),
     head: { hidden: s.hidden },
     preprocessing: preprocessId,
+    /** Which engines ran: embeddings (litert, or a tfjs backend; `cache` when all were cached) and the head (tfjs backend). */
+    runtimes: { embedding: emb.backend, head: tfBackend },
     input: { ...backbone.input, layout: 'NHWC', fit: 'fill' },
     labels,
     labels_sha256: sha256(labels.join('\n')),
@@ -244,13 +248,23 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     seed: s.seed,
     created_at: new Date().toISOString(),
   };
-  const bytes = convertLayersModel(model, {
+  const modelSpec = layersModelSpec(model, {
     labels,
     inputRange: backbone.input.range,
     description: `edgewise local model: ${backbone.id} @ ${info.layer} (${spec.pooling}) + softmax head`,
     info: { backbone: backbone.id, layer: info.layer, pooling: spec.pooling, preprocessing: preprocessId },
   });
   // Not disposed: its backbone layers are the cached backbone shared with later runs in this process.
+  const calibrationRows = calibrationSample(trainRows, s.calibrationImages ?? DEFAULT_CALIBRATION_IMAGES, s.seed);
+  const variants = yield* buildVariants(modelSpec, {
+    modes: s.quantize ?? ['int8-weights', 'int8'],
+    calibrationFiles: calibrationRows.map((r) => join(ctx.workspace.imagesDir, r.image)),
+    inputRange: backbone.input.range,
+    signal: ctx.signal,
+  });
+  throwIfCancelled(ctx.signal);
+  const bytes = variants[0]!.bytes;
+  const infoWithVariants = { ...info, variants: variants.map((v) => v.info) };
 
   // Written into a hidden folder then renamed: a cancelled or failed export leaves no half version.
   const version = nextModelVersion(ctx.workspace.modelsDir);
@@ -259,9 +273,9 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   try {
     await rm(tmpDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
-    await writeFileAtomic(join(tmpDir, 'model.tflite'), bytes);
+    for (const v of variants) await writeFileAtomic(join(tmpDir, v.info.file), v.bytes);
     await writeFileAtomic(join(tmpDir, 'labels.txt'), labels.join('\n') + '\n');
-    await writeJsonAtomic(join(tmpDir, 'model_info.json'), info);
+    await writeJsonAtomic(join(tmpDir, 'model_info.json'), infoWithVariants);
     throwIfCancelled(ctx.signal);
     if (existsSync(finalDir)) throw new Error(`internal: ${finalDir} appeared while training`);
     await rename(tmpDir, finalDir);
@@ -283,7 +297,11 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     metrics,
     embedded: { computed: emb.computed, cached: emb.cached, threads: emb.threads, backend: emb.backend, rate: emb.rate },
   };
-  yield { type: 'artifact', path: out.tflite, kind: 'model', description: `${version} float32 .tflite (${(bytes.length / 1e6).toFixed(1)} MB)` };
+  for (const v of variants) {
+    const mb = (v.info.size_bytes / 1e6).toFixed(2);
+    const pct = v.info.name === 'float32' ? '' : `, ${((100 * v.info.size_bytes) / bytes.length).toFixed(0)} % of float32`;
+    yield { type: 'artifact', path: rel(join(finalDir, v.info.file)), kind: 'model', description: `${version} ${v.info.name} .tflite (${mb} MB${pct})` };
+  }
   yield { type: 'artifact', path: out.labelsFile, kind: 'labels' };
   yield { type: 'artifact', path: out.infoFile, kind: 'model-info' };
   return out;

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTf, type Tf } from '../../src/train/local/tf-runtime.js';
+import { layersModelSpec } from '../../src/tflite/convert-layers.js';
+import { calibrateActivations } from '../../src/tflite/calibrate.js';
+import { quantizeFullInteger, quantizeWeightsOnly } from '../../src/tflite/quantize-model.js';
+import { readTfliteInfo } from '../../src/tflite/read-info.js';
+import { loadTfliteModel } from '../../src/tflite/runner.js';
+import { TensorType } from '../../src/tflite/schema-ids.js';
+import { serializeModel, type ModelSpec } from '../../src/tflite/write-model.js';
+import { randomiseWeights, rng, tinyConvModel } from './tiny-models.js';
+
+/**
+ * Quantized variants of the same network, written by the same writer and run by the same runner as the float
+ * model: int8 weights (hybrid kernels) and full integer (uint8 pixels in, int8 inside, float head and probabilities).
+ * Tolerances stated here: |Δp| ≤ 0.02 for int8 weights, ≤ 0.05 for full integer, on generated pictures.
+ */
+let tf: Tf;
+let spec: ModelSpec;
+let ranges: Awaited<ReturnType<typeof calibrateActivations>>;
+const SIZE = 16;
+
+/** Smooth generated pictures (gradients and a bright disc), closer to photos than uniform noise. */
+function pictures(n: number, seed: number): Uint8Array[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => {
+    const px = new Uint8Array(SIZE * SIZE * 3);
+    const [a, b, cx, cy] = [r() * 6, r() * 6, r() * SIZE, r() * SIZE];
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 0; x < SIZE; x++) {
+        const d = Math.hypot(x - cx, y - cy) / SIZE;
+        const k = (y * SIZE + x) * 3;
+        px[k] = 127 + 120 * Math.sin((a * x) / SIZE + d * 4);
+        px[k + 1] = 127 + 120 * Math.cos((b * y) / SIZE);
+        px[k + 2] = d < 0.25 ? 230 : 40 + 60 * r();
+      }
+    return px;
+  });
+}
+
+beforeAll(async () => {
+  process.env.EDGEWISE_TF_BACKEND = 'wasm';
+  tf = (await loadTf()).tf;
+  const model = tinyConvModel(tf, SIZE, 4);
+  randomiseWeights(tf, model, 5);
+  spec = layersModelSpec(model, { labels: ['a', 'b', 'c', 'd'] });
+  ranges = await calibrateActivations(spec, pictures(40, 1));
+});
+afterAll(() => undefined);
+
+async function run(bytes: Uint8Array, imgs: Uint8Array[]): Promise<Float32Array[]> {
+  const m = await loadTfliteModel(bytes);
+  try {
+    return await m.predict(imgs);
+  } finally {
+    m.dispose();
+  }
+}
+
+function maxDiff(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((p, i) => p.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i]![j]!)))));
+  return worst;
+}
+
+describe('quantized export', () => {
+  it('int8 weights: int8 per-channel weights, float in and out, probabilities within 0.02 of float', async () => {
+    const test = pictures(20, 2);
+    const q = serializeModel(quantizeWeightsOnly(spec));
+    const info = readTfliteInfo(q);
+    const conv = info.operators.find((o) => o.op === 'CONV_2D')!;
+    const w = info.tensors[conv.inputs[1]!]!;
+    expect(w.type).toBe('int8');
+    expect(w.quantization!.scale.length).toBe(w.shape[0]);
+    expect(info.tensors[info.inputs[0]!]!.type).toBe('float32');
+    expect(info.edgewiseInfo?.quantization).toBe('int8-weights');
+    const float = await run(serializeModel(spec), test);
+    const got = await run(q, test);
+    expect(got.some((p) => Array.from(p).some((v) => v > 0.05 && v < 0.95))).toBe(true);
+    expect(maxDiff(got, float)).toBeLessThanOrEqual(0.02);
+    expect(maxDiff(got, float)).toBeGreaterThan(0); // really quantized
+    expect(q.byteLength).toBeLessThan(serializeModel(spec).byteLength);
+  });
+
+  it('full integer: uint8 pixels in, int8 inside, float probabilities within 0.05 of float', async () => {
+    const test = pictures(20, 3);
+    const q = serializeModel(quantizeFullInteger(spec, ranges));
+    const info = readTfliteInfo(q);
+    const input = info.tensors[info.inputs[0]!]!;
+    expect(input.type).toBe('uint8');
+    expect(input.quantization).toMatchObject({ scale: [expect.closeTo(1 / 255, 9)], zeroPoint: [0] });
+    expect(info.tensors[info.outputs[0]!]!.type).toBe('float32');
+    // Every convolution runs on int8 activations with int32 biases; the head (dense layers, softmax) in float.
+    for (const o of info.operators.filter((x) => x.op === 'CONV_2D' || x.op === 'DEPTHWISE_CONV_2D')) {
+      expect([info.tensors[o.inputs[0]!]!.type, info.tensors[o.inputs[1]!]!.type, info.tensors[o.inputs[2]!]!.type, info.tensors[o.outputs[0]!]!.type]).toEqual(['int8', 'int8', 'int32', 'int8']);
+    }
+    for (const o of info.operators.filter((x) => x.op === 'FULLY_CONNECTED')) expect(info.tensors[o.inputs[1]!]!.type).toBe('float32');
+    expect(info.operators[0]!.op).toBe('QUANTIZE');
+    expect(info.operators.map((o) => o.op).slice(-4)).toEqual(['DEQUANTIZE', 'FULLY_CONNECTED', 'FULLY_CONNECTED', 'SOFTMAX']);
+    const m = await loadTfliteModel(q);
+    expect(m.input).toMatchObject({ dtype: 'uint8', range: [0, 1] });
+    m.dispose();
+    const float = await run(serializeModel(spec), test);
+    const got = await run(q, test);
+    expect(maxDiff(got, float)).toBeLessThanOrEqual(0.05);
+    expect(maxDiff(got, float)).toBeGreaterThan(0);
+  });
+
+  it('refuses to quantize without a calibrated range for an activation', () => {
+    const partial = new Map(ranges);
+    partial.delete([...partial.keys()][3]!);
+    expect(() => quantizeFullInteger(spec, partial)).toThrow(/no calibrated range/);
+  });
+});
+
+describe('the reader catches corrupted or mismatched quantization parameters', () => {
+  const full = (): ModelSpec => quantizeFullInteger(spec, ranges);
+  const firstConv = (s: ModelSpec) => s.operators.find((o) => o.op === 3)!;
+
+  it('reads the intact file', () => {
+    expect(() => readTfliteInfo(serializeModel(full()))).not.toThrow();
+  });
+
+  it('a zero or non-finite scale', () => {
+    const s = full();
+    const w = s.tensors[firstConv(s).inputs[1]!]!;
+    w.quantization = { ...w.quantization!, scale: w.quantization!.scale.map((v, i) => (i === 2 ? 0 : v)) };
+    expect(() => readTfliteInfo(serializeModel(s), 'm.tflite')).toThrow(/tensor \d+ ".*weights" has invalid quantization parameters: scale\[2\] is 0/);
+    w.quantization = { ...w.quantization, scale: w.quantization.scale.map((v, i) => (i === 2 ? Number.NaN : v)) };
+    expect(() => readTfliteInfo(serializeModel(s))).toThrow(/scale\[2\] is NaN/);
+  });
+
+  it('per-channel scales that do not match the channels', () => {
+    const s = full();
+    const w = s.tensors[firstConv(s).inputs[1]!]!;
+    w.quantization = { ...w.quantization!, scale: w.quantization!.scale.slice(1), zeroPoint: w.quantization!.zeroPoint.slice(1) };
+    expect(() => readTfliteInfo(serializeModel(s))).toThrow(/per-axis scales for \d+ slices of axis 0/);
+  });
+
+  it('a zero point outside the int8 range, or a count that differs from the scales', () => {
+    const s = full();
+    const a = s.tensors[firstConv(s).outputs[0]!]!;
+    a.quantization = { ...a.quantization!, zeroPoint: [200] };
+    expect(() => readTfliteInfo(serializeModel(s))).toThrow(/zero_point\[0\] is 200, outside -128…127 for int8/);
+    a.quantization = { ...a.quantization, zeroPoint: [0, 0] };
+    expect(() => readTfliteInfo(serializeModel(s))).toThrow(/1 scale\(s\) but 2 zero point\(s\)/);
+  });
+
+  it('a bias scale that is not input scale × weight scale', () => {
+    const s = full();
+    const b = s.tensors[firstConv(s).inputs[2]!]!;
+    b.quantization = { ...b.quantization!, scale: b.quantization!.scale.map((v, i) => (i === 1 ? v * 1.01 : v)) };
+    expect(() => readTfliteInfo(serializeModel(s))).toThrow(/bias scale\[1\] .* is not input scale × weight scale/);
+  });
+
+  it('an int8 tensor without any parameters', () => {
+    const s = full();
+    const a = s.tensors[firstConv(s).outputs[0]!]!;
+    delete a.quantization;
+    expect(a.type).toBe(TensorType.INT8);
+    expect(() => readTfliteInfo(serializeModel(s))).toThrow(/it is int8 but has no scale and zero point/);
+  });
+});
