@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // First: from here on Ctrl-C and SIGTERM exit 130 (see signals.ts).
 import './signals.js';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { escapeControls } from '../core/text.js';
 import { routeLibraryWarnings, warningsQuietForWizard } from './library-warnings.js';
 import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
+import { loadWizard } from './open-screens.js';
 
 // React's production build: the development reconciler is slower to load and to render.
 process.env.NODE_ENV ??= 'production';
@@ -56,14 +57,8 @@ export function buildProgram(): Command {
       process.exitCode = 0;
       return;
     }
-    // The bundled wizard (dist/wizard, rolldown.config.mjs) loads far faster than Ink's and React's many
-    // small modules. It is skipped when missing (tests run the TypeScript) or older than tsc's output (a
-    // tsc-only build after editing a screen must not run a stale bundle).
-    const mtime = (u: URL) => statSync(u, { throwIfNoEntry: false })?.mtimeMs;
-    const bundled = new URL('../../wizard/open.js', import.meta.url);
-    const fresh = (mtime(bundled) ?? -1) >= (mtime(new URL('../../screens/open.js', import.meta.url)) ?? 0);
     warningsQuietForWizard();
-    const { openWizard } = fresh ? ((await import(bundled.href)) as typeof import('../../screens/open.js')) : await import('../../screens/open.js');
+    const { openWizard } = await loadWizard();
     process.exitCode = await openWizard({ root: globals.workspace ?? process.cwd() });
   });
   return program;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { sha256, sha256File } from '../core/hash.js';
 import type { Workspace } from '../core/workspace.js';
-import { compareVersions } from './sqlite-store.js';
+import { compareVersions } from './rows.js';
 import type { PublishedMetrics } from './types.js';
 
 /** Everything publish reads about one trained model, checked. */

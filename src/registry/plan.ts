@@ -3,7 +3,7 @@ import type { Workspace } from '../core/workspace.js';
 import { publishedMetrics, publishedTemperature, readPublishInputs } from './inputs.js';
 import { sameContent } from './publish.js';
 import { readRegistry } from './session.js';
-import { nextVersionAfter } from './store.js';
+import { nextVersionAfter } from './rows.js';
 import { streamEvents } from './stream.js';
 import type { PublishedMetrics } from './types.js';
 

@@ -2,11 +2,9 @@ import pg from 'pg';
 import { EdgewiseError } from '../core/errors.js';
 import { crashPoint } from './crash.js';
 import { MIGRATIONS } from './migrations.js';
-import { compareVersions, eventFromRaw, rowFromRaw } from './sqlite-store.js';
-import { RegistryConflict, nextVersionAfter, redactSecretsOf, redactUrl, type RegistryStore } from './store.js';
+import { compareVersions, eventFromRaw, nextVersionAfter, rowFromRaw, type Raw } from './rows.js';
+import { RegistryConflict, redactSecretsOf, redactUrl, type RegistryStore } from './store.js';
 import type { NewVersion, RegistryEvent, RegistryEventKind, VersionRow } from './types.js';
-
-type Raw = Record<string, unknown>;
 
 /** Serialises edgewise's writers (migrations, publish, activate) on one database: pg_advisory_xact_lock key. */
 const WRITER_LOCK = 0x65646777; // "edgw"

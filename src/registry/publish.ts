@@ -17,7 +17,7 @@ import { crashPoint } from './crash.js';
 import { publishedMetrics, publishedTemperature, readPublishInputs, type PublishInputs } from './inputs.js';
 import { clearPending, writePending } from './pending.js';
 import { currentActor, withRegistry } from './session.js';
-import { nextVersionAfter } from './store.js';
+import { nextVersionAfter } from './rows.js';
 import { streamEvents } from './stream.js';
 import type { ModelJson, NewVersion, VersionRow } from './types.js';
 

@@ -2,7 +2,8 @@ import { hostname, userInfo } from 'node:os';
 import type { Workspace } from '../core/workspace.js';
 import { WorkspaceLock } from './lock.js';
 import { lockPath, readPending, recoverPending, removeStaleRegistryTemps } from './pending.js';
-import { openStore, parseRegistryLocation, type RegistryStore } from './store.js';
+import { openStore } from './open-store.js';
+import { parseRegistryLocation, type RegistryStore } from './store.js';
 
 /**
  * The registry of a workspace: a postgres:// URL, or a SQLite path (relative ones are workspace-relative).

@@ -4,53 +4,9 @@ import Database from 'better-sqlite3';
 import { EdgewiseError } from '../core/errors.js';
 import { crashPoint } from './crash.js';
 import { ADDED_COLUMNS, MIGRATIONS } from './migrations.js';
-import { RegistryConflict, nextVersionAfter, type RegistryStore } from './store.js';
+import { RegistryConflict, type RegistryStore } from './store.js';
+import { compareVersions, eventFromRaw, nextVersionAfter, rowFromRaw, type Raw } from './rows.js';
 import type { NewVersion, RegistryEvent, RegistryEventKind, VersionRow } from './types.js';
-
-type Raw = Record<string, unknown>;
-
-function parseJson<T>(v: unknown): T | null {
-  if (v === null || v === undefined) return null;
-  return typeof v === 'string' ? (JSON.parse(v) as T) : (v as T);
-}
-
-export function rowFromRaw(r: Raw): VersionRow {
-  return {
-    version: String(r.version),
-    tflite_url: String(r.tflite_url),
-    labels_sha256: String(r.labels_sha256),
-    metrics: parseJson(r.metrics),
-    tflite_sha256: (r.tflite_sha256 as string | null) ?? null,
-    thresholds: parseJson(r.thresholds),
-    created_at: r.created_at instanceof Date ? r.created_at.toISOString() : ((r.created_at as string | null) ?? null),
-    published_by: (r.published_by as string | null) ?? null,
-    source_run: (r.source_run as string | null) ?? null,
-    unevaluated: Boolean(r.unevaluated),
-    content_sha256: (r.content_sha256 as string | null) ?? null,
-  };
-}
-
-export function eventFromRaw(r: Raw): RegistryEvent {
-  return {
-    id: Number(r.id),
-    kind: r.kind as RegistryEventKind,
-    version: String(r.version),
-    from_version: (r.from_version as string | null) ?? null,
-    at: r.at instanceof Date ? r.at.toISOString() : String(r.at),
-    actor: String(r.actor),
-    details: parseJson(r.details),
-  };
-}
-
-/** Orders `v001 < v002 < v010`, hand-inserted odd names last. */
-export function compareVersions(a: string, b: string): number {
-  const na = /^v(\d+)$/.exec(a)?.[1];
-  const nb = /^v(\d+)$/.exec(b)?.[1];
-  if (na !== undefined && nb !== undefined) return Number(na) - Number(nb);
-  if (na !== undefined) return -1;
-  if (nb !== undefined) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /** The default registry: one SQLite file (WAL, waits up to 10 s for another writer). */
 export class SqliteStore implements RegistryStore {

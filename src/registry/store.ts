@@ -107,33 +107,3 @@ export function redactSecretsOf(url: string, text: string): string {
   }
   return out;
 }
-
-/** Opens (and migrates) the store for a SQLite path or a postgres:// URL. Drivers load lazily. */
-export async function openStore(location: string, opts: { timeoutMs?: number } = {}): Promise<RegistryStore> {
-  const where = parseRegistryLocation(location);
-  let store: RegistryStore;
-  if (where.kind === 'postgres') {
-    const { PostgresStore } = await import('./postgres-store.js');
-    store = await PostgresStore.connect(where.url, opts.timeoutMs);
-  } else {
-    const { SqliteStore } = await import('./sqlite-store.js');
-    store = SqliteStore.open(where.path);
-  }
-  try {
-    await store.migrate();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  return store;
-}
-
-/** Next `vNNN` after the highest parseable version (hand-inserted odd names are ignored). */
-export function nextVersionAfter(versions: string[]): string {
-  let max = 0;
-  for (const v of versions) {
-    const m = /^v(\d+)$/.exec(v);
-    if (m) max = Math.max(max, Number(m[1]));
-  }
-  return `v${String(max + 1).padStart(3, '0')}`;
-}

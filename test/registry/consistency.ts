@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { Workspace } from '../../src/core/workspace.js';
 import { artifactsRoot, inspectPublic, verifyArtifacts } from '../../src/registry/artifacts.js';
 import { pendingPath } from '../../src/registry/pending.js';
-import { openStore } from '../../src/registry/store.js';
+import { openStore } from '../../src/registry/open-store.js';
 
 /**
  * "Fully in place": public/models' three files agree with each other and with the registry's active

@@ -40,7 +40,7 @@ test('without the server binaries the helper fails with the install command (nev
 });
 
 test('an unreachable PostgreSQL registry is a clear error naming the URL without its password', async () => {
-  const { openStore } = await import('../../src/registry/store.js');
+  const { openStore } = await import('../../src/registry/open-store.js');
   const err = await openStore('postgres://edgewise:s3cret@127.0.0.1:1/registry').then(
     () => undefined,
     (e: unknown) => e as { code: string; message: string; hint?: string },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inspectPublic } from '../../src/registry/artifacts.js';
-import { openStore } from '../../src/registry/store.js';
+import { openStore } from '../../src/registry/open-store.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { expectConsistent } from './consistency.js';
 import { bundleChild, makeWorkspace, runChild, workspaceAt, writeRun } from './fixtures.js';

@@ -8,7 +8,7 @@ import type { Workspace } from '../../src/core/workspace.js';
 import { artifactsDir, artifactsRoot, inspectPublic } from '../../src/registry/artifacts.js';
 import { publish } from '../../src/registry/publish.js';
 import { rollback } from '../../src/registry/rollback.js';
-import { openStore } from '../../src/registry/store.js';
+import { openStore } from '../../src/registry/open-store.js';
 import { listVersions, versionsTable } from '../../src/registry/versions.js';
 import type { ModelJson } from '../../src/registry/types.js';
 import { makeWorkspace, writeRun } from './fixtures.js';

@@ -15,7 +15,7 @@ export const register: RegisterCommand = (program: Command) => {
       const globals = globalsOf(cmd);
       const root = resolve(dir ?? globals.workspace ?? 'edgewise-demo');
       process.exitCode = await runCommand('demo', { ...globals, workspace: root }, async (h) => {
-        const { runDemo } = await import('../../demo/run-demo.js');
+        const { runDemo } = await import('../demo/run-demo.js');
         const { InputError } = await import('../../core/errors.js');
         const classes = Number(flags.classes);
         const perClass = Number(flags.perClass);

@@ -8,7 +8,7 @@ export const register: RegisterCommand = (program: Command) => {
     .action(async (flags: CloudFlags, cmd: Command) => {
       process.exitCode = await runCommand('status', globalsOf(cmd), async (h) => {
         const { vertexStatusStep } = await import('../../train/vertex/watch.js');
-        const { summarizePipeline } = await import('../../train/vertex/train-command.js');
+        const { summarizePipeline } = await import('../vertex-train.js');
         h.context(cloudConfigFlags(flags));
         const out = await h.run(vertexStatusStep, {});
         const timeline = out.transitions.map((t) => `  ${t.at}  ${t.state}`).join('\n');

@@ -55,7 +55,7 @@ export const register: RegisterCommand = (program: Command) => {
 
 /** The Vertex backend lives in src/train/vertex/ (its own module, loaded only when asked for). */
 async function runVertex(h: Harness, flags: TrainFlags): Promise<CommandOutcome> {
-  const { runVertexTrain } = await import('../../train/vertex/train-command.js');
+  const { runVertexTrain } = await import('../vertex-train.js');
   const ctx = h.context();
   const { trainingCost, wouldStartPipeline } = await import('../../train/vertex/cost.js');
   // Training is billed: on a terminal, say what it may cost and ask first (reattaching costs nothing new).

@@ -62,14 +62,8 @@ export const register: RegisterCommand = (program: Command) => {
               hint: 'Run headless instead: edgewise tune --target-accuracy 0.95 (or --tau X --margin Y).',
             });
           }
-          // The bundled screen (dist/wizard, see rolldown.config.mjs) when built and not older than tsc's
-          // output; the modules otherwise (as in src/cli/main.ts).
-          const { statSync } = await import('node:fs');
-          const mtime = (u: URL) => statSync(u, { throwIfNoEntry: false })?.mtimeMs;
-          const bundled = new URL('../../../wizard/tune-open.js', import.meta.url);
-          const { openTuneScreen } = (mtime(bundled) ?? -1) >= (mtime(new URL('../../../screens/tune/open.js', import.meta.url)) ?? 0)
-            ? ((await import(bundled.href)) as typeof import('../../../screens/tune/open.js'))
-            : await import('../../../screens/tune/open.js');
+          const { loadTuneScreen } = await import('../open-screens.js');
+          const { openTuneScreen } = await loadTuneScreen();
           const r = await openTuneScreen({
             ctx,
             ...(flags.model ? { model: flags.model } : {}),

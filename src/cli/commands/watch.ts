@@ -12,7 +12,7 @@ export const register: RegisterCommand = (program: Command) => {
     .action(async (flags: CloudFlags, cmd: Command) => {
       process.exitCode = await runCommand('watch', globalsOf(cmd), async (h) => {
         const { vertexWatchStep } = await import('../../train/vertex/watch.js');
-        const { keepRunningOnCancel, summarizePipeline } = await import('../../train/vertex/train-command.js');
+        const { keepRunningOnCancel, summarizePipeline } = await import('../vertex-train.js');
         const ctx = h.context(cloudConfigFlags(flags));
         const out = await keepRunningOnCancel(
           () => ctx.journal.resource<{ name: string }>('vertex.pipeline')?.name,

@@ -1,6 +1,6 @@
-import type { Harness } from '../cli/harness.js';
-import { readValidationReport, validateStep } from './validate-step.js';
-import { plural } from '../core/text.js';
+import type { Harness } from '../harness.js';
+import { readValidationReport, validateStep } from '../../dataset/validate-step.js';
+import { plural } from '../../core/text.js';
 
 /**
  * `edgewise demo`'s validate stage: validates the synthetic workspace and says what it found, set against

@@ -1,9 +1,9 @@
-import type { CommandOutcome, Harness } from '../../cli/harness.js';
-import { CancelledError } from '../../core/errors.js';
-import { formatDuration } from '../../core/progress.js';
-import { uploadStep } from '../../cloud/upload-step.js';
-import { vertexTrainStep, type VertexTrainOutput } from './pipeline-step.js';
-import { reattachHint, type WatchOutput } from './watch.js';
+import type { CommandOutcome, Harness } from './harness.js';
+import { CancelledError } from '../core/errors.js';
+import { formatDuration } from '../core/progress.js';
+import { uploadStep } from '../cloud/upload-step.js';
+import { vertexTrainStep, type VertexTrainOutput } from '../train/vertex/pipeline-step.js';
+import { reattachHint, type WatchOutput } from '../train/vertex/watch.js';
 
 export interface VertexTrainOptions {
   /** Start (or find) the pipeline and return without following it. */

@@ -1,7 +1,7 @@
-import type { Harness } from '../cli/harness.js';
-import { EdgewiseError } from '../core/errors.js';
-import { readTuneSettings } from './settings.js';
-import { pct, tuneStep, type TuneOutput } from './step.js';
+import type { Harness } from '../harness.js';
+import { EdgewiseError } from '../../core/errors.js';
+import { readTuneSettings } from '../../tune/settings.js';
+import { pct, tuneStep, type TuneOutput } from '../../tune/step.js';
 
 /**
  * `edgewise demo`'s tune stage: the highest coverage at the configured target (0.95 by default); a small

@@ -1,4 +1,4 @@
-import type { Harness } from '../cli/harness.js';
+import type { Harness } from '../harness.js';
 
 /**
  * One stage of `edgewise demo`: runs its step(s) on the demo workspace and returns a short summary of what
@@ -15,7 +15,7 @@ export const demoStages: DemoStage[] = [
   {
     name: 'validate',
     async run(h) {
-      const { runValidateDemoStage } = await import('../dataset/validate-demo.js');
+      const { runValidateDemoStage } = await import('./validate-stage.js');
       return runValidateDemoStage(h);
     },
   },
@@ -23,7 +23,7 @@ export const demoStages: DemoStage[] = [
   {
     name: 'split',
     async run(h) {
-      const { splitStep } = await import('../dataset/split-step.js');
+      const { splitStep } = await import('../../dataset/split-step.js');
       const out = await h.run(splitStep, {});
       const t = out.totals;
       return `${t.train} train / ${t.validation} validation / ${t.test} test, ${out.leaks.groups === 0 ? 'no cluster across splits' : `${out.leaks.groups} clusters span splits (manifest split column)`}, largest per-class deviation ${out.maxDeviation} → ${out.splitsCsv}${out.vertexCsv ? `, ${out.vertexCsv}` : ''}`;
@@ -33,7 +33,7 @@ export const demoStages: DemoStage[] = [
   {
     name: 'train',
     async run(h) {
-      const { trainStep } = await import('../train/step.js');
+      const { trainStep } = await import('../../train/step.js');
       const out = await h.run(trainStep, {});
       const m = out.metrics;
       const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
@@ -44,7 +44,7 @@ export const demoStages: DemoStage[] = [
   {
     name: 'eval',
     async run(h) {
-      const { evalStep } = await import('../evaluate/eval-step.js');
+      const { evalStep } = await import('../../evaluate/eval-step.js');
       const out = await h.run(evalStep, {});
       const m = out.metrics;
       return `${out.version} on ${m.n} test images: top-1 ${m.top1.toFixed(3)}, top-3 ${m.top3.toFixed(3)}, ECE ${m.ece.toFixed(3)} → ${m.ece_after_temperature.toFixed(3)} at T=${m.temperature.toFixed(2)} → ${out.metricsPath}, ${out.reportPath}`;
@@ -54,12 +54,12 @@ export const demoStages: DemoStage[] = [
   {
     name: 'tune',
     async run(h) {
-      const { runTuneDemoStage } = await import('../tune/demo-stage.js');
+      const { runTuneDemoStage } = await import('./tune-stage.js');
       return runTuneDemoStage(h);
     },
   },
   // publish, publish-2, rollback: must come after tune (they read ml/metrics/thresholds_vNNN.json).
-  { name: 'publish', run: async (h) => (await import('../registry/demo-stage.js')).publishDemo(h) },
-  { name: 'publish-2', run: async (h) => (await import('../registry/demo-stage.js')).publishSecondDemo(h) },
-  { name: 'rollback', run: async (h) => (await import('../registry/demo-stage.js')).rollbackDemo(h) },
+  { name: 'publish', run: async (h) => (await import('./registry-stages.js')).publishDemo(h) },
+  { name: 'publish-2', run: async (h) => (await import('./registry-stages.js')).publishSecondDemo(h) },
+  { name: 'rollback', run: async (h) => (await import('./registry-stages.js')).rollbackDemo(h) },
 ];

@@ -1,5 +1,5 @@
-import type { Harness } from '../cli/harness.js';
-import { readPublishInputs } from './inputs.js';
+import type { Harness } from '../harness.js';
+import { readPublishInputs } from '../../registry/inputs.js';
 
 const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : 'n/a');
 
@@ -9,7 +9,7 @@ const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.t
  * same content already published, so it adds no versions.
  */
 export async function publishDemo(h: Harness): Promise<string> {
-  const { publishStep } = await import('./publish.js');
+  const { publishStep } = await import('../../registry/publish.js');
   const out = await h.run(publishStep, {});
   const m = out.modelJson;
   return out.status === 'already-published'
@@ -18,8 +18,8 @@ export async function publishDemo(h: Harness): Promise<string> {
 }
 
 export async function publishSecondDemo(h: Harness): Promise<string> {
-  const { publishStep } = await import('./publish.js');
-  const { tuneStep } = await import('../tune/step.js');
+  const { publishStep } = await import('../../registry/publish.js');
+  const { tuneStep } = await import('../../tune/step.js');
   const inp = await readPublishInputs(h.context().workspace);
   // A stricter operating point: a higher tau answers less often but is wrong less often.
   const tau = inp.thresholds?.tau ?? 0.5;
@@ -34,8 +34,8 @@ export async function publishSecondDemo(h: Harness): Promise<string> {
 }
 
 export async function rollbackDemo(h: Harness): Promise<string> {
-  const { rollbackStep } = await import('./rollback.js');
-  const { versionsStep } = await import('./versions.js');
+  const { rollbackStep } = await import('../../registry/rollback.js');
+  const { versionsStep } = await import('../../registry/versions.js');
   const listed = await h.run(versionsStep, {});
   const first = listed.versions.find((v) => v.content_sha256 !== null)?.version;
   const out = await h.run(rollbackStep, first ? { to: first } : {});
