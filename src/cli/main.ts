@@ -8,6 +8,7 @@ import { escapeControls } from '../core/text.js';
 import { routeLibraryWarnings, warningsQuietForWizard } from './library-warnings.js';
 import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
 import { loadWizard } from './open-screens.js';
+import { exitCodeOfUsage, usageErrorAsJson } from './usage-errors.js';
 
 // React's production build: the development reconciler is slower to load and to render.
 process.env.NODE_ENV ??= 'production';
@@ -46,7 +47,7 @@ export function buildProgram(): Command {
     if (unknown !== undefined) {
       process.stderr.write(`edgewise: unknown command "${escapeControls(unknown)}".\n\n`);
       program.outputHelp({ error: true });
-      usageErrorAsJson(`unknown command "${unknown}"`);
+      usageErrorAsJson(`unknown command "${unknown}"`, process.argv);
       process.exitCode = 2;
       return;
     }
@@ -64,28 +65,13 @@ export function buildProgram(): Command {
   return program;
 }
 
-/**
- * With --json, a usage error (unknown option or command, missing argument) still ends in an NDJSON error
- * object on stdout, as every --json run does; commander's own text stays on stderr for people.
- */
-function usageErrorAsJson(message: string): void {
-  if (!process.argv.includes('--json')) return;
-  const text = message.replace(/^error: /, '').trim();
-  process.stdout.write(JSON.stringify({ type: 'error', ok: false, code: 'usage', message: text, hint: 'See edgewise --help.', exitCode: 2 }) + '\n');
-}
-
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version end here with code 0; usage errors with 2 (commander says 1).
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      usageErrorAsJson(e.message);
-      return 2;
-    }
+    if (e instanceof CommanderError) return exitCodeOfUsage(e, argv);
     throw e;
   }
 }

@@ -20,13 +20,3 @@ export function readTuneSettings(raw: unknown): TuneSettings {
   }
   return r.data;
 }
-
-/** A probability-like flag value in [0, 1]; names the flag when it is not. */
-export function parseUnitFlag(flag: string, value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const v = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(v) || v < 0 || v > 1 || (typeof value === 'string' && value.trim() === '')) {
-    throw new InputError(`${flag} must be a number from 0 to 1 (got "${value}").`, { item: flag, hint: `e.g. ${flag} 0.95` });
-  }
-  return v;
-}

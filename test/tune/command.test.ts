@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/commands/tune.js';
+import { exitCodeOfUsage } from '../../src/cli/usage-errors.js';
 import { cleanupWorkspaces, predictionsWorkspace } from './fixtures.js';
 import { writeRun } from '../registry/fixtures.js';
 import { publish } from '../../src/registry/publish.js';
@@ -23,6 +24,10 @@ async function cli(args: string[]): Promise<{ code: number; lines: Array<Record<
   process.exitCode = 0;
   try {
     await program.parseAsync(['node', 'edgewise', ...args]);
+  } catch (e) {
+    // A flag's bad value ends in commander (argParser, choices), handled as src/cli/main.ts does.
+    if (!(e instanceof CommanderError)) throw e;
+    process.exitCode = exitCodeOfUsage(e, args);
   } finally {
     out.mockRestore();
     err.mockRestore();

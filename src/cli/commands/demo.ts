@@ -2,26 +2,22 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { wholeNumber } from '../flag-values.js';
 import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
 
 export const register: RegisterCommand = (program: Command) => {
   program
     .command('demo [dir]')
     .description('create a synthetic workspace (default ./edgewise-demo) and run every step on the local backend')
-    .option('--classes <n>', 'number of synthetic classes (2–8)', '4')
-    .option('--per-class <n>', 'images per class', '40')
+    .option('--classes <n>', 'number of synthetic classes (2–8)', wholeNumber('--classes', 2, 8, '4'), 4)
+    .option('--per-class <n>', 'images per class (at least 12: Vertex needs 10 per class and the split a few more)', wholeNumber('--per-class', 12, Infinity, '40'), 40)
     .option('--seed <seed>', 'seed for the synthetic data', 'edgewise-demo')
-    .action(async (dir: string | undefined, flags: { classes: string; perClass: string; seed: string }, cmd: Command) => {
+    .action(async (dir: string | undefined, flags: { classes: number; perClass: number; seed: string }, cmd: Command) => {
       const globals = globalsOf(cmd);
       const root = resolve(dir ?? globals.workspace ?? 'edgewise-demo');
       process.exitCode = await runCommand('demo', { ...globals, workspace: root }, async (h) => {
         const { runDemo } = await import('../demo/run-demo.js');
-        const { InputError } = await import('../../core/errors.js');
-        const classes = Number(flags.classes);
-        const perClass = Number(flags.perClass);
-        if (!Number.isInteger(classes) || classes < 2 || classes > 8) throw new InputError(`--classes must be a whole number from 2 to 8, got "${flags.classes}".`, { item: '--classes' });
-        if (!Number.isInteger(perClass) || perClass < 12) throw new InputError(`--per-class must be a whole number of at least 12, got "${flags.perClass}".`, { item: '--per-class', hint: 'Vertex needs 10 images per class and the split needs a few more.' });
-        const result = await runDemo(h, { classes, perClass, seed: flags.seed });
+        const result = await runDemo(h, { classes: flags.classes, perClass: flags.perClass, seed: flags.seed });
         const lines = [`Demo workspace: ${result.workspace}`, ...result.stages.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`)];
         lines.push('', `Open it in the wizard: ${wizardCommand(result.workspace)}`);
         return { output: result, human: lines.join('\n') };

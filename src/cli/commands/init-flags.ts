@@ -9,18 +9,12 @@ export interface InitFlags {
   prefix?: string;
   datasetName?: string;
   modelType?: string;
-  budget?: string;
-  nodeHours?: string;
+  budget?: number;
+  nodeHours?: number;
   backend?: string;
   manifest?: string;
   images?: string;
   backbone?: string;
-}
-
-function toNumber(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InputError(`${flag} must be a number, got "${v}".`, { item: flag, hint: `e.g. ${flag} 24000` });
-  return n;
 }
 
 /** Maps init flags onto the config's shape (only the ones given). */
@@ -35,8 +29,8 @@ export function initFlagsToConfig(f: InitFlags): Record<string, unknown> {
   if (f.budget !== undefined && f.nodeHours !== undefined) {
     throw new InputError('Give either --budget (milli node hours) or --node-hours, not both.', { item: '--budget/--node-hours' });
   }
-  if (f.budget !== undefined) out.budgetMilliNodeHours = toNumber('--budget', f.budget);
-  if (f.nodeHours !== undefined) out.budgetMilliNodeHours = Math.round(toNumber('--node-hours', f.nodeHours) * 1000);
+  if (f.budget !== undefined) out.budgetMilliNodeHours = f.budget;
+  if (f.nodeHours !== undefined) out.budgetMilliNodeHours = Math.round(f.nodeHours * 1000);
   if (f.backend !== undefined) out.backend = f.backend;
   const paths: Record<string, string> = {};
   if (f.manifest !== undefined) paths.manifest = f.manifest;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { anyNumber, BACKENDS } from '../flag-values.js';
 import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
 import type { InitFlags } from './init-flags.js';
 
@@ -13,9 +14,9 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--prefix <prefix>', 'object prefix inside the bucket (default: edgewise)')
     .option('--dataset-name <name>', 'Vertex dataset display name')
     .option('--model-type <type>', 'MOBILE_TF_LOW_LATENCY_1 | MOBILE_TF_VERSATILE_1 | MOBILE_TF_HIGH_ACCURACY_1')
-    .option('--budget <milliNodeHours>', 'training budget in milli node hours (1000–100000)')
-    .option('--node-hours <hours>', 'training budget in node hours (1–100)')
-    .option('--backend <backend>', 'local | vertex (default: local)')
+    .option('--budget <milliNodeHours>', 'training budget in milli node hours (1000–100000)', anyNumber('--budget', '24000'))
+    .option('--node-hours <hours>', 'training budget in node hours (1–100)', anyNumber('--node-hours', '24'))
+    .addOption(new Option('--backend <backend>', 'where to train (default: local)').choices(BACKENDS))
     .option('--manifest <path>', 'manifest CSV (default: ml/dataset/manifest.csv)')
     .option('--images <dir>', 'images folder (default: ml/dataset/images)')
     .option('--backbone <id>', 'local backend: nsfwjs-mobilenet_v2 (bundled, default) | tm-mobilenet_v2_1.00_224 (ImageNet, downloads once, ≈9 MB)')

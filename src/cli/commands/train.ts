@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { BACKENDS, wholeNumber } from '../flag-values.js';
 import { globalsOf, runCommand, type CommandOutcome, type RegisterCommand, type Harness } from '../harness.js';
 
 interface TrainFlags {
   backend?: string;
   backbone?: string;
   layer?: string[];
-  hidden?: string;
+  hidden?: number;
   seed?: string;
   detach?: boolean;
   newPipeline?: boolean;
@@ -16,10 +17,10 @@ export const register: RegisterCommand = (program: Command) => {
   program
     .command('train')
     .description('train a classifier on the train split (early stopping on validation) and export ml/models/vNNN/model.tflite + labels')
-    .option('--backend <backend>', 'local | vertex (default: config backend)')
+    .addOption(new Option('--backend <backend>', 'where to train (default: config backend)').choices(BACKENDS))
     .option('--backbone <id>', 'local: feature backbone (default nsfwjs-mobilenet_v2, bundled; others download once)')
     .option('--layer <name...>', 'local: backbone layer(s) to pool features from (default: the measured choice)')
-    .option('--hidden <units>', 'local: units of a hidden layer in the head (default 0: linear softmax)')
+    .option('--hidden <units>', 'local: units of a hidden layer in the head (default 0: linear softmax)', wholeNumber('--hidden', 0, Infinity, '64'))
     .option('--seed <seed>', 'local: seed for the head (same data + seed = same model)')
     .option('--detach', 'vertex: start (or find) the pipeline and return without following it')
     .option('--new-pipeline', 'vertex: start a new pipeline even if the journal has a matching one')
@@ -27,19 +28,11 @@ export const register: RegisterCommand = (program: Command) => {
     .addHelpText('after', '\nExamples:\n  edgewise train\n  edgewise train --backend local --json\n  edgewise train --backend vertex --detach\n  edgewise train --backend vertex --yes      (no question about the cost)\n')
     .action(async (flags: TrainFlags, cmd: Command) => {
       process.exitCode = await runCommand('train', globalsOf(cmd), async (h) => {
-        const { InputError } = await import('../../core/errors.js');
-        if (flags.backend !== undefined && flags.backend !== 'local' && flags.backend !== 'vertex') {
-          throw new InputError(`--backend must be local or vertex, got "${flags.backend}".`, { item: '--backend', hint: 'e.g. edgewise train --backend local' });
-        }
         const trainFlags: Record<string, unknown> = {};
         if (flags.backbone !== undefined) trainFlags.backbone = flags.backbone;
         if (flags.layer !== undefined) trainFlags.layers = flags.layer;
         if (flags.seed !== undefined) trainFlags.seed = flags.seed;
-        if (flags.hidden !== undefined) {
-          const n = Number(flags.hidden);
-          if (!Number.isInteger(n) || n < 0) throw new InputError(`--hidden must be a whole number ≥ 0, got "${flags.hidden}".`, { item: '--hidden' });
-          trainFlags.hidden = n;
-        }
+        if (flags.hidden !== undefined) trainFlags.hidden = flags.hidden;
         const configFlags: Record<string, unknown> = {};
         if (flags.backend !== undefined) configFlags.backend = flags.backend;
         if (Object.keys(trainFlags).length > 0) configFlags.train = trainFlags;

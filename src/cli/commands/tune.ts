@@ -1,15 +1,16 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { unitInterval } from '../flag-values.js';
 import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
 import { plural } from '../../core/text.js';
 
 interface TuneFlags {
   model?: string;
-  targetAccuracy?: string;
+  targetAccuracy?: number;
   negatives?: string;
-  maxFalseAccept?: string;
-  tau?: string;
-  margin?: string;
-  split?: string;
+  maxFalseAccept?: number;
+  tau?: number;
+  margin?: number;
+  split?: 'auto' | 'validation' | 'test';
   dryRun?: boolean;
   interactive?: boolean;
   publish?: boolean;
@@ -21,12 +22,12 @@ export const register: RegisterCommand = (program: Command) => {
     .command('tune')
     .description('choose the thresholds tau and margin: the app answers only when p1 >= tau and p1 - p2 >= margin')
     .option('--model <version>', 'model version whose predictions to tune (default: the newest evaluated)')
-    .option('--target-accuracy <p>', 'pick the highest coverage whose selective accuracy is at least this (default: tune.targetAccuracy or 0.95)')
+    .option('--target-accuracy <p>', 'pick the highest coverage whose selective accuracy is at least this (default: tune.targetAccuracy or 0.95)', unitInterval('--target-accuracy'))
     .option('--negatives <dir>', 'folder of photos of none of the classes; reports and limits the false-accept rate')
-    .option('--max-false-accept <p>', 'with --negatives: highest share of negatives the app may answer')
-    .option('--tau <x>', 'use this tau instead of searching (0–1)')
-    .option('--margin <y>', 'use this margin instead of searching (0–1)')
-    .option('--split <name>', 'split to choose on: auto | validation | test (default: auto)')
+    .option('--max-false-accept <p>', 'with --negatives: highest share of negatives the app may answer', unitInterval('--max-false-accept', '0.05'))
+    .option('--tau <x>', 'use this tau instead of searching (0–1)', unitInterval('--tau', '0.6'))
+    .option('--margin <y>', 'use this margin instead of searching (0–1)', unitInterval('--margin', '0.1'))
+    .addOption(new Option('--split <name>', 'split to choose on (default: tune.split or auto)').choices(['auto', 'validation', 'test']))
     .option('--dry-run', 'print the result, write nothing')
     .option('--interactive', 'open the tuning screen (the default on a terminal when no target or tau is given)')
     .option('--publish', 'then publish the thresholds, as `edgewise publish` does (old vs new, asks on a terminal)')
@@ -35,17 +36,13 @@ export const register: RegisterCommand = (program: Command) => {
       const globals = globalsOf(cmd);
       process.exitCode = await runCommand('tune', globals, async (h) => {
         const { InputError } = await import('../../core/errors.js');
-        const { parseUnitFlag, readTuneSettings } = await import('../../tune/settings.js');
+        const { readTuneSettings } = await import('../../tune/settings.js');
         const ctx = h.context();
         const settings = readTuneSettings(ctx.config.tune);
-        const targetFlag = parseUnitFlag('--target-accuracy', flags.targetAccuracy);
-        const maxFalseAccept = parseUnitFlag('--max-false-accept', flags.maxFalseAccept) ?? settings.maxFalseAccept;
-        const tau = parseUnitFlag('--tau', flags.tau);
-        const margin = parseUnitFlag('--margin', flags.margin);
+        const targetFlag = flags.targetAccuracy;
+        const maxFalseAccept = flags.maxFalseAccept ?? settings.maxFalseAccept;
+        const { tau, margin } = flags;
         const split = flags.split ?? settings.split;
-        if (split !== 'auto' && split !== 'validation' && split !== 'test') {
-          throw new InputError(`--split must be auto, validation or test (got "${split}").`, { item: '--split' });
-        }
         if (targetFlag !== undefined && (tau !== undefined || margin !== undefined)) {
           throw new InputError('Pass either --target-accuracy or --tau/--margin, not both.', { item: '--target-accuracy', hint: 'A target searches for tau and margin; --tau/--margin set them directly.' });
         }
