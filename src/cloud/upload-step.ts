@@ -3,7 +3,7 @@ import { CancelledError, EdgewiseError, InputError, throwIfCancelled } from '../
 import type { StepEvent } from '../core/events.js';
 import { formatBytes, ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
-import { Channel } from './channel.js';
+import { streamEvents } from '../core/event-queue.js';
 import { checkBucket, hashLocalFile, listObjects, sameContent, uploadFile } from './gcs.js';
 import { parseGoogleError } from './google-errors.js';
 import { openCloudSession, requireBucket, type CloudSession } from './session.js';
@@ -127,19 +127,17 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
   yield { type: 'log', message: `${remote.size} object(s) already under gs://${s.bucket}/${s.prefix}` };
 
   const hashTracker = new ProgressTracker('hash', images.length, 'files');
-  const hashEvents = new Channel<StepEvent>();
-  const planning = planUploads(images, remote, {
-    cache: new HashCache(join(ctx.workspace.cacheDir, 'upload-hashes.json')),
-    concurrency: s.settings.concurrency,
-    signal: ctx.signal,
-    onHashed: (n) => {
-      const ev = hashTracker.update(n);
-      if (ev) hashEvents.push(ev);
-    },
-  }).finally(() => hashEvents.close());
-  planning.catch((e: unknown) => hashEvents.fail(e));
-  yield* hashEvents.drain();
-  const plan = await planning;
+  const plan = yield* streamEvents((emit) =>
+    planUploads(images, remote, {
+      cache: new HashCache(join(ctx.workspace.cacheDir, 'upload-hashes.json')),
+      concurrency: s.settings.concurrency,
+      signal: ctx.signal,
+      onHashed: (n) => {
+        const ev = hashTracker.update(n);
+        if (ev) emit(ev);
+      },
+    }),
+  );
 
   const csvHashes = await hashLocalFile(ctx.workspace.vertexCsv);
   const csvSame = sameContent(remote.get(csvObject), csvHashes);
@@ -164,51 +162,47 @@ export async function* runUpload(s: CloudSession, input: UploadInput, ctx: StepC
   }
 
   const imagesReal = realpathSync(ctx.workspace.imagesDir);
-  const events = new Channel<StepEvent>();
   const files = new ProgressTracker('files', todo.length, 'files');
   const bytes = new ProgressTracker('bytes', totalBytes, 'bytes');
   let doneFiles = 0;
   let doneBytes = 0;
   const limit = pLimit(s.settings.concurrency);
-  const work = Promise.all(
-    todo.map((p) =>
-      limit(async () => {
-        throwIfCancelled(ctx.signal);
-        // Checked again right before the SDK opens it: a file swapped for a symlink (or moved) since planning is refused.
-        if (p.item !== undefined && p.rel !== undefined && p.expected !== undefined) {
-          const now = checkLocalImage(imagesReal, { item: p.item, object: p.object, rel: p.rel, expected: p.expected });
-          if (now !== p.local) throw new InputError(`${p.item}: refusing to upload ${p.rel}: it now leads to ${now}, not the file that was checked.`, { code: 'upload.changed_since_validate', item: p.item, hint: 'Rerun `edgewise upload` once nothing is changing the images folder.' });
-        }
-        await uploadFile(s, p.local, p.object, p.hashes, {
-          signal: ctx.signal,
-          onRetry: (e, attempt, delay) => {
-            const info = parseGoogleError(e);
-            events.push({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.netCode ?? `${info.httpStatus ? `HTTP ${info.httpStatus}: ` : ''}${info.message}`}` });
-          },
-        });
-        doneFiles++;
-        doneBytes += p.hashes.size;
-        const a = files.update(doneFiles);
-        const b = bytes.update(doneBytes);
-        if (a) events.push(a);
-        if (b) events.push(b);
-      }),
-    ),
-  );
-  // Stop starting new uploads at the first failure; the ones in flight finish (objects appear whole or not at all).
-  work.then(
-    () => events.close(),
-    (e: unknown) => {
-      limit.clearQueue();
-      events.fail(e);
-    },
-  );
   if (todo.length) {
     yield files.event(0);
     yield bytes.event(0);
   }
+  const uploadAll = (emit: (e: StepEvent) => void) =>
+    Promise.all(
+      todo.map((p) =>
+        limit(async () => {
+          throwIfCancelled(ctx.signal);
+          // Checked again right before the SDK opens it: a file swapped for a symlink (or moved) since planning is refused.
+          if (p.item !== undefined && p.rel !== undefined && p.expected !== undefined) {
+            const now = checkLocalImage(imagesReal, { item: p.item, object: p.object, rel: p.rel, expected: p.expected });
+            if (now !== p.local) throw new InputError(`${p.item}: refusing to upload ${p.rel}: it now leads to ${now}, not the file that was checked.`, { code: 'upload.changed_since_validate', item: p.item, hint: 'Rerun `edgewise upload` once nothing is changing the images folder.' });
+          }
+          await uploadFile(s, p.local, p.object, p.hashes, {
+            signal: ctx.signal,
+            onRetry: (e, attempt, delay) => {
+              const info = parseGoogleError(e);
+              emit({ type: 'warning', code: 'upload.retry', item: p.object, message: `retry ${attempt} in ${delay} ms after ${info.netCode ?? `${info.httpStatus ? `HTTP ${info.httpStatus}: ` : ''}${info.message}`}` });
+            },
+          });
+          doneFiles++;
+          doneBytes += p.hashes.size;
+          const a = files.update(doneFiles);
+          const b = bytes.update(doneBytes);
+          if (a) emit(a);
+          if (b) emit(b);
+        }),
+      ),
+    ).catch((e: unknown) => {
+      // Stop starting new uploads at the first failure; the ones in flight finish (objects appear whole or not at all).
+      limit.clearQueue();
+      throw e;
+    });
   try {
-    yield* events.drain();
+    yield* streamEvents(uploadAll);
   } catch (e) {
     if (ctx.signal.aborted) throw new CancelledError(`Upload cancelled after ${doneFiles} of ${todo.length} files; rerun \`edgewise upload\` to continue (finished files are skipped).`);
     throw e;

@@ -4,7 +4,7 @@ import { publishedMetrics, publishedTemperature, readPublishInputs } from './inp
 import { sameContent } from './publish.js';
 import { readRegistry } from './session.js';
 import { nextVersionAfter } from './rows.js';
-import { streamEvents } from './stream.js';
+import { streamEvents } from '../core/event-queue.js';
 import type { PublishedMetrics } from './types.js';
 
 /** One side of the publish screen's comparison. */

@@ -18,7 +18,7 @@ import { publishedMetrics, publishedTemperature, readPublishInputs, type Publish
 import { clearPending, writePending } from './pending.js';
 import { currentActor, withRegistry } from './session.js';
 import { nextVersionAfter } from './rows.js';
-import { streamEvents } from './stream.js';
+import { streamEvents } from '../core/event-queue.js';
 import type { ModelJson, NewVersion, VersionRow } from './types.js';
 
 export interface PublishOptions {

@@ -6,7 +6,7 @@ import { inspectPublic, materialize, verifyArtifacts } from './artifacts.js';
 import { crashPoint } from './crash.js';
 import { clearPending, writePending } from './pending.js';
 import { currentActor, withRegistry } from './session.js';
-import { streamEvents } from './stream.js';
+import { streamEvents } from '../core/event-queue.js';
 import type { RegistryEvent, VersionRow } from './types.js';
 
 export interface RollbackOptions {

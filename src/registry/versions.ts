@@ -5,7 +5,7 @@ import { inspectPublic } from './artifacts.js';
 import { readPending } from './pending.js';
 import { readRegistry, registryLocation } from './session.js';
 import { isPostgresUrl } from './store.js';
-import { streamEvents } from './stream.js';
+import { streamEvents } from '../core/event-queue.js';
 import { savedVsLive, describeSavedVsLive, type SavedVsLive } from './saved-vs-live.js';
 import type { RegistryEvent, VersionRow } from './types.js';
 

@@ -1,5 +1,6 @@
 import { sha256 } from '../../core/hash.js';
 import { seededRandom } from '../../core/random.js';
+import { streamEvents } from '../../core/event-queue.js';
 import type { StepEvent } from '../../core/events.js';
 import { calibrateActivations } from '../../tflite/calibrate.js';
 import { quantizeFullInteger, quantizeWeightsOnly, UINT8_INPUT_SCALE, type QuantizationMode } from '../../tflite/quantize-model.js';
@@ -65,15 +66,15 @@ export async function* buildVariants(
   } else if (opts.modes.includes('int8') && opts.calibrationFiles.length > 0) {
     const total = opts.calibrationFiles.length;
     yield { type: 'progress', phase: 'calibrate', done: 0, total, unit: 'img' };
-    const events: StepEvent[] = [];
-    const ranges = await calibrateActivations(spec, opts.calibrationFiles, {
-      inputRange: opts.inputRange,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onProgress: (done) => {
-        if (done % 25 === 0 || done === total) events.push({ type: 'progress', phase: 'calibrate', done, total, unit: 'img' });
-      },
-    });
-    yield* events;
+    const ranges = yield* streamEvents((emit) =>
+      calibrateActivations(spec, opts.calibrationFiles, {
+        inputRange: opts.inputRange,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onProgress: (done) => {
+          if (done % 25 === 0 || done === total) emit({ type: 'progress', phase: 'calibrate', done, total, unit: 'img' });
+        },
+      }),
+    );
     add('int8', serializeModel(quantizeFullInteger(spec, ranges)), {
       input: { dtype: 'uint8', range: [0, 1], quantization: { scale: UINT8_INPUT_SCALE, zero_point: 0 } },
       calibration: { images: total, split: 'train', method: 'min/max of every activation over the images, float model run in LiteRT' },

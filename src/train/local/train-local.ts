@@ -8,7 +8,7 @@ import type { StepEvent } from '../../core/events.js';
 import { sha256 } from '../../core/hash.js';
 import type { StepContext } from '../../core/step.js';
 import { ProgressTracker } from '../../core/progress.js';
-import { Channel } from '../../cloud/channel.js';
+import { streamEvents } from '../../core/event-queue.js';
 import { readSplitsCsv, type SplitRow } from '../../dataset/split-io.js';
 import { nextModelVersion } from '../model-version.js';
 import type { FeatureSpec } from './backbone.js';
@@ -338,20 +338,15 @@ function fmtPct(v: number | null): string {
 /** A backbone fetched on first use: its download as a `download` phase counted in bytes, cancellable. */
 async function* downloadBackbone(backbone: RemoteBackbone, ctx: StepContext): AsyncGenerator<StepEvent, void, void> {
   yield { type: 'log', message: `Downloading backbone ${backbone.id} (once; kept in .edgewise/cache/backbones/).` };
-  const events = new Channel<StepEvent>();
   let tracker: ProgressTracker | undefined;
-  backbone
-    .download((done, total) => {
-      tracker ??= new ProgressTracker('download', total, 'bytes');
-      const ev = tracker.update(done);
-      if (ev) events.push(ev);
-    }, ctx.signal)
-    .then(
-      () => events.close(),
-      (e: unknown) => events.fail(e),
-    );
   try {
-    yield* events.drain();
+    yield* streamEvents((emit) =>
+      backbone.download((done, total) => {
+        tracker ??= new ProgressTracker('download', total, 'bytes');
+        const ev = tracker.update(done);
+        if (ev) emit(ev);
+      }, ctx.signal),
+    );
   } catch (e) {
     throwIfCancelled(ctx.signal);
     throw e;
