@@ -5,7 +5,6 @@ import type { Step } from '../src/core/step.js';
 import type { PrepareInput } from '../src/tune/prepare.js';
 import type { SaveResult, ThresholdsFile } from '../src/tune/save.js';
 import { tuneLoadStep, tuneSaveStep, type TuneSession } from '../src/tune/screen-steps.js';
-import { readTuneSettings } from '../src/tune/settings.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { useStep } from './hooks/use-step.js';
 import { theme } from './theme.js';
@@ -30,7 +29,7 @@ export interface TuneScreenProps extends ScreenProps {
  */
 export default function TuneScreen(props: TuneScreenProps) {
   const { ctx, isActive, columns, rows, onBack, onDone } = props;
-  const settings = readTuneSettings(ctx.config.tune);
+  const settings = ctx.config.tune;
   const load = useStep(props.loadStep ?? tuneLoadStep, ctx);
   useEffect(() => {
     const negatives = props.negatives ?? settings.negatives;

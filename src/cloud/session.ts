@@ -1,10 +1,10 @@
 import type { v1 } from '@google-cloud/aiplatform';
 import type { Storage } from '@google-cloud/storage';
-import type { Config } from '../config/schema.js';
+import type { Config, VertexSettings } from '../config/schema.js';
 import { EdgewiseError, InputError } from '../core/errors.js';
 import type { CloudAuth } from './auth.js';
 import { findCredentials, resolveProject, type ResolvedProject } from './credentials.js';
-import { storageEndpoint, vertexEndpoint, vertexSettings, type VertexSettings } from './settings.js';
+import { storageEndpoint, vertexEndpoint, vertexSettings } from './settings.js';
 
 /**
  * Everything a cloud step needs, checked before any work: credentials found and able to get a token,

@@ -1,52 +1,8 @@
-import { z } from 'zod';
-import type { Config } from '../config/schema.js';
-import { InputError } from '../core/errors.js';
+import type { Config, VertexSettings } from '../config/schema.js';
 
-/**
- * Cloud tuning knobs, read from `config.train.vertex` (free-form per-step settings) with defaults.
- * Tests and the fake walkthrough shorten the poll intervals to milliseconds.
- */
-export const VertexSettingsSchema = z
-  .object({
-    /** How often a training pipeline is polled. */
-    pollMs: z.number().int().min(1).default(30_000),
-    /** How often a long-running operation (dataset, import, export) is polled. */
-    operationPollMs: z.number().int().min(1).default(5_000),
-    /** Parallel uploads/downloads. */
-    concurrency: z.number().int().min(1).max(256).default(16),
-    /** Files at least this big use a resumable upload (GCS's own default is 5 MB). */
-    resumableThresholdBytes: z.number().int().min(0).default(5 * 1024 * 1024),
-    /** Retries per request on 408/429/5xx/reset, with exponential backoff and full jitter. */
-    retries: z.number().int().min(0).max(20).default(6),
-    retryBaseMs: z.number().int().min(1).default(500),
-    retryMaxMs: z.number().int().min(1).default(32_000),
-    /** Export format id (tflite; edgetpu-tflite for Coral). */
-    exportFormat: z.enum(['tflite', 'edgetpu-tflite']).default('tflite'),
-  })
-  .default({
-    pollMs: 30_000,
-    operationPollMs: 5_000,
-    concurrency: 16,
-    resumableThresholdBytes: 5 * 1024 * 1024,
-    retries: 6,
-    retryBaseMs: 500,
-    retryMaxMs: 32_000,
-    exportFormat: 'tflite',
-  });
-
-export type VertexSettings = z.infer<typeof VertexSettingsSchema>;
-
-export function vertexSettings(config: Config, overrides: Partial<VertexSettings> = {}): VertexSettings {
-  const res = VertexSettingsSchema.safeParse((config.train as Record<string, unknown>).vertex ?? undefined);
-  if (!res.success) {
-    const iss = res.error.issues[0];
-    throw new InputError(`Invalid train.vertex settings in edgewise.json: ${iss?.path.join('.') ?? ''} ${iss?.message ?? ''}`.trim(), {
-      code: 'config.invalid',
-      item: 'edgewise.json train.vertex',
-      hint: 'Fix or remove train.vertex (pollMs, operationPollMs, concurrency, resumableThresholdBytes, retries, retryBaseMs, retryMaxMs, exportFormat).',
-    });
-  }
-  return { ...res.data, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+/** `config.train.vertex` (validated with the config) with a caller's overrides (tests, the fake walkthrough) on top. */
+export function vertexSettings(config: Pick<Config, 'train'>, overrides: Partial<VertexSettings> = {}): VertexSettings {
+  return { ...config.train.vertex, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
 }
 
 export interface VertexEndpoint {

@@ -43,7 +43,9 @@ function isPlainObject(v: unknown): v is Partial2 {
 
 /** Turns schema issues into one InputError naming each field, its value and the rule. */
 export function configError(issues: z.core.$ZodIssue[], raw: unknown, source: string): InputError {
-  const lines = issues.map((iss) => {
+  const lines = issues.flatMap((iss) => {
+    // A key no schema knows (a typo in any section): name it with its section, e.g. tune.targetAcuracy.
+    if (iss.code === 'unrecognized_keys') return iss.keys.map((k) => `${[...iss.path, k].join('.')}: not a setting edgewise knows (a typo?)`);
     const field = iss.path.join('.') || '(root)';
     const value = iss.path.reduce<unknown>((o, k) => (isPlainObject(o) ? o[String(k)] : undefined), raw);
     const shown = value === undefined ? '' : ` = ${JSON.stringify(value)}`;

@@ -14,6 +14,148 @@ export const PathsSchema = z.object({
   registry: z.string().min(1).default('ml/registry.db'),
 });
 
+
+// Each step's section: one block per section, validated with the rest when the config loads (a typo in any
+// section is reported then, naming the key and the file); each stage reads its typed section from ctx.config.
+
+// ── validate ──
+/**
+ * `config.validate` in edgewise.json: every threshold validation uses, with defaults. Quality thresholds
+ * are on the 0-255 grey scale of a thumbnail about 128 px on its short side.
+ */
+export const ValidateSettingsSchema = z
+  .object({
+    /** Hamming radius on pHash for near duplicates (0-12; the index probes grow fast beyond). */
+    nearRadius: z.number().int().min(0).max(12).default(8),
+    /** A near pair must also be within this dHash distance (stops simple, flat images matching by chance). */
+    nearDhashRadius: z.number().int().min(0).max(64).default(6),
+    /**
+     * Similar (not duplicate) images within this pHash radius and similarDhashRadius share a split group in
+     * the cleaned manifest (bursts of shots); 0 = off. At most 12.
+     */
+    similarRadius: z.number().int().min(0).max(12).default(0),
+    similarDhashRadius: z.number().int().min(0).max(64).default(12),
+    /**
+     * Also call a pair within pHash 12 a duplicate when its thumbnails line up after a crop (re-crops the
+     * hashes miss; docs/notes/hashing.md). Off by default: distinct drawings of one simple shape (the
+     * synthetic demo data) line up too; on the clothing photos it added no false pair.
+     */
+    confirmRecrops: z.boolean().default(false),
+    /** Vertex trains on files up to 30 MB. */
+    maxFileBytes: z.number().int().positive().default(30 * 1024 * 1024),
+    /** A manifest larger than this is not read (protects memory: a path to /dev/zero or a huge log). */
+    maxManifestBytes: z.number().int().positive().default(256 * 1024 * 1024),
+    /** Files above this are not even read (protects memory). */
+    maxReadBytes: z.number().int().positive().default(200 * 1024 * 1024),
+    /**
+     * Decompression-bomb guard: images with more pixels are refused before decoding. At most sharp's own
+     * limit (0x3FFF², which training's decoder keeps): validate must not keep what training cannot read.
+     */
+    maxPixels: z.number().int().positive().max(268_402_689).default(100_000_000),
+    /** Shorter side below this is an error (too small to learn from). */
+    minSide: z.number().int().positive().default(32),
+    /** Longer / shorter side above this is a warning. */
+    maxAspectRatio: z.number().positive().default(6),
+    /** Mean grey below this: too dark. */
+    darkMean: z.number().min(0).max(255).default(30),
+    /** Mean grey above this: too bright. */
+    brightMean: z.number().min(0).max(255).default(230),
+    /** Histogram entropy (bits, 0-8) below this: low information (blank, flat, nearly uniform). */
+    minEntropy: z.number().min(0).max(8).default(2.5),
+    /** Variance of the Laplacian below this: blurry. */
+    blurVariance: z.number().min(0).default(12),
+    /** Fewer images than this in a label: warning (below 10 is an error for Vertex). */
+    smallClass: z.number().int().min(0).default(50),
+    /** Largest class / smallest class above this: warning. */
+    maxImbalance: z.number().positive().default(10),
+    /** Accepted label mapping (original label -> label used from now on). */
+    labelMapping: z.record(z.string(), z.string()).default({}),
+    /** Apply the suggested mapping for labels Vertex would reject. */
+    acceptLabelMapping: z.boolean().default(false),
+    /** Keep/drop decisions per image path that override the keep rule (the wizard's review writes the same). */
+    overrides: z.record(z.string(), z.enum(['keep', 'drop'])).default({}),
+    /** Measurements in flight (default: 2 batches per worker thread; on one thread, the larger of 4 and the CPU count). */
+    concurrency: z.number().int().positive().optional(),
+  })
+  .strict();
+export type ValidateSettings = z.infer<typeof ValidateSettingsSchema>;
+
+// ── train (local backend) and train.vertex ──
+/**
+ * `config.train.vertex`: cloud tuning knobs, with defaults.
+ * Tests and the fake walkthrough shorten the poll intervals to milliseconds.
+ */
+export const VertexSettingsSchema = z
+  .object({
+    /** How often a training pipeline is polled. */
+    pollMs: z.number().int().min(1).default(30_000),
+    /** How often a long-running operation (dataset, import, export) is polled. */
+    operationPollMs: z.number().int().min(1).default(5_000),
+    /** Parallel uploads/downloads. */
+    concurrency: z.number().int().min(1).max(256).default(16),
+    /** Files at least this big use a resumable upload (GCS's own default is 5 MB). */
+    resumableThresholdBytes: z.number().int().min(0).default(5 * 1024 * 1024),
+    /** Retries per request on 408/429/5xx/reset, with exponential backoff and full jitter. */
+    retries: z.number().int().min(0).max(20).default(6),
+    retryBaseMs: z.number().int().min(1).default(500),
+    retryMaxMs: z.number().int().min(1).default(32_000),
+    /** Export format id (tflite; edgetpu-tflite for Coral). */
+    exportFormat: z.enum(['tflite', 'edgetpu-tflite']).default('tflite'),
+  });
+export type VertexSettings = z.infer<typeof VertexSettingsSchema>;
+
+/**
+ * `config.train`: the local backend's settings (every field has a measured default; the backbone's is
+ * DEFAULT_BACKBONE, filled in by train/local so loading the config never loads a backbone), and `vertex`.
+ */
+export const TrainSettingsSchema = z
+  .object({
+    backbone: z.string().min(1).optional(),
+    /** Feature layer(s); default: the backbone's measured choice. */
+    layers: z.array(z.string().min(1)).min(1).optional(),
+    pooling: z.enum(['mean', 'meanmax', 'grid2']).optional(),
+    /** Train on mirrored images' embeddings too (doubles embedding work once; cached after). */
+    flipAugment: z.boolean().default(false),
+    hidden: z.number().int().min(0).max(4096).default(0),
+    epochs: z.number().int().min(1).max(10_000).default(200),
+    patience: z.number().int().min(1).default(15),
+    batchSize: z.number().int().min(1).default(32),
+    learningRate: z.number().positive().default(0.003),
+    l2: z.number().min(0).default(1e-3),
+    classWeights: z.boolean().default(true),
+    seed: z.string().default('edgewise'),
+    /** Embedding worker threads (0 = main thread). Default: one per core, at most 2. */
+    workers: z.number().int().min(0).max(16).optional(),
+    /**
+     * Embedding engine; absent = `auto`: LiteRT on the converted feature model (faster), tfjs when that fails.
+     * No default value on purpose: both give the same embeddings (≤ 1e-4), so adding this setting must not
+     * change existing workspaces' train fingerprints.
+     */
+    embedRuntime: z.enum(['auto', 'litert', 'tfjs']).optional(),
+    /** Quantized variants exported beside the float model; absent = both. Optional for the same reason. */
+    quantize: z.array(z.enum(['int8-weights', 'int8'])).optional(),
+    /** Train images whose activations calibrate the full-integer variant; absent = 300. */
+    calibrationImages: z.number().int().min(1).max(10_000).optional(),
+    vertex: VertexSettingsSchema.prefault({}),
+  })
+  .strict();
+export type TrainSettings = z.infer<typeof TrainSettingsSchema>;
+
+// ── tune ──
+/** `config.tune` in edgewise.json: defaults for the command, the screen and the demo. */
+export const TuneSettingsSchema = z
+  .object({
+    targetAccuracy: z.number().gt(0).max(1).default(0.95),
+    maxFalseAccept: z.number().min(0).max(1).optional(),
+    /** Folder of photos of none of the classes (workspace-relative). */
+    negatives: z.string().min(1).optional(),
+    /** Split the thresholds are chosen on; `auto`: validation when it has enough images, else test. */
+    split: z.enum(['auto', 'validation', 'test']).default('auto'),
+  })
+  .strict();
+export type TuneSettings = z.infer<typeof TuneSettingsSchema>;
+
+// ── the whole file ──
 export const ConfigSchema = z
   .object({
     /** Google Cloud project id. */
@@ -80,10 +222,9 @@ export const ConfigSchema = z
     registry: z.string().optional(),
     /** A PostgreSQL registry that does not answer a query (or a lock) within this many seconds is an error. */
     registryTimeoutSeconds: z.number().positive().default(30),
-    /** Free-form per-step settings owned by each step (validation thresholds, training options...). */
-    validate: z.record(z.string(), z.unknown()).default({}),
-    train: z.record(z.string(), z.unknown()).default({}),
-    tune: z.record(z.string(), z.unknown()).default({}),
+    validate: ValidateSettingsSchema.prefault({}),
+    train: TrainSettingsSchema.prefault({}),
+    tune: TuneSettingsSchema.prefault({}),
   })
   .strict();
 

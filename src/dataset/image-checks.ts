@@ -1,7 +1,7 @@
 import { formatFromExtension, VERTEX_FORMATS } from './image-format.js';
 import type { ImageMeasure } from './image-measure.js';
 import type { SeverityFinding, Severity } from './findings.js';
-import type { ValidateSettings } from './validate-config.js';
+import type { ValidateSettings } from '../config/schema.js';
 
 const MB = 1024 * 1024;
 

@@ -18,7 +18,7 @@ import type { ImageMeasure } from './image-measure.js';
 import { createMeasurer } from './measure-pool.js';
 import { normaliseManifestPath, resolveImagePathSync } from './image-paths.js';
 import { decodeManifest, parseManifest, type ManifestRow } from './manifest.js';
-import { readValidateSettings, type ValidateSettings } from './validate-config.js';
+import type { ValidateSettings } from '../config/schema.js';
 import { formatCleanManifest, type ReportImage, type ValidationReport } from './validate-report.js';
 import { suggestLabelMapping, vertexLabelProblem } from './vertex-labels.js';
 import { plural } from '../core/text.js';
@@ -109,7 +109,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     if (input.dryRun || !lstatSync(ws.manifest, { throwIfNoEntry: false })) return undefined;
     return hashValue({
       v: MEASURE_VERSION,
-      manifest: sha256(await readManifest(ws.manifest, ws.rel(ws.manifest), readValidateSettings(ctx.config.validate))),
+      manifest: sha256(await readManifest(ws.manifest, ws.rel(ws.manifest), ctx.config.validate)),
       files: walkStats(ws.imagesDir),
       settings: ctx.config.validate,
       backend: ctx.config.backend,
@@ -123,7 +123,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
 
   async *run(input, ctx): AsyncGenerator<StepEvent, ValidateOutput, void> {
     const ws = ctx.workspace;
-    const settings: ValidateSettings = readValidateSettings(ctx.config.validate);
+    const settings: ValidateSettings = ctx.config.validate;
     const backend: Backend = ctx.config.backend;
     const manifestName = ws.rel(ws.manifest);
     // lstat: a symlink loop or a dangling link is "there" and gets its own error from readManifest.

@@ -78,6 +78,57 @@ describe('config precedence: defaults < edgewise.json < environment < flags', ()
   });
 });
 
+describe('one schema for every section', () => {
+  let tmp: ReturnType<typeof makeTempDir>;
+  beforeEach(() => {
+    tmp = makeTempDir();
+  });
+  afterEach(() => tmp.cleanup());
+
+  const loadError = (file: unknown): InputError => {
+    writeFileSync(join(tmp.dir, 'edgewise.json'), JSON.stringify(file));
+    try {
+      loadConfig({ root: tmp.dir, env: {} });
+    } catch (e) {
+      return e as InputError;
+    }
+    throw new Error('loaded without an error');
+  };
+
+  it('a typo in tune.* is reported when the config loads, naming the key and the file', () => {
+    const err = loadError({ tune: { targetAcuracy: 0.9 } });
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.code).toBe('config.invalid');
+    expect(err.message).toContain('tune.targetAcuracy: not a setting edgewise knows');
+    expect(err.message).toContain(join(tmp.dir, 'edgewise.json'));
+    expect(err.exitCode).toBe(2);
+  });
+
+  it.each([
+    ['validate', { validate: { nearRadius: 40 } }, 'validate.nearRadius = 40'],
+    ['validate typo', { validate: { nearRaduis: 6 } }, 'validate.nearRaduis: not a setting'],
+    ['train', { train: { hidden: -1 } }, 'train.hidden = -1'],
+    ['train typo', { train: { epoch: 5 } }, 'train.epoch: not a setting'],
+    ['train.vertex', { train: { vertex: { concurrency: 0 } } }, 'train.vertex.concurrency = 0'],
+    ['tune', { tune: { split: 'train' } }, 'tune.split = "train"'],
+    ['split', { split: { train: 2 } }, 'split.train = 2'],
+  ])('%s: the same error code, the field and its value', (_section, file, says) => {
+    const err = loadError(file);
+    expect(err.code).toBe('config.invalid');
+    expect(err.message).toContain(says);
+  });
+
+  it('each stage reads its typed section, defaults filled in', () => {
+    const c = loadConfig({ root: tmp.dir, env: {} });
+    expect(c.validate.nearRadius).toBe(8);
+    expect(c.tune).toEqual({ targetAccuracy: 0.95, split: 'auto' });
+    expect(c.train.vertex.pollMs).toBe(30_000);
+    expect(c.train.epochs).toBe(200);
+    // No default here: train/local fills in its bundled backbone, so loading the config never loads one.
+    expect(c.train.backbone).toBeUndefined();
+  });
+});
+
 describe('bucket naming rules', () => {
   it.each([
     ['my-bucket', undefined],

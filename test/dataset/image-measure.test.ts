@@ -6,13 +6,13 @@ import { measureBuffer, thumbnailScale, type ImageMeasure } from '../../src/data
 import { readJpegHeader } from '../../src/dataset/jpeg-header.js';
 import { jpegThumbnail } from '../../src/dataset/jpeg-thumbnail.js';
 import { hammingHex, perceptualHashes, toGrey } from '../../src/dataset/perceptual-hash.js';
-import { readValidateSettings } from '../../src/dataset/validate-config.js';
+import { parseConfig } from '../../src/config/load.js';
 import { preprocessImage } from '../../src/tflite/preprocess.js';
 import { bmp, bogusHuffmanTable, ico, netpbm, unknownMarker } from '../helpers/crafted-images.js';
 import { photo as photoSync, raw } from './validate-fixtures.js';
 
 const limits = { maxPixels: 100_000_000, maxReadBytes: 200 * 1024 * 1024 };
-const settings = readValidateSettings({});
+const settings = parseConfig({}, 'edgewise.json').validate;
 const photo = async (w: number, h: number, seed = 'photo'): Promise<ReturnType<typeof photoSync>> => photoSync(w, h, seed);
 
 function chunk(type: string, body: Buffer): Buffer {
@@ -180,8 +180,8 @@ describe('measureBuffer + checkImage', () => {
   });
 
   it('keeps a configured pixel limit within what the decoder accepts', () => {
-    expect(() => readValidateSettings({ maxPixels: 500_000_000 })).toThrow();
-    expect(readValidateSettings({ maxPixels: 268_402_689 }).maxPixels).toBe(268_402_689);
+    expect(() => parseConfig({ validate: { maxPixels: 500_000_000 } }, 'edgewise.json')).toThrow(/validate\.maxPixels/);
+    expect(parseConfig({ validate: { maxPixels: 268_402_689 } }, 'edgewise.json').validate.maxPixels).toBe(268_402_689);
   });
 });
 

@@ -9,7 +9,7 @@ import { featureTflite, featureTflitePath } from '../../src/train/local/feature-
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
 import type { Backbone } from '../../src/train/local/backbone.js';
 import { loadTf } from '../../src/train/local/tf-runtime.js';
-import { parseLocalTrainSettings } from '../../src/train/local/settings.js';
+import { parseConfig } from '../../src/config/load.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 const tmp = makeTempDir('edgewise-litert-embed-');
@@ -124,8 +124,8 @@ describe('LiteRT embeddings (feature model converted to .tflite)', () => {
   });
 
   it('train.embedRuntime is optional (absent keeps old train fingerprints) and checked', () => {
-    expect('embedRuntime' in parseLocalTrainSettings({})).toBe(false);
-    expect(parseLocalTrainSettings({ embedRuntime: 'tfjs' }).embedRuntime).toBe('tfjs');
-    expect(() => parseLocalTrainSettings({ embedRuntime: 'gpu' })).toThrow(/train\.embedRuntime/);
+    expect('embedRuntime' in parseConfig({}, 'edgewise.json').train).toBe(false);
+    expect(parseConfig({ train: { embedRuntime: 'tfjs' } }, 'edgewise.json').train.embedRuntime).toBe('tfjs');
+    expect(() => parseConfig({ train: { embedRuntime: 'gpu' } }, 'edgewise.json')).toThrow(/train\.embedRuntime/);
   });
 });

@@ -36,9 +36,8 @@ export const register: RegisterCommand = (program: Command) => {
       const globals = globalsOf(cmd);
       process.exitCode = await runCommand('tune', globals, async (h) => {
         const { InputError } = await import('../../core/errors.js');
-        const { readTuneSettings } = await import('../../tune/settings.js');
         const ctx = h.context();
-        const settings = readTuneSettings(ctx.config.tune);
+        const settings = ctx.config.tune;
         const targetFlag = flags.targetAccuracy;
         const maxFalseAccept = flags.maxFalseAccept ?? settings.maxFalseAccept;
         const { tau, margin } = flags;

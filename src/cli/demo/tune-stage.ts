@@ -1,6 +1,5 @@
 import type { Harness } from '../harness.js';
 import { EdgewiseError } from '../../core/errors.js';
-import { readTuneSettings } from '../../tune/settings.js';
 import { pct, tuneStep, type TuneOutput } from '../../tune/step.js';
 
 /**
@@ -8,7 +7,7 @@ import { pct, tuneStep, type TuneOutput } from '../../tune/step.js';
  * synthetic set may not reach it, so the demo steps the target down rather than stopping.
  */
 export async function runTuneDemoStage(h: Harness): Promise<string> {
-  const settings = readTuneSettings(h.context().config.tune);
+  const settings = h.context().config.tune;
   const targets = [settings.targetAccuracy, 0.9, 0.8, 0.7].filter((t, i, a) => t <= settings.targetAccuracy && a.indexOf(t) === i);
   let out: TuneOutput | undefined;
   for (const target of targets) {

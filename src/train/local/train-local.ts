@@ -12,7 +12,7 @@ import { streamEvents } from '../../core/event-queue.js';
 import { readSplitsCsv, type SplitRow } from '../../dataset/split-io.js';
 import { nextModelVersion } from '../model-version.js';
 import type { FeatureSpec } from './backbone.js';
-import { resolveBackbone } from './backbones.js';
+import { DEFAULT_BACKBONE, resolveBackbone } from './backbones.js';
 import type { RemoteBackbone } from './remote-backbone.js';
 import { embedDataset, type EmbedRequest } from './embed-dataset.js';
 import type { View } from './embedding-cache.js';
@@ -20,7 +20,7 @@ import { buildClassifier } from './export-model.js';
 import { predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
 import { buildVariants, calibrationSample, DEFAULT_CALIBRATION_IMAGES } from './quantized-variants.js';
 import { preprocessId, preprocessImage } from './preprocess.js';
-import { parseLocalTrainSettings, type LocalTrainSettings } from './settings.js';
+import type { TrainSettings } from '../../config/schema.js';
 import { loadTf } from './tf-runtime.js';
 
 export interface LocalTrainOutput {
@@ -80,8 +80,12 @@ export async function readTrainingSplits(ctx: StepContext): Promise<{ rows: Spli
   return { rows, labels };
 }
 
+/** The local backend's settings: config.train without the cloud knobs (they must not retrain a local model). */
+export type LocalTrainSettings = Omit<TrainSettings, 'vertex' | 'backbone'> & { backbone: string };
+
 export function settingsOf(ctx: StepContext): LocalTrainSettings {
-  return parseLocalTrainSettings(ctx.config.train);
+  const { vertex: _cloud, ...local } = ctx.config.train;
+  return { ...local, backbone: local.backbone ?? DEFAULT_BACKBONE };
 }
 
 /**

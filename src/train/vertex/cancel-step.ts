@@ -1,7 +1,7 @@
 import { InputError } from '../../core/errors.js';
 import type { Step } from '../../core/step.js';
 import { openCloudSession } from '../../cloud/session.js';
-import type { VertexSettings } from '../../cloud/settings.js';
+import type { VertexSettings } from '../../config/schema.js';
 import { TERMINAL_STATES, cancelPipeline, getPipeline, type PipelineState } from '../../cloud/vertex.js';
 import { describeSnapshot, pipelineFromJournal, recordSnapshot, statusData } from './watch.js';
 

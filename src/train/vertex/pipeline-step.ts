@@ -2,7 +2,8 @@ import { CancelledError, EdgewiseError, InputError } from '../../core/errors.js'
 import type { StepEvent } from '../../core/events.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { openCloudSession, type CloudSession } from '../../cloud/session.js';
-import { consoleUrl, type VertexSettings } from '../../cloud/settings.js';
+import { consoleUrl } from '../../cloud/settings.js';
+import type { VertexSettings } from '../../config/schema.js';
 import { TERMINAL_STATES, createPipeline, findPipelinesByToken, getPipeline, newRequestToken, type PipelineState } from '../../cloud/vertex.js';
 import { ensureDataset, importMissing } from './dataset-step.js';
 import { R, readPipeline, type ImportRecord, type PipelineRecord, type PipelineRequestRecord } from './resources.js';

@@ -4,7 +4,8 @@ import { formatDuration } from '../../core/progress.js';
 import type { Step, StepContext } from '../../core/step.js';
 import { sleep } from '../../cloud/retry.js';
 import { openCloudSession, type CloudSession } from '../../cloud/session.js';
-import { consoleUrl, type VertexSettings } from '../../cloud/settings.js';
+import { consoleUrl } from '../../cloud/settings.js';
+import type { VertexSettings } from '../../config/schema.js';
 import { TERMINAL_STATES, getPipeline, pipelineFailure, type PipelineSnapshot, type PipelineState } from '../../cloud/vertex.js';
 import { R, readPipeline, type PipelineRecord } from './resources.js';
 
