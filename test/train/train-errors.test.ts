@@ -50,11 +50,16 @@ describe('train step input errors', () => {
     expect((err as InputError).message).toContain('a1.jpg');
   });
 
-  it('rejects a bad train setting with the key path', async () => {
-    await syntheticWorkspace(tmp.dir, { perClass: 3 });
-    const err = await runStep(trainStep, {}, ctx({ hidden: -1 })).catch((e: unknown) => e);
+  it('rejects a bad train setting with the key path, when the config loads (before any step runs)', () => {
+    let err: unknown;
+    try {
+      ctx({ hidden: -1 });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toContain('train.hidden');
+    expect((err as InputError).code).toBe('config.invalid');
   });
 
   it('cancelled while embedding: CancelledError and no model folder', async () => {
