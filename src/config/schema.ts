@@ -80,6 +80,18 @@ export const ValidateSettingsSchema = z
   .strict();
 export type ValidateSettings = z.infer<typeof ValidateSettingsSchema>;
 
+// ── split ──
+/** `config.split`: the ratios and seed (flags and the screen override them: dataset/split-settings.ts). */
+export const SplitSettingsSchema = z
+  .object({
+    train: ratio.default(0.8),
+    validation: ratio.default(0.1),
+    test: ratio.default(0.1),
+    seed: z.string().default('edgewise'),
+  })
+  .strict()
+  .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-6, 'train + validation + test must add up to 1');
+
 // ── train (local backend) and train.vertex ──
 /**
  * `config.train.vertex`: cloud tuning knobs, with defaults.
@@ -207,15 +219,7 @@ export const ConfigSchema = z
       .default({ ...NODE_HOUR_PRICE_DEFAULT }),
     backend: z.enum(['local', 'vertex']).default('local'),
     paths: PathsSchema.default(PathsSchema.parse({})),
-    split: z
-      .object({
-        train: ratio.default(0.8),
-        validation: ratio.default(0.1),
-        test: ratio.default(0.1),
-        seed: z.string().default('edgewise'),
-      })
-      .refine((s) => Math.abs(s.train + s.validation + s.test - 1) < 1e-6, 'train + validation + test must add up to 1')
-      .default({ train: 0.8, validation: 0.1, test: 0.1, seed: 'edgewise' }),
+    split: SplitSettingsSchema.default({ train: 0.8, validation: 0.1, test: 0.1, seed: 'edgewise' }),
     vertex: z.object({ apiEndpoint: z.string().optional() }).default({}),
     storage: z.object({ apiEndpoint: z.string().optional() }).default({}),
     /** Registry location: a SQLite path (default paths.registry) or a postgres:// URL. */

@@ -112,6 +112,7 @@ describe('one schema for every section', () => {
     ['train.vertex', { train: { vertex: { concurrency: 0 } } }, 'train.vertex.concurrency = 0'],
     ['tune', { tune: { split: 'train' } }, 'tune.split = "train"'],
     ['split', { split: { train: 2 } }, 'split.train = 2'],
+    ['split typo', { split: { tset: 0.1 } }, 'split.tset: not a setting'],
   ])('%s: the same error code, the field and its value', (_section, file, says) => {
     const err = loadError(file);
     expect(err.code).toBe('config.invalid');
