@@ -106,7 +106,9 @@ export const register: RegisterCommand = (program: Command) => {
         const { publishCommand } = await import('../../tune/publish-command.js');
         const command = publishCommand(h.root, out.version);
         const saved = { path: out.saved, run: out.version, tau: out.tau, margin: out.margin, temperature: out.temperature, ...(out.live ? { live: out.live } : {}) };
-        lines.push(describeSave(saved, (p) => p, flags.publish ? 'publishing them now' : `to ship them, run: ${command}`));
+        // Publishing needs a yes: asked on a terminal, --yes otherwise (runPublish refuses without one).
+        const publishing = flags.publish && (flags.yes || h.interactive);
+        lines.push(describeSave(saved, (p) => p, publishing ? 'publishing them now' : `to ship them, run: ${command}${flags.publish ? ' --yes' : ''}`));
         if (!flags.publish || !out.publish_pending) return { output: out, human: lines.join('\n') };
         // Chained: the same comparison and question as `edgewise publish`.
         h.reporter.event({ type: 'log', step: 'tune', message: lines.join('\n') });
