@@ -30,7 +30,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--dry-run', 'print the result, write nothing')
     .option('--interactive', 'open the tuning screen (the default on a terminal when no target or tau is given)')
     .option('--publish', 'then publish the thresholds, as `edgewise publish` does (old vs new, asks on a terminal)')
-    .option('-y, --yes', 'with --publish: publish without asking')
+    .option('-y, --yes', 'with --publish: publish without asking (needed when there is no terminal to ask on)')
     .action(async (flags: TuneFlags, cmd: Command) => {
       const globals = globalsOf(cmd);
       process.exitCode = await runCommand('tune', globals, async (h) => {
