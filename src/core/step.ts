@@ -4,6 +4,7 @@ import { CancelledError } from './errors.js';
 import type { StepEvent, TaggedEvent } from './events.js';
 import type { Journal } from './journal.js';
 import type { Workspace } from './workspace.js';
+import { assertWritable } from './writable.js';
 
 export interface StepContext {
   signal: AbortSignal;
@@ -30,6 +31,12 @@ export interface Step<I, O> {
   run(input: I, ctx: StepContext): AsyncGenerator<StepEvent, O, void>;
   /** Workspace-relative paths of the files the output refers to (checked before skipping). */
   artifacts?(output: O, ctx: StepContext): string[];
+  /**
+   * The folders this run writes to (the journal's folder included when it records itself). The runner
+   * checks they can be written before the step starts, so a read-only workspace is refused by name with
+   * nothing written. Empty (e.g. a dry run) or omitted: no check.
+   */
+  writes?(input: I, ctx: StepContext): string[];
 }
 
 export type RunnerEvent =
@@ -56,6 +63,8 @@ export async function runStep<I, O>(step: Step<I, O>, input: I, ctx: StepContext
       return prev.output as O;
     }
   }
+  const writes = step.writes?.(input, ctx) ?? [];
+  if (writes.length > 0) await assertWritable(ctx.workspace, writes, step.title);
   emit({ type: 'step-start', step: step.name, title: step.title });
   const started = performance.now();
   const gen = step.run(input, ctx);

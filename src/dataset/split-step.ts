@@ -90,6 +90,8 @@ export const splitStep: Step<SplitInput, SplitOutput> = {
     return [output.splitsCsv, ...(output.vertexCsv ? [output.vertexCsv] : [])];
   },
 
+  writes: (input, ctx) => (input.dryRun ? [] : [ctx.workspace.stateDir, ctx.workspace.datasetDir]),
+
   async *run(input, ctx): AsyncGenerator<StepEvent, SplitOutput, void> {
     const ws = ctx.workspace;
     const settings = settingsOf(input, ctx);

@@ -121,6 +121,9 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
     return [ctx.workspace.rel(output.reportPath), ctx.workspace.rel(output.cleanManifestPath)];
   },
 
+  // The journal and the hash cache (.edgewise), the report and clean manifest; a dry run writes nothing.
+  writes: (input, ctx) => (input.dryRun ? [] : [ctx.workspace.stateDir, ctx.workspace.datasetDir]),
+
   async *run(input, ctx): AsyncGenerator<StepEvent, ValidateOutput, void> {
     const ws = ctx.workspace;
     const settings: ValidateSettings = ctx.config.validate;

@@ -109,6 +109,7 @@ export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInpu
     artifacts(output) {
       return [output.metricsPath, output.predictionsPath, output.reportPath];
     },
+    writes: (_input, ctx) => [ctx.workspace.stateDir, ctx.workspace.metricsDir],
     async *run(input, ctx) {
       const ws = ctx.workspace;
       const m = resolveModel(ws, input);

@@ -7,6 +7,7 @@ import { hashValue, sha256File } from '../core/hash.js';
 import type { Workspace } from '../core/workspace.js';
 import { crashPoint } from './crash.js';
 import { labelsSha256 } from './inputs.js';
+import { parseRegistryLocation } from './store.js';
 import type { ModelJson, VersionRow } from './types.js';
 
 /**
@@ -21,6 +22,21 @@ export const MODEL_JSON = 'model.json';
 
 export function artifactsRoot(ws: Workspace): string {
   return join(dirname(ws.modelsDir), 'registry', 'artifacts');
+}
+/**
+ * The folders publish and rollback write to: the lock and intent journal (.edgewise), the artifacts,
+ * public/models and, for a SQLite registry, the database's folder. A location that does not parse is
+ * left out here: opening the registry names it.
+ */
+export function registryWrites(ws: Workspace): string[] {
+  let db: string[] = [];
+  try {
+    const loc = parseRegistryLocation(ws.registry);
+    if (loc.kind === 'sqlite') db = [dirname(ws.abs(loc.path))];
+  } catch {
+    // reported by the registry session, with its own code
+  }
+  return [ws.stateDir, artifactsRoot(ws), ws.publicModelsDir, ...db];
 }
 export function artifactsDir(ws: Workspace, version: string): string {
   return join(artifactsRoot(ws), version);

@@ -76,8 +76,11 @@ export class PostgresStore implements RegistryStore {
         hint: `Check the server (is it overloaded, stopped or unreachable?). ${after} The limit is registryTimeoutSeconds in edgewise.json.`,
       });
     }
-    if (err.code === undefined || /^E[A-Z]+$/.test(err.code)) {
-      if (/Connection terminated|not queryable|connection error|ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket/i.test(`${err.message} ${err.code ?? ''}`)) {
+    // The server ended the session (57P01 pg_terminate_backend or a fast shutdown, 57P02 a crash, 57P03
+    // starting up or shutting down) or the connection failed (class 08): as lost as a dropped socket.
+    const serverEnded = err.code !== undefined && (/^57P0[123]$/.test(err.code) || /^08[0-9A-Z]{3}$/.test(err.code));
+    if (serverEnded || err.code === undefined || /^E[A-Z]+$/.test(err.code)) {
+      if (serverEnded || /Connection terminated|not queryable|connection error|ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket/i.test(`${err.message} ${err.code ?? ''}`)) {
         return new EdgewiseError(`The connection to the PostgreSQL registry ${this.location} was lost (${err.message}).`, {
           code: 'registry.connection_lost', item: this.location, cause: e,
           hint: `Check the server is running and reachable. ${after}`,

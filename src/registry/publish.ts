@@ -10,7 +10,7 @@ import { sha256File, stableStringify } from '../core/hash.js';
 import type { Step } from '../core/step.js';
 import type { Workspace } from '../core/workspace.js';
 import {
-  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, artifactsRoot, inspectPublic, labelMapJson, materialize, missingSpace, publicModelFile, publicUrl, removeStagedPublic, renameDir, stageArtifacts,
+  LABEL_MAP, MODEL_FILE, MODEL_JSON, artifactsDir, artifactsRoot, inspectPublic, labelMapJson, materialize, missingSpace, publicModelFile, publicUrl, registryWrites, removeStagedPublic, renameDir, stageArtifacts,
   stagedPublicFile, stagingDir,
 } from './artifacts.js';
 import { crashPoint } from './crash.js';
@@ -302,6 +302,7 @@ export interface PublishStepInput {
 export const publishStep: Step<PublishStepInput, PublishResult> = {
   name: 'publish',
   title: 'Publish',
+  writes: (_input, ctx) => registryWrites(ctx.workspace),
   run(input, ctx) {
     return streamEvents(async (emit) => {
       const out = await publish(ctx.workspace, { ...input, signal: ctx.signal }, emit);

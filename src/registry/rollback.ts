@@ -2,7 +2,7 @@ import { InputError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import type { Step } from '../core/step.js';
 import type { Workspace } from '../core/workspace.js';
-import { inspectPublic, materialize, verifyArtifacts } from './artifacts.js';
+import { inspectPublic, materialize, registryWrites, verifyArtifacts } from './artifacts.js';
 import { crashPoint } from './crash.js';
 import { clearPending, writePending } from './pending.js';
 import { currentActor, withRegistry } from './session.js';
@@ -108,6 +108,7 @@ export async function rollback(ws: Workspace, opts: RollbackOptions, emit: (e: S
 export const rollbackStep: Step<{ to?: string }, RollbackResult> = {
   name: 'rollback',
   title: 'Roll back',
+  writes: (_input, ctx) => registryWrites(ctx.workspace),
   run(input, ctx) {
     return streamEvents((emit) => rollback(ctx.workspace, { ...input, signal: ctx.signal }, emit));
   },

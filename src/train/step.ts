@@ -25,6 +25,8 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
       settings: settingsOf(ctx),
     });
   },
+  // The journal and the embedding cache (.edgewise), the new model folder.
+  writes: (_input, ctx) => [ctx.workspace.stateDir, ctx.workspace.modelsDir],
   run(_input, ctx) {
     return trainLocal(ctx);
   },

@@ -63,6 +63,7 @@ export const tuneSaveStep: Step<ThresholdsFile, SaveResult> = {
   title: 'Save thresholds',
   fingerprint: (record) => hashValue({ kind: 'tune-screen', record }),
   artifacts: (out) => [out.path],
+  writes: (_record, ctx) => [ctx.workspace.stateDir, ctx.workspace.metricsDir],
   async *run(record, ctx) {
     const r = await saveThresholds(ctx.workspace, record);
     yield { type: 'artifact', path: ctx.workspace.rel(r.path), kind: 'thresholds', description: `tau ${r.tau.toFixed(2)}, margin ${r.margin.toFixed(2)}` };

@@ -109,6 +109,8 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
     artifacts(output) {
       return output.saved ? [output.saved] : [];
     },
+    // A dry run writes nothing.
+    writes: (input, ctx) => (input.dryRun ? [] : [ctx.workspace.stateDir, ctx.workspace.metricsDir]),
     async *run(input, ctx) {
       const prep = yield* prepareTuning(input, ctx, classifierFactory);
       const { loaded, tunedOn, measuredOn } = prep;

@@ -41,11 +41,11 @@ describe('publish / versions / rollback commands', () => {
     const w = makeWorkspace();
     cleanups.push(w.cleanup);
     writeRun(w.root, 'v001', { labels: ['ant', 'bee'] });
-    const first = await edgewise(['-w', w.root, 'publish']);
+    const first = await edgewise(['-w', w.root, 'publish', '--yes']);
     expect(first.code).toBe(0);
     expect(first.out).toContain('Published run v001 as v001 and made it active.');
     writeRun(w.root, 'v002', { model: 'second', top1: 0.9 });
-    const second = await edgewise(['-w', w.root, '--json', 'publish']);
+    const second = await edgewise(['-w', w.root, '--json', 'publish', '-y']);
     expect(second.result).toMatchObject({ type: 'result', command: 'publish', ok: true, output: { version: 'v002', previous: 'v001' } });
     for (const line of second.out.trim().split('\n')) JSON.parse(line);
 
@@ -69,11 +69,41 @@ describe('publish / versions / rollback commands', () => {
     expect(refused.err).toContain('--force-unevaluated');
   });
 
+  test('no terminal to ask on and no --yes: the old-vs-new table, exit 2 publish.needs_yes, nothing published', async () => {
+    const w = makeWorkspace();
+    cleanups.push(w.cleanup);
+    writeRun(w.root, 'v001', { labels: ['ant', 'bee'] });
+    expect((await edgewise(['-w', w.root, 'publish', '--yes'])).code).toBe(0);
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const liveJson = readFileSync(`${w.root}/public/models/model.json`, 'utf8');
+    writeRun(w.root, 'v002', { model: 'second', top1: 0.9 });
+    // stdin and stdout here are not a terminal (vitest's pipes): a script's run.
+    const human = await edgewise(['-w', w.root, 'publish']);
+    expect(human.code).toBe(2);
+    expect(human.out).toMatch(/metric\s+now v001\s+new v002/);
+    expect(human.out).toMatch(/top-1\s+0\.800\s+0\.900\s+\+0\.100/);
+    expect(human.err).toContain('Not published: no one to ask "Publish v002 and make it active?" (input is not a terminal) and no --yes. Nothing changed.');
+    expect(human.err).toContain('run the same command with --yes (-y)');
+    const json = await edgewise(['-w', w.root, '--json', 'publish']);
+    expect(json.code).toBe(2);
+    expect(json.result).toMatchObject({ type: 'error', ok: false, code: 'publish.needs_yes', exitCode: 2 });
+    expect((json.result as { message: string }).message).toContain('(--json)');
+    const lines = json.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; state?: string; data?: { plan?: { version?: string } } });
+    expect(lines.find((l) => l.type === 'status' && l.state === 'plan:new')?.data?.plan?.version).toBe('v002');
+    // Nothing shipped: the registry still has v001 only, public/models is as it was.
+    const listed = await edgewise(['-w', w.root, '--json', 'versions']);
+    expect((listed.result?.output as { active: string; versions: unknown[] })).toMatchObject({ active: 'v001', versions: [expect.anything()] });
+    expect(readFileSync(`${w.root}/public/models/model.json`, 'utf8')).toBe(liveJson);
+    expect(readdirSync(`${w.root}/public/models`).filter((f) => f.endsWith('.tflite'))).toEqual(['local_model_v001.tflite']);
+    // --yes is the decision.
+    expect((await edgewise(['-w', w.root, '--json', 'publish', '--yes'])).result).toMatchObject({ ok: true, output: { version: 'v002' } });
+  });
+
   test('--registry points at another SQLite file, relative to the workspace', async () => {
     const w = makeWorkspace();
     cleanups.push(w.cleanup);
     writeRun(w.root, 'a');
-    expect((await edgewise(['-w', w.root, '--json', 'publish', '--registry', 'other/reg.db'])).result).toMatchObject({ ok: true, output: { version: 'v001' } });
+    expect((await edgewise(['-w', w.root, '--json', 'publish', '--yes', '--registry', 'other/reg.db'])).result).toMatchObject({ ok: true, output: { version: 'v001' } });
     const { existsSync } = await import('node:fs');
     expect(existsSync(`${w.root}/other/reg.db`)).toBe(true);
     expect(existsSync(`${w.root}/ml/registry.db`)).toBe(false);

@@ -104,7 +104,7 @@ describe('the CLI with a bad registry URL', () => {
   it('a sqlite: URL is a file path', () => {
     w = makeWorkspace();
     writeRun(w.root, 'v001');
-    const r = run(w.root, ['publish'], { DATABASE_URL: 'sqlite:ml/other.db' });
+    const r = run(w.root, ['publish', '--yes'], { DATABASE_URL: 'sqlite:ml/other.db' });
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(w.root, 'ml', 'other.db'))).toBe(true);
   });

@@ -77,7 +77,15 @@ describe('edgewise tune (headless)', () => {
     expect(r.text).toMatch(/Weakest on (test|validation): /);
     expect(readFileSync(modelJson, 'utf8')).toBe(before);
 
-    const p = await cli(['--workspace', fx.root, 'tune', '--tau', '0.55', '--margin', '0', '--publish']);
+    // No terminal here and no --yes: the thresholds are saved, the comparison printed, nothing shipped (exit 2).
+    const asked = await cli(['--workspace', fx.root, 'tune', '--tau', '0.55', '--margin', '0', '--publish']);
+    expect(asked.code).toBe(2);
+    expect(asked.text).toMatch(/Saved ml\/metrics\/thresholds_v001\.json: tau 0\.55, margin 0\.00 \(nothing shipped\)\. Live v001 still ships tau 0\.30, margin 0\.10: to ship them, run: edgewise publish --model v001 -w \S+ --yes/);
+    expect(asked.text).toMatch(/tau\s+0\.300\s+0\.550\s+\+0\.250/);
+    expect(asked.text).toContain('Not published: no one to ask "Publish v002 and make it active?"');
+    expect(readFileSync(modelJson, 'utf8')).toBe(before);
+
+    const p = await cli(['--workspace', fx.root, 'tune', '--tau', '0.55', '--margin', '0', '--publish', '--yes']);
     expect(p.code).toBe(0);
     // The comparison publish shows, then the new version with the same model file.
     expect(p.text).toMatch(/metric\s+now v001\s+new v002\s+change/);

@@ -14,11 +14,12 @@ const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.t
 
 /**
  * `edgewise publish` (and `tune --publish`): show the live version against what would ship (thresholds,
- * coverage, selective accuracy, top-1...), ask on a terminal, then publish. Headless runs (--no-input,
- * --json, pipes, CI) print the same comparison and go ahead: the command itself is the decision.
+ * coverage, selective accuracy, top-1...), ask on a terminal, then publish. With no one to ask (--no-input,
+ * --json, pipes, CI) only --yes publishes: without it the same comparison is printed, so the script's log
+ * shows what would have shipped, and the command refuses (exit 2) with nothing changed.
  */
 export async function runPublish(h: Harness, opts: PublishRunOptions): Promise<CommandOutcome> {
-  const { CancelledError } = await import('../../core/errors.js');
+  const { CancelledError, InputError } = await import('../../core/errors.js');
   const { publishPlanStep, planTable, planVerdict } = await import('../../registry/plan.js');
   const { publishStep } = await import('../../registry/publish.js');
   const input = { ...(opts.model ? { model: opts.model } : {}), ...(opts.variant ? { variant: opts.variant } : {}), forceUnevaluated: Boolean(opts.forceUnevaluated) };
@@ -30,9 +31,18 @@ export async function runPublish(h: Harness, opts: PublishRunOptions): Promise<C
   if (verdict.kind === 'nothing') {
     return { output: { status: 'already-published', version: plan.version, run: plan.run, active: plan.current?.version }, human: verdict.text };
   }
-  if (h.interactive && !opts.yes) {
+  const question = verdict.kind === 'reactivate' ? `Make ${plan.version} active again?` : `Publish ${plan.version} and make it active?`;
+  if (!opts.yes && !h.interactive) {
+    const { detectTerminal } = await import('../terminal.js');
+    const t = detectTerminal();
+    const why = h.json ? '--json' : !t.stdinTTY ? 'input is not a terminal' : !t.stdoutTTY ? 'output is not a terminal' : t.ci ? 'CI is set' : t.dumb ? 'TERM=dumb' : '--no-input';
+    throw new InputError(`Not published: no one to ask "${question}" (${why}) and no --yes. Nothing changed.`, {
+      code: 'publish.needs_yes', item: '--yes',
+      hint: `To ship what the table above shows from a script, run the same command with --yes (-y).`,
+    });
+  }
+  if (!opts.yes) {
     const { confirm } = await import('@inquirer/prompts');
-    const question = verdict.kind === 'reactivate' ? `Make ${plan.version} active again?` : `Publish ${plan.version} and make it active?`;
     const ok = await confirm({ message: question, default: false });
     if (!ok) throw new CancelledError('Not published: nothing changed.');
   }

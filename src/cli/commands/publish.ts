@@ -13,12 +13,14 @@ export const register: RegisterCommand = (program: Command) => {
       'after',
       '\nThe registry assigns the next version (v001, v002, ...); it is not the run id of the model folder.\n' +
         'It shows the live version against the new one (metrics and thresholds) and asks on a terminal.\n' +
+        'With no one to ask (a script, CI, --json, --no-input) only --yes publishes; without it the\n' +
+        'comparison is printed and nothing changes (exit 2).\n' +
         'New thresholds for a published model (edgewise tune) become a new version with the same .tflite.\n' +
         'Publishing the same model, labels, metrics and thresholds again reports the existing version\n' +
         '(or makes it active again when it is an older one).\n' +
         'Undo with `edgewise rollback`.\n',
     )
-    .option('-y, --yes', 'publish without asking (a terminal asks after showing old vs new)')
+    .option('-y, --yes', 'publish without asking (a terminal asks after showing old vs new; scripts, CI and --json need it)')
     .action(async (flags: { model?: string; registry?: string; forceUnevaluated?: boolean; yes?: boolean; variant?: string }, cmd: Command) => {
       process.exitCode = await runCommand('publish', globalsOf(cmd), async (h) => {
         const { runPublish } = await import('./publish-run.js');

@@ -31,7 +31,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--dry-run', 'print the result, write nothing')
     .option('--interactive', 'open the tuning screen (the default on a terminal when no target or tau is given)')
     .option('--publish', 'then publish the thresholds, as `edgewise publish` does (old vs new, asks on a terminal)')
-    .option('-y, --yes', 'with --publish: publish without asking')
+    .option('-y, --yes', 'with --publish: publish without asking (needed when there is no terminal to ask on)')
     .action(async (flags: TuneFlags, cmd: Command) => {
       const globals = globalsOf(cmd);
       process.exitCode = await runCommand('tune', globals, async (h) => {
@@ -96,7 +96,9 @@ export const register: RegisterCommand = (program: Command) => {
         const { publishCommand } = await import('../../tune/publish-command.js');
         const command = publishCommand(h.root, out.version);
         const saved = { path: out.saved, run: out.version, tau: out.tau, margin: out.margin, temperature: out.temperature, ...(out.live ? { live: out.live } : {}) };
-        lines.push(describeSave(saved, (p) => p, flags.publish ? 'publishing them now' : `to ship them, run: ${command}`));
+        // Publishing needs a yes: asked on a terminal, --yes otherwise (runPublish refuses without one).
+        const publishing = flags.publish && (flags.yes || h.interactive);
+        lines.push(describeSave(saved, (p) => p, publishing ? 'publishing them now' : `to ship them, run: ${command}${flags.publish ? ' --yes' : ''}`));
         if (!flags.publish || !out.publish_pending) return { output: out, human: lines.join('\n') };
         // Chained: the same comparison and question as `edgewise publish`.
         h.reporter.event({ type: 'log', step: 'tune', message: lines.join('\n') });

@@ -61,6 +61,7 @@ export const vertexExportStep: Step<ExportInput, ExportOutput> = {
     return model ? `${model}|${input.version ?? ''}|${ctx.config.prefix}` : undefined;
   },
   artifacts: (o) => [o.tflite, o.labelsFile, o.infoFile, o.evaluationFile],
+  writes: (_input, ctx) => [ctx.workspace.stateDir, ctx.workspace.modelsDir],
   async *run(input, ctx) {
     const s = await openCloudSession(ctx.config, { ...(input.settings ? { settings: input.settings } : {}) });
     try {
