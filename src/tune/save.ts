@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../core/atomic.js';
 import type { Workspace } from '../core/workspace.js';
+import { refreshHtmlReport } from '../evaluate/report-file.js';
 import { readLiveModel, sameSetting, type LiveModel } from '../registry/saved-vs-live.js';
 
 /**
@@ -39,14 +40,20 @@ export interface SaveResult {
   temperature: number;
   /** What public/models ships now (any run), so the caller can say what Publish would change. */
   live?: LiveModel;
+  /** The run's HTML report, drawn again with these thresholds (absent when the run has no evaluation). */
+  report?: string;
 }
 
-/** Writes the thresholds file, and only that: shipping is Publish's (it shows old vs new and asks). */
+/**
+ * Writes the thresholds file, then redraws the run's HTML report (eval's, in the same folder) so it shows
+ * them. Nothing that ships changes: that is Publish's (it shows old vs new and asks).
+ */
 export async function saveThresholds(ws: Workspace, t: ThresholdsFile): Promise<SaveResult> {
   const path = thresholdsPath(ws.metricsDir, t.version);
   await writeJsonAtomic(path, t);
+  const report = await refreshHtmlReport(ws, t.version);
   const live = readLiveModel(ws);
-  return { path, run: t.version, tau: t.tau, margin: t.margin, temperature: t.temperature, ...(live ? { live } : {}) };
+  return { path, run: t.version, tau: t.tau, margin: t.margin, temperature: t.temperature, ...(live ? { live } : {}), ...(report ? { report } : {}) };
 }
 
 /** True when Publish would ship something new: the saved thresholds are not what the app gets now. */

@@ -66,6 +66,7 @@ export const tuneSaveStep: Step<ThresholdsFile, SaveResult> = {
   async *run(record, ctx) {
     const r = await saveThresholds(ctx.workspace, record);
     yield { type: 'artifact', path: ctx.workspace.rel(r.path), kind: 'thresholds', description: `tau ${r.tau.toFixed(2)}, margin ${r.margin.toFixed(2)}` };
-    return { ...r, path: ctx.workspace.rel(r.path) };
+    if (r.report) yield { type: 'artifact', path: ctx.workspace.rel(r.report), kind: 'report', description: 'redrawn with these thresholds' };
+    return { ...r, path: ctx.workspace.rel(r.path), ...(r.report ? { report: ctx.workspace.rel(r.report) } : {}) };
   },
 };
