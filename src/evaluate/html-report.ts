@@ -115,6 +115,8 @@ export function riskCoverageSvg(v: ThresholdView): string {
     const right = cx > L + PW * 0.6;
     parts.push(`<text x="${n2(right ? cx - 10 : cx + 10)}" y="${n2(Math.max(T + 12, cy - 10))}" text-anchor="${right ? 'end' : 'start'}" class="tick">tau ${c.tau.toFixed(2)} · margin ${c.margin.toFixed(2)}</text>`);
     items.push({ swatch: (sx, sy) => `<circle class="rc-chosen" cx="${sx + 8}" cy="${sy + 5}" r="5"/>`, text: 'saved thresholds' });
+  } else if (c) {
+    parts.push(`<text id="rc-chosen-none" x="${L + 8}" y="${T + 16}" class="warn-text">tau ${c.tau.toFixed(2)} · margin ${c.margin.toFixed(2)} answers no test image: no point to mark</text>`);
   }
   parts.push(`<text x="${L + PW / 2}" y="${T + PH + 34}" text-anchor="middle" class="axis">coverage (share of test images answered)</text>`);
   parts.push(`<text x="14" y="${T + PH / 2}" text-anchor="middle" class="axis" transform="rotate(-90 14 ${T + PH / 2})">risk (share of answers wrong)</text>`);
@@ -283,7 +285,7 @@ td:first-child,th:first-child,td.t,th.t{text-align:left}th{background:#f2f2f2}
 .note{color:#555}.tick{font-size:11px;fill:#444}.axis{font-size:12px;fill:#333}.title{font-size:13px;font-weight:600}.cell{font-size:11px}
 .acc{fill:#3b7dd8}.gap{fill:#e05a4f;fill-opacity:.45}.count{fill:#999}h3{font-size:14px;margin:0 0 4px}
 .rc{fill:none;stroke:#3b7dd8;stroke-width:2}.rc-margin{fill:none;stroke:#e08a1e;stroke-width:2;stroke-dasharray:6,3}.rc-target{stroke:#555;stroke-dasharray:2,3}
-.rc-chosen{fill:#d62f7a;stroke:#fff;stroke-width:1.5}.warn{color:#a23}code{background:#f2f2f2;padding:0 3px}
+.rc-chosen{fill:#d62f7a;stroke:#fff;stroke-width:1.5}.warn{color:#a23}.warn-text{font-size:12px;fill:#a23}code{background:#f2f2f2;padding:0 3px}
 .mistakes{display:flex;flex-wrap:wrap;gap:12px}.mistake{width:150px;font-size:12px}.mistake img,.noimg{display:block;max-width:128px;max-height:128px;border:1px solid #ccc}
 .noimg{width:96px;height:64px;line-height:64px;text-align:center;color:#777;background:#f4f4f4}.file{color:#555;word-break:break-all}
 dt{font-weight:600;margin-top:6px}dd{margin:0 0 0 16px;color:#444}

@@ -82,33 +82,43 @@ function readSaved(ws: Workspace, version: string): (ThresholdsFile & { path: st
   }
 }
 
-/** Renders and atomically writes the report of a run; returns its absolute path. */
-export async function writeHtmlReport(ws: Workspace, metrics: MetricsFile, pred: PredictionsFile): Promise<string> {
+/** The report's HTML for a run: its metrics and predictions, the saved thresholds, what is live, thumbnails. */
+export async function buildHtmlReport(ws: Workspace, metrics: MetricsFile, pred: PredictionsFile): Promise<string> {
   const saved = readSaved(ws, metrics.version);
   const live = readLiveModel(ws);
   const thresholds = thresholdView(pred, { evaluatedAt: metrics.created_at, ...(saved ? { saved } : {}), ...(live ? { live } : {}) });
   const thumbnails: Thumbnails = await makeThumbnails(ws.imagesDir, metrics.most_confident_mistakes.map((w) => w.image));
+  return renderHtmlReport(metrics, { thresholds, thumbnails });
+}
+
+/** Renders and atomically writes the report of a run; returns its absolute path. */
+export async function writeHtmlReport(ws: Workspace, metrics: MetricsFile, pred: PredictionsFile): Promise<string> {
   const path = reportPath(ws, metrics.version);
-  await writeFileAtomic(path, renderHtmlReport(metrics, { thresholds, thumbnails }));
+  await writeFileAtomic(path, await buildHtmlReport(ws, metrics, pred));
   return path;
 }
 
+export type RefreshResult = { path: string } | { skipped: string };
+
 /**
  * Writes the report again from metrics_vNNN.json and predictions_vNNN.json (after thresholds were saved).
- * Undefined when the run was never evaluated (no metrics file) or its files cannot be read.
+ * Skipped, saying why, when the run was never evaluated or its files cannot be drawn (the thresholds are
+ * saved either way); a failed write still throws.
  */
-export async function refreshHtmlReport(ws: Workspace, version: string): Promise<string | undefined> {
+export async function refreshHtmlReport(ws: Workspace, version: string): Promise<RefreshResult> {
   const metricsPath = join(ws.metricsDir, `metrics_${version}.json`);
   const predictionsPath = join(ws.metricsDir, `predictions_${version}.json`);
-  if (!existsSync(metricsPath) || !existsSync(predictionsPath)) return undefined;
-  let metrics: MetricsFile;
-  let pred: PredictionsFile;
+  if (!existsSync(metricsPath)) return { skipped: `${ws.rel(metricsPath)} does not exist (run \`edgewise eval\`)` };
+  let html: string;
   try {
-    metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as MetricsFile;
-    pred = parsePredictions(JSON.parse(readFileSync(predictionsPath, 'utf8')), ws.rel(predictionsPath));
-  } catch {
-    return undefined;
+    const metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as MetricsFile;
+    const pred = parsePredictions(JSON.parse(readFileSync(predictionsPath, 'utf8')), ws.rel(predictionsPath));
+    if (metrics.version !== version || pred.version !== version) throw new Error(`they are not both for ${version}`);
+    html = await buildHtmlReport(ws, metrics, pred);
+  } catch (e) {
+    return { skipped: `${ws.rel(metricsPath)} and ${ws.rel(predictionsPath)} cannot be drawn (${(e as Error).message}); rerun \`edgewise eval\`` };
   }
-  if (metrics.version !== version || pred.version !== version) return undefined;
-  return writeHtmlReport(ws, metrics, pred);
+  const path = reportPath(ws, version);
+  await writeFileAtomic(path, html);
+  return { path };
 }

@@ -169,9 +169,11 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
         if (saved.live) out.live = saved.live;
         out.publish_pending = savePending(saved);
         yield { type: 'artifact', path: out.saved, kind: 'thresholds', description: `tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)}` };
-        if (saved.report) {
-          out.report = ctx.workspace.rel(saved.report);
+        if ('path' in saved.report) {
+          out.report = ctx.workspace.rel(saved.report.path);
           yield { type: 'artifact', path: out.report, kind: 'report', description: 'redrawn with these thresholds' };
+        } else {
+          yield { type: 'warning', code: 'tune.report_not_redrawn', message: `The HTML report was not redrawn: ${saved.report.skipped}.` };
         }
       }
       return out;

@@ -158,6 +158,13 @@ describe('HTML report', () => {
     expect(out).not.toContain('thresholds-stale');
   });
 
+  it('says so when the saved thresholds answer no test image (no point to mark)', () => {
+    const out = renderHtmlReport(metrics, { thresholds: thresholdView(pred, { evaluatedAt: CREATED, saved: saved({ tau: 1, margin: 0 }) }) });
+    expect(out).not.toContain('id="rc-chosen"');
+    expect(out).toContain('<text id="rc-chosen-none"');
+    expect(out).toContain('<td>0.0% (0 of 60)</td>');
+  });
+
   it('says what is live, and warns when the thresholds were saved before this evaluation', () => {
     const live = { version: 'v003', run: 'v007', tau: 0.5, margin: 0, temperature: 1 };
     const a = renderHtmlReport(metrics, { thresholds: thresholdView(pred, { evaluatedAt: CREATED, saved: saved(), live }) });
