@@ -3,7 +3,7 @@ import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../core/atomic.js';
-import type { Workspace } from '../core/workspace.js';
+import { parseVersion, type Workspace } from '../core/workspace.js';
 import { resolveImagePath } from '../dataset/image-paths.js';
 import { readLiveModel } from '../registry/saved-vs-live.js';
 import { parsePredictions } from '../tune/predictions.js';
@@ -106,6 +106,8 @@ export type RefreshResult = { path: string } | { skipped: string };
  * saved either way); a failed write still throws.
  */
 export async function refreshHtmlReport(ws: Workspace, version: string): Promise<RefreshResult> {
+  // The version names files in the metrics folder: a vNNN, never a path (docs/notes/threat-model.md).
+  if (parseVersion(version) === undefined) return { skipped: `"${version}" is not a version like v001` };
   const metricsPath = join(ws.metricsDir, `metrics_${version}.json`);
   const predictionsPath = join(ws.metricsDir, `predictions_${version}.json`);
   if (!existsSync(metricsPath)) return { skipped: `${ws.rel(metricsPath)} does not exist (run \`edgewise eval\`)` };
