@@ -60,7 +60,7 @@ export function reliabilitySvg(bins: readonly ReliabilityBin[], title: string, i
     legend(
       [
         { swatch: swatchRect('acc'), text: 'accuracy of the images in the bin' },
-        { swatch: swatchRect('gap'), text: "gap to the bin's mean confidence" },
+        { swatch: swatchRect('gap'), text: "gap to the mean confidence (purple over a bar)" },
         { swatch: swatchLine('stroke="#444" stroke-dasharray="5,4"'), text: 'perfect calibration' },
         { swatch: swatchRect('count'), text: 'images per bin (strip below)' },
       ],

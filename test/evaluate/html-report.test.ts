@@ -110,7 +110,7 @@ describe('HTML report', () => {
     ]);
     const legendOf = (svg: string): string[] => [...svg.matchAll(/<g class="legend-item">.*?<text[^>]*>([^<]+)<\/text><\/g>/g)].map((m) => m[1]!);
     const svgOf = (id: string): string => figures.find((f) => f[2] === id)![0];
-    expect(legendOf(svgOf('reliability'))).toEqual(['accuracy of the images in the bin', "gap to the bin&#39;s mean confidence", 'perfect calibration', 'images per bin (strip below)']);
+    expect(legendOf(svgOf('reliability'))).toEqual(['accuracy of the images in the bin', 'gap to the mean confidence (purple over a bar)', 'perfect calibration', 'images per bin (strip below)']);
     expect(legendOf(svgOf('reliability-after'))).toHaveLength(4);
     expect(legendOf(svgOf('confusion'))).toEqual(['correct (diagonal)', 'mistaken for the column']);
     expect(legendOf(svgOf('risk-coverage'))).toEqual(['every tau, margin 0']);
