@@ -1,5 +1,6 @@
 import { fitTemperature, nllAtTemperature, logProbs } from '../src/evaluate/calibration.js';
 import { renderHtmlReport } from '../src/evaluate/html-report.js';
+import { thresholdView } from '../src/evaluate/risk-coverage.js';
 import { buildMetrics } from '../src/evaluate/summary.js';
 import { renderTerminalReport } from '../src/evaluate/terminal-report.js';
 import type { PredictionsFile } from '../src/evaluate/types.js';
@@ -49,7 +50,7 @@ const stringify = time(() => JSON.stringify(pred, null, 2), reps);
 let metrics = buildMetrics(pred, { modelPath: 'm', tfliteSha256: '0' });
 const all = time(() => {
   metrics = buildMetrics(pred, { modelPath: 'm', tfliteSha256: '0' });
-  renderHtmlReport(metrics);
+  renderHtmlReport(metrics, { thresholds: thresholdView(pred, { evaluatedAt: metrics.created_at }) });
   renderTerminalReport(metrics);
 }, reps);
 const z = logProbs(pred.validation.probs);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic } from '../core/atomic.js';
+import { writeJsonAtomic } from '../core/atomic.js';
 import { InputError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { hashValue, sha256File } from '../core/hash.js';
@@ -9,8 +9,8 @@ import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
 import { readSplitsCsv, type SplitRow } from '../dataset/split-io.js';
 import type { ClassifierLoader, ImageClassifier } from './classifier.js';
-import { renderHtmlReport } from './html-report.js';
 import { readLabels, resolveModel } from './model-dir.js';
+import { writeHtmlReport } from './report-file.js';
 import { buildMetrics } from './summary.js';
 import type { MetricsFile, PredictionsFile, SplitPredictions } from './types.js';
 import { defaultVariant, listVariants, scoreVariant, type VariantMetrics } from './variants.js';
@@ -237,7 +237,7 @@ export function createEvalStep(loadClassifier?: ClassifierLoader): Step<EvalInpu
       throwIfCancelled(ctx.signal);
       await writeJsonAtomic(paths.predictions, predictionsFile);
       await writeJsonAtomic(paths.metrics, metrics);
-      await writeFileAtomic(paths.report, renderHtmlReport(metrics));
+      await writeHtmlReport(ws, metrics, predictionsFile);
       yield { type: 'artifact', path: ws.rel(paths.predictions), kind: 'predictions', description: 'per-image probabilities, input of tune' };
       yield { type: 'artifact', path: ws.rel(paths.metrics), kind: 'metrics' };
       yield { type: 'artifact', path: ws.rel(paths.report), kind: 'report', description: 'open in a browser' };

@@ -130,7 +130,11 @@ export function loadPredictions(path: string): LoadedPredictions {
   } catch (e) {
     throw new InputError(`${path} is not valid JSON.`, { item: path, hint: 'Run `edgewise eval` again to regenerate it.', cause: e });
   }
-  const f = parsePredictions(raw, path);
+  return { path, ...scorePredictions(parsePredictions(raw, path)) };
+}
+
+/** A predictions file scored as tuning sees it: after temperature, images of unknown labels left out. */
+export function scorePredictions(f: PredictionsFile): Omit<LoadedPredictions, 'path'> {
   const scored = (s: SplitPredictions) => {
     const keep = s.truth.map((t, i) => (t >= 0 ? i : -1)).filter((i) => i >= 0);
     return {
@@ -143,5 +147,5 @@ export function loadPredictions(path: string): LoadedPredictions {
       unscored: s.truth.length - keep.length,
     };
   };
-  return { path, version: f.version, labels: f.labels, temperature: f.temperature, splits: { test: scored(f.test), validation: scored(f.validation) } };
+  return { version: f.version, labels: f.labels, temperature: f.temperature, splits: { test: scored(f.test), validation: scored(f.validation) } };
 }

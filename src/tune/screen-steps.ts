@@ -67,6 +67,8 @@ export const tuneSaveStep: Step<ThresholdsFile, SaveResult> = {
   async *run(record, ctx) {
     const r = await saveThresholds(ctx.workspace, record);
     yield { type: 'artifact', path: ctx.workspace.rel(r.path), kind: 'thresholds', description: `tau ${r.tau.toFixed(2)}, margin ${r.margin.toFixed(2)}` };
-    return { ...r, path: ctx.workspace.rel(r.path) };
+    if ('path' in r.report) yield { type: 'artifact', path: ctx.workspace.rel(r.report.path), kind: 'report', description: 'redrawn with these thresholds' };
+    else yield { type: 'warning', code: 'tune.report_not_redrawn', message: `The HTML report was not redrawn: ${r.report.skipped}.` };
+    return { ...r, path: ctx.workspace.rel(r.path), report: 'path' in r.report ? { path: ctx.workspace.rel(r.report.path) } : r.report };
   },
 };

@@ -50,6 +50,8 @@ export interface TuneOutput {
   negatives?: { source: string; n: number };
   worst_classes: Array<{ label: string; support: number; coverage: number | null; accuracy: number | null }>;
   saved?: string;
+  /** The run's HTML report, redrawn with the saved thresholds (when the run was evaluated). */
+  report?: string;
   /** What public/models ships now, when anything (saving never changes it: only `edgewise publish` does). */
   live?: LiveModel;
   /** True when the saved thresholds are not what ships: `edgewise publish` would ship them. */
@@ -169,6 +171,12 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
         if (saved.live) out.live = saved.live;
         out.publish_pending = savePending(saved);
         yield { type: 'artifact', path: out.saved, kind: 'thresholds', description: `tau ${tau.toFixed(2)}, margin ${margin.toFixed(2)}` };
+        if ('path' in saved.report) {
+          out.report = ctx.workspace.rel(saved.report.path);
+          yield { type: 'artifact', path: out.report, kind: 'report', description: 'redrawn with these thresholds' };
+        } else {
+          yield { type: 'warning', code: 'tune.report_not_redrawn', message: `The HTML report was not redrawn: ${saved.report.skipped}.` };
+        }
       }
       return out;
     },
