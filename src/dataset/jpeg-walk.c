@@ -38,11 +38,11 @@ Sel *sel_ptr(void) { return sels; }
 double *quad_w_ptr(void) { return quad_w; }
 double *yq_ptr(void) { return yq; }
 
-/* The 32 bits at bit position p (big-endian), shifted so bit p is the top bit: what DataView.getUint32 << (p & 7) gives. */
-static inline uint32_t peek(const uint8_t *b, uint32_t p) {
-  const uint8_t *q = b + (p >> 3);
-  uint32_t v = ((uint32_t)q[0] << 24) | ((uint32_t)q[1] << 16) | ((uint32_t)q[2] << 8) | (uint32_t)q[3];
-  return v << (p & 7);
+/* 64 bits at bit position p, bit p on top (at least 57 of them from the data). */
+static inline uint64_t peek64(const uint8_t *b, uint32_t p) {
+  uint64_t v;
+  __builtin_memcpy(&v, b + (p >> 3), 8);
+  return __builtin_bswap64(v) << (p & 7);
 }
 
 static int32_t slow_symbol(const Table *h, uint32_t w) {
@@ -53,6 +53,24 @@ static int32_t slow_symbol(const Table *h, uint32_t w) {
   return -1;
 }
 
+/*
+ * The bit reader: `r` holds the bits from position p on top, `avail` of them valid (reloaded with 57+ when a
+ * read needs more), so most lookups chain a table load on a register instead of a load from the data too.
+ * It reads exactly the bits the TypeScript walker reads at the same positions.
+ */
+#define NEED(n)              \
+  if (avail < (n)) {         \
+    r = peek64(bytes, p);    \
+    avail = 57;              \
+  }
+#define TAKE(n)              \
+  {                          \
+    const int32_t n_ = (n);  \
+    p += (uint32_t)n_;       \
+    r <<= n_;                \
+    avail -= n_;             \
+  }
+
 /* 1 when the scan decoded cleanly, 0 when anything is off (the caller falls back, as for the TypeScript walker). */
 int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *restarts, int32_t nrestarts,
                           int32_t restart_interval, int32_t mcus_x, int32_t total, int32_t single, int32_t nsel,
@@ -61,12 +79,15 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
   const int32_t per = quad ? 4 : 1;
   const double q0 = yq[0] / 8;
   uint32_t p = 0;
+  uint64_t r = 0;
+  int32_t avail = 0;
   int32_t interval = 0;
   uint32_t end = (uint32_t)(interval < nrestarts ? restarts[interval] : length) * 8u;
   for (int32_t mcu = 0; mcu < total; mcu++) {
     if (restart_interval > 0 && mcu > 0 && mcu % restart_interval == 0) {
       if (p > end || end - p >= 8) return 0;
       p = end;
+      avail = 0;
       interval++;
       end = (uint32_t)(interval < nrestarts ? restarts[interval] : length) * 8u;
       pred[0] = pred[1] = pred[2] = pred[3] = 0;
@@ -84,16 +105,18 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
         const int32_t bx = single ? mx : mx * bh + (b % bh);
         const int32_t by = single ? my : my * (nb / bh) + (b / bh);
         if (comp == 0 && (bx >= grid_w || by >= grid_h)) return 0;
-        uint32_t w = peek(bytes, p);
-        int32_t e = dc->look[w >> (32 - LOOK)];
-        if (e == 0 && (e = slow_symbol(dc, w)) < 0) return 0;
-        p += (uint32_t)(e >> 8);
+        /* DC: a category code, then that many bits of difference from the previous block's DC. */
+        NEED(16);
+        int32_t e = dc->look[r >> (64 - LOOK)];
+        if (e == 0 && (e = slow_symbol(dc, (uint32_t)(r >> 32))) < 0) return 0;
+        TAKE(e >> 8);
         int32_t sym = e & 255;
         if (sym > 11) return 0;
         int32_t diff = 0;
         if (sym != 0) {
-          diff = (int32_t)(peek(bytes, p) >> (32 - sym));
-          p += (uint32_t)sym;
+          NEED(sym);
+          diff = (int32_t)(r >> (64 - sym));
+          TAKE(sym);
           if (diff < (1 << (sym - 1))) diff -= (1 << sym) - 1;
         }
         pred[s] = (int32_t)((uint32_t)pred[s] + (uint32_t)diff); /* wraps as the Int32Array does */
@@ -104,11 +127,12 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
           grid[g] = mean;
           if (quad) {
             double m0 = mean, m1 = mean, m2 = mean, m3 = mean;
+            /* The low AC values, one code at a time, while they can still reach a position that counts. */
             while (k <= QUAD_TERMS) {
-              w = peek(bytes, p);
-              e = ac->look[w >> (32 - LOOK)];
-              if (e == 0 && (e = slow_symbol(ac, w)) < 0) return 0;
-              p += (uint32_t)(e >> 8);
+              NEED(16);
+              e = ac->look[r >> (64 - LOOK)];
+              if (e == 0 && (e = slow_symbol(ac, (uint32_t)(r >> 32))) < 0) return 0;
+              TAKE(e >> 8);
               sym = e & 255;
               const int32_t size = sym & 15;
               if (size == 0) {
@@ -121,8 +145,9 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
               }
               k += sym >> 4;
               if (k > 63) return 0;
-              int32_t val = (int32_t)(peek(bytes, p) >> (32 - size));
-              p += (uint32_t)size;
+              NEED(size);
+              int32_t val = (int32_t)(r >> (64 - size));
+              TAKE(size);
               if (val < (1 << (size - 1))) val -= (1 << size) - 1;
               if (k <= QUAD_TERMS) {
                 const double f = val * yq[k];
@@ -140,19 +165,23 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
             grid[g + 3] = m3;
           }
         }
+        /* Everything else in the block is skipped, several codes per lookup where the block allows. */
         while (k < 64) {
-          w = peek(bytes, p);
-          const int32_t t = ac->skip[w >> (32 - SKIP)];
+          NEED(SKIP);
+          const int32_t t = ac->skip[r >> (64 - SKIP)];
           const int32_t adv = (t >> 5) & 127;
           if (k + adv <= 64) {
-            p += (uint32_t)(t & 31);
-            k = (k + adv) | ((t >> 6) & 64);
+            TAKE(t & 31);
+            k = (k + adv) | ((t >> 6) & 64); /* an EOB ends the block */
             continue;
           }
-          e = ac->look[w >> (32 - LOOK)];
-          if (e == 0 && (e = slow_symbol(ac, w)) < 0) return 0;
+          /* One code the slow way: long codes, or a span that would run past the block's end. */
+          NEED(16);
+          e = ac->look[r >> (64 - LOOK)];
+          if (e == 0 && (e = slow_symbol(ac, (uint32_t)(r >> 32))) < 0) return 0;
           sym = e & 255;
-          p += (uint32_t)((e >> 8) + (sym & 15));
+          p += (uint32_t)((e >> 8) + (sym & 15)); /* up to 31 bits: past what `r` may hold */
+          avail = 0;
           if ((sym & 15) == 0) {
             if (sym != 0xf0) break;
             k += 16;
@@ -162,7 +191,7 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
         }
       }
     }
-    if (p > end) return 0;
+    if (p > end) return 0; /* read into the zeros past the data: it ended early */
   }
   if (interval != nrestarts) return 0;
   return p <= end && end - p < 8;
