@@ -523,6 +523,10 @@ let wasmAllowed = true;
 export function useWasmWalker(on: boolean): void {
   wasmAllowed = on;
 }
+/** Which walker reads sequential scans now. */
+export function jpegWalker(): 'wasm' | 'js' {
+  return wasmWalker() ? 'wasm' : 'js';
+}
 function wasmWalker(): WasmWalker | undefined {
   if (!wasmAllowed) return undefined;
   if (walker === undefined) {
