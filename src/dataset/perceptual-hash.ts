@@ -8,6 +8,8 @@
  * Input is an 8-bit grey image (already EXIF-oriented by the caller).
  */
 
+import { LANCZOS_RESIZE_WASM } from './lanczos-resize-wasm.js';
+
 export interface GreyImage {
   data: Uint8Array;
   width: number;
@@ -189,6 +191,8 @@ export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyI
   const cell = img.cell ?? 1;
   const cx = cachedCoeffs(cell === 1 ? w : img.fullWidth!, outW, cell);
   const cy = cachedCoeffs(cell === 1 ? h : img.fullHeight!, outH, cell);
+  const simd = wasmResizer();
+  if (simd) return { data: simd.resize(data, w, h, outW, outH, cx, cy), width: outW, height: outH };
   const tmp = new Uint8Array(outW * h);
   const xs = cx.start;
   const xn = cx.count;
@@ -224,6 +228,91 @@ export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyI
     }
   }
   return { data: out, width: outW, height: outH };
+}
+
+/**
+ * resizeLanczos's two passes in WebAssembly SIMD (lanczos-resize.c, built by scripts/build-wasm.sh): four
+ * products at a time, the same integer sums. Memory from the module's heap base: the image (padded: a
+ * row's last taps may read 7 bytes past it, at zero weight), the horizontal result, the output, then each
+ * pass's starts, counts and weights (padded to 8 per output).
+ */
+class WasmResizer {
+  private readonly memory: WebAssembly.Memory;
+  private readonly heap: number;
+  private readonly h: (...args: number[]) => void;
+  private readonly v: (...args: number[]) => void;
+  private readonly padded = new WeakMap<Coeffs, { n8: Int32Array; weights: Int32Array; stride: number }>();
+
+  constructor(instance: WebAssembly.Instance) {
+    const x = instance.exports as Record<string, unknown>;
+    this.memory = x.memory as WebAssembly.Memory;
+    this.heap = (((x.__heap_base as WebAssembly.Global).value as number) + 15) & ~15;
+    this.h = x.resize_h as (...args: number[]) => void;
+    this.v = x.resize_v as (...args: number[]) => void;
+  }
+
+  private pad(c: Coeffs): { n8: Int32Array; weights: Int32Array; stride: number } {
+    let p = this.padded.get(c);
+    if (!p) {
+      const stride = (c.taps + 7) & ~7;
+      const weights = new Int32Array(c.start.length * stride);
+      for (let o = 0; o < c.start.length; o++) weights.set(c.weights.subarray(o * c.taps, o * c.taps + c.count[o]!), o * stride);
+      p = { n8: c.count.map((n) => (n + 7) & ~7), weights, stride };
+      this.padded.set(c, p);
+    }
+    return p;
+  }
+
+  resize(data: Uint8Array, w: number, h: number, outW: number, outH: number, cx: Coeffs, cy: Coeffs): Uint8Array {
+    const px = this.pad(cx);
+    const py = this.pad(cy);
+    const at = (bytes: number, from: number): number => (from + bytes + 15) & ~15;
+    const src = this.heap;
+    const tmp = at(w * h + 8, src);
+    const out = at(outW * h, tmp);
+    const xs = at(outW * outH, out);
+    const xn = at(4 * outW, xs);
+    const xw = at(4 * outW, xn);
+    const ys = at(4 * px.weights.length, xw);
+    const yn = at(4 * outH, ys);
+    const yw = at(4 * outH, yn);
+    const end = yw + 4 * py.weights.length;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
+    const buf = this.memory.buffer;
+    new Uint8Array(buf, src, w * h + 8).set(data.subarray(0, w * h));
+    new Int32Array(buf, xs, outW).set(cx.start);
+    new Int32Array(buf, xn, outW).set(px.n8);
+    new Int32Array(buf, xw, px.weights.length).set(px.weights);
+    new Int32Array(buf, ys, outH).set(cy.start);
+    new Int32Array(buf, yn, outH).set(cy.count);
+    new Int32Array(buf, yw, py.weights.length).set(py.weights);
+    this.h(src, w, h, tmp, outW, xs, xn, xw, px.stride);
+    this.v(tmp, outW, out, outH, ys, yn, yw, py.stride);
+    return new Uint8Array(buf, out, outW * outH).slice();
+  }
+}
+
+let resizer: WasmResizer | null | undefined;
+let simdAllowed = true;
+/** Turns the WebAssembly resize off (true: back on): for tests and benchmarks comparing the two. */
+export function useWasmResize(on: boolean): void {
+  simdAllowed = on;
+}
+/** Which resize runs now: WebAssembly SIMD, or the TypeScript loops where that cannot run. */
+export function lanczosResizer(): 'wasm' | 'js' {
+  return wasmResizer() ? 'wasm' : 'js';
+}
+function wasmResizer(): WasmResizer | undefined {
+  if (!simdAllowed) return undefined;
+  if (resizer === undefined) {
+    try {
+      resizer = new WasmResizer(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LANCZOS_RESIZE_WASM, 'base64')), {}));
+    } catch {
+      resizer = null; // no WebAssembly (or no SIMD) here
+    }
+  }
+  return resizer ?? undefined;
 }
 
 // DCT-II basis for the 8 lowest frequencies over 32 samples (the scale factor does not change the bits).
