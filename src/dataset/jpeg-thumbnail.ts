@@ -166,7 +166,8 @@ export function libjpegAcceptsTable(counts: Uint8Array, values: Uint8Array, dc: 
 // encoders write a table of their own per photo: 772 distinct AC tables in the 398 hymenoptera photos.)
 const tableCache = new Map<string, Huffman | undefined>();
 function huffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
-  const key = `${ac ? 'a' : 'd'}${counts.join(',')}:${values.join(',')}`;
+  // The table's bytes as a string (one char per byte): a cheap exact key.
+  const key = (ac ? 'a' : 'd') + String.fromCharCode.apply(null, counts as unknown as number[]) + String.fromCharCode.apply(null, values as unknown as number[]);
   if (tableCache.has(key)) return tableCache.get(key);
   const h = buildHuffman(counts, values, ac);
   if (tableCache.size > 256) tableCache.clear();
