@@ -145,6 +145,8 @@ async function main(): Promise<void> {
   const oneCpu: number[] = [];
   const all: number[] = [];
   const allCpu: number[] = [];
+  const js: number[] = [];
+  const jsCpu: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const p = JSON.parse(runPython(['--time'], files)) as { n: number; seconds: number; cpu_seconds: number };
     py.push(p.n / p.seconds);
@@ -155,15 +157,22 @@ async function main(): Promise<void> {
     const a = await ourRate(files, sizes, cores);
     all.push(a.rate);
     allCpu.push(a.cpuMs);
+    // The same without WebAssembly (the TypeScript walker and resize, what ran before they were ported).
+    process.env.EDGEWISE_WASM = '0';
+    const j = await ourRate(files, sizes, cores);
+    delete process.env.EDGEWISE_WASM;
+    js.push(j.rate);
+    jsCpu.push(j.cpuMs);
   }
   const pyRate = median(py);
   console.log(`\nPython reference pHash (1 thread):      ${pyRate.toFixed(0).padStart(5)} img/s   rounds: ${py.map((x) => x.toFixed(0)).join(', ')}`);
   console.log(`edgewise validate work, this thread:    ${median(one).toFixed(0).padStart(5)} img/s = ${(median(one) / pyRate).toFixed(2)}x   rounds: ${one.map((x) => x.toFixed(0)).join(', ')}`);
   console.log(`edgewise validate work, ${cores} threads:      ${median(all).toFixed(0).padStart(5)} img/s = ${(median(all) / pyRate).toFixed(2)}x   rounds: ${all.map((x) => x.toFixed(0)).join(', ')}`);
+  console.log(`the same without WebAssembly (EDGEWISE_WASM=0): ${median(js).toFixed(0).padStart(5)} img/s = ${(median(js) / pyRate).toFixed(2)}x   rounds: ${js.map((x) => x.toFixed(0)).join(', ')}`);
   // CPU time per image does not depend on how many other processes share the cores (wall-clock rates on a
   // loaded machine mostly measure the share of the cores each side got).
   const pc = median(pyCpu);
-  console.log(`CPU ms per image: Python ${pc.toFixed(3)}; edgewise one thread ${median(oneCpu).toFixed(3)} (Python / edgewise = ${(pc / median(oneCpu)).toFixed(2)}), ${cores} threads ${median(allCpu).toFixed(3)} (${(pc / median(allCpu)).toFixed(2)})`);
+  console.log(`CPU ms per image: Python ${pc.toFixed(3)}; edgewise one thread ${median(oneCpu).toFixed(3)} (Python / edgewise = ${(pc / median(oneCpu)).toFixed(2)}), ${cores} threads ${median(allCpu).toFixed(3)} (${(pc / median(allCpu)).toFixed(2)}), ${cores} threads without WebAssembly ${median(jsCpu).toFixed(3)} (${(pc / median(jsCpu)).toFixed(2)})`);
 
   // Where the time goes, one image at a time (ms per image), JPEGs that take the coefficient path.
   const t: Record<string, number> = {};

@@ -520,7 +520,10 @@ class WasmWalker {
 
 let walker: WasmWalker | null | undefined;
 let wasmAllowed = true;
-/** Turns the WebAssembly walker off (true: back on): for tests and benchmarks comparing the two. */
+/**
+ * Turns the WebAssembly walker off (true: back on): for tests and benchmarks comparing the two.
+ * EDGEWISE_WASM=0 in the environment turns it off everywhere (worker threads included).
+ */
 export function useWasmWalker(on: boolean): void {
   wasmAllowed = on;
 }
@@ -529,7 +532,7 @@ export function jpegWalker(): 'wasm' | 'js' {
   return wasmWalker() ? 'wasm' : 'js';
 }
 function wasmWalker(): WasmWalker | undefined {
-  if (!wasmAllowed) return undefined;
+  if (!wasmAllowed || process.env.EDGEWISE_WASM === '0') return undefined;
   if (walker === undefined) {
     try {
       walker = new WasmWalker(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(JPEG_WALK_WASM, 'base64')), {}));

@@ -295,7 +295,10 @@ class WasmResizer {
 
 let resizer: WasmResizer | null | undefined;
 let simdAllowed = true;
-/** Turns the WebAssembly resize off (true: back on): for tests and benchmarks comparing the two. */
+/**
+ * Turns the WebAssembly resize off (true: back on): for tests and benchmarks comparing the two.
+ * EDGEWISE_WASM=0 in the environment turns it off everywhere (worker threads included).
+ */
 export function useWasmResize(on: boolean): void {
   simdAllowed = on;
 }
@@ -304,7 +307,7 @@ export function lanczosResizer(): 'wasm' | 'js' {
   return wasmResizer() ? 'wasm' : 'js';
 }
 function wasmResizer(): WasmResizer | undefined {
-  if (!simdAllowed) return undefined;
+  if (!simdAllowed || process.env.EDGEWISE_WASM === '0') return undefined;
   if (resizer === undefined) {
     try {
       resizer = new WasmResizer(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LANCZOS_RESIZE_WASM, 'base64')), {}));
