@@ -422,8 +422,8 @@ function decodeScan(
 
 /**
  * The sequential walk compiled to WebAssembly (jpeg-walk.c, built by scripts/build-wasm.sh): a port of
- * decodeScan's sequential case, ≈ N× faster (docs/notes/hashing.md). decodeScan stays the fallback where
- * WebAssembly cannot run, and the reference the port is tested against (test/dataset/jpeg-walk-wasm.test.ts).
+ * decodeScan's sequential case, 1.5–3.5× faster (docs/notes/hashing.md). decodeScan stays the fallback
+ * where WebAssembly cannot run, and the reference the port is tested against (jpeg-walk-wasm.test.ts).
  *
  * Memory from the module's heap base: the unstuffed scan (with a zeroed tail that reads past the end see,
  * as the JavaScript walker's DataView does; corrupt data reads at most a few KB further before the
