@@ -722,7 +722,7 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         if (!ok) return undefined;
       } catch (e) {
         // Corrupt data sent a read past the buffer (the WebAssembly walker cannot: it fails the MCU instead).
-        if (e instanceof RangeError || e instanceof WebAssembly.RuntimeError) return undefined;
+        if (e instanceof RangeError || (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)) return undefined;
         throw e;
       }
       if (sel.some((s) => s.comp === 0) && !(coef && ah > 0)) lumaScanned = true;
