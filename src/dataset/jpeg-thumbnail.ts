@@ -22,6 +22,7 @@
  * marker or EOI), returns `undefined` so the caller decodes with libvips and reports what it says: this
  * file never decides that an image is corrupt.
  */
+import { JPEG_WALK_WASM } from './jpeg-walk-wasm.js';
 import type { GreyImage } from './perceptual-hash.js';
 
 /** Last zig-zag position whose value feeds the quadrant means: (0,1) (1,0) (1,1) (0,3) (3,0) and the evens between. */
@@ -165,7 +166,8 @@ export function libjpegAcceptsTable(counts: Uint8Array, values: Uint8Array, dc: 
 // encoders write a table of their own per photo: 772 distinct AC tables in the 398 hymenoptera photos.)
 const tableCache = new Map<string, Huffman | undefined>();
 function huffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
-  const key = `${ac ? 'a' : 'd'}${counts.join(',')}:${values.join(',')}`;
+  // The table's bytes as a string (one char per byte): a cheap exact key.
+  const key = (ac ? 'a' : 'd') + String.fromCharCode.apply(null, counts as unknown as number[]) + String.fromCharCode.apply(null, values as unknown as number[]);
   if (tableCache.has(key)) return tableCache.get(key);
   const h = buildHuffman(counts, values, ac);
   if (tableCache.size > 256) tableCache.clear();
@@ -190,10 +192,14 @@ interface ScanData {
 }
 
 let scratch = new Uint8Array(1 << 20);
+/** A buffer for the JavaScript walker's unstuffed scan: at least `bytes` long. */
+function jsScratch(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(bytes + (1 << 16));
+  return scratch;
+}
 
-function unstuff(file: Uint8Array, start: number): ScanData | undefined {
-  if (scratch.length < file.length - start + 16) scratch = new Uint8Array(file.length - start + (1 << 16));
-  const out = scratch;
+/** Unstuffs the scan from `start` into `out` (at least the rest of the file + 16 bytes long). */
+function unstuff(file: Uint8Array, start: number, out: Uint8Array): ScanData | undefined {
   const restarts: number[] = [];
   let o = 0;
   let i = start;
@@ -414,6 +420,129 @@ function decodeScan(
   return p <= end && end - p < 8;
 }
 
+/**
+ * The sequential walk compiled to WebAssembly (jpeg-walk.c, built by scripts/build-wasm.sh): a port of
+ * decodeScan's sequential case, 1.5–3.5× faster (docs/notes/hashing.md). decodeScan stays the fallback
+ * where WebAssembly cannot run, and the reference the port is tested against (jpeg-walk-wasm.test.ts).
+ *
+ * Memory from the module's heap base: the unstuffed scan (with a zeroed tail that reads past the end see,
+ * as the JavaScript walker's DataView does; corrupt data reads at most a few KB further before the
+ * per-MCU check stops it, inside PAD), then the restart offsets, then the luma grid.
+ */
+const PAD = 8192;
+/** Int32 offsets of a table's parts in jpeg-walk.c's Table. */
+const T_LOOK = 0;
+const T_MAXCODE = T_LOOK + (1 << LOOK);
+const T_VALPTR = T_MAXCODE + 18;
+const T_MINCODE = T_VALPTR + 17;
+const T_VALUES = T_MINCODE + 17;
+const T_SKIP = T_VALUES + 256;
+
+class WasmWalker {
+  private readonly memory: WebAssembly.Memory;
+  private readonly heap: number;
+  private readonly run: (...args: number[]) => number;
+  private readonly tablePtr: (i: number) => number;
+  private readonly selPtr: number;
+  private readonly yqPtr: number;
+  /** Which table each of the module's 8 slots holds (cached tables are shared by every file that defines them). */
+  private readonly loaded: (Huffman | undefined)[] = new Array<Huffman | undefined>(8);
+  private next = 0;
+  private scanCap = 0;
+
+  constructor(instance: WebAssembly.Instance) {
+    const x = instance.exports as Record<string, unknown>;
+    this.memory = x.memory as WebAssembly.Memory;
+    this.heap = ((x.__heap_base as WebAssembly.Global).value as number + 7) & ~7;
+    this.run = x.decode_sequential as (...args: number[]) => number;
+    this.tablePtr = x.table_ptr as (i: number) => number;
+    this.selPtr = (x.sel_ptr as () => number)();
+    this.yqPtr = (x.yq_ptr as () => number)();
+    new Float64Array(this.memory.buffer, (x.quad_w_ptr as () => number)(), 256).set(QUAD_W);
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
+  }
+
+  /** Where to unstuff a scan of up to `bytes` bytes (valid until the next call). */
+  scanBuffer(bytes: number): Uint8Array {
+    this.scanCap = (bytes + PAD + 7) & ~7;
+    this.ensure(this.heap + this.scanCap);
+    return new Uint8Array(this.memory.buffer, this.heap, this.scanCap);
+  }
+
+  private slot(h: Huffman, busy: Set<number>): number {
+    const have = this.loaded.indexOf(h);
+    if (have >= 0) return have;
+    let i = this.next;
+    while (busy.has(i)) i = (i + 1) & 7;
+    this.next = (i + 1) & 7;
+    const t = new Int32Array(this.memory.buffer, this.tablePtr(i), T_SKIP + (1 << SKIP));
+    t.set(h.look, T_LOOK);
+    t.set(h.maxcode, T_MAXCODE);
+    t.set(h.valptr, T_VALPTR);
+    t.set(h.mincode, T_MINCODE);
+    t.set(h.values, T_VALUES);
+    if (h.skip) t.set(h.skip, T_SKIP); // AC tables only
+    this.loaded[i] = h;
+    return i;
+  }
+
+  /** decodeScan for a sequential scan, on the scan `scanBuffer` returned. */
+  decode(scan: ScanData, frame: Frame, sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[], restartInterval: number, yq: Float64Array, quad: boolean, out: ScanOut): boolean {
+    const { single, mcusX, total } = mcuLayout(frame, sel);
+    const busy = new Set<number>();
+    const sels = new Int32Array(this.memory.buffer, this.selPtr, 20);
+    for (const [s, { comp, dc, ac }] of sel.entries()) {
+      const dcSlot = this.slot(dc!, busy);
+      busy.add(dcSlot);
+      const acSlot = this.slot(ac!, busy);
+      busy.add(acSlot);
+      const c = frame.comps[comp]!;
+      const bh = single ? 1 : c.h;
+      sels.set([comp, bh, single ? 1 : bh * c.v, dcSlot, acSlot], s * 5);
+    }
+    new Float64Array(this.memory.buffer, this.yqPtr, 64).set(yq);
+    const restartsAt = this.heap + this.scanCap;
+    const gridAt = (restartsAt + 4 * scan.restarts.length + 7) & ~7;
+    const luma = sel.some((s) => s.comp === 0);
+    this.ensure(gridAt + (luma ? out.grid.byteLength : 0));
+    new Int32Array(this.memory.buffer, restartsAt, scan.restarts.length).set(scan.restarts);
+    const grid = new Float64Array(this.memory.buffer, gridAt, out.grid.length);
+    if (luma) grid.set(out.grid);
+    const ok = this.run(this.heap, scan.length, restartsAt, scan.restarts.length, restartInterval, mcusX, total, single ? 1 : 0, sel.length, gridAt, out.gridW, out.gridH, quad ? 1 : 0) === 1;
+    if (ok && luma) out.grid.set(grid);
+    return ok;
+  }
+}
+
+let walker: WasmWalker | null | undefined;
+let wasmAllowed = true;
+/**
+ * Turns the WebAssembly walker off (true: back on): for tests and benchmarks comparing the two.
+ * EDGEWISE_WASM=0 in the environment turns it off everywhere (worker threads included).
+ */
+export function useWasmWalker(on: boolean): void {
+  wasmAllowed = on;
+}
+/** Which walker reads sequential scans now. */
+export function jpegWalker(): 'wasm' | 'js' {
+  return wasmWalker() ? 'wasm' : 'js';
+}
+function wasmWalker(): WasmWalker | undefined {
+  if (!wasmAllowed || process.env.EDGEWISE_WASM === '0') return undefined;
+  if (walker === undefined) {
+    try {
+      walker = new WasmWalker(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(JPEG_WALK_WASM, 'base64')), {}));
+    } catch {
+      walker = null; // no WebAssembly here: the JavaScript walker does the work
+    }
+  }
+  return walker ?? undefined;
+}
+
 /** A code longer than LOOK bits at the top of `w`: (length << 8) | symbol, or -1 when none matches (corrupt data). */
 function slowSymbol(h: Huffman, w: number): number {
   for (let len = LOOK + 1; len <= 16; len++) {
@@ -582,13 +711,18 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       const q = quant[frame.comps[0]!.tq];
       if (!q) return undefined;
       yq ??= q;
-      const scan = unstuff(file, segEnd);
+      const kind = !coef ? Kind.Sequential : ah > 0 ? Kind.DcRefine : Kind.DcFirst;
+      const walker = kind === Kind.Sequential ? wasmWalker() : undefined;
+      const need = file.length - segEnd + 16;
+      const scan = unstuff(file, segEnd, walker ? walker.scanBuffer(need) : jsScratch(need));
       if (!scan) return undefined;
       try {
-        const kind = !coef ? Kind.Sequential : ah > 0 ? Kind.DcRefine : Kind.DcFirst;
-        if (!decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, { grid, coef, gridW, gridH })) return undefined;
+        const out = { grid, coef, gridW, gridH };
+        const ok = walker ? walker.decode(scan, frame, sel, restartInterval, q, scale === 4, out) : decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, out);
+        if (!ok) return undefined;
       } catch (e) {
-        if (e instanceof RangeError) return undefined; // corrupt data sent a read past the buffer
+        // Corrupt data sent a read past the buffer (the WebAssembly walker cannot: it fails the MCU instead).
+        if (e instanceof RangeError || (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)) return undefined;
         throw e;
       }
       if (sel.some((s) => s.comp === 0) && !(coef && ah > 0)) lumaScanned = true;

@@ -8,8 +8,8 @@ import { measureFile, type MeasureBatch, type MeasureResult } from './measure-wo
 
 /**
  * Measures images on worker threads so validation uses every core: reading a JPEG's thumbnail from its
- * coefficients is JavaScript, and one thread is one core. Files go out in batches (a message per file cost
- * a fifth of the throughput on 2 cores: bench/hash.ts). Falls back to this thread when there is one core,
+ * coefficients is single-threaded code (JavaScript and WebAssembly), and one thread is one core. Files go
+ * out in batches (a message per file cost a fifth of the throughput on 2 cores: bench/hash.ts). Falls back to this thread when there is one core,
  * few images (starting threads costs more than it saves), or no compiled worker script (the code runs from
  * its TypeScript sources, e.g. under vitest).
  */

@@ -8,6 +8,8 @@
  * Input is an 8-bit grey image (already EXIF-oriented by the caller).
  */
 
+import { LANCZOS_RESIZE_WASM } from './lanczos-resize-wasm.js';
+
 export interface GreyImage {
   data: Uint8Array;
   width: number;
@@ -94,7 +96,8 @@ function lanczos3(x: number): number {
 interface Coeffs {
   start: Int32Array;
   count: Int32Array;
-  weights: Float64Array;
+  /** Fixed point, 22 fractional bits. */
+  weights: Int32Array;
   taps: number;
 }
 
@@ -113,14 +116,14 @@ function coeffs(inSize: number, outSize: number, cell: number): Coeffs {
   const taps = Math.ceil(support / cell) * 2 + 2;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
-  const weights = new Float64Array(outSize * taps);
+  const weights = new Int32Array(outSize * taps);
+  const w = new Float64Array(taps);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(Math.trunc(center - support + 0.5), 0);
     const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
     const first = Math.floor(lo / cell);
     const n = Math.min(Math.floor((hi - 1) / cell) - first + 1, taps);
-    const w = weights.subarray(o * taps, o * taps + n);
     if (cell === 1) {
       for (let x = lo; x < hi; x++) w[x - lo] = lanczos3((x - center + 0.5) * ss);
     } else {
@@ -135,7 +138,7 @@ function coeffs(inSize: number, outSize: number, cell: number): Coeffs {
     // Normalised, then fixed point with 22 fractional bits, rounded away from zero (Pillow's 8-bit path).
     for (let k = 0; k < n; k++) {
       const v = sum !== 0 ? w[k]! / sum : w[k]!;
-      w[k] = Math.trunc(v < 0 ? -0.5 + v * ONE : 0.5 + v * ONE);
+      weights[o * taps + k] = Math.trunc(v < 0 ? -0.5 + v * ONE : 0.5 + v * ONE);
     }
     start[o] = first;
     count[o] = n;
@@ -172,46 +175,147 @@ function cachedCoeffs(inSize: number, outSize: number, cell: number): Coeffs {
 
 const PRECISION_BITS = 22;
 const ONE = 1 << PRECISION_BITS;
-/** A fixed-point sum (started at one half) to 8 bits: floor, then clamp. */
-const clip8 = (acc: number): number => {
-  const v = Math.floor(acc / ONE);
-  return v <= 0 ? 0 : v >= 255 ? 255 : v;
-};
+const HALF = ONE / 2;
 
 /**
  * Separable Lanczos-3 resize as Pillow computes it for 8-bit images: weights in fixed point, horizontal pass
  * then vertical, each rounded to 8 bits (exact ties decide hash bits on synthetic images, so the arithmetic
  * is Pillow's, not just the filter). A cell thumbnail (see GreyImage) is resized as its original would be.
+ *
+ * Integer arithmetic: a sum starts at one half (2^21) and adds pixel x weight; the weights (22-bit fixed
+ * point, summing to ≈ 2^22, negative lobes ≈ 10 % of that) keep every partial sum within ±1.3e9, inside
+ * int32, so `| 0` never wraps and `>> 22` is Pillow's floor.
  */
 export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyImage {
   const { data, width: w, height: h } = img;
   const cell = img.cell ?? 1;
   const cx = cachedCoeffs(cell === 1 ? w : img.fullWidth!, outW, cell);
   const cy = cachedCoeffs(cell === 1 ? h : img.fullHeight!, outH, cell);
+  const simd = wasmResizer();
+  if (simd) return { data: simd.resize(data, w, h, outW, outH, cx, cy), width: outW, height: outH };
   const tmp = new Uint8Array(outW * h);
+  const xs = cx.start;
+  const xn = cx.count;
+  const xw = cx.weights;
+  const xt = cx.taps;
   for (let y = 0; y < h; y++) {
     const row = y * w;
+    const to = y * outW;
     for (let o = 0; o < outW; o++) {
-      const s = cx.start[o]!;
-      const n = cx.count[o]!;
-      const base = o * cx.taps;
-      let acc = ONE / 2;
-      for (let k = 0; k < n; k++) acc += data[row + s + k]! * cx.weights[base + k]!;
-      tmp[y * outW + o] = clip8(acc);
+      const s = row + xs[o]!;
+      const n = xn[o]!;
+      const base = o * xt;
+      let acc = HALF;
+      for (let k = 0; k < n; k++) acc = (acc + data[s + k]! * xw[base + k]!) | 0;
+      const v = acc >> PRECISION_BITS;
+      tmp[to + o] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   const out = new Uint8Array(outW * outH);
+  const ys = cy.start;
+  const yn = cy.count;
+  const yw = cy.weights;
+  const yt = cy.taps;
   for (let o = 0; o < outH; o++) {
-    const s = cy.start[o]!;
-    const n = cy.count[o]!;
-    const base = o * cy.taps;
+    const s = ys[o]! * outW;
+    const n = yn[o]!;
+    const base = o * yt;
     for (let x = 0; x < outW; x++) {
-      let acc = ONE / 2;
-      for (let k = 0; k < n; k++) acc += tmp[(s + k) * outW + x]! * cy.weights[base + k]!;
-      out[o * outW + x] = clip8(acc);
+      let acc = HALF;
+      for (let k = 0, i = s + x; k < n; k++, i += outW) acc = (acc + tmp[i]! * yw[base + k]!) | 0;
+      const v = acc >> PRECISION_BITS;
+      out[o * outW + x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   return { data: out, width: outW, height: outH };
+}
+
+/**
+ * resizeLanczos's two passes in WebAssembly SIMD (lanczos-resize.c, built by scripts/build-wasm.sh): four
+ * products at a time, the same integer sums. Memory from the module's heap base: the image (padded: a
+ * row's last taps may read 7 bytes past it, at zero weight), the horizontal result, the output, then each
+ * pass's starts, counts and weights (padded to 8 per output).
+ */
+class WasmResizer {
+  private readonly memory: WebAssembly.Memory;
+  private readonly heap: number;
+  private readonly h: (...args: number[]) => void;
+  private readonly v: (...args: number[]) => void;
+  private readonly padded = new WeakMap<Coeffs, { n8: Int32Array; weights: Int32Array; stride: number }>();
+
+  constructor(instance: WebAssembly.Instance) {
+    const x = instance.exports as Record<string, unknown>;
+    this.memory = x.memory as WebAssembly.Memory;
+    this.heap = (((x.__heap_base as WebAssembly.Global).value as number) + 15) & ~15;
+    this.h = x.resize_h as (...args: number[]) => void;
+    this.v = x.resize_v as (...args: number[]) => void;
+  }
+
+  private pad(c: Coeffs): { n8: Int32Array; weights: Int32Array; stride: number } {
+    let p = this.padded.get(c);
+    if (!p) {
+      const stride = (c.taps + 7) & ~7;
+      const weights = new Int32Array(c.start.length * stride);
+      for (let o = 0; o < c.start.length; o++) weights.set(c.weights.subarray(o * c.taps, o * c.taps + c.count[o]!), o * stride);
+      p = { n8: c.count.map((n) => (n + 7) & ~7), weights, stride };
+      this.padded.set(c, p);
+    }
+    return p;
+  }
+
+  resize(data: Uint8Array, w: number, h: number, outW: number, outH: number, cx: Coeffs, cy: Coeffs): Uint8Array {
+    const px = this.pad(cx);
+    const py = this.pad(cy);
+    const at = (bytes: number, from: number): number => (from + bytes + 15) & ~15;
+    const src = this.heap;
+    const tmp = at(w * h + 8, src);
+    const out = at(outW * h, tmp);
+    const xs = at(outW * outH, out);
+    const xn = at(4 * outW, xs);
+    const xw = at(4 * outW, xn);
+    const ys = at(4 * px.weights.length, xw);
+    const yn = at(4 * outH, ys);
+    const yw = at(4 * outH, yn);
+    const end = yw + 4 * py.weights.length;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
+    const buf = this.memory.buffer;
+    new Uint8Array(buf, src, w * h + 8).set(data.subarray(0, w * h));
+    new Int32Array(buf, xs, outW).set(cx.start);
+    new Int32Array(buf, xn, outW).set(px.n8);
+    new Int32Array(buf, xw, px.weights.length).set(px.weights);
+    new Int32Array(buf, ys, outH).set(cy.start);
+    new Int32Array(buf, yn, outH).set(cy.count);
+    new Int32Array(buf, yw, py.weights.length).set(py.weights);
+    this.h(src, w, h, tmp, outW, xs, xn, xw, px.stride);
+    this.v(tmp, outW, out, outH, ys, yn, yw, py.stride);
+    return new Uint8Array(buf, out, outW * outH).slice();
+  }
+}
+
+let resizer: WasmResizer | null | undefined;
+let simdAllowed = true;
+/**
+ * Turns the WebAssembly resize off (true: back on): for tests and benchmarks comparing the two.
+ * EDGEWISE_WASM=0 in the environment turns it off everywhere (worker threads included).
+ */
+export function useWasmResize(on: boolean): void {
+  simdAllowed = on;
+}
+/** Which resize runs now: WebAssembly SIMD, or the TypeScript loops where that cannot run. */
+export function lanczosResizer(): 'wasm' | 'js' {
+  return wasmResizer() ? 'wasm' : 'js';
+}
+function wasmResizer(): WasmResizer | undefined {
+  if (!simdAllowed || process.env.EDGEWISE_WASM === '0') return undefined;
+  if (resizer === undefined) {
+    try {
+      resizer = new WasmResizer(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LANCZOS_RESIZE_WASM, 'base64')), {}));
+    } catch {
+      resizer = null; // no WebAssembly (or no SIMD) here
+    }
+  }
+  return resizer ?? undefined;
 }
 
 // DCT-II basis for the 8 lowest frequencies over 32 samples (the scale factor does not change the bits).

@@ -18,12 +18,19 @@ export function fingerprintOf(grey: GreyImage): string {
   const S = FINGERPRINT_SIDE;
   const { data, width: w, height: h } = grey;
   const out = new Uint8Array(S * S);
+  // Each box's columns, the same for every row of boxes.
+  const xa = new Int32Array(S);
+  const xb = new Int32Array(S);
+  for (let x = 0; x < S; x++) {
+    xa[x] = Math.floor((x * w) / S);
+    xb[x] = Math.max(xa[x]! + 1, Math.floor(((x + 1) * w) / S));
+  }
   for (let y = 0; y < S; y++) {
     const y0 = Math.floor((y * h) / S);
     const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * h) / S));
     for (let x = 0; x < S; x++) {
-      const x0 = Math.floor((x * w) / S);
-      const x1 = Math.max(x0 + 1, Math.floor(((x + 1) * w) / S));
+      const x0 = xa[x]!;
+      const x1 = xb[x]!;
       let sum = 0;
       for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += data[yy * w + xx]!;
       out[y * S + x] = Math.round(sum / ((y1 - y0) * (x1 - x0)));

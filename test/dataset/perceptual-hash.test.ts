@@ -5,10 +5,12 @@ import {
   dhash9x8,
   hammingHex,
   hexToHalves,
+  lanczosResizer,
   phash32,
   popcount32,
   resizeLanczos,
   toGrey,
+  useWasmResize,
   type GreyImage,
 } from '../../src/dataset/perceptual-hash.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -67,6 +69,30 @@ describe('perceptual hashes (imagehash definitions)', () => {
     // A fine checkerboard averages to mid-grey when shrunk a lot.
     const checker = resizeLanczos(image(128, 128, (x, y) => ((x + y) % 2 ? 255 : 0)), 8, 8);
     for (const v of checker.data) expect(Math.abs(v - 128)).toBeLessThanOrEqual(2);
+  });
+
+  it('the WebAssembly SIMD resize gives the TypeScript resize\'s pixels, bit for bit', () => {
+    expect(lanczosResizer()).toBe('wasm'); // Node 20 runs WebAssembly SIMD
+    const rand = seededRandom(18);
+    const cases: GreyImage[] = [];
+    // Plain images (down- and upscaled, odd sizes) and cell thumbnails of 1/4 and 1/8 reductions with
+    // partial last cells; noise, hard edges and flat areas (exact ties).
+    for (const [w, h] of [[1, 1], [3, 5], [9, 8], [33, 31], [125, 94], [64, 200], [301, 17]] as const) {
+      cases.push(image(w, h, (x, y) => ((x * 7 + y * 3) % 11 < 5 ? 0 : 255)));
+      cases.push(image(w, h, () => Math.floor(rand() * 256)));
+    }
+    for (const [w, h, cell] of [[125, 94, 4], [64, 64, 8], [97, 70, 4], [81, 128, 8]] as const) {
+      const img = image(w, h, (x, y) => (x < w / 3 ? 255 : Math.floor(rand() * 40) + y));
+      cases.push({ ...img, cell, fullWidth: w * cell - 3, fullHeight: h * cell - 1 });
+    }
+    for (const img of cases) {
+      for (const [ow, oh] of [[32, 32], [8, 8], [9, 8], [7, 3]] as const) {
+        useWasmResize(false);
+        const js = resizeLanczos(img, ow, oh).data;
+        useWasmResize(true);
+        expect(resizeLanczos(img, ow, oh).data, `${img.width}x${img.height} cell ${img.cell ?? 1} to ${ow}x${oh}`).toEqual(js);
+      }
+    }
   });
 
   it('EXIF orientations 1-8 undo the stored transform', () => {
