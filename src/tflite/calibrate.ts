@@ -31,20 +31,21 @@ export function describeRangeMethod(m: RangeMethod): string {
   return m === 'minmax' ? 'min/max of every activation' : `${m.percentile} % percentile range (both tails) of every activation`;
 }
 
-/** Log-spaced magnitude bins (ratio 1.02 between edges, 1e-6 … 1e6); |x| < 1e-6 counts as zero. */
-const BIN_RATIO = 1.02;
-const BIN_FLOOR = 1e-6;
-const BINS = Math.ceil(Math.log(1e12) / Math.log(BIN_RATIO));
-const LOG_RATIO = Math.log(BIN_RATIO);
+/**
+ * Log-spaced magnitude bins read straight from the float32 bit pattern (no Math.log per value): exponent and the
+ * top 5 mantissa bits, i.e. 32 bins per octave (edges 2.2 % apart).
+ */
+const MANTISSA_BITS = 5;
+const SHIFT = 23 - MANTISSA_BITS;
+const BINS = 1 << (31 - SHIFT);
 
 /** What calibration saw of one tensor: exact min/max and a signed log-magnitude histogram (for percentiles). */
 export interface TensorStats {
   min: number;
   max: number;
   count: number;
-  zeros: number;
-  pos: Float64Array;
-  neg: Float64Array;
+  pos: Uint32Array;
+  neg: Uint32Array;
 }
 
 export type ActivationStats = Map<number, TensorStats>;
@@ -66,7 +67,7 @@ export async function collectActivationStats(spec: ModelSpec, images: readonly (
     throw new Error(`LiteRT could not load the calibration model: ${(e as Error).message} (${liteRtLog().slice(-3).join(' | ')})`);
   }
   const stats: ActivationStats = new Map(
-    probe.tensors.map((t) => [t, { min: Infinity, max: -Infinity, count: 0, zeros: 0, pos: new Float64Array(BINS), neg: new Float64Array(BINS) }]),
+    probe.tensors.map((t) => [t, { min: Infinity, max: -Infinity, count: 0, pos: new Uint32Array(BINS), neg: new Uint32Array(BINS) }]),
   );
   try {
     for (let i = 0; i < images.length; i++) {
@@ -90,31 +91,26 @@ export async function collectActivationStats(spec: ModelSpec, images: readonly (
   return stats;
 }
 
-function record(s: TensorStats, v: ArrayLike<number>): void {
+function record(s: TensorStats, values: ArrayLike<number>): void {
+  const v = values instanceof Float32Array ? values : Float32Array.from(values);
+  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
   let lo = s.min;
   let hi = s.max;
-  let zeros = 0;
   const { pos, neg } = s;
   for (let j = 0; j < v.length; j++) {
     const x = v[j]!;
     if (x < lo) lo = x;
     if (x > hi) hi = x;
-    const a = x < 0 ? -x : x;
-    if (a < BIN_FLOOR) {
-      zeros++;
-      continue;
-    }
-    const k = Math.min(BINS - 1, Math.floor(Math.log(a / BIN_FLOOR) / LOG_RATIO));
-    if (x > 0) pos[k]!++;
-    else neg[k]!++;
+    const b = bits[j]!;
+    if (b & 0x80000000) neg[(b & 0x7fffffff) >>> SHIFT]!++;
+    else pos[b >>> SHIFT]!++;
   }
   s.min = lo;
   s.max = hi;
-  s.zeros += zeros;
   s.count += v.length;
 }
 
-/** The calibrated [min, max] per tensor under `method` (percentile bounds are bin upper edges, within 2 %). */
+/** The calibrated [min, max] per tensor under `method` (percentile bounds are bin upper edges, within 2.2 %). */
 export function rangesFrom(stats: ActivationStats, method: RangeMethod = 'minmax'): ActivationRanges {
   const out: ActivationRanges = new Map();
   for (const [t, s] of stats) {
@@ -129,13 +125,18 @@ export function rangesFrom(stats: ActivationStats, method: RangeMethod = 'minmax
 }
 
 /** The magnitude below which all but `tail` of the values of one sign lie (0 if there are no more than that). */
-function tailEdge(bins: Float64Array, tail: number): number {
+function tailEdge(bins: Uint32Array, tail: number): number {
   let above = 0;
   for (let k = bins.length - 1; k >= 0; k--) {
     above += bins[k]!;
-    if (above > tail) return BIN_FLOOR * BIN_RATIO ** (k + 1);
+    if (above > tail) return k + 1 >= BINS ? Infinity : upperEdge(k);
   }
   return 0;
+}
+
+/** The smallest magnitude of bin k + 1 (the float32 whose bits start bin k + 1). */
+function upperEdge(k: number): number {
+  return new Float32Array(Uint32Array.of((k + 1) << SHIFT).buffer)[0]!;
 }
 
 /** The calibrated range of every activation over the calibration images (`method`, default DEFAULT_RANGE_METHOD). */
