@@ -146,10 +146,11 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
     return b.endObject();
   });
 
+  const shared = new Map<string, number>();
   const tensorOffsets = spec.tensors.map((t, i) => {
     const name = b.createString(t.name);
     const shape = intVector(b, t.shape);
-    const quant = t.quantization ? writeQuantization(b, t.quantization) : 0;
+    const quant = t.quantization ? writeQuantization(b, t.quantization, shared) : 0;
     b.startObject(TensorField.count);
     b.addFieldOffset(TensorField.shape, shape, 0);
     b.addFieldInt8(TensorField.type, t.type, 0);
@@ -280,11 +281,22 @@ function alignedByteVector(b: Builder, data: Uint8Array, align: number): number 
   return b.endVector();
 }
 
-function writeQuantization(b: Builder, q: QuantizationSpec): number {
-  const scale = floatVector(b, q.scale);
-  const zero = longVector(b, q.zeroPoint);
-  const min = q.min ? floatVector(b, q.min) : 0;
-  const max = q.max ? floatVector(b, q.max) : 0;
+/**
+ * Quantization parameters. Identical vectors are written once and pointed at by every tensor that has them
+ * (a flatbuffer offset may be shared): per-channel tensors all have zero points of 0, one int64 each, so one
+ * all-zero vector per channel count replaces ≈ 70 KB of repeats in a MobileNetV2; tied activations share scales.
+ */
+function writeQuantization(b: Builder, q: QuantizationSpec, shared: Map<string, number>): number {
+  const once = (key: string, write: () => number): number => {
+    let off = shared.get(key);
+    if (off === undefined) shared.set(key, (off = write()));
+    return off;
+  };
+  const floats = (v: readonly number[]): number => once(`f:${Float32Array.from(v).join(',')}`, () => floatVector(b, v));
+  const scale = floats(q.scale);
+  const zero = once(`l:${q.zeroPoint.map((z) => Math.round(z)).join(',')}`, () => longVector(b, q.zeroPoint));
+  const min = q.min ? floats(q.min) : 0;
+  const max = q.max ? floats(q.max) : 0;
   b.startObject(QuantizationField.count);
   if (min) b.addFieldOffset(QuantizationField.min, min, 0);
   if (max) b.addFieldOffset(QuantizationField.max, max, 0);

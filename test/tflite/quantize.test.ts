@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTf, type Tf } from '../../src/train/local/tf-runtime.js';
 import { layersModelSpec } from '../../src/tflite/convert-layers.js';
-import { calibrateActivations } from '../../src/tflite/calibrate.js';
+import { calibrateActivations, collectActivationStats, rangesFrom } from '../../src/tflite/calibrate.js';
+import { byteBufferOf, FbTable } from '../../src/tflite/flatbuffer-table.js';
 import { quantizeFullInteger, quantizeWeightsOnly } from '../../src/tflite/quantize-model.js';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { TensorType } from '../../src/tflite/schema-ids.js';
+import { ModelField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
 import { serializeModel, type ModelSpec } from '../../src/tflite/write-model.js';
 import { randomiseWeights, rng, tinyConvModel } from './tiny-models.js';
 
@@ -17,6 +18,7 @@ import { randomiseWeights, rng, tinyConvModel } from './tiny-models.js';
 let tf: Tf;
 let spec: ModelSpec;
 let ranges: Awaited<ReturnType<typeof calibrateActivations>>;
+let stats: Awaited<ReturnType<typeof collectActivationStats>>;
 const SIZE = 16;
 
 /** Smooth generated pictures (gradients and a bright disc), closer to photos than uniform noise. */
@@ -43,7 +45,8 @@ beforeAll(async () => {
   const model = tinyConvModel(tf, SIZE, 4);
   randomiseWeights(tf, model, 5);
   spec = layersModelSpec(model, { labels: ['a', 'b', 'c', 'd'] });
-  ranges = await calibrateActivations(spec, pictures(40, 1));
+  stats = await collectActivationStats(spec, pictures(40, 1));
+  ranges = rangesFrom(stats, 'minmax');
 });
 afterAll(() => undefined);
 
@@ -81,9 +84,9 @@ describe('quantized export', () => {
     expect(q.byteLength).toBeLessThan(serializeModel(spec).byteLength);
   });
 
-  it('full integer: uint8 pixels in, int8 inside, float probabilities within 0.05 of float', async () => {
+  it('full integer with int8 pooling and a float32 head: uint8 pixels in, int8 inside, float probabilities within 0.05 of float', async () => {
     const test = pictures(20, 3);
-    const q = serializeModel(quantizeFullInteger(spec, ranges));
+    const q = serializeModel(quantizeFullInteger(spec, ranges, { floatPooling: false, denseWeights: 'float32' }));
     const info = readTfliteInfo(q);
     const input = info.tensors[info.inputs[0]!]!;
     expect(input.type).toBe('uint8');
@@ -105,10 +108,97 @@ describe('quantized export', () => {
     expect(maxDiff(got, float)).toBeGreaterThan(0);
   });
 
+  it('full integer as exported (float pooling, int8 head weights): pooling and the head read dequantized features, probabilities within 0.05 of float', async () => {
+    const test = pictures(20, 3);
+    const q = serializeModel(quantizeFullInteger(spec, ranges));
+    const info = readTfliteInfo(q);
+    const pools = info.operators.filter((o) => ['MEAN', 'REDUCE_MAX', 'AVERAGE_POOL_2D'].includes(o.op));
+    expect(pools.length).toBe(3);
+    for (const o of pools) expect([info.tensors[o.inputs[0]!]!.type, info.tensors[o.outputs[0]!]!.type]).toEqual(['float32', 'float32']);
+    // The add before pooling is still int8, dequantized once for its three readers; then one per dense layer's weights.
+    const dq = info.operators.filter((o) => o.op === 'DEQUANTIZE');
+    expect(dq.map((o) => info.tensors[o.inputs[0]!]!.dataBytes > 0)).toEqual([false, true, true]);
+    // Each dense layer: its input scaled per feature (MUL), int8 weights dequantized, a float FULLY_CONNECTED.
+    for (const fc of info.operators.filter((o) => o.op === 'FULLY_CONNECTED')) {
+      const w = info.tensors[fc.inputs[1]!]!;
+      expect(w.type).toBe('float32');
+      const src = info.operators.find((o) => o.outputs.includes(w.index))!;
+      expect(src.op).toBe('DEQUANTIZE');
+      expect(info.tensors[src.inputs[0]!]).toMatchObject({ type: 'int8', dataBytes: w.shape[0]! * w.shape[1]! });
+      expect(info.operators.find((o) => o.outputs.includes(fc.inputs[0]!))!.op).toBe('MUL');
+    }
+    for (const o of info.operators.filter((x) => x.op === 'CONV_2D')) expect(info.tensors[o.outputs[0]!]!.type).toBe('int8');
+    const float = await run(serializeModel(spec), test);
+    const got = await run(q, test);
+    expect(maxDiff(got, float)).toBeLessThanOrEqual(0.05);
+    expect(maxDiff(got, float)).toBeGreaterThan(0);
+  });
+
+  it('int8 head weights (one scale per input feature) alone move the probabilities by less than 0.01', async () => {
+    const test = pictures(20, 4);
+    const withFloatHead = await run(serializeModel(quantizeWeightsOnly(spec, { denseWeights: 'float32' })), test);
+    const withInt8Head = await run(serializeModel(quantizeWeightsOnly(spec)), test);
+    expect(maxDiff(withInt8Head, withFloatHead)).toBeLessThan(0.01);
+    expect(maxDiff(withInt8Head, withFloatHead)).toBeGreaterThan(0);
+  });
+
+  it('percentile ranges lie inside the min/max ones and clip only the extreme tail', () => {
+    const p = rangesFrom(stats, { percentile: 99 });
+    let narrower = 0;
+    for (const [t, r] of ranges) {
+      const q = p.get(t)!;
+      expect(q.min).toBeGreaterThanOrEqual(r.min);
+      expect(q.max).toBeLessThanOrEqual(r.max);
+      expect(q.min).toBeLessThanOrEqual(q.max);
+      if (q.max < r.max * 0.98) narrower++;
+    }
+    expect(narrower).toBeGreaterThan(0);
+    expect(rangesFrom(stats, { percentile: 100 })).toEqual(ranges);
+  });
+
   it('refuses to quantize without a calibrated range for an activation', () => {
     const partial = new Map(ranges);
     partial.delete([...partial.keys()][3]!);
     expect(() => quantizeFullInteger(spec, partial)).toThrow(/no calibrated range/);
+  });
+});
+
+/** Absolute start of each tensor's zero_point vector in the file (0 when it has none). */
+function zeroPointStarts(bytes: Uint8Array): { start: number; length: number }[] {
+  const sg = FbTable.root(byteBufferOf(bytes)).tables(ModelField.subgraphs)[0]!;
+  return sg.tables(SubGraphField.tensors).map((t) => t.table(TensorField.quantization)?.vector(QuantizationField.zero_point, 8) ?? { start: 0, length: 0 });
+}
+
+describe('shared quantization vectors', () => {
+  it('one all-zero zero-point vector per channel count, read back as zeros, run by LiteRT', async () => {
+    for (const bytes of [serializeModel(quantizeWeightsOnly(spec)), serializeModel(quantizeFullInteger(spec, ranges))]) {
+      const info = readTfliteInfo(bytes);
+      const starts = zeroPointStarts(bytes);
+      const perChannel = info.tensors.filter((t) => (t.quantization?.scale.length ?? 0) > 1);
+      expect(perChannel.length).toBeGreaterThan(2);
+      const byCount = new Map<number, Set<number>>();
+      for (const t of perChannel) {
+        expect(t.quantization!.zeroPoint).toEqual(t.quantization!.scale.map(() => 0));
+        const set = byCount.get(t.quantization!.scale.length) ?? new Set<number>();
+        set.add(starts[t.index]!.start);
+        byCount.set(t.quantization!.scale.length, set);
+      }
+      for (const set of byCount.values()) expect(set.size).toBe(1);
+      // Several tensors really point at one vector (conv1 and project both have 8 output channels).
+      expect(perChannel.length).toBeGreaterThan(byCount.size);
+    }
+    const m = await loadTfliteModel(serializeModel(quantizeFullInteger(spec, ranges)));
+    expect((await m.predict(pictures(1, 9)))[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    m.dispose();
+  });
+
+  it('a corrupted shared zero point is caught, naming the first tensor that uses it', () => {
+    const bytes = serializeModel(quantizeWeightsOnly(spec)).slice();
+    const info = readTfliteInfo(bytes);
+    const t = info.tensors.find((x) => (x.quantization?.scale.length ?? 0) === 8)!;
+    const { start } = zeroPointStarts(bytes)[t.index]!;
+    new DataView(bytes.buffer, bytes.byteOffset).setBigInt64(start + 8, 300n, true);
+    expect(() => readTfliteInfo(bytes, 'm.tflite')).toThrow(new RegExp(`tensor ${t.index} ".*" has invalid quantization parameters: zero_point\\[1\\] is 300`));
   });
 });
 

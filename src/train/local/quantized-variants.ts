@@ -2,7 +2,7 @@ import { sha256 } from '../../core/hash.js';
 import { seededRandom } from '../../core/random.js';
 import { streamEvents } from '../../core/event-queue.js';
 import type { StepEvent } from '../../core/events.js';
-import { calibrateActivations } from '../../tflite/calibrate.js';
+import { calibrateActivations, DEFAULT_RANGE_METHOD, describeRangeMethod } from '../../tflite/calibrate.js';
 import { quantizeFullInteger, quantizeWeightsOnly, UINT8_INPUT_SCALE, type QuantizationMode } from '../../tflite/quantize-model.js';
 import { serializeModel, type ModelSpec } from '../../tflite/write-model.js';
 
@@ -77,7 +77,7 @@ export async function* buildVariants(
     );
     add('int8', serializeModel(quantizeFullInteger(spec, ranges)), {
       input: { dtype: 'uint8', range: [0, 1], quantization: { scale: UINT8_INPUT_SCALE, zero_point: 0 } },
-      calibration: { images: total, split: 'train', method: 'min/max of every activation over the images, float model run in LiteRT' },
+      calibration: { images: total, split: 'train', method: `${describeRangeMethod(DEFAULT_RANGE_METHOD)} over the images, float model run in LiteRT` },
     });
   }
   return out;
