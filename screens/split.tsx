@@ -154,7 +154,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   const current = ui.runs > 0 && (!ui.stale || run.state.status === 'failed' || run.state.status === 'cancelled') && run.state.status !== 'idle';
   const shown = current ? run.state : preview.state;
   const out = shown.output;
-  const width = Math.max(40, Math.min(columns, 100));
+  const width = Math.max(40, columns);
 
   const rowsForTable = Math.max(1, rows - 16 - (ui.fixed ? 1 : 0) - (out?.carved ? 1 : 0));
   const classes = out?.classes ?? [];
