@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupWorkspaces, predictionsWorkspace } from '../tune/fixtures.js';
@@ -15,9 +15,35 @@ function fitsWidth(screen: string, columns: number): void {
  * resize, Ink's erase went up one row per line it had drawn while the terminal had re-wrapped the wide
  * lines onto more rows: old rows stayed at the top, the title twice.
  */
-describe('e2e (tmux): the Tune screen across terminal sizes', () => {
+describe('e2e (tmux): screens across terminal sizes', () => {
   const j = useJourney();
   afterAll(cleanupWorkspaces);
+
+  it('home: a wide terminal shows whole descriptions; shrunk to 80×24 it leaves no stale rows above the screen', async () => {
+    // A workspace with a long path (a photo collection three folders deep): its line is wider than 80 columns.
+    const root = join(j.workspace('edgewise-fit-'), 'a-photo-collection-with-a-rather-long-folder-name', 'another-level-of-folders-that-people-make', 'and-one-more-for-the-season');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'edgewise.json'), '{"backend":"local"}\n');
+    const term = j.terminal(root, { columns: 200, rows: 50 });
+    const run = term.type('edgewise');
+    const wide = await term.waitFor('Next: Validate — press', 60_000);
+    expectTitleOnTop(wide, 'edgewise');
+    // Descriptions use the width (they were cut at 100 columns).
+    expect(wide).toContain('the trained model as .tflite + labels into ml/models/vNNN, checksums verified');
+    expect(wide).toContain('and-one-more-for-the-season · backend local');
+
+    term.tmux.resize(80, 24);
+    await new Promise((r) => setTimeout(r, 500));
+    const small = await term.waitFor(/workspace .*…/);
+    // The lines of the 200-column frame, re-wrapped by the terminal onto more rows, are gone: the title is
+    // the first line and every step is listed once.
+    expectTitleOnTop(small, 'edgewise');
+    expect(small.match(/Configure/g), small).toHaveLength(1);
+    expect(small.match(/Split/g), small).toHaveLength(1);
+    fitsWidth(small, 80);
+    term.text('q');
+    expect(await run.done()).toBe(0);
+  }, 240_000);
 
   it('200×50 → 80×24 → 60×20 → 200×50: no stale rows, the heatmap and every key hint stay, a tall curve', async () => {
     const fx = predictionsWorkspace({ seed: 41, test: 300, validation: 200 });
