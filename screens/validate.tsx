@@ -1,12 +1,12 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { useEffect, useMemo, useReducer, type ReactNode } from 'react';
+import { useContext, useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import type { Cluster } from '../src/dataset/clusters.js';
 import { previewStep as defaultPreviewStep, type PreviewImage, type PreviewInput } from '../src/dataset/image-preview.js';
 import type { ReportImage, ValidationReport } from '../src/dataset/validate-report.js';
 import { validateStep as defaultValidateStep, VALIDATE_METRICS, type ValidateInput, type ValidateOutput } from '../src/dataset/validate-step.js';
-import { HelpBar } from './components/help-bar.js';
+import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
 import { ImagePreview } from './components/image-preview.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { clampOffset, scrollReducer } from './components/scroll-state.js';
@@ -144,8 +144,19 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
       wrapWords(`${f.severity === 'error' ? '✖' : '!'} ${f.item}${f.line ? `:${f.line}` : ''} ${f.message.replace(/^line \d+: /, '')}`, width - 1, '  ').map((text) => ({ text, severity: f.severity })),
     );
   }, [report, width]);
-  // Title, summary, error codes, a blank line, the position line, a blank line, the status and two key lines.
-  const findingsHeight = Math.max(3, rows - 10);
+  const reviewHints: KeyHint[] = [
+    { keys: '↑↓', label: 'cluster' },
+    { keys: '←→', label: 'member' },
+    { keys: 'space', label: 'keep/drop' },
+    { keys: 'r', label: 'reset' },
+    { keys: 'f', label: 'findings' },
+    { keys: '⏎', label: written ? 'back to steps' : 'write' },
+    { keys: 'esc', label: 'back' },
+  ];
+  // A narrow terminal puts the key hints on two lines: the preview and the list give up the rows.
+  const reviewHelpLines = helpBarLines(reviewHints, width, useContext(HelpKeyContext));
+  // Title, summary, error codes, a blank line, the position line, a blank line, the status, the key lines.
+  const findingsHeight = Math.max(3, rows - 9 - reviewHelpLines);
   const move = (delta: number) => dispatch({ type: 'move', delta, findingsTotal: findingLines.length, findingsHeight });
 
   useInput(
@@ -198,7 +209,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
   }, [ui.continues]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const half = Math.floor((width - 2) / 2);
-  const previewRows = Math.max(3, Math.min(10, rows - 18));
+  const previewRows = Math.max(3, Math.min(10, rows - 18 - (reviewHelpLines - 1)));
   useEffect(() => {
     if (member) pv.start({ images: [member.image, ...(other ? [other.image] : [])], width: Math.min(half, 40), height: previewRows * 2 });
   }, [member?.image, other?.image, half, previewRows]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -256,7 +267,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
   }
 
   const s = report.summary;
-  const listRows = Math.max(2, Math.min(clusters.length, rows - previewRows - 14));
+  const listRows = Math.max(2, Math.min(clusters.length, rows - previewRows - 14 - (reviewHelpLines - 1)));
   const top = Math.max(0, Math.min(ui.cursor - Math.floor(listRows / 2), clusters.length - listRows));
   const shownClusters = clusters.slice(top, top + listRows);
   const errorCodes = new Map<string, number>();
@@ -354,18 +365,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
         </>
       )}
       <Box marginTop={1}>{status}</Box>
-      <HelpBar
-        columns={width}
-        hints={[
-          { keys: '↑↓', label: 'cluster' },
-          { keys: '←→', label: 'member' },
-          { keys: 'space', label: 'keep/drop' },
-          { keys: 'r', label: 'reset' },
-          { keys: 'f', label: 'findings' },
-          { keys: '⏎', label: written ? 'back to steps' : 'write' },
-          { keys: 'esc', label: 'back' },
-        ]}
-      />
+      <HelpBar columns={width} hints={reviewHints} />
     </Box>
   );
 }
