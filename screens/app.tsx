@@ -150,12 +150,12 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   const screenKeys = SCREEN_KEYS[route] ?? [];
   const screenNotes = notes.route === route ? notes.lines : [];
   const helpView = (
-    <Box flexDirection="column" width={Math.min(columns, 80)}>
+    <Box flexDirection="column" width={Math.min(columns, 100)}>
       <Text bold color={theme.accent}>
         Keys
       </Text>
       {GLOBAL_KEYS.map(([k, v]) => (
-        <Text key={k} wrap="truncate-end">
+        <Text key={k} wrap="wrap">
           <Text bold>{k.padEnd(14)}</Text> {v}
         </Text>
       ))}
@@ -165,7 +165,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
             On this screen
           </Text>
           {screenKeys.map(([k, v]) => (
-            <Text key={k} wrap="truncate-end">
+            <Text key={k} wrap="wrap">
               <Text bold>{k.padEnd(14)}</Text> {v}
             </Text>
           ))}
@@ -176,7 +176,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
           {l}
         </Text>
       ))}
-      <Text dimColor wrap="truncate-end">The line at the bottom of each screen lists its main keys. ? or esc closes this.</Text>
+      <Text dimColor wrap="wrap">The line at the bottom of each screen lists its main keys. ? or esc closes this.</Text>
     </Box>
   );
   // While the help shows, the screen stays mounted (a running step keeps running) but hidden and deaf.

@@ -1,10 +1,10 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { useEffect, useMemo, useReducer } from 'react';
+import { useContext, useEffect, useMemo, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { evalStep as defaultEvalStep, type EvalInput, type EvalOutput } from '../src/evaluate/eval-step.js';
 import { fmt, renderTerminalReport } from '../src/evaluate/terminal-report.js';
-import { HelpBar } from './components/help-bar.js';
+import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { ScrollBox, scrollPosition } from './components/scroll-box.js';
 import { scrollReducer, type ScrollAction } from './components/scroll-state.js';
@@ -36,6 +36,8 @@ function uiReducer(s: UiState, a: UiAction): UiState {
   }
 }
 
+const REPORT_HINTS: KeyHint[] = [{ keys: '↑↓', label: 'scroll' }, { keys: 'space/b', label: 'page' }, { keys: 'g/G', label: 'top/end' }, { keys: 'r', label: 'rerun' }, { keys: 'esc', label: 'back' }];
+
 export interface EvalScreenProps extends ScreenProps {
   /** The step to run (tests pass one with a fake model). */
   step?: Step<EvalInput, EvalOutput>;
@@ -49,8 +51,10 @@ export interface EvalScreenProps extends ScreenProps {
 export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDone, step, input }: EvalScreenProps) {
   const { state, start, cancel } = useStep(step ?? defaultEvalStep, ctx);
   const [ui, dispatch] = useReducer(uiReducer, { offset: 0, runs: 1, force: false, cancels: 0, back: false });
-  const width = Math.max(40, Math.min(columns, 120));
-  const bodyHeight = Math.max(3, rows - 3);
+  const width = Math.max(40, columns);
+  // The report takes the rows the title, the position line and the key hints (one line, or two when narrow) leave.
+  const keyLines = helpBarLines(REPORT_HINTS, width, useContext(HelpKeyContext));
+  const bodyHeight = Math.max(3, rows - 2 - keyLines);
   const running = state.status === 'running' || state.status === 'idle';
   const metrics = state.output?.metrics;
   const lines = useMemo(() => (metrics ? renderTerminalReport(metrics, { width }) : []), [metrics, width]);
@@ -138,7 +142,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
       <Text dimColor wrap="truncate-end">
         {scrollPosition(ui.offset, bodyHeight, lines.length)} · {out.reportPath} · Next: Tune (esc, then ⏎)
       </Text>
-      <HelpBar columns={width} hints={[{ keys: '↑↓', label: 'scroll' }, { keys: 'space/b', label: 'page' }, { keys: 'g/G', label: 'top/end' }, { keys: 'r', label: 'rerun' }, { keys: 'esc', label: 'back' }]} />
+      <HelpBar columns={width} hints={REPORT_HINTS} />
     </Box>
   );
 }

@@ -53,7 +53,7 @@ export default function ExportScreen({ ctx, isActive, columns, rows, onBack, onD
   }, [ui.enters]); // eslint-disable-line react-hooks/exhaustive-deps
   useCancelOnBack(ui.back, onBack, run);
 
-  const width = Math.max(40, Math.min(columns, 100));
+  const width = Math.max(40, columns);
   const room = Math.max(2, rows - 10);
   const lines = st.lines.slice(-room);
   return (

@@ -71,7 +71,7 @@ export default function HomeScreen({ root, backend, entries, notice, isActive, c
   }, [state.open]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const next = entries.find((e) => counts(e) && e.state !== 'done');
-  const width = Math.min(columns, 100);
+  const width = columns;
   const titleW = Math.min(18, Math.max(12, ...entries.map((e) => e.title.length + 1)));
   return (
     <Box flexDirection="column" width={width}>

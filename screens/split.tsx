@@ -1,9 +1,9 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { useEffect, useReducer, type ReactNode } from 'react';
+import { useContext, useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/dataset/split-step.js';
-import { HelpBar } from './components/help-bar.js';
+import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
 import { splitKeys } from './hooks/keys.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
@@ -154,9 +154,18 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   const current = ui.runs > 0 && (!ui.stale || run.state.status === 'failed' || run.state.status === 'cancelled') && run.state.status !== 'idle';
   const shown = current ? run.state : preview.state;
   const out = shown.output;
-  const width = Math.max(40, Math.min(columns, 100));
+  const width = Math.max(40, columns);
 
-  const rowsForTable = Math.max(1, rows - 16 - (ui.fixed ? 1 : 0) - (out?.carved ? 1 : 0));
+  const emptySplit = shown.status === 'failed' && shown.error?.code === 'split.empty_split' && !shown.error.message.includes('for train');
+  const hints: KeyHint[] = [
+    ...(ui.fixed ? [] : [{ keys: '↑↓', label: 'choose' }, { keys: '←→', label: '±5%' }, { keys: '+/-', label: '±1%' }]),
+    ...(emptySplit ? [{ keys: 'c', label: 'carve from train' }] : []),
+    { keys: '⏎', label: current && runFinished ? 'back to steps' : 'write split' },
+    { keys: 'esc', label: 'back' },
+  ];
+  // A narrow terminal puts the key hints on two lines: the table gives up the row.
+  const helpExtra = helpBarLines(hints, width, useContext(HelpKeyContext)) - 1;
+  const rowsForTable = Math.max(1, rows - 16 - helpExtra - (ui.fixed ? 1 : 0) - (out?.carved ? 1 : 0));
   const classes = out?.classes ?? [];
   const visible = classes.slice(0, classes.length > rowsForTable ? rowsForTable - 1 : rowsForTable);
   const labelW = Math.max(5, Math.min(Math.max(5, ...classes.map((c) => c.label.length)), width - 34));
@@ -172,7 +181,6 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
       {ui.fixed ? null : focused ? <Text dimColor>  ◂ ▸</Text> : focused === undefined ? <Text dimColor>  (the rest)</Text> : null}
     </Text>
   );
-  const emptySplit = shown.status === 'failed' && shown.error?.code === 'split.empty_split' && !shown.error.message.includes('for train');
 
   let status: ReactNode;
   if (run.state.status === 'running') status = <Text color={theme.accent}>Writing the split…</Text>;
@@ -250,15 +258,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
         </Box>
       ) : null}
       <Box marginTop={1}>{status}</Box>
-      <HelpBar
-        columns={width}
-        hints={[
-          ...(ui.fixed ? [] : [{ keys: '↑↓', label: 'choose' }, { keys: '←→', label: '±5%' }, { keys: '+/-', label: '±1%' }]),
-          ...(emptySplit ? [{ keys: 'c', label: 'carve from train' }] : []),
-          { keys: '⏎', label: current && runFinished ? 'back to steps' : 'write split' },
-          { keys: 'esc', label: 'back' },
-        ]}
-      />
+      <HelpBar columns={width} hints={hints} />
     </Box>
   );
 }

@@ -118,7 +118,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
   }, [ui.forces]); // eslint-disable-line react-hooks/exhaustive-deps
   useCancelOnBack(ui.back, onBack, run);
 
-  const width = Math.max(40, Math.min(columns, 100));
+  const width = Math.max(40, columns);
   const s = run.state;
   const o = s.output;
   let status: ReactNode;

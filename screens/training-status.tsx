@@ -226,7 +226,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
   const elapsed = created ? Math.max(0, ((ended ? Date.parse(ended) : now) - Date.parse(created)) / 1000) : undefined;
   const budget = head?.budgetMilliNodeHours ?? rec?.budgetMilliNodeHours ?? ctx.config.budgetMilliNodeHours;
   const cost = head?.costMilliNodeHours ?? rec?.costMilliNodeHours;
-  const width = Math.max(40, Math.min(columns, 110));
+  const width = Math.max(40, columns);
   const consoleLink = head?.console ?? rec?.console;
   const errState = [train.state, watch.state, cancel.state].find((s) => s.status === 'failed');
 

@@ -74,7 +74,7 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
   }, [ui.dryRuns]); // eslint-disable-line react-hooks/exhaustive-deps
   useCancelOnBack(ui.back, onBack, run);
 
-  const width = Math.max(40, Math.min(columns, 100));
+  const width = Math.max(40, columns);
   const phase = (name: string) => st.phases.find((p) => p.phase === name)?.progress;
   const hash = phase('hash');
   const files = phase('files');

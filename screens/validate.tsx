@@ -1,14 +1,17 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { useEffect, useMemo, useReducer, type ReactNode } from 'react';
+import { useContext, useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import type { Cluster } from '../src/dataset/clusters.js';
 import { previewStep as defaultPreviewStep, type PreviewImage, type PreviewInput } from '../src/dataset/image-preview.js';
 import type { ReportImage, ValidationReport } from '../src/dataset/validate-report.js';
 import { validateStep as defaultValidateStep, VALIDATE_METRICS, type ValidateInput, type ValidateOutput } from '../src/dataset/validate-step.js';
-import { HelpBar } from './components/help-bar.js';
+import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
 import { ImagePreview } from './components/image-preview.js';
 import { ProgressLine } from './components/progress-bar.js';
+import { clampOffset, scrollReducer } from './components/scroll-state.js';
+import { scrollPosition } from './components/scroll-box.js';
+import { wrapWords } from './components/wrap.js';
 import { splitKeys } from './hooks/keys.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
@@ -36,11 +39,13 @@ export interface ValidateUiState {
   back: boolean;
   /** f: the list of findings (file, line, what is wrong) instead of the cluster review. */
   findings: boolean;
+  /** First line of the findings list shown (↑↓ scroll it while it is open). */
+  findingsOffset: number;
 }
 
 export type ValidateUiAction =
   | { type: 'loaded'; clusters: Cluster[] }
-  | { type: 'move'; delta: number }
+  | { type: 'move'; delta: number; /** the findings list's wrapped lines and visible height, for scrolling it */ findingsTotal?: number; findingsHeight?: number }
   | { type: 'member'; delta: number }
   | { type: 'toggle' }
   | { type: 'enter' }
@@ -49,7 +54,7 @@ export type ValidateUiAction =
   | { type: 'findings' }
   | { type: 'back' };
 
-export const initialValidateUi: ValidateUiState = { clusters: [], loaded: false, cursor: 0, member: 0, overrides: {}, written: false, writes: 0, continues: 0, back: false, findings: false };
+export const initialValidateUi: ValidateUiState = { clusters: [], loaded: false, cursor: 0, member: 0, overrides: {}, written: false, writes: 0, continues: 0, back: false, findings: false, findingsOffset: 0 };
 
 /** Every key is one of these actions, applied to the latest state (keys arrive coalesced over SSH). */
 export function validateUiReducer(s: ValidateUiState, a: ValidateUiAction): ValidateUiState {
@@ -57,6 +62,11 @@ export function validateUiReducer(s: ValidateUiState, a: ValidateUiAction): Vali
     case 'loaded':
       return { ...s, clusters: a.clusters, loaded: true, cursor: Math.min(s.cursor, Math.max(0, a.clusters.length - 1)), member: 0 };
     case 'move': {
+      if (s.findings) {
+        const total = a.findingsTotal ?? 0;
+        const height = a.findingsHeight ?? 1;
+        return { ...s, findingsOffset: scrollReducer({ offset: s.findingsOffset }, { type: 'line', delta: a.delta, total, height }).offset };
+      }
       if (s.clusters.length === 0) return s;
       const cursor = Math.max(0, Math.min(s.clusters.length - 1, s.cursor + a.delta));
       return cursor === s.cursor ? s : { ...s, cursor, member: 0 };
@@ -80,7 +90,7 @@ export function validateUiReducer(s: ValidateUiState, a: ValidateUiAction): Vali
     case 'written':
       return { ...s, written: true };
     case 'findings':
-      return { ...s, findings: !s.findings };
+      return { ...s, findings: !s.findings, findingsOffset: 0 };
     case 'back':
       // Esc leaves the findings list first, then the screen.
       return s.findings ? { ...s, findings: false } : { ...s, back: true };
@@ -125,19 +135,43 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
   const other = cluster && member ? cluster.members.find((m) => m.image !== member.image && memberKept(cluster, m.image, ui.overrides)) ?? cluster.members.find((m) => m.image !== member.image) : undefined;
   const written = write.state.status === 'done' || write.state.status === 'skipped';
 
+  // The findings list: each finding word-wrapped to the width (a long path or message is never cut), scrolled.
+  const width = Math.max(40, columns);
+  const findingLines = useMemo(() => {
+    if (!report) return [];
+    const all = [...report.errors.map((f) => ({ ...f, severity: 'error' as const })), ...report.warnings.map((f) => ({ ...f, severity: 'warning' as const }))];
+    return all.flatMap((f) =>
+      wrapWords(`${f.severity === 'error' ? '✖' : '!'} ${f.item}${f.line ? `:${f.line}` : ''} ${f.message.replace(/^line \d+: /, '')}`, width - 1, '  ').map((text) => ({ text, severity: f.severity })),
+    );
+  }, [report, width]);
+  const reviewHints: KeyHint[] = [
+    { keys: '↑↓', label: 'cluster' },
+    { keys: '←→', label: 'member' },
+    { keys: 'space', label: 'keep/drop' },
+    { keys: 'r', label: 'reset' },
+    { keys: 'f', label: 'findings' },
+    { keys: '⏎', label: written ? 'back to steps' : 'write' },
+    { keys: 'esc', label: 'back' },
+  ];
+  // A narrow terminal puts the key hints on two lines: the preview and the list give up the rows.
+  const reviewHelpLines = helpBarLines(reviewHints, width, useContext(HelpKeyContext));
+  // Title, summary, error codes, a blank line, the position line, a blank line, the status, the key lines.
+  const findingsHeight = Math.max(3, rows - 9 - reviewHelpLines);
+  const move = (delta: number) => dispatch({ type: 'move', delta, findingsTotal: findingLines.length, findingsHeight });
+
   useInput(
     (input, key) => {
       for (const k of splitKeys(input, key)) {
         if (k.return) dispatch({ type: 'enter' });
         else if (k.escape) dispatch({ type: 'back' });
-        else if (k.upArrow) dispatch({ type: 'move', delta: -1 });
-        else if (k.downArrow) dispatch({ type: 'move', delta: 1 });
+        else if (k.upArrow) move(-1);
+        else if (k.downArrow) move(1);
         else if ((k as { leftArrow?: boolean }).leftArrow) dispatch({ type: 'member', delta: -1 });
         else if ((k as { rightArrow?: boolean }).rightArrow) dispatch({ type: 'member', delta: 1 });
         else {
           for (const ch of k.input) {
-            if (ch === 'k') dispatch({ type: 'move', delta: -1 });
-            else if (ch === 'j') dispatch({ type: 'move', delta: 1 });
+            if (ch === 'k') move(-1);
+            else if (ch === 'j') move(1);
             else if (ch === 'h') dispatch({ type: 'member', delta: -1 });
             else if (ch === 'l') dispatch({ type: 'member', delta: 1 });
             else if (ch === ' ') dispatch({ type: 'toggle' });
@@ -174,9 +208,8 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
     if (ui.continues > 0) onBack();
   }, [ui.continues]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const width = Math.max(40, Math.min(columns, 120));
   const half = Math.floor((width - 2) / 2);
-  const previewRows = Math.max(3, Math.min(10, rows - 18));
+  const previewRows = Math.max(3, Math.min(10, rows - 18 - (reviewHelpLines - 1)));
   useEffect(() => {
     if (member) pv.start({ images: [member.image, ...(other ? [other.image] : [])], width: Math.min(half, 40), height: previewRows * 2 });
   }, [member?.image, other?.image, half, previewRows]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -234,10 +267,9 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
   }
 
   const s = report.summary;
-  const listRows = Math.max(2, Math.min(clusters.length, rows - previewRows - 14));
+  const listRows = Math.max(2, Math.min(clusters.length, rows - previewRows - 14 - (reviewHelpLines - 1)));
   const top = Math.max(0, Math.min(ui.cursor - Math.floor(listRows / 2), clusters.length - listRows));
   const shownClusters = clusters.slice(top, top + listRows);
-  const findings = [...report.errors.map((f) => ({ ...f, severity: 'error' as const })), ...report.warnings.map((f) => ({ ...f, severity: 'warning' as const }))];
   const errorCodes = new Map<string, number>();
   for (const e of report.errors) errorCodes.set(e.code, (errorCodes.get(e.code) ?? 0) + 1);
   const pixels = (image: string | undefined) => (image ? pv.state.output?.find((p) => p.image === image) : undefined);
@@ -271,14 +303,17 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
       ) : null}
       {ui.findings ? (
         <Box flexDirection="column" marginTop={1}>
-          {findings.length === 0 ? <Text color={theme.ok}>✔ No errors or warnings.</Text> : null}
-          {findings.slice(0, Math.max(3, rows - 9)).map((f, i) => (
-            <Text key={i} color={f.severity === 'error' ? theme.error : theme.warn} wrap="truncate-end">
-              {f.severity === 'error' ? '✖' : '!'} {f.item}
-              {f.line ? `:${f.line}` : ''} {f.message.replace(/^line \d+: /, '')}
+          {findingLines.length === 0 ? <Text color={theme.ok}>✔ No errors or warnings.</Text> : null}
+          {findingLines.slice(clampOffset(ui.findingsOffset, findingLines.length, findingsHeight), clampOffset(ui.findingsOffset, findingLines.length, findingsHeight) + findingsHeight).map((l, i) => (
+            <Text key={i} color={l.severity === 'error' ? theme.error : theme.warn}>
+              {l.text}
             </Text>
           ))}
-          {findings.length > Math.max(3, rows - 9) ? <Text dimColor>… {findings.length - Math.max(3, rows - 9)} more in {ctx.workspace.rel(ctx.workspace.reportPath)}</Text> : null}
+          {findingLines.length > findingsHeight ? (
+            <Text dimColor wrap="truncate-end">
+              {scrollPosition(ui.findingsOffset, findingsHeight, findingLines.length)} · ↑↓ scroll · all of them in {ctx.workspace.rel(ctx.workspace.reportPath)}
+            </Text>
+          ) : null}
         </Box>
       ) : (
         <>
@@ -330,18 +365,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
         </>
       )}
       <Box marginTop={1}>{status}</Box>
-      <HelpBar
-        columns={width}
-        hints={[
-          { keys: '↑↓', label: 'cluster' },
-          { keys: '←→', label: 'member' },
-          { keys: 'space', label: 'keep/drop' },
-          { keys: 'r', label: 'reset' },
-          { keys: 'f', label: 'findings' },
-          { keys: '⏎', label: written ? 'back to steps' : 'write' },
-          { keys: 'esc', label: 'back' },
-        ]}
-      />
+      <HelpBar columns={width} hints={reviewHints} />
     </Box>
   );
 }

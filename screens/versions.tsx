@@ -106,7 +106,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
     { isActive },
   );
 
-  const w = Math.min(columns, 100);
+  const w = columns;
   const title = <Text bold color={theme.accent}>Versions</Text>;
   if (list.state.status === 'failed' || list.state.status === 'cancelled') {
     return (

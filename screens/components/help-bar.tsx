@@ -19,25 +19,68 @@ export const HelpKeyContext = createContext(false);
  */
 export const HelpNotesContext = createContext<(lines: string[]) => void>(() => {});
 
-/** The one-line key summary at the bottom of every screen, ending in `? all keys` inside the wizard. */
+/** Width of one hint on the bar: keys, a space, the label and two spaces of gap. */
+const hintWidth = (h: KeyHint): number => h.keys.length + h.label.length + 3;
+
+/**
+ * Packs hints into at most `maxLines` lines of `columns - 1` cells, in order. When they do not all fit, the
+ * last hint (`? all keys` in the wizard, which lists every key) keeps its place at the end of the last line.
+ */
+export function packHints(hints: readonly KeyHint[], columns: number, maxLines = 2): KeyHint[][] {
+  const room = Math.max(1, columns - 1);
+  const lines: KeyHint[][] = [[]];
+  let used = 0;
+  let dropped = false;
+  for (const h of hints) {
+    const w = hintWidth(h);
+    if (used + w <= room || used === 0) {
+      lines.at(-1)!.push(h);
+      used += w;
+    } else if (lines.length < maxLines) {
+      lines.push([h]);
+      used = w;
+    } else {
+      dropped = true;
+      break;
+    }
+  }
+  const last = hints.at(-1);
+  if (dropped && last) {
+    const line = lines.at(-1)!;
+    while (line.length > 0 && used + hintWidth(last) > room) used -= hintWidth(line.pop()!);
+    line.push(last);
+  }
+  return lines.filter((l) => l.length > 0);
+}
+
+/** The hints a HelpBar shows: `? all keys` added inside the wizard. */
+function withHelpKey(hints: readonly KeyHint[], helpKey: boolean): KeyHint[] {
+  return helpKey && !hints.some((h) => h.keys === '?') ? [...hints, { keys: '?', label: 'all keys' }] : [...hints];
+}
+
+/** How many lines a HelpBar with these hints takes (for screens that lay out rows). */
+export function helpBarLines(hints: readonly KeyHint[], columns: number, helpKey: boolean): number {
+  return packHints(withHelpKey(hints, helpKey), columns).length;
+}
+
+/**
+ * The key summary at the bottom of every screen, ending in `? all keys` inside the wizard. It takes a second
+ * line when one is too narrow (60 columns), rather than cutting keys off.
+ */
 export function HelpBar({ hints, columns }: { hints: KeyHint[]; columns: number }) {
   const helpKey = useContext(HelpKeyContext);
-  const all = helpKey && !hints.some((h) => h.keys === '?') ? [...hints, { keys: '?', label: 'all keys' }] : hints;
-  let used = 0;
-  const shown: KeyHint[] = [];
-  for (const h of all) {
-    const w = h.keys.length + h.label.length + 3;
-    if (used + w > columns - 1) break;
-    used += w;
-    shown.push(h);
-  }
+  const lines = packHints(withHelpKey(hints, helpKey), columns);
   return (
-    <Box>
-      {shown.map((h) => (
-        <Text key={h.keys}>
-          <Text bold>{h.keys}</Text> <Text dimColor>{h.label}</Text>
-          {'  '}
-        </Text>
+    <Box flexDirection="column">
+      {lines.map((line, i) => (
+        <Box key={i}>
+          {line.map((h) => (
+            <Text key={h.keys}>
+              <Text bold>{h.keys}</Text> <Text dimColor>{h.label}</Text>
+              {'  '}
+            </Text>
+          ))}
+        </Box>
       ))}
     </Box>
   );

@@ -1,7 +1,7 @@
 import { Box, useInput } from 'ink';
 import { Text } from '../components/text.js';
 import { useContext, useEffect, useMemo, useReducer, useRef } from 'react';
-import { HelpNotesContext } from '../components/help-bar.js';
+import { HelpBar, HelpKeyContext, HelpNotesContext, helpBarLines, type KeyHint } from '../components/help-bar.js';
 import type { Step, StepContext } from '../../src/core/step.js';
 import { ThresholdEngine } from '../../src/tune/engine.js';
 import { gridValue } from '../../src/tune/grid.js';
@@ -141,19 +141,39 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
     status = { text: `No setting reaches ${pct(ui.target, 0)} selective accuracy (t to type another target)`, color: theme.warn };
   }
 
+  // The key hints: a second line when the terminal is narrow (help-bar.tsx), counted in the layout below.
+  const helpKey = useContext(HelpKeyContext);
+  const hints: KeyHint[] = [
+    { keys: '←→', label: '±0.01' },
+    { keys: '[ ]', label: '±0.05' },
+    { keys: 'tab', label: 'switch' },
+    { keys: '0-9', label: 'type' },
+    { keys: 'm', label: 'heatmap' },
+    { keys: 't', label: 'target' },
+    { keys: 'g', label: 'suggestion' },
+    { keys: 's', label: 'save' },
+    ...(ui.publishOffered ? [{ keys: 'p', label: 'publish' }] : []),
+    { keys: 'esc', label: 'back' },
+  ];
+  const keyLines = helpBarLines(hints, columns, helpKey);
   // The status may wrap (a save says what ships); every extra line comes out of the plots.
   // Without room for the plots (a small terminal) it stays one line, cut.
   const wanted = Math.min(3, Math.max(1, Math.ceil(status.text.length / Math.max(1, columns - 1))));
-  // Layout: 15 fixed lines + plot height; at 80×24 the plots get 7 rows.
-  const statusLines = Math.min(8, rows - 17 - (wanted - 1)) >= 3 ? wanted : 1;
-  const plotH = Math.min(8, rows - 17 - (statusLines - 1));
+  // Layout: 10 fixed lines (title, 2 sliders, numbers, meaning, blank, weakest, the plots' title and 2 axis
+  // lines), the held-out line, the key lines, the status and the plots; one row stays free for Ink's last newline.
+  const room = rows - 1 - 10 - (held ? 1 : 0) - keyLines;
+  const statusLines = room - wanted >= 3 ? wanted : 1;
+  // The plots take every row left: a tall terminal gets a taller curve (the heatmap stops at its 21 margins).
+  const plotH = room - statusLines;
   const showPlots = plotH >= 3 && columns >= 40;
-  const showHeat = showPlots && columns >= 70;
-  const chartW = showHeat ? columns - 6 - 3 - 30 : columns - 8;
+  // The heatmap (30 columns with its axis) fits beside a curve from 60 columns.
+  const showHeat = showPlots && columns >= 60;
+  const heatRows = Math.min(plotH, 21);
+  const chartW = showHeat ? columns - 1 - 6 - 2 - 30 : columns - 8;
   const heat = useMemo(() => {
     if (!showHeat) return undefined;
-    const start = Math.max(0, Math.min(Math.round(ui.mi / HEAT_STEP) - plotH + 1, 20 - plotH + 1));
-    const margins = Array.from({ length: plotH }, (_, r) => gridValue((start + r) * HEAT_STEP));
+    const start = Math.max(0, Math.min(Math.round(ui.mi / HEAT_STEP) - heatRows + 1, 20 - heatRows + 1));
+    const margins = Array.from({ length: heatRows }, (_, r) => gridValue((start + r) * HEAT_STEP));
     const taus = Array.from({ length: 21 }, (_, c) => gridValue(c * HEAT_STEP));
     const values = margins.map((_, r) =>
       taus.map((__, c) => {
@@ -163,7 +183,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
       }),
     );
     return { margins, taus, values, current: { r: Math.round(ui.mi / HEAT_STEP) - start, c: Math.round(ui.ti / HEAT_STEP) } };
-  }, [showHeat, ui.mi, ui.ti, ui.heatmap, plotH, tune]);
+  }, [showHeat, ui.mi, ui.ti, ui.heatmap, heatRows, tune]);
   const curve = useMemo(() => (showPlots ? tune.gridCurve(ui.mi) : []), [showPlots, tune, ui.mi]);
 
   // Measured where the CLI measures it (the held-out split when there is one), and said so.
@@ -173,7 +193,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
     `${session.tunedOn.padEnd(10)} n=${String(cur.n).padEnd(5)} coverage ${pct(cur.coverage)}  ${accLabel} ${pct(cur.selectiveAccuracy)}  mistakes ${cur.confidentMistakes}${cur.negatives ? `  ${farLabel} ${pct(cur.negatives.falseAcceptRate)}` : ''}`;
   const numbers = mainLine('false accepts').length < columns ? mainLine('false accepts') : mainLine('FAR');
   const sliderW = Math.min(columns, 80) - 1;
-  const line = (s: string) => (s.length > columns - 1 ? s.slice(0, columns - 2) + '…' : s);
+  const line = (s: string, room = columns - 1) => (s.length > room ? s.slice(0, Math.max(0, room - 1)) + '…' : s);
 
   return (
     <Box flexDirection="column" width={columns}>
@@ -181,7 +201,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
         <Text bold color={theme.accent}>
           Tune thresholds
         </Text>
-        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${pct(cur.top1)} (${session.tunedOn}) · AURC ${tune.riskCoverage().aurc.toFixed(3)}`)}</Text>
+        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${pct(cur.top1)} (${session.tunedOn}) · AURC ${tune.riskCoverage().aurc.toFixed(3)}`, columns - 1 - 'Tune thresholds'.length)}</Text>
       </Text>
       <Slider label="tau" value={tau} focused={ui.focus === 'tau'} width={sliderW} {...(ui.edit?.field === 'tau' ? { editing: ui.edit.text } : {})} />
       <Slider label="margin" value={margin} focused={ui.focus === 'margin'} width={sliderW} {...(ui.edit?.field === 'margin' ? { editing: ui.edit.text } : {})} />
@@ -196,14 +216,14 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
       {showPlots ? (
         <Box>
           <RiskCoverageChart
-            title={`Risk vs coverage (margin ${margin.toFixed(2)})`}
+            title={chartW >= 24 ? `Risk vs coverage (margin ${margin.toFixed(2)})` : 'Risk vs coverage'}
             points={curve}
             current={{ coverage: cur.coverage, risk: cur.selectiveAccuracy === null ? 0 : 1 - cur.selectiveAccuracy }}
             width={Math.max(10, chartW)}
             height={plotH}
           />
           {heat ? (
-            <Box marginLeft={3}>
+            <Box marginLeft={2}>
               <ThresholdHeatmap values={heat.values} margins={heat.margins} taus={heat.taus} current={heat.current} mode={ui.heatmap} target={ui.target} />
             </Box>
           ) : null}
@@ -219,8 +239,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
       ) : (
         <Text {...(status.color ? { color: status.color } : {})}>{line(status.text)}</Text>
       )}
-      <Text dimColor>{line('←/→ ±0.01  [ ]/PgUp/PgDn ±0.05  tab switch  0-9 type value  m heatmap')}</Text>
-      <Text dimColor>{line(`t target  g go to suggestion  s save${ui.publishOffered ? '  p publish' : ''}  q/esc back  ctrl-c quit`)}</Text>
+      <HelpBar hints={hints} columns={columns} />
     </Box>
   );
 }

@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
 import { escapeControls } from '../core/text.js';
 import { routeLibraryWarnings, warningsQuietForWizard } from './library-warnings.js';
-import { applyColorPolicy, canPrompt, detectTerminal } from './terminal.js';
+import { applyColorPolicy, detectTerminal, noPromptReason } from './terminal.js';
 import { loadWizard } from './open-screens.js';
 import { exitCodeOfUsage, usageErrorAsJson } from './usage-errors.js';
 
@@ -53,8 +53,15 @@ export function buildProgram(): Command {
     }
     const globals = program.opts<{ json?: boolean; input?: boolean; workspace?: string }>();
     const term = detectTerminal();
-    if (!canPrompt(term, { json: globals.json, noInput: globals.input === false })) {
+    const noWizard = noPromptReason(term, { json: globals.json, noInput: globals.input === false });
+    if (noWizard) {
       program.outputHelp();
+      // Say why no wizard opened, and the two ways on (stderr: a pipe reading the help gets only the help).
+      process.stderr.write(
+        `\nThe wizard did not open: ${noWizard}.\n` +
+          'Open it from a terminal that can draw screens (stdin and stdout a terminal, e.g. TERM=xterm-256color, not CI),\n' +
+          'or run the steps as the plain commands above: edgewise init, validate, split, train, eval, tune, publish.\n',
+      );
       process.exitCode = 0;
       return;
     }

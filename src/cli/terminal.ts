@@ -23,7 +23,18 @@ export function detectTerminal(env: NodeJS.ProcessEnv = process.env, stdin = pro
 
 /** The wizard and prompts need a person at a real terminal on both ends. */
 export function canPrompt(t: TerminalInfo, opts: { json?: boolean; noInput?: boolean } = {}): boolean {
-  return t.stdinTTY && t.stdoutTTY && !t.ci && !t.dumb && !opts.json && !opts.noInput;
+  return noPromptReason(t, opts) === undefined;
+}
+
+/** Why the wizard and prompts cannot run here, in words for the person who typed the command (undefined: they can). */
+export function noPromptReason(t: TerminalInfo, opts: { json?: boolean; noInput?: boolean } = {}): string | undefined {
+  if (opts.json) return '--json asks for machine output';
+  if (opts.noInput) return '--no-input asks for no questions';
+  if (t.dumb) return 'TERM=dumb says this terminal cannot move the cursor or redraw a screen';
+  if (t.ci) return 'CI is set, so nobody is expected at the keys (CI=false turns that off)';
+  if (!t.stdinTTY) return 'its input is not a terminal (piped or redirected)';
+  if (!t.stdoutTTY) return 'its output is not a terminal (piped or redirected)';
+  return undefined;
 }
 
 /** Chalk (inside Ink) ignores NO_COLOR; pin FORCE_COLOR=0 before Ink loads so it does. */

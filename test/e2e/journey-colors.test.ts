@@ -97,6 +97,10 @@ describe('e2e (tmux): colours follow the theme, NO_COLOR and TERM=dumb', () => {
     const screen = screenWithEscapes(term);
     expect(screen).toContain('Usage: edgewise');
     expect(screen).not.toContain('Where should models train?');
+    // ...and says why the wizard did not open, and the two ways on.
+    expect(screen).toContain('The wizard did not open: TERM=dumb says this terminal cannot move the cursor');
+    expect(screen).toMatch(/Open it from a terminal that can draw screens/);
+    expect(screen).toMatch(/or run the steps as the plain commands above: edgewise init, validate/);
     expect(colourCodes(screen)).toEqual([]);
     expect(screen.replace(/\x1b\[(0|39|49)?m/g, '')).not.toMatch(/\x1b/);
   });

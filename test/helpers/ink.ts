@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { ERASE_SCREEN } from '../../screens/hooks/use-terminal-size.js';
 
 /** Lets Ink re-render: a few macrotask turns, never a wall-clock sleep. */
 export async function flush(turns = 5): Promise<void> {
@@ -29,6 +30,10 @@ export const keys = {
 /** A stdout stub with a real size, for rendering at 80×24 and resizing (ink-testing-library has 100 columns and no rows). */
 export class SizedStdout extends EventEmitter {
   frames: string[] = [];
+  /** Whole-screen repaints after a resize (use-terminal-size.ts); the erase is kept out of `frames`. */
+  repaints = 0;
+  /** `frames.length` at the last repaint: the frames after it are what is on the cleared screen. */
+  repaintAt = -1;
   isTTY = true;
   constructor(
     public columns = 80,
@@ -37,6 +42,12 @@ export class SizedStdout extends EventEmitter {
     super();
   }
   write = (frame: string): boolean => {
+    if (frame.includes(ERASE_SCREEN)) {
+      this.repaints++;
+      this.repaintAt = this.frames.length;
+      frame = frame.replace(ERASE_SCREEN, '');
+      if (frame === '') return true;
+    }
     this.frames.push(frame);
     return true;
   };

@@ -6,7 +6,7 @@ import { createContext } from '../../src/core/context.js';
 import { Journal } from '../../src/core/journal.js';
 import { stepStates } from '../../src/core/status.js';
 import { App } from '../../screens/app.js';
-import { flush, keys } from '../helpers/ink.js';
+import { flush, keys, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 function renderApp(root: string) {
@@ -101,6 +101,13 @@ describe('home: where the workspace stands, per backend', () => {
     expect(frame).toContain('Next:');
     // The cursor moved by the `j` before the `?` is still there: the screen stayed mounted under the help.
     expect(frame.split('\n').find((l) => l.startsWith('❯'))).toMatch(/3\. Split/);
+    // On the Split screen, `?` shows its keys whole: a long description wraps instead of being cut.
+    ui.stdin.write(keys.enter);
+    await flush(8);
+    ui.stdin.write('?');
+    await waitFor(() => (ui.lastFrame() ?? '').includes('On this screen'));
+    const help = (ui.lastFrame() ?? '').split('\n').map((l) => l.trim()).join(' ');
+    expect(help).toContain("take an empty validation/test split out of train (when the manifest's split column has none)");
     ui.unmount();
   });
 });

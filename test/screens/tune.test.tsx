@@ -186,11 +186,14 @@ describe('tune screen', () => {
     fits(app.frame(), 80, 24);
     expect(app.frame()).toContain('Risk vs coverage');
     expect(app.frame()).toContain('Selective accuracy');
-    expect(app.frame()).toContain('[ ]/PgUp/PgDn ±0.05');
+    expect(app.frame()).toContain('[ ] ±0.05');
     app.stdout.resize(60, 20);
     await flush();
     fits(app.frame(), 60, 20);
-    expect(app.frame()).not.toContain('Selective accuracy (m)'); // no room for the heatmap
+    // The core stays at 60×20: the curve and the heatmap, smaller, and every key hint on two lines, none cut.
+    expect(app.frame()).toContain('Risk vs coverage');
+    expect(app.frame()).toContain('Selective accuracy (m)');
+    for (const hint of ['←→ ±0.01', '[ ] ±0.05', 'tab switch', 'm heatmap', 't target', 'g suggestion', 's save', 'esc back']) expect(app.frame()).toContain(hint);
     app.stdin.write(keys.right);
     await flush();
     expect(sliders(app.frame()).tau).toBe(0.31);
@@ -201,6 +204,14 @@ describe('tune screen', () => {
     await flush();
     fits(app.frame(), 100, 30);
     expect(app.frame()).toContain('Selective accuracy');
+    // A tall terminal: the curve grows into the rows (it stopped at 8 and left the rest empty), the heatmap up to its 21 margins.
+    app.stdout.resize(120, 50);
+    await flush();
+    fits(app.frame(), 120, 50);
+    const plotRows = app.frame().split('\n').filter((l) => l.includes(' │')).length;
+    expect(plotRows).toBeGreaterThanOrEqual(30);
+    expect(app.frame().split('\n').length).toBeGreaterThanOrEqual(47);
+    expect(app.frame()).toMatch(/ 1\.00 [░▒▓█◆ ]{21}/); // the heatmap reaches its last margin row
     app.stdin.write(`${keys.right}${keys.ctrlC}`);
     await waitFor(() => app.exits.length > 0);
     expect(app.exits[0]!.code).toBe(130);
