@@ -2,39 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/core/random.js';
 import { findClusters, NEAR_CONFIRM, type DedupeItem } from '../../src/dataset/clusters.js';
 import { measureBuffer } from '../../src/dataset/image-measure.js';
 import { hammingHex } from '../../src/dataset/perceptual-hash.js';
 import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
 import { decodeFingerprint, isSamePhoto, matchFingerprints, passes, type Fingerprint } from '../../src/dataset/thumb-match.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { scene, SCENE_H as H, SCENE_W as W } from './validate-fixtures.js';
 
 const LIMITS = { maxPixels: 50_000_000, maxReadBytes: 50_000_000 };
-const W = 480;
-const H = 360;
-
-/**
- * A textured scene: a background of smooth waves and a subject (discs of fixed colours) placed by `pose`.
- * Two poses are two photos of one subject on one backdrop; one pose re-cropped is the same photo.
- */
-function scene(pose: string): Promise<Buffer> {
-  const place = seededRandom(pose);
-  const noise = seededRandom(`${pose}-noise`);
-  const colours = [[220, 40, 40], [30, 160, 60], [240, 200, 30], [40, 60, 200]];
-  const discs = colours.map((c) => ({ x: place() * W, y: place() * H, r: 30 + place() * 60, c }));
-  const data = Buffer.alloc(W * H * 3);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const i = (y * W + x) * 3;
-      const v = 120 + 50 * Math.sin(x / 23) * Math.cos(y / 31) + 40 * Math.sin((x + 2 * y) / 57);
-      let rgb = [v, v * 0.9, v * 0.8];
-      for (const d of discs) if ((x - d.x) ** 2 + (y - d.y) ** 2 < d.r ** 2) rgb = d.c;
-      for (let k = 0; k < 3; k++) data[i + k] = Math.max(0, Math.min(255, rgb[k]! + (noise() - 0.5) * 10));
-    }
-  }
-  return sharp(data, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
-}
 
 async function item(buf: Buffer, image: string, line: number, label = 'toy'): Promise<DedupeItem & { fp: Fingerprint }> {
   const m = await measureBuffer(buf, LIMITS);
