@@ -99,7 +99,6 @@ function taps(win: Window, S: number): Taps {
   }
   return { i0, i1, f };
 }
-const Y_TAPS = SCALES.map((s) => offsets(s).map((w) => ({ w, t: taps(w, COARSE) })));
 
 /** Grey-level variance below which a thumbnail counts as flat (a blank wall, a white backdrop). */
 const FLAT_VARIANCE = 4;
@@ -200,41 +199,48 @@ export interface Alignment {
  * window's width share is its height share times `ratio` (target aspect / source aspect): a crop.
  */
 function bestWindow(source: Float32Array, target: Float32Array, mask: Uint8Array, valid: number, ratio: number, best: Alignment, from: 'a' | 'b', angle: number): Alignment {
-  const S = COARSE;
-  for (let si = 0; si < SCALES.length; si++) {
-    const sx = SCALES[si]! * ratio;
+  for (const sy of SCALES) {
+    const sx = sy * ratio;
     if (sx < MIN_SHARE || sx > MAX_SHARE) continue;
-    // Horizontal pass per x-window, vertical pass per y-window: separable.
-    for (const wx of offsets(Math.min(1, sx)).map((w) => ({ scale: sx, offset: w.offset }))) {
-      const { i0, i1, f } = taps(wx, S);
-      const h = new Float32Array(S * S);
+    const xs = offsets(Math.min(1, sx)).map((w) => ({ scale: sx, offset: w.offset }));
+    best = searchWindows(source, target, mask, valid, xs, offsets(sy), best, from, angle);
+  }
+  return best;
+}
+
+/** The best of the windows xs × ys of `source` against the target (separable: rows per x, then columns per y). */
+function searchWindows(source: Float32Array, target: Float32Array, mask: Uint8Array, valid: number, xs: Window[], ys: Window[], best: Alignment, from: 'a' | 'b', angle: number): Alignment {
+  const S = COARSE;
+  const yTaps = ys.map((w) => ({ w, t: taps(w, S) }));
+  const h = new Float32Array(S * S);
+  for (const wx of xs) {
+    const { i0, i1, f } = taps(wx, S);
+    for (let y = 0; y < S; y++) {
+      const r = y * S;
+      for (let x = 0; x < S; x++) h[r + x] = source[r + i0[x]!]! * (1 - f[x]!) + source[r + i1[x]!]! * f[x]!;
+    }
+    for (const { w: wy, t } of yTaps) {
+      // The target is zero-mean and unit-norm over the mask: correlation = dot(window, t) / |window - mean|.
+      let sum = 0;
+      let sumSq = 0;
+      let dot = 0;
       for (let y = 0; y < S; y++) {
+        const a = t.i0[y]! * S;
+        const b = t.i1[y]! * S;
+        const wgt = t.f[y]!;
         const r = y * S;
-        for (let x = 0; x < S; x++) h[r + x] = source[r + i0[x]!]! * (1 - f[x]!) + source[r + i1[x]!]! * f[x]!;
-      }
-      for (const { w: wy, t } of Y_TAPS[si]!) {
-        // The target is zero-mean and unit-norm over the mask: correlation = dot(window, t) / |window - mean|.
-        let sum = 0;
-        let sumSq = 0;
-        let dot = 0;
-        for (let y = 0; y < S; y++) {
-          const a = t.i0[y]! * S;
-          const b = t.i1[y]! * S;
-          const wgt = t.f[y]!;
-          const r = y * S;
-          for (let x = 0; x < S; x++) {
-            if (!mask[r + x]) continue;
-            const v = h[a + x]! * (1 - wgt) + h[b + x]! * wgt;
-            sum += v;
-            sumSq += v * v;
-            dot += v * target[r + x]!;
-          }
+        for (let x = 0; x < S; x++) {
+          if (!mask[r + x]) continue;
+          const v = h[a + x]! * (1 - wgt) + h[b + x]! * wgt;
+          sum += v;
+          sumSq += v * v;
+          dot += v * target[r + x]!;
         }
-        const ss = sumSq - (sum * sum) / valid;
-        if (ss / valid < FLAT_VARIANCE) continue;
-        dot /= Math.sqrt(ss);
-        if (dot > best.layout) best = { source: from, angle, x: wx, y: wy, layout: dot };
       }
+      const ss = sumSq - (sum * sum) / valid;
+      if (ss / valid < FLAT_VARIANCE) continue;
+      dot /= Math.sqrt(ss);
+      if (dot > best.layout) best = { source: from, angle, x: wx, y: wy, layout: dot };
     }
   }
   return best;
@@ -380,6 +386,8 @@ export interface Match {
   alignment: Alignment;
 }
 
+/** The turns are searched only when the layout unturned is within this of the bar (most pairs stop there). */
+const TURN_LAYOUT_SLACK = 0.1;
 /** Angles whose best layout is within this of the best are compared in detail (the layout barely sees 1°). */
 const ANGLE_LAYOUT_SLACK = 0.02;
 
@@ -401,6 +409,8 @@ export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1
   const none: Alignment = { source: 'a', angle: 0, x: { scale: 1, offset: 0 }, y: { scale: 1, offset: 0 }, layout: -1 };
   const perAngle: Array<{ at: Alignment; target: View }> = [];
   for (const angle of ANGLES) {
+    // A turn of ≤ 2° costs the layout a few hundredths at most: far below the bar at 0°, no angle will reach it.
+    if (angle !== 0 && (perAngle[0]?.at.layout ?? -1) < minLayout - TURN_LAYOUT_SLACK) break;
     let at = none;
     let target: View | undefined;
     for (const from of ['a', 'b'] as const) {
