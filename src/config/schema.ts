@@ -36,11 +36,11 @@ export const ValidateSettingsSchema = z
     similarRadius: z.number().int().min(0).max(12).default(0),
     similarDhashRadius: z.number().int().min(0).max(64).default(12),
     /**
-     * Also call a pair within pHash 12 a duplicate when its thumbnails line up after a crop (re-crops the
-     * hashes miss; docs/notes/hashing.md). Off by default: distinct drawings of one simple shape (the
-     * synthetic demo data) line up too; on the clothing photos it added no false pair.
+     * Also call a pair within pHash 12 a duplicate when its thumbnails line up as a crop, resize, re-encode or
+     * small turn of one another (re-crops the hashes miss; thumb-match.ts, docs/notes/hashing.md). false
+     * leaves the hashes alone to decide.
      */
-    confirmRecrops: z.boolean().default(false),
+    confirmRecrops: z.boolean().default(true),
     /** Vertex trains on files up to 30 MB. */
     maxFileBytes: z.number().int().positive().default(30 * 1024 * 1024),
     /** A manifest larger than this is not read (protects memory: a path to /dev/zero or a huge log). */

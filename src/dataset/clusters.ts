@@ -1,7 +1,7 @@
 import { sha256 } from '../core/hash.js';
 import { NearDupIndex } from './neardup-index.js';
 import { hammingHex, hexToHalves } from './perceptual-hash.js';
-import { isSamePhoto, type MatchRule } from './thumb-match.js';
+import { isSamePhoto, type Fingerprint, type MatchRule } from './thumb-match.js';
 
 /** One image that passed every error check, ready for duplicate detection. */
 export interface DedupeItem {
@@ -16,7 +16,7 @@ export interface DedupeItem {
   /** The manifest's split cell (normalised: training | validation | test), when there is one. */
   split?: string;
   /** The fingerprint thumbnail (thumb-match.ts) that confirms candidates the hashes alone do not. */
-  fingerprint?: Uint8Array;
+  fingerprint?: Fingerprint;
 }
 
 export interface ClusterMember {
@@ -27,6 +27,11 @@ export interface ClusterMember {
   distance: number;
   /** After overrides: is this member in the cleaned manifest? */
   kept: boolean;
+  /**
+   * The hashes alone do not join this member to the kept image: it is here because a thumbnail lined up
+   * with a crop (or a small turn) of another member's (thumb-match.ts). Absent otherwise.
+   */
+  recrop?: true;
 }
 
 export interface Cluster {
@@ -63,10 +68,10 @@ export interface ClusterOptions {
 }
 
 /**
- * Re-crops caught by the thumbnail comparison: candidates up to pHash 12 (the index's widest radius), a
- * duplicate at correlation 0.9 or more. Measured by bench/neardup-recrop.ts (docs/notes/hashing.md).
+ * Re-crops caught by the thumbnail comparison: candidates up to pHash 12 (the index's widest radius),
+ * confirmed by thumb-match.ts's rule. Measured by bench/neardup-recrop.ts (docs/notes/hashing.md).
  */
-export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.8 } as const;
+export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.65, maxToneShift: 4, maxShading: 8 } as const;
 
 class UnionFind {
   private readonly parent: Int32Array;
@@ -163,6 +168,9 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
   });
   const uf = new UnionFind(items.length);
   for (const g of bySha.values()) for (const i of g) uf.union(g[0]!, i);
+  // The same components from the hashes alone: a member outside its keeper's is a re-crop the thumbnails found.
+  const hashUf = new UnionFind(items.length);
+  for (const g of bySha.values()) for (const i of g) hashUf.union(g[0]!, i);
   const similar = opts.similarRadius ?? 0;
   const similarDhash = opts.similarDhashRadius ?? 64;
   const confirm = opts.confirm || undefined;
@@ -177,7 +185,10 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
     const ia = reps[a]!;
     const ib = reps[b]!;
     const dd = hammingHex(items[ia]!.dhash, items[ib]!.dhash);
-    if ((d <= opts.nearRadius && dd <= opts.nearDhashRadius) || (confirm && d <= confirm.radius && lineUp(items[ia]!, items[ib]!))) {
+    const byHashes = d <= opts.nearRadius && dd <= opts.nearDhashRadius;
+    if (byHashes) hashUf.union(ia, ib);
+    // A pair already joined needs no thumbnail comparison (the costly part).
+    if (byHashes || (confirm && d <= confirm.radius && uf.find(ia) !== uf.find(ib) && lineUp(items[ia]!, items[ib]!))) {
       uf.union(ia, ib);
       groupUf?.union(ia, ib);
     } else if (groupUf && d <= similar && dd <= similarDhash) groupUf.union(ia, ib);
@@ -193,6 +204,7 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
   for (const idx of comps.values()) {
     if (idx.length < 2) continue;
     const members = idx.map((i) => items[i]!).sort((a, b) => a.line - b.line);
+    const rootOf = new Map(idx.map((i) => [items[i]!, hashUf.find(i)]));
     const ruleKeep = chooseKeep(members);
     const kept = members.filter((m) => (opts.overrides?.[m.image] ?? (m === ruleKeep ? 'keep' : 'drop')) === 'keep');
     const anchor = kept[0] ?? ruleKeep;
@@ -206,6 +218,7 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
         sha256: m.sha256,
         distance: m.sha256 === anchor.sha256 ? 0 : hammingHex(m.phash, anchor.phash),
         kept: kept.includes(m),
+        ...(rootOf.get(m) !== rootOf.get(anchor) ? { recrop: true as const } : {}),
       })),
       keep: kept[0]?.image ?? null,
       labelConflict: new Set(members.map((m) => m.label)).size > 1,

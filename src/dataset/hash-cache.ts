@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import type { ImageMeasure, MeasureLimits } from './image-measure.js';
 
 /** Bump when what measureImage computes changes: every cached entry is then measured again. */
-export const MEASURE_VERSION = 4; // 2: JPEG thumbnails from coefficients, cell-aware resizing; 3: what libjpeg refuses goes to the decoder; 4: fingerprint thumbnails
+export const MEASURE_VERSION = 5; // 2: JPEG thumbnails from coefficients, cell-aware resizing; 3: what libjpeg refuses goes to the decoder; 4: fingerprint thumbnails; 5: fingerprints carry the aspect ratio
 
 interface CacheEntry {
   size: number;

@@ -35,7 +35,7 @@ export interface ImageMeasure {
   /** Decoding failed: truncated or corrupt data. */
   decodeError?: string;
   hashes?: PerceptualHashes;
-  /** 32×32 grey thumbnail (base64) that confirms near duplicates the hashes only suggest (thumb-match.ts). */
+  /** 48×48 grey thumbnail and aspect ratio (base64) that confirm near duplicates the hashes only suggest (thumb-match.ts). */
   fingerprint?: string;
   quality?: QualityMeasures;
 }
@@ -176,7 +176,9 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
   }
   grey = applyOrientation(grey, m.orientation);
   m.hashes = perceptualHashes(grey);
-  m.fingerprint = fingerprintOf(grey);
+  // The aspect from the header (exact), upright: the thumbnail's own is rounded to whole blocks.
+  const upright = (m.orientation ?? 1) >= 5 && (m.orientation ?? 1) <= 8;
+  m.fingerprint = fingerprintOf(grey, upright ? h / w : w / h);
   m.quality = measureQuality(grey);
   return m;
 }

@@ -2,22 +2,36 @@ import type { GreyImage } from './perceptual-hash.js';
 
 /**
  * A finer look at two images the hash index put close together: are they the same photo, re-cropped,
- * resized or re-encoded? pHash and dHash are computed on the whole frame, so cutting a few % of rows moves
- * dHash past its radius while the picture is the same. Here the small grey thumbnail of one image is
- * matched against crops of the other's (scales and offsets along each axis), and the best normalised
- * cross-correlation decides. Different photos of one subject do not line up pixel for pixel; a re-crop does.
+ * resized, re-encoded or turned by a few degrees? pHash and dHash are computed on the whole frame, so
+ * cutting a few % of rows moves dHash past its radius while the picture is the same. Here the small grey
+ * thumbnail of one image is matched against crops of the other's, and the match must hold the way a copy
+ * holds, not only the way two pictures of one subject can:
+ *   - geometry: the crop's shares of width and height must give the other image's aspect ratio (a crop
+ *     keeping shares sx, sy of a W×H photo is sx·W × sy·H, at any later size), at one of a few small angles;
+ *   - layout: the coarse thumbnails correlate at that alignment;
+ *   - detail (each pixel minus its local mean): correlates overall AND in most parts of the frame that have
+ *     any, so one shared outline (a lone circle on a smooth backdrop) cannot carry the decision;
+ *   - tone: the grey levels agree (a copy keeps them; two drawings of one shape rarely do).
+ * Measured in bench/neardup-recrop.ts, written down in docs/notes/hashing.md.
  */
 
-/** Side of the stored fingerprint thumbnail (bytes per image: SIDE²). */
+/** Side of the stored fingerprint thumbnail (bytes per image: SIDE², plus 4 for the aspect ratio). */
 export const FINGERPRINT_SIDE = 48;
 /** Side of the coarse copy the alignment is searched on (2×2 box means of the fingerprint). */
 const COARSE = FINGERPRINT_SIDE / 2;
 
-/** The thumbnail validate keeps for this comparison: SIDE×SIDE grey box means of the whole frame, base64. */
-export function fingerprintOf(grey: GreyImage): string {
+/** A fingerprint: SIDE×SIDE grey box means of the upright frame, and the frame's width / height. */
+export interface Fingerprint {
+  pixels: Uint8Array;
+  /** Width / height of the upright image (from its header, so exact); undefined in old cache entries. */
+  aspect?: number;
+}
+
+/** The thumbnail validate keeps for this comparison, base64: SIDE² grey box means, then the aspect (float32). */
+export function fingerprintOf(grey: GreyImage, aspect: number): string {
   const S = FINGERPRINT_SIDE;
   const { data, width: w, height: h } = grey;
-  const out = new Uint8Array(S * S);
+  const out = Buffer.alloc(S * S + 4);
   // Each box's columns, the same for every row of boxes.
   const xa = new Int32Array(S);
   const xb = new Int32Array(S);
@@ -36,35 +50,48 @@ export function fingerprintOf(grey: GreyImage): string {
       out[y * S + x] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
     }
   }
-  return Buffer.from(out).toString('base64');
+  out.writeFloatLE(aspect, S * S);
+  return out.toString('base64');
 }
 
-export function decodeFingerprint(b64: string): Uint8Array {
-  return new Uint8Array(Buffer.from(b64, 'base64'));
+export function decodeFingerprint(b64: string): Fingerprint {
+  const buf = Buffer.from(b64, 'base64');
+  const n = FINGERPRINT_SIDE * FINGERPRINT_SIDE;
+  const pixels = new Uint8Array(buf.subarray(0, n));
+  const aspect = buf.length >= n + 4 ? buf.readFloatLE(n) : undefined;
+  return aspect !== undefined && Number.isFinite(aspect) && aspect > 0 ? { pixels, aspect } : { pixels };
 }
 
-/** Crops tried along each axis: the share of the other image's side kept, and where that window starts. */
+/** Shares of the other image's height kept by the crops tried (the width's share follows from the aspects). */
 const SCALES = [1, 0.97, 0.94, 0.91, 0.88];
+/** A width share outside [MIN_SHARE, MAX_SHARE] is no crop: the aspects are too far apart. */
+const MIN_SHARE = 0.87;
+const MAX_SHARE = 1.02;
 /** Offsets also reach a little outside the frame: a small shift or rotation moves content past the edge. */
 const SLACK = 0.03;
 const OFFSET_STEP = 0.03;
+/** Angles (degrees) the target is turned by before the crop search: a copy straightened or tilted a little. */
+const ANGLES = [0, -1, 1, -2, 2];
 
 interface Window {
   scale: number;
   offset: number;
 }
 
-function windows(): Window[] {
+function offsets(scale: number): Window[] {
   const out: Window[] = [];
-  for (const scale of SCALES) {
-    for (let o = -SLACK; o <= 1 - scale + SLACK + 1e-9; o += OFFSET_STEP) out.push({ scale, offset: o });
-  }
+  for (let o = -SLACK; o <= 1 - scale + SLACK + 1e-9; o += OFFSET_STEP) out.push({ scale, offset: o });
   return out;
 }
-const WINDOWS = windows();
 
-/** Linear interpolation weights for sampling a window of a SIDE-long axis at SIDE points. */
-function taps(win: Window, S: number): { i0: Int32Array; i1: Int32Array; f: Float32Array } {
+interface Taps {
+  i0: Int32Array;
+  i1: Int32Array;
+  f: Float32Array;
+}
+
+/** Linear interpolation weights for sampling a window of an S-long axis at S points. */
+function taps(win: Window, S: number): Taps {
   const i0 = new Int32Array(S);
   const i1 = new Int32Array(S);
   const f = new Float32Array(S);
@@ -79,117 +106,184 @@ function taps(win: Window, S: number): { i0: Int32Array; i1: Int32Array; f: Floa
   }
   return { i0, i1, f };
 }
-const TAPS = WINDOWS.map((w) => taps(w, COARSE));
 
 /** Grey-level variance below which a thumbnail counts as flat (a blank wall, a white backdrop). */
 const FLAT_VARIANCE = 4;
 
-/** Zero-mean, unit-norm copy (the correlation of two such vectors is their dot product); undefined if flat. */
-function normalised(v: Float32Array): Float32Array | undefined {
+/** An image turned by a small angle: pixels, and which of them came from inside the original frame. */
+interface View {
+  img: Float32Array;
+  mask: Uint8Array;
+  valid: number;
+}
+
+/**
+ * `img` (S×S samples of a frame whose width / height is `aspect`) turned by `deg` about its centre, in
+ * the frame's true proportions. Pixels that come from outside the frame are masked out.
+ */
+function turned(img: Float32Array, S: number, aspect: number, deg: number): View {
+  const out = new Float32Array(S * S);
+  const mask = new Uint8Array(S * S);
+  const c = Math.cos((deg * Math.PI) / 180);
+  const s = Math.sin((deg * Math.PI) / 180);
+  let valid = 0;
+  for (let y = 0; y < S; y++) {
+    const v = (y + 0.5) / S - 0.5;
+    for (let x = 0; x < S; x++) {
+      const X = ((x + 0.5) / S - 0.5) * aspect;
+      const u2 = (c * X + s * v) / aspect;
+      const v2 = -s * X + c * v;
+      const px = (u2 + 0.5) * S - 0.5;
+      const py = (v2 + 0.5) * S - 0.5;
+      if (px < -0.5 || py < -0.5 || px > S - 0.5 || py > S - 0.5) continue;
+      const cx = Math.min(S - 1, Math.max(0, px));
+      const cy = Math.min(S - 1, Math.max(0, py));
+      const x0 = Math.min(S - 2, Math.floor(cx));
+      const y0 = Math.min(S - 2, Math.floor(cy));
+      const fx = cx - x0;
+      const fy = cy - y0;
+      const i = y0 * S + x0;
+      out[y * S + x] = (img[i]! * (1 - fx) + img[i + 1]! * fx) * (1 - fy) + (img[i + S]! * (1 - fx) + img[i + S + 1]! * fx) * fy;
+      mask[y * S + x] = 1;
+      valid++;
+    }
+  }
+  return { img: out, mask, valid };
+}
+
+/** 2×2 box means; a coarse pixel is valid when all four of its fine pixels are. */
+function coarse(v: View): View {
+  const S = FINGERPRINT_SIDE;
+  const img = new Float32Array(COARSE * COARSE);
+  const mask = new Uint8Array(COARSE * COARSE);
+  let valid = 0;
+  for (let y = 0; y < COARSE; y++) {
+    for (let x = 0; x < COARSE; x++) {
+      const i = 2 * y * S + 2 * x;
+      img[y * COARSE + x] = (v.img[i]! + v.img[i + 1]! + v.img[i + S]! + v.img[i + S + 1]!) / 4;
+      if (v.mask[i] && v.mask[i + 1] && v.mask[i + S] && v.mask[i + S + 1]) {
+        mask[y * COARSE + x] = 1;
+        valid++;
+      }
+    }
+  }
+  return { img, mask, valid };
+}
+
+/** Zero-mean, unit-norm over the valid pixels, 0 elsewhere; undefined if flat (no evidence either way). */
+function normalised(v: View): Float32Array | undefined {
   let mean = 0;
-  for (let i = 0; i < v.length; i++) mean += v[i]!;
-  mean /= v.length;
+  for (let i = 0; i < v.img.length; i++) if (v.mask[i]) mean += v.img[i]!;
+  mean /= v.valid;
   let ss = 0;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const d = v[i]! - mean;
+  const out = new Float32Array(v.img.length);
+  for (let i = 0; i < v.img.length; i++) {
+    if (!v.mask[i]) continue;
+    const d = v.img[i]! - mean;
     out[i] = d;
     ss += d * d;
   }
   // A nearly flat thumbnail (a blank wall, a white backdrop) correlates with anything: no evidence.
-  if (ss / v.length < FLAT_VARIANCE) return undefined;
+  if (ss / v.valid < FLAT_VARIANCE) return undefined;
   const inv = 1 / Math.sqrt(ss);
   for (let i = 0; i < out.length; i++) out[i]! *= inv;
   return out;
 }
 
-/** 2×2 box means: the coarse copy the alignment is searched on. */
-function coarse(fp: Uint8Array): Float32Array {
-  const S = FINGERPRINT_SIDE;
-  const out = new Float32Array(COARSE * COARSE);
-  for (let y = 0; y < COARSE; y++) {
-    for (let x = 0; x < COARSE; x++) {
-      const i = 2 * y * S + 2 * x;
-      out[y * COARSE + x] = (fp[i]! + fp[i + 1]! + fp[i + S]! + fp[i + S + 1]!) / 4;
-    }
+/** Where one image sits in the other: the window of the source, and the angle the target was turned by. */
+export interface Alignment {
+  /** Which image was cropped: the other is the target, matched against the window of this one. */
+  source: 'a' | 'b';
+  angle: number;
+  x: Window;
+  y: Window;
+  /** Coarse correlation at this alignment. */
+  layout: number;
+}
+
+/**
+ * The window of `source` (coarse) that best matches the turned target (coarse, normalised, masked). The
+ * window's width share is its height share times `ratio` (target aspect / source aspect): a crop.
+ */
+function bestWindow(source: Float32Array, target: Float32Array, mask: Uint8Array, valid: number, ratio: number, best: Alignment, from: 'a' | 'b', angle: number): Alignment {
+  for (const sy of SCALES) {
+    const sx = sy * ratio;
+    if (sx < MIN_SHARE || sx > MAX_SHARE) continue;
+    const xs = offsets(Math.min(1, sx)).map((w) => ({ scale: sx, offset: w.offset }));
+    best = searchWindows(source, target, mask, valid, xs, offsets(sy), best, from, angle);
   }
-  return out;
+  return best;
 }
 
-interface Alignment {
-  correlation: number;
-  x: number;
-  y: number;
-}
-
-/** The window of `source` (coarse) that best matches `target` (coarse, normalised), and its correlation. */
-function bestWindow(source: Float32Array, target: Float32Array): Alignment {
+/** The best of the windows xs × ys of `source` against the target (separable: rows per x, then columns per y). */
+function searchWindows(source: Float32Array, target: Float32Array, mask: Uint8Array, valid: number, xs: Window[], ys: Window[], best: Alignment, from: 'a' | 'b', angle: number): Alignment {
   const S = COARSE;
-  // Horizontal pass per x-window, vertical pass per y-window: separable, so the work is |W|·S² per pair of windows.
-  const rowsResampled = TAPS.map(({ i0, i1, f }) => {
-    const out = new Float32Array(S * S);
+  const yTaps = ys.map((w) => ({ w, t: taps(w, S) }));
+  const h = new Float32Array(S * S);
+  for (const wx of xs) {
+    const { i0, i1, f } = taps(wx, S);
     for (let y = 0; y < S; y++) {
       const r = y * S;
-      for (let x = 0; x < S; x++) out[r + x] = source[r + i0[x]!]! * (1 - f[x]!) + source[r + i1[x]!]! * f[x]!;
+      for (let x = 0; x < S; x++) h[r + x] = source[r + i0[x]!]! * (1 - f[x]!) + source[r + i1[x]!]! * f[x]!;
     }
-    return out;
-  });
-  let best: Alignment = { correlation: -1, x: 0, y: 0 };
-  const n = S * S;
-  for (let wx = 0; wx < rowsResampled.length; wx++) {
-    const h = rowsResampled[wx]!;
-    for (let wy = 0; wy < TAPS.length; wy++) {
-      const { i0, i1, f } = TAPS[wy]!;
-      // The target is zero-mean and unit-norm, so the correlation is dot(window, t) / |window - mean|.
+    for (const { w: wy, t } of yTaps) {
+      // The target is zero-mean and unit-norm over the mask: correlation = dot(window, t) / |window - mean|.
       let sum = 0;
       let sumSq = 0;
       let dot = 0;
       for (let y = 0; y < S; y++) {
-        const a = i0[y]! * S;
-        const b = i1[y]! * S;
-        const w = f[y]!;
+        const a = t.i0[y]! * S;
+        const b = t.i1[y]! * S;
+        const wgt = t.f[y]!;
         const r = y * S;
         for (let x = 0; x < S; x++) {
-          const v = h[a + x]! * (1 - w) + h[b + x]! * w;
+          if (!mask[r + x]) continue;
+          const v = h[a + x]! * (1 - wgt) + h[b + x]! * wgt;
           sum += v;
           sumSq += v * v;
           dot += v * target[r + x]!;
         }
       }
-      const ss = sumSq - (sum * sum) / n;
-      if (ss / n < FLAT_VARIANCE) continue;
+      const ss = sumSq - (sum * sum) / valid;
+      if (ss / valid < FLAT_VARIANCE) continue;
       dot /= Math.sqrt(ss);
-      if (dot > best.correlation) best = { correlation: dot, x: wx, y: wy };
+      if (dot > best.layout) best = { source: from, angle, x: wx, y: wy, layout: dot };
     }
   }
   return best;
 }
 
-/** The fingerprint's detail: each pixel minus the mean of its 5×5 neighbourhood (edges, texture, print). */
+/** Each pixel minus the mean of its 5×5 neighbourhood (edges, texture, print), from running box sums. */
 function detail(img: Float32Array, S: number): Float32Array {
+  const R = 2;
+  // Column sums over the 5 rows around y, then a running sum along x over them.
+  const col = new Float64Array(S);
   const out = new Float32Array(S * S);
   for (let y = 0; y < S; y++) {
+    const y0 = Math.max(0, y - R);
+    const y1 = Math.min(S - 1, y + R);
     for (let x = 0; x < S; x++) {
-      let sum = 0;
-      let n = 0;
-      for (let dy = -2; dy <= 2; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= S) continue;
-        for (let dx = -2; dx <= 2; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= S) continue;
-          sum += img[yy * S + xx]!;
-          n++;
-        }
+      let c = 0;
+      for (let yy = y0; yy <= y1; yy++) c += img[yy * S + x]!;
+      col[x] = c;
+    }
+    const rows = y1 - y0 + 1;
+    let run = 0;
+    for (let x = 0; x <= Math.min(S - 1, R); x++) run += col[x]!;
+    for (let x = 0; x < S; x++) {
+      if (x > 0) {
+        if (x + R < S) run += col[x + R]!;
+        if (x - R - 1 >= 0) run -= col[x - R - 1]!;
       }
-      out[y * S + x] = img[y * S + x]! - sum / n;
+      const n = (Math.min(S - 1, x + R) - Math.max(0, x - R) + 1) * rows;
+      out[y * S + x] = img[y * S + x]! - run / n;
     }
   }
   return out;
 }
 
 /** `source` resampled through window (wx, wy) at full fingerprint resolution. */
-function resampled(source: Uint8Array, wx: Window, wy: Window): Float32Array {
+function resampled(source: Float32Array, wx: Window, wy: Window): Float32Array {
   const S = FINGERPRINT_SIDE;
   const tx = taps(wx, S);
   const ty = taps(wy, S);
@@ -207,79 +301,180 @@ function resampled(source: Uint8Array, wx: Window, wy: Window): Float32Array {
   return out;
 }
 
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
+/** Pixels this close to the frame (or to a masked pixel) are left out of the fine comparison. */
+const BORDER = 2;
+
+/** A target view ready for the fine comparison: its detail, and the pixels compared. */
+interface Prepared extends View {
+  detail: Float32Array;
+  use: Uint8Array;
+  n: number;
+}
+
+function prepare(v: View): Prepared {
+  const S = FINGERPRINT_SIDE;
+  // Inner pixels only: the 5×5 mean is one-sided at the frame, and a turned target's masked corners too.
+  const use = new Uint8Array(S * S);
+  let n = 0;
+  for (let y = BORDER; y < S - BORDER; y++) {
+    for (let x = BORDER; x < S - BORDER; x++) {
+      let ok = 1;
+      for (let dy = -BORDER; dy <= BORDER && ok; dy++) for (let dx = -BORDER; dx <= BORDER && ok; dx++) if (!v.mask[(y + dy) * S + x + dx]) ok = 0;
+      use[y * S + x] = ok;
+      n += ok;
+    }
   }
-  ma /= a.length;
-  mb /= b.length;
+  return { ...v, detail: detail(v.img, S), use, n };
+}
+
+/** The source seen through a window, at full resolution, with its detail and the detail correlation. */
+interface Fine {
+  img: Float32Array;
+  detail: Float32Array;
+  correlation: number;
+}
+
+function fineAt(src: Float32Array, target: Prepared, wx: Window, wy: Window): Fine {
+  const img = resampled(src, wx, wy);
+  const d = detail(img, FINGERPRINT_SIDE);
+  const { use, detail: td, n } = target;
+  let ds = 0;
+  let dt = 0;
+  for (let i = 0; i < use.length; i++) {
+    if (!use[i]) continue;
+    ds += d[i]!;
+    dt += td[i]!;
+  }
+  ds /= n;
+  dt /= n;
   let ab = 0;
   let aa = 0;
   let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
+  for (let i = 0; i < use.length; i++) {
+    if (!use[i]) continue;
+    const p = d[i]! - ds;
+    const q = td[i]! - dt;
+    ab += p * q;
+    aa += p * p;
+    bb += q * q;
   }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  return { img, detail: d, correlation: aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0 };
 }
 
-/** Detail correlation at an alignment, refined by half a step each way (finer than the coarse search). */
-function detailAt(source: Uint8Array, targetDetail: Float32Array, at: Alignment): number {
-  let best = -1;
-  const wx = WINDOWS[at.x]!;
-  const wy = WINDOWS[at.y]!;
-  const half = OFFSET_STEP / 2;
-  for (const dx of [-half, 0, half]) {
-    for (const dy of [-half, 0, half]) {
-      const c = correlation(detail(resampled(source, { scale: wx.scale, offset: wx.offset + dx }, { scale: wy.scale, offset: wy.offset + dy }), FINGERPRINT_SIDE), targetDetail);
-      if (c > best) best = c;
-    }
+/** Tone and shading of the target against the aligned source (grey levels, 0-255). */
+function toneAt(fine: Fine, target: Prepared): { toneShift: number; shading: number } {
+  const diffs = new Float32Array(target.n);
+  let k = 0;
+  let mean = 0;
+  for (let i = 0; i < target.use.length; i++) {
+    if (!target.use[i]) continue;
+    // The 5×5 means (pixel minus detail): light and shade, little moved by a sub-pixel misalignment.
+    const low = target.img[i]! - target.detail[i]! - (fine.img[i]! - fine.detail[i]!);
+    diffs[k++] = low;
+    mean += low;
   }
-  return best;
+  mean /= k;
+  let ss = 0;
+  for (let i = 0; i < k; i++) ss += (diffs[i]! - mean) ** 2;
+  // The median: a turned copy's corners (filled black by the editor) must not move the tone.
+  diffs.sort();
+  return { toneShift: diffs[k >> 1]!, shading: Math.sqrt(ss / k) };
 }
 
 export interface Match {
-  /** Best correlation of the coarse thumbnails over crops and shifts: the picture's layout lines up. */
+  /** Best correlation of the coarse thumbnails over crops, shifts and small turns: the layout lines up. */
   layout: number;
-  /** Correlation of the fine detail at that alignment: the same photo, not the same pose of a like subject. */
+  /** Correlation of the detail (each pixel minus its 5×5 mean) at the best alignment. */
   detail: number;
+  /** Median grey difference of the 5×5 means, target minus source: a copy keeps its tone. */
+  toneShift: number;
+  /** RMS difference of the 5×5 means once the tone shift is removed: a copy keeps where light and shade fall. */
+  shading: number;
+  alignment: Alignment;
 }
+
+/** The turns are searched only when the layout unturned is within this of the bar (most pairs stop there). */
+const TURN_LAYOUT_SLACK = 0.1;
+/** Angles whose best layout is within this of the best are compared in detail (the layout barely sees 1°). */
+const ANGLE_LAYOUT_SLACK = 0.02;
 
 /**
- * How well two fingerprints line up when either may be a crop (up to 12 % per axis, at any position) or a
- * small shift of the other. Undefined when either thumbnail is too flat to tell (the hashes alone decide).
- * Two product shots of like garments on one backdrop share their layout (0.98 on the clothing set) but not
- * their detail; a re-crop shares both (bench/neardup-recrop.ts, docs/notes/hashing.md).
+ * How well two fingerprints line up when either may be a crop (down to 88 % of a side, anywhere, with the
+ * aspect ratios agreeing), a small shift, or a turn of up to 2° of the other. Undefined when either is too
+ * flat to tell, has no aspect ratio (the hashes alone decide), or the layout is below `minLayout` (the
+ * detail is then not computed: most candidate pairs stop here).
  */
-export function matchFingerprints(a: Uint8Array, b: Uint8Array): Match | undefined {
-  const ca = coarse(a);
-  const cb = coarse(b);
-  const na = normalised(ca);
-  const nb = normalised(cb);
-  if (!na || !nb) return undefined;
-  // Either image may be the crop of the other: search windows of each in turn.
-  const ab = bestWindow(ca, nb);
-  const ba = bestWindow(cb, na);
+export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1): Match | undefined {
+  if (a.aspect === undefined || b.aspect === undefined) return undefined;
   const S = FINGERPRINT_SIDE;
-  if (ab.correlation >= ba.correlation) {
-    return { layout: ab.correlation, detail: detailAt(a, detail(Float32Array.from(b), S), ab) };
+  const whole: Uint8Array = new Uint8Array(S * S).fill(1);
+  const views = { a: { img: Float32Array.from(a.pixels), mask: whole, valid: S * S }, b: { img: Float32Array.from(b.pixels), mask: whole, valid: S * S } };
+  const ca = coarse(views.a);
+  const cb = coarse(views.b);
+  if (!normalised(ca) || !normalised(cb)) return undefined;
+  const coarseOf = { a: ca.img, b: cb.img };
+  const none: Alignment = { source: 'a', angle: 0, x: { scale: 1, offset: 0 }, y: { scale: 1, offset: 0 }, layout: -1 };
+  const perAngle: Array<{ at: Alignment; target: View }> = [];
+  for (const angle of ANGLES) {
+    // A turn of ≤ 2° costs the layout a few hundredths at most: far below the bar at 0°, no angle will reach it.
+    if (angle !== 0 && (perAngle[0]?.at.layout ?? -1) < minLayout - TURN_LAYOUT_SLACK) break;
+    let at = none;
+    let target: View | undefined;
+    for (const from of ['a', 'b'] as const) {
+      const to = from === 'a' ? 'b' : 'a';
+      const aspectTo = to === 'a' ? a.aspect : b.aspect;
+      const ratio = aspectTo / (from === 'a' ? a.aspect : b.aspect);
+      const t = angle === 0 ? views[to] : turned(views[to].img, S, aspectTo, angle);
+      const c = coarse(t);
+      const n = normalised(c);
+      if (!n) continue;
+      const found = bestWindow(coarseOf[from], n, c.mask, c.valid, ratio, at, from, angle);
+      if (found !== at) {
+        at = found;
+        target = t;
+      }
+    }
+    if (target) perAngle.push({ at, target });
   }
-  return { layout: ba.correlation, detail: detailAt(b, detail(Float32Array.from(a), S), ba) };
+  if (perAngle.length === 0) return undefined;
+  const layout = Math.max(...perAngle.map((p) => p.at.layout));
+  if (layout < minLayout) return undefined;
+  // The angle: the best detail at each angle's coarse alignment, among those whose layout is near the best.
+  let pick: { at: Alignment; target: Prepared; fine: Fine } | undefined;
+  for (const { at, target } of perAngle) {
+    if (at.layout < layout - ANGLE_LAYOUT_SLACK) continue;
+    const prepared = prepare(target);
+    const fine = fineAt(views[at.source].img, prepared, at.x, at.y);
+    if (!pick || fine.correlation > pick.fine.correlation) pick = { at, target: prepared, fine };
+  }
+  // Then the offsets, refined by half a coarse step each way at full resolution.
+  const { at, target } = pick!;
+  const half = OFFSET_STEP / 2;
+  for (const dx of [-half, 0, half]) {
+    for (const dy of [-half, 0, half]) {
+      if (dx === 0 && dy === 0) continue;
+      const fine = fineAt(views[at.source].img, target, { scale: at.x.scale, offset: at.x.offset + dx }, { scale: at.y.scale, offset: at.y.offset + dy });
+      if (fine.correlation > pick!.fine.correlation) pick = { at, target, fine };
+    }
+  }
+  return { layout, detail: pick!.fine.correlation, ...toneAt(pick!.fine, target), alignment: at };
 }
 
-/** Thresholds on both correlations for calling two images the same photo. */
+/** Thresholds for calling two images the same photo. */
 export interface MatchRule {
   minLayout: number;
   minDetail: number;
+  /** Largest |median grey difference| (0-255) between a copy and its original. */
+  maxToneShift: number;
+  /** Largest RMS difference of the 5×5 means (0-255), tone shift removed. */
+  maxShading: number;
 }
 
-export function isSamePhoto(a: Uint8Array, b: Uint8Array, rule: MatchRule): boolean {
-  const m = matchFingerprints(a, b);
-  return m !== undefined && m.layout >= rule.minLayout && m.detail >= rule.minDetail;
+export function isSamePhoto(a: Fingerprint, b: Fingerprint, rule: MatchRule): boolean {
+  const m = matchFingerprints(a, b, rule.minLayout);
+  return m !== undefined && passes(m, rule);
+}
+
+export function passes(m: Match, rule: MatchRule): boolean {
+  return m.layout >= rule.minLayout && m.detail >= rule.minDetail && Math.abs(m.toneShift) <= rule.maxToneShift && m.shading <= rule.maxShading;
 }

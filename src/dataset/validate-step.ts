@@ -387,7 +387,9 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
               message: keep
                 ? same
                   ? `byte-identical to "${keep.image}"; dropped from the cleaned manifest (cluster ${c.id})`
-                  : `near duplicate of "${keep.image}" (pHash distance ${m.distance}); dropped from the cleaned manifest (cluster ${c.id})`
+                  : m.recrop
+                    ? `near duplicate of "${keep.image}" (pHash distance ${m.distance}), confirmed as a re-crop: its thumbnail lines up with a crop, resize or small turn of the other's (validate.confirmRecrops); dropped from the cleaned manifest (cluster ${c.id})`
+                    : `near duplicate of "${keep.image}" (pHash distance ${m.distance}); dropped from the cleaned manifest (cluster ${c.id})`
                 : `in duplicate cluster ${c.id}, dropped by an override along with every other member`,
               hint: 'Nothing to do unless the wrong copy was kept: choose another in the wizard\'s review list.',
             },
@@ -401,7 +403,7 @@ export const validateStep: Step<ValidateInput, ValidateOutput> = {
         for (const m of c.members) {
           if (m.label === keptLabel) continue;
           // Byte-identical only when the bytes are: a resized or re-encoded copy can have pHash distance 0.
-          const how = m.sha256 === ref.sha256 ? 'byte-identical' : `nearly identical (pHash distance ${m.distance})`;
+          const how = m.sha256 === ref.sha256 ? 'byte-identical' : `nearly identical (pHash distance ${m.distance}${m.recrop ? ', a re-crop' : ''})`;
           yield* record([
             {
               severity: 'error',

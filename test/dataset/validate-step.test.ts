@@ -11,7 +11,8 @@ import { generateSyntheticDataset, type SyntheticDataset } from '../../src/datas
 import type { ValidationReport } from '../../src/dataset/validate-report.js';
 import { validateStep, type ValidateInput } from '../../src/dataset/validate-step.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { photo, photoJpeg, raw } from './validate-fixtures.js';
+import sharp from 'sharp';
+import { photo, photoJpeg, raw, scene } from './validate-fixtures.js';
 
 async function validate(root: string, input: ValidateInput = {}, config: ConfigInput = {}) {
   const ctx = createContext({ root, config: ConfigSchema.parse(config), force: true });
@@ -156,6 +157,23 @@ describe('validate: cache, overrides, split column, labels', () => {
     expect(exact.message).toMatch(/but byte-identical to "p0(_copy)?\.jpg"/);
     // A resized copy is never "identical", whatever its pHash distance (often 0).
     expect(resized.message).toMatch(/but nearly identical \(pHash distance \d\) to "p1(_small)?\.jpg"/);
+  });
+
+  it('catches a re-crop the hashes miss (on by default) and says it was confirmed as one', async () => {
+    const root = await smallWorkspace(['p0.jpg,a', 'p1.jpg,b', 'p3.jpg,b', 'big.jpg,a', 'big_recrop.jpg,a']);
+    const big = await scene('pose-a');
+    const images = join(root, 'ml', 'dataset', 'images');
+    writeFileSync(join(images, 'big.jpg'), big);
+    // 7 % of the rows cut, then half the size at JPEG quality 40 (thumb-match.test.ts: the hashes miss it).
+    writeFileSync(join(images, 'big_recrop.jpg'), await sharp(big).extract({ left: 0, top: 25, width: 480, height: 335 }).resize(240).jpeg({ quality: 40 }).toBuffer());
+    const { report } = await validate(root);
+    const cluster = report.clusters.find((c) => c.members.some((m) => m.image === 'big_recrop.jpg'));
+    expect(cluster?.members.map((m) => [m.image, m.recrop ?? false])).toEqual([['big.jpg', false], ['big_recrop.jpg', true]]);
+    const finding = report.warnings.find((w) => w.code === 'duplicate.near' && w.item === 'big_recrop.jpg');
+    expect(finding?.message).toContain('confirmed as a re-crop');
+    // The hashes alone do not join them.
+    const off = await validate(root, {}, { validate: { confirmRecrops: false } });
+    expect(off.report.clusters.filter((c) => c.members.some((m) => m.image === 'big_recrop.jpg'))).toEqual([]);
   });
 
   it('hashes only new or changed files on a rerun (cache keyed by path, size, mtime), and never touches the images', async () => {
