@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     const thumb = time('thumbnail from coefficients', () => jpegThumbnail(buf, scale)!);
     const grey = time('orientation', () => applyOrientation(thumb, h.orientation));
     time('aHash + dHash + pHash', () => perceptualHashes(grey));
-    time('fingerprint', () => fingerprintOf(grey));
+    time('fingerprint', () => fingerprintOf(grey, grey.width / grey.height));
     time('quality measures', () => measureQuality(grey));
     // The fallbacks where WebAssembly cannot run (and the code before it was used), for comparison.
     useWasmWalker(false);
