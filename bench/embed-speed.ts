@@ -18,8 +18,9 @@ import { imageFolder } from './embed-layers.js';
 type Embed = (file: string) => Promise<Float32Array>;
 
 /** Embeds all files with `window` requests in flight; seconds and vectors in file order. */
-async function embedAll(embed: Embed, files: string[], window: number): Promise<{ seconds: number; vecs: Float32Array[] }> {
+async function embedAll(embed: Embed, files: string[], window: number): Promise<{ seconds: number; cpuMs: number; vecs: Float32Array[] }> {
   const vecs: Float32Array[] = new Array(files.length);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -29,7 +30,8 @@ async function embedAll(embed: Embed, files: string[], window: number): Promise<
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
-  return { seconds: (performance.now() - t0) / 1000, vecs };
+  const c = process.cpuUsage(c0);
+  return { seconds: (performance.now() - t0) / 1000, cpuMs: (c.user + c.system) / 1000 / files.length, vecs };
 }
 
 interface Config {
@@ -113,7 +115,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
       rates.set(c.name, [...(rates.get(c.name) ?? []), rate]);
       ratios.set(c.name, [...(ratios.get(c.name) ?? []), rate / base]);
       vecs.set(c.name, res.vecs);
-      line.push(`  ${c.name.padEnd(36)} ${rate.toFixed(1).padStart(6)} img/s  ratio ${(rate / base).toFixed(2)}×  [${o.note}]`);
+      line.push(`  ${c.name.padEnd(36)} ${rate.toFixed(1).padStart(6)} img/s  ratio ${(rate / base).toFixed(2)}×  CPU ${res.cpuMs.toFixed(1)} ms/img (all threads)  [${o.note}]`);
     }
     console.log(`round ${r + 1}/${rounds} (load average ${loadavg()[0]!.toFixed(1)}):\n${line.join('\n')}`);
   }
@@ -122,10 +124,16 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
 
   // Per-image breakdown on this thread, one image at a time: where an image's time goes.
   const k = Math.min(30, files.length);
+  // Wall ms/image, and CPU ms/image of the whole process (sharp's threads included): the CPU figure is
+  // what a stage costs whatever the load; the wall one is inflated by waiting for a core under load.
+  const cpuMs: number[] = [];
   const serial = async (f: (i: number) => Promise<unknown>): Promise<number> => {
     await f(0); // warm-up
+    const c0 = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < k; i++) await f(i);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000 / k);
     return (performance.now() - t) / k;
   };
   const size = { width: nsfwjsMobileNetV2.input.width, height: nsfwjsMobileNetV2.input.height };
@@ -155,16 +163,17 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   };
   const poolMs = await one('float32');
   const pool8Ms = await one('int8');
+  const [cDecode, cFloat, cLite, cLite8, cTfjs, cPool, cPool8] = cpuMs.map((x) => x.toFixed(2));
   console.log(`per image, 1 thread, serial (${k} images; load average ${loadavg()[0]!.toFixed(1)}):
-| stage | ms/image |
-|---|---|
-| decode + EXIF rotate + resize to 224 (sharp, uint8) | ${decodeMs.toFixed(2)} |
-| uint8 → float32 in [0, 1] | ${floatMs.toFixed(2)} |
-| forward + pooling, tfjs-wasm (baseline) | ${tfjsMs.toFixed(2)} |
-| forward + pooling, LiteRT float32 | ${liteMs.toFixed(2)} (${(tfjsMs / liteMs).toFixed(2)}× faster than tfjs-wasm) |
-| forward + pooling, LiteRT int8 (uint8 pixels in) | ${lite8Ms.toFixed(2)} (${(liteMs / lite8Ms).toFixed(2)}× faster than float32) |
-| one EmbedPool worker, whole image, float32 | ${poolMs.toFixed(2)} (overhead over the stages: ${(poolMs - decodeMs - floatMs - liteMs).toFixed(2)}) |
-| one EmbedPool worker, whole image, int8 | ${pool8Ms.toFixed(2)} (overhead over the stages: ${(pool8Ms - decodeMs - lite8Ms).toFixed(2)}) |`);
+| stage | wall ms/image | CPU ms/image |
+|---|---|---|
+| decode + EXIF rotate + resize to 224 (sharp, uint8) | ${decodeMs.toFixed(2)} | ${cDecode} |
+| uint8 → float32 in [0, 1] | ${floatMs.toFixed(2)} | ${cFloat} |
+| forward + pooling, tfjs-wasm (baseline) | ${tfjsMs.toFixed(2)} | ${cTfjs} |
+| forward + pooling, LiteRT float32 | ${liteMs.toFixed(2)} (${(tfjsMs / liteMs).toFixed(2)}× faster than tfjs-wasm) | ${cLite} |
+| forward + pooling, LiteRT int8 (uint8 pixels in) | ${lite8Ms.toFixed(2)} (${(liteMs / lite8Ms).toFixed(2)}× faster than float32) | ${cLite8} |
+| one EmbedPool worker, whole image, float32 | ${poolMs.toFixed(2)} (over the stages: ${(poolMs - decodeMs - floatMs - liteMs).toFixed(2)}) | ${cPool} |
+| one EmbedPool worker, whole image, int8 | ${pool8Ms.toFixed(2)} (over the stages: ${(pool8Ms - decodeMs - lite8Ms).toFixed(2)}) | ${cPool8} |`);
 
   // Head training throughput on the embeddings (labels: folder classes; 30 epochs, no early stop).
   const labels = [...imageFolder(data, 'train').labels, ...imageFolder(data, 'val').labels].slice(0, n);
