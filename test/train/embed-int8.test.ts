@@ -35,7 +35,7 @@ async function drain<T>(gen: AsyncGenerator<StepEvent, T, void>): Promise<{ resu
 describe('the int8 feature model (train.embedPrecision: int8)', () => {
   it('gives embeddings close to the float32 reference on generated images: cosine ≥ 0.99, max |Δ| ≤ 20 % of the largest value (measured 14.5 %)', async () => {
     const cacheDir = join(tmp.dir, 'c1');
-    const calib = files.filter((_, i) => i % 2 === 0);
+    const calib = files.filter((_, i) => i % 5 === 0); // 4 of 20, one per class
     const q = await featureTfliteInt8(nsfwjsMobileNetV2, spec, cacheDir, () => calib);
     const f = await featureTflite(nsfwjsMobileNetV2, spec, cacheDir);
     expect(q.bytes.byteLength).toBeLessThan(f.bytes.byteLength / 2);
@@ -46,7 +46,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     let worstCos = 1;
     let worstRel = 0;
     // Held-out images (not calibrated on) and their mirror views.
-    for (const file of files.filter((_, i) => i % 2 === 1)) {
+    for (const file of files.filter((_, i) => i % 5 === 2 || i % 5 === 4)) {
       const [a, af] = await ref.embed(file, ['orig', 'flip']);
       const [b, bf] = await fast.embed(file, ['orig', 'flip']);
       for (const [x, y] of [[a!, b!], [af!, bf!]] as const) {
@@ -69,7 +69,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     expect(worstRel).toBeLessThanOrEqual(0.2);
     // Quantized, not the float model under another name.
     expect(worstRel).toBeGreaterThan(0);
-  });
+  }, 240_000); // a limit for a loaded machine, not a timing assertion
 
   it('is calibrated once and read back after; its vectors have their own cache key, which changes with the model', async () => {
     const cacheDir = join(tmp.dir, 'c2');
@@ -87,7 +87,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     rmSync(featureTfliteInt8Path(cacheDir, nsfwjsMobileNetV2, spec));
     const c = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration: () => files.slice(10, 12) });
     expect(c.cacheKey).not.toBe(a.cacheKey);
-  });
+  }, 180_000);
 
   it('embedDataset never serves float vectors for int8 (or back), and reuses its own', async () => {
     const cacheDir = join(tmp.dir, 'c3');
@@ -108,7 +108,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const floatAgain = await drain(embedDataset(reqs, opts));
     expect(floatAgain.result.computed).toBe(0);
     expect(floatAgain.result.vectors[0]![0]).toEqual(float.result.vectors[0]![0]);
-  });
+  }, 180_000);
 
   it('falls back to the float32 model, saying why, when int8 cannot be built (input range not [0, 1])', async () => {
     const cacheDir = join(tmp.dir, 'c4');
