@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
 import { nsfwjsMobileNetV2 } from '../src/train/local/nsfwjs-backbone.js';
-import { EmbedPool } from '../src/train/local/embed-pool.js';
+import { DEFAULT_EMBED_PRECISION, EmbedPool, FEATURE_CALIBRATION_IMAGES, type EmbedPrecision } from '../src/train/local/embed-pool.js';
 import { featureModel } from '../src/train/local/backbone.js';
-import { featureTflite } from '../src/train/local/feature-tflite.js';
+import { featureTflite, featureTfliteInt8 } from '../src/train/local/feature-tflite.js';
 import { defaultHeadOptions, trainHead, type FeatureSet } from '../src/train/local/head.js';
-import { preprocessImage } from '../src/train/local/preprocess.js';
+import { decodeResize } from '../src/train/local/preprocess.js';
+import { pixelsToFloat } from '../src/tflite/preprocess.js';
 import { loadTf } from '../src/train/local/tf-runtime.js';
 import { loadTfliteModel } from '../src/tflite/runner.js';
 import { loadTflitePool } from '../src/tflite/runner-pool.js';
@@ -17,8 +18,9 @@ import { imageFolder } from './embed-layers.js';
 type Embed = (file: string) => Promise<Float32Array>;
 
 /** Embeds all files with `window` requests in flight; seconds and vectors in file order. */
-async function embedAll(embed: Embed, files: string[], window: number): Promise<{ seconds: number; vecs: Float32Array[] }> {
+async function embedAll(embed: Embed, files: string[], window: number): Promise<{ seconds: number; cpuMs: number; vecs: Float32Array[] }> {
   const vecs: Float32Array[] = new Array(files.length);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -28,7 +30,8 @@ async function embedAll(embed: Embed, files: string[], window: number): Promise<
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
-  return { seconds: (performance.now() - t0) / 1000, vecs };
+  const c = process.cpuUsage(c0);
+  return { seconds: (performance.now() - t0) / 1000, cpuMs: (c.user + c.system) / 1000 / files.length, vecs };
 }
 
 interface Config {
@@ -46,10 +49,12 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
 /**
  * Embedding img/s end to end (decode + resize + forward + pooling) on the same images, in one process:
  *   tfjs-wasm, 1 thread (this thread: THE BASELINE), tfjs-wasm 2 worker threads,
- *   LiteRT 1 thread, LiteRT 2 worker threads (EmbedPool, the production path), and the tflite runner pool
- *   (loadTflitePool, 2 threads) for comparison; BENCH_ROUNDS rounds interleave the configurations so load
- *   swings hit all of them. Then the per-image breakdown on this thread (decode+resize vs forward), the max
- *   |Δ| between LiteRT and tfjs embeddings, and head training samples/s (wasm vs the cpu backend baseline).
+ *   LiteRT 1 thread, LiteRT 2 worker threads (EmbedPool, the production path), the same two on the int8
+ *   feature model (calibrated on 32 of these photos), and the tflite runner pool (loadTflitePool, 2 threads)
+ *   for comparison; BENCH_ROUNDS rounds interleave the configurations so load swings hit all of them; the
+ *   last line is THE RATIO of the default path to the baseline. Then the per-image breakdown on this thread
+ *   (decode+resize, float conversion, forward per engine, a worker's round trip), the max |Δ| between
+ *   engines' embeddings, and head training samples/s (wasm vs the cpu backend baseline).
  */
 export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES ?? 80)): Promise<void> {
   const files = [...imageFolder(data, 'train').files, ...imageFolder(data, 'val').files].slice(0, n);
@@ -59,12 +64,17 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
   console.log(`images: ${files.length} from ${data}; cores: ${availableParallelism()}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; features ${spec.layers.join('+')} (${spec.pooling})`);
 
-  const tc = performance.now();
+  let tc = performance.now();
   const { bytes, converted } = await featureTflite(nsfwjsMobileNetV2, spec, cacheDir);
   console.log(`feature .tflite: ${(bytes.byteLength / 1e6).toFixed(1)} MB, ${converted ? 'converted' : 'cached'} in ${((performance.now() - tc) / 1000).toFixed(1)} s (incl. loading tfjs + backbone; once per feature key)`);
+  tc = performance.now();
+  const calibration = files.slice(0, FEATURE_CALIBRATION_IMAGES);
+  const int8 = await featureTfliteInt8(nsfwjsMobileNetV2, spec, cacheDir, () => calibration);
+  console.log(`int8 feature .tflite: ${(int8.bytes.byteLength / 1e6).toFixed(2)} MB, calibrated on ${calibration.length} of these photos in ${((performance.now() - tc) / 1000).toFixed(1)} s (once per feature key)`);
 
-  const pool = (workers: number, runtime: 'tfjs' | 'litert'): Config['open'] => async () => {
-    const p = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers, runtime });
+  const pool = (workers: number, runtime: 'tfjs' | 'litert', precision: EmbedPrecision = 'float32'): Config['open'] => async () => {
+    const p = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers, runtime, precision });
+    if (p.precision !== precision) throw new Error(`the pool runs ${p.precision}, not ${precision}: ${p.runtimeNote}`);
     const embed: Embed = async (f) => (await p.embed(f, ['orig']))[0]!;
     await Promise.all(Array.from({ length: p.threads }, () => embed(files[0]!))); // warm-up
     return { embed, window: p.window, close: () => p.close(), note: `${p.backend}, ${p.threads} thread(s), window ${p.window}` };
@@ -74,6 +84,8 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
     { name: 'tfjs-wasm 2 workers', open: pool(2, 'tfjs') },
     { name: 'LiteRT 1 thread', open: pool(0, 'litert') },
     { name: 'LiteRT 2 workers (EmbedPool)', open: pool(2, 'litert') },
+    { name: 'LiteRT int8 1 thread', open: pool(0, 'litert', 'int8') },
+    { name: 'LiteRT int8 2 workers (EmbedPool)', open: pool(2, 'litert', 'int8') },
     {
       name: 'LiteRT 2 threads (loadTflitePool)',
       open: async () => {
@@ -89,6 +101,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   ];
 
   const rates = new Map<string, number[]>();
+  const ratios = new Map<string, number[]>();
   const vecs = new Map<string, Float32Array[]>();
   for (let r = 0; r < rounds; r++) {
     let base = 0;
@@ -100,38 +113,67 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
       const rate = files.length / res.seconds;
       if (!base) base = rate;
       rates.set(c.name, [...(rates.get(c.name) ?? []), rate]);
+      ratios.set(c.name, [...(ratios.get(c.name) ?? []), rate / base]);
       vecs.set(c.name, res.vecs);
-      line.push(`  ${c.name.padEnd(36)} ${rate.toFixed(1).padStart(6)} img/s  ratio ${(rate / base).toFixed(2)}×  [${o.note}]`);
+      line.push(`  ${c.name.padEnd(36)} ${rate.toFixed(1).padStart(6)} img/s  ratio ${(rate / base).toFixed(2)}×  CPU ${res.cpuMs.toFixed(1)} ms/img (all threads)  [${o.note}]`);
     }
     console.log(`round ${r + 1}/${rounds} (load average ${loadavg()[0]!.toFixed(1)}):\n${line.join('\n')}`);
   }
   const tfjsVecs = vecs.get(configs[0]!.name)!;
-  console.log(`max |Δ| LiteRT vs tfjs embeddings over ${files.length} photos: ${maxDiff(tfjsVecs, vecs.get(configs[3]!.name)!).toExponential(2)} (EmbedPool), ${maxDiff(tfjsVecs, vecs.get(configs[4]!.name)!).toExponential(2)} (runner pool)`);
+  console.log(`max |Δ| LiteRT vs tfjs embeddings over ${files.length} photos: ${maxDiff(tfjsVecs, vecs.get(configs[3]!.name)!).toExponential(2)} (EmbedPool), ${maxDiff(tfjsVecs, vecs.get(configs[6]!.name)!).toExponential(2)} (runner pool); int8 vs float: max |Δ| ${maxDiff(tfjsVecs, vecs.get(configs[5]!.name)!).toFixed(3)} of max |x| ${Math.max(...tfjsVecs.map((v) => Math.max(...v.map(Math.abs)))).toFixed(3)}`);
 
-  // Per-image breakdown on this thread, one image at a time: decode + resize (sharp) vs the forward pass.
+  // Per-image breakdown on this thread, one image at a time: where an image's time goes.
   const k = Math.min(30, files.length);
-  let t0 = performance.now();
+  // Wall ms/image, and CPU ms/image of the whole process (sharp's threads included): the CPU figure is
+  // what a stage costs whatever the load; the wall one is inflated by waiting for a core under load.
+  const cpuMs: number[] = [];
+  const serial = async (f: (i: number) => Promise<unknown>): Promise<number> => {
+    await f(0); // warm-up
+    const c0 = process.cpuUsage();
+    const t = performance.now();
+    for (let i = 0; i < k; i++) await f(i);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000 / k);
+    return (performance.now() - t) / k;
+  };
+  const size = { width: nsfwjsMobileNetV2.input.width, height: nsfwjsMobileNetV2.input.height };
+  const raw: Uint8Array[] = [];
+  const decodeMs = await serial(async (i) => (raw[i] = await decodeResize(files[i]!, { ...size, fit: 'fill' })));
   const pixels: Float32Array[] = [];
-  for (const f of files.slice(0, k)) pixels.push(await preprocessImage(f, nsfwjsMobileNetV2.input));
-  const decodeMs = (performance.now() - t0) / k;
+  const floatMs = await serial(async (i) => (pixels[i] = pixelsToFloat(raw[i]!, nsfwjsMobileNetV2.input.range)));
   const lite = await loadTfliteModel(bytes, { softmax: 'never' });
-  await lite.runPrepared(pixels[0]!);
-  t0 = performance.now();
-  for (const p of pixels) await lite.runPrepared(p);
-  const liteMs = (performance.now() - t0) / k;
+  const liteMs = await serial((i) => lite.runPrepared(pixels[i]!));
   lite.dispose();
+  const lite8 = await loadTfliteModel(int8.bytes, { softmax: 'never' });
+  const lite8Ms = await serial((i) => lite8.runPrepared(raw[i]!));
+  lite8.dispose();
   const { tf } = await loadTf();
   const fm = featureModel(tf, await nsfwjsMobileNetV2.load(tf), spec);
-  const fwd = async (p: Float32Array) => {
-    const y = tf.tidy(() => fm.predict(tf.tensor4d(p, [1, 224, 224, 3])) as Tensor);
+  const tfjsMs = await serial(async (i) => {
+    const y = tf.tidy(() => fm.predict(tf.tensor4d(pixels[i]!, [1, 224, 224, 3])) as Tensor);
     await y.data();
     y.dispose();
+  });
+  // A worker round trip without the work: one EmbedPool thread, one request at a time, minus decode + forward.
+  const one = async (precision: EmbedPrecision): Promise<number> => {
+    const p = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers: 1, runtime: 'litert', precision });
+    const ms = await serial((i) => p.embed(files[i]!, ['orig']));
+    await p.close();
+    return ms;
   };
-  await fwd(pixels[0]!);
-  t0 = performance.now();
-  for (const p of pixels) await fwd(p);
-  const tfjsMs = (performance.now() - t0) / k;
-  console.log(`per image, 1 thread, serial (${k} images): decode+resize ${decodeMs.toFixed(1)} ms; forward tfjs-wasm ${tfjsMs.toFixed(1)} ms (baseline), LiteRT ${liteMs.toFixed(1)} ms  ratio ${(tfjsMs / liteMs).toFixed(2)}× faster`);
+  const poolMs = await one('float32');
+  const pool8Ms = await one('int8');
+  const [cDecode, cFloat, cLite, cLite8, cTfjs, cPool, cPool8] = cpuMs.map((x) => x.toFixed(2));
+  console.log(`per image, 1 thread, serial (${k} images; load average ${loadavg()[0]!.toFixed(1)}):
+| stage | wall ms/image | CPU ms/image |
+|---|---|---|
+| decode + EXIF rotate + resize to 224 (sharp, uint8) | ${decodeMs.toFixed(2)} | ${cDecode} |
+| uint8 → float32 in [0, 1] | ${floatMs.toFixed(2)} | ${cFloat} |
+| forward + pooling, tfjs-wasm (baseline) | ${tfjsMs.toFixed(2)} | ${cTfjs} |
+| forward + pooling, LiteRT float32 | ${liteMs.toFixed(2)} (${(tfjsMs / liteMs).toFixed(2)}× faster than tfjs-wasm) | ${cLite} |
+| forward + pooling, LiteRT int8 (uint8 pixels in) | ${lite8Ms.toFixed(2)} (${(liteMs / lite8Ms).toFixed(2)}× faster than float32) | ${cLite8} |
+| one EmbedPool worker, whole image, float32 | ${poolMs.toFixed(2)} (over the stages: ${(poolMs - decodeMs - floatMs - liteMs).toFixed(2)}) | ${cPool} |
+| one EmbedPool worker, whole image, int8 | ${pool8Ms.toFixed(2)} (over the stages: ${(pool8Ms - decodeMs - lite8Ms).toFixed(2)}) | ${cPool8} |`);
 
   // Head training throughput on the embeddings (labels: folder classes; 30 epochs, no early stop).
   const labels = [...imageFolder(data, 'train').labels, ...imageFolder(data, 'val').labels].slice(0, n);
@@ -148,5 +190,8 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
 
   const best = configs.map((c) => ({ name: c.name, max: Math.max(...rates.get(c.name)!) }));
   console.log(`best of ${rounds} round(s): ${best.map((b) => `${b.name} ${b.max.toFixed(1)}`).join('; ')} img/s`);
+  const prod = `LiteRT${DEFAULT_EMBED_PRECISION === 'int8' ? ' int8' : ''} 2 workers (EmbedPool)`;
+  const r = ratios.get(prod)!;
+  console.log(`THE RATIO: the default embedding path (${prod}) vs the tfjs-wasm 1-thread baseline, same round: ${r.map((x) => `${x.toFixed(2)}×`).join(', ')} (goal ≥ 9×)`);
   rmSync(cacheDir, { recursive: true, force: true });
 }

@@ -3,8 +3,12 @@
  * backbone's default feature layer.
  *
  *   node dist/bench/embed.js [speed] [DATA]   embedding img/s: tfjs-wasm 1 thread (baseline) vs tfjs-wasm 2 workers,
- *                                             LiteRT 1 thread, LiteRT 2 threads; per-image breakdown; head samples/s
+ *                                             LiteRT float32/int8 1 thread and 2 threads; per-image breakdown;
+ *                                             head samples/s; THE RATIO of the default path to the baseline
  *   node dist/bench/embed.js layers [DATA]    top-1 per feature variant on DATA (train → val) and synthetic data
+ *   node dist/bench/embed.js precision [DATA] [--per-class N] [--rounds R] [--calibration K] [--test-split S]
+ *                                             int8 vs float32 feature model: head top-1 on DATA
+ *                                             (default ../shared/data/clothing-dataset-small, 150/class, 3 seeds, K=32)
  *
  * DATA defaults to ../shared/data/hymenoptera_data (an ImageFolder: train/<class>/*, val/<class>/*).
  * Numbers are from a shared 2-core machine: compare the ratios, not the absolute figures.
@@ -15,11 +19,22 @@ import { join, resolve } from 'node:path';
 import { generateSyntheticDataset } from '../src/dataset/synthetic.js';
 import { loadTf } from '../src/train/local/tf-runtime.js';
 import { extractAllCached, imageFolder, scoreVariant, type Variant } from './embed-layers.js';
+import { runPrecision } from './embed-precision.js';
 import { runSpeed } from './embed-speed.js';
 
 const args = process.argv.slice(2);
-const mode = args[0] === 'layers' || args[0] === 'speed' ? args.shift()! : 'speed';
-const data = resolve(args[0] ?? '../shared/data/hymenoptera_data');
+const mode = args[0] === 'layers' || args[0] === 'speed' || args[0] === 'precision' ? args.shift()! : 'speed';
+const flag = (name: string, dflt: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1]! : dflt;
+};
+const precisionOpts = {
+  perClass: Number(flag('--per-class', '150')),
+  rounds: Number(flag('--rounds', '3')),
+  calibration: Number(flag('--calibration', '32')),
+  testSplit: flag('--test-split', 'test'),
+};
+const data = resolve(args[0] ?? (mode === 'precision' ? '../shared/data/clothing-dataset-small' : '../shared/data/hymenoptera_data'));
 
 const LAYERS = [
   'block_9_add', 'block_12_add', 'block_12_expand_relu', 'block_12_depthwise_relu', 'block_13_expand_relu', 'block_13_depthwise_relu',
@@ -121,4 +136,5 @@ async function layerSearch(): Promise<void> {
 }
 
 if (mode === 'layers') await layerSearch();
+else if (mode === 'precision') await runPrecision(data, precisionOpts);
 else await runSpeed(data);

@@ -144,6 +144,11 @@ export const TrainSettingsSchema = z
      * change existing workspaces' train fingerprints.
      */
     embedRuntime: z.enum(['auto', 'litert', 'tfjs']).optional(),
+    /**
+     * Precision of the feature model LiteRT embeds with; absent = DEFAULT_EMBED_PRECISION (embed-pool.ts).
+     * `int8`: the full-integer feature model (faster; calibrated once on train images). Optional like embedRuntime.
+     */
+    embedPrecision: z.enum(['float32', 'int8']).optional(),
     /** Quantized variants exported beside the float model; absent = both. Optional for the same reason. */
     quantize: z.array(z.enum(['int8-weights', 'int8'])).optional(),
     /** Train images whose activations calibrate the full-integer variant; absent = 300. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { throwIfCancelled, InputError } from '../../core/errors.js';
 import type { StepEvent } from '../../core/events.js';
@@ -6,7 +7,8 @@ import { ProgressTracker } from '../../core/progress.js';
 import type { Backbone, FeatureSpec } from './backbone.js';
 import { featureKey } from './backbone.js';
 import { EmbeddingCache, type View } from './embedding-cache.js';
-import { EmbedPool } from './embed-pool.js';
+import { EmbedPool, embedPrecisionChoice, resolveFeatureEngine, type EmbedPrecision, type FeatureEngine, type PoolOptions } from './embed-pool.js';
+import { featureTfliteInt8Path } from './feature-tflite.js';
 
 export interface EmbedRequest {
   /** Absolute path of the image. */
@@ -35,6 +37,10 @@ export interface EmbedOptions {
   workers: number;
   /** Embedding engine (EmbedPool): `auto` = LiteRT when the feature model converts, else tfjs. */
   runtime?: 'auto' | 'litert' | 'tfjs';
+  /** Feature model precision (EmbedPool); int8 needs `calibration` the first time. Default float32. */
+  precision?: EmbedPrecision;
+  /** Images that calibrate the int8 feature model when it is not cached yet. */
+  calibration?: () => readonly string[];
   signal: AbortSignal;
 }
 
@@ -43,7 +49,6 @@ export interface EmbedOptions {
  * send only the missing ones to the worker pool. Yields progress (with rate and ETA) as it goes.
  */
 export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): AsyncGenerator<StepEvent, EmbedResult, void> {
-  const cache = new EmbeddingCache(opts.cacheDir, featureKey(opts.backbone, opts.spec));
   const hashes: string[] = [];
   const hashing = new ProgressTracker('hash', reqs.length, 'img');
   for (let i = 0; i < reqs.length; i++) {
@@ -63,42 +68,74 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
     if (ev) yield ev;
   }
 
-  const vectors: Float32Array[][] = reqs.map((r) => new Array<Float32Array>(r.views.length));
-  // Work items: request index + the views still missing. Same image content twice is embedded once.
-  const missing = new Map<string, { views: Set<View>; file: string; name: string; targets: number[] }>();
-  let cached = 0;
-  for (let i = 0; i < reqs.length; i++) {
-    const r = reqs[i]!;
-    const h = hashes[i]!;
-    let hit = true;
-    for (let v = 0; v < r.views.length; v++) {
-      const vec = await cache.get(h, r.views[v]!);
-      if (vec) vectors[i]![v] = vec;
-      else {
-        hit = false;
-        const m = missing.get(h) ?? { views: new Set<View>(), file: r.file, name: r.name, targets: [] };
-        m.views.add(r.views[v]!);
-        missing.set(h, m);
-      }
+  const poolOpts: PoolOptions = {
+    backboneId: opts.backbone.id,
+    cacheDir: opts.cacheDir,
+    spec: opts.spec,
+    workers: opts.workers,
+    signal: opts.signal,
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
+    ...(opts.precision ? { precision: opts.precision } : {}),
+    ...(opts.calibration ? { calibration: opts.calibration } : {}),
+  };
+  // Float vectors are keyed by the features alone (LiteRT = tfjs within 1e-4); int8 ones by the calibrated
+  // model too, so its engine is settled before the lookup (calibrating it the first time).
+  let engine: FeatureEngine | undefined;
+  if (embedPrecisionChoice(opts.precision) === 'int8') {
+    if (!existsSync(featureTfliteInt8Path(opts.cacheDir, opts.backbone, opts.spec))) {
+      yield { type: 'log', message: `Calibrating the int8 feature model on ${opts.calibration?.().length ?? 0} train image(s) (once per feature layer).` };
     }
-    if (hit) cached++;
-    else missing.get(h)!.targets.push(i);
+    engine = await resolveFeatureEngine(poolOpts);
   }
+  let cache = new EmbeddingCache(opts.cacheDir, engine?.cacheKey ?? featureKey(opts.backbone, opts.spec));
+  let vectors: Float32Array[][] = [];
+  let missing = new Map<string, { views: Set<View>; file: string; name: string; targets: number[] }>();
+  let cached = 0;
+  const lookUp = async (): Promise<void> => {
+    vectors = reqs.map((r) => new Array<Float32Array>(r.views.length));
+    // Work items: request index + the views still missing. Same image content twice is embedded once.
+    missing = new Map();
+    cached = 0;
+    for (let i = 0; i < reqs.length; i++) {
+      const r = reqs[i]!;
+      const h = hashes[i]!;
+      let hit = true;
+      for (let v = 0; v < r.views.length; v++) {
+        const vec = await cache.get(h, r.views[v]!);
+        if (vec) vectors[i]![v] = vec;
+        else {
+          hit = false;
+          const m = missing.get(h) ?? { views: new Set<View>(), file: r.file, name: r.name, targets: [] };
+          m.views.add(r.views[v]!);
+          missing.set(h, m);
+        }
+      }
+      if (hit) cached++;
+      else missing.get(h)!.targets.push(i);
+    }
+  };
+  await lookUp();
 
   let backend = 'cache';
   let threads = 0;
   let rate = 0;
-  const work = [...missing.entries()];
+  let work = [...missing.entries()];
   if (work.length > 0) {
     yield { type: 'log', message: `Embedding ${work.length} new image(s); ${cached} from the cache.` };
-    const pool = await EmbedPool.create({ backboneId: opts.backbone.id, cacheDir: opts.cacheDir, spec: opts.spec, workers: opts.workers, signal: opts.signal, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+    const pool = await EmbedPool.create({ ...poolOpts, ...(engine ? { engine } : {}) });
+    if (pool.cacheKey !== cache.featureKey) {
+      // The pool fell back to an engine whose vectors are keyed otherwise (int8 → float): look up again.
+      cache = new EmbeddingCache(opts.cacheDir, pool.cacheKey);
+      await lookUp();
+      work = [...missing.entries()];
+    }
     // Every yield from here on sits inside the try: a cancelled run ends the generator at a yield
     // (runStep calls return()), and only the finally stops the worker threads, which otherwise keep
     // the process alive after "Cancelled.".
     try {
       backend = pool.backend;
       threads = pool.threads;
-      yield { type: 'log', message: `Embedding with ${backend === 'litert' ? 'LiteRT' : `tfjs (${backend})`} on ${threads} thread(s).` };
+      yield { type: 'log', message: `Embedding with ${backend.startsWith('litert') ? `LiteRT (${pool.precision} feature model)` : `tfjs (${backend})`} on ${threads} thread(s).` };
       if (pool.runtimeNote) yield { type: 'warning', code: 'train.litert_unavailable', message: pool.runtimeNote };
       if (pool.fallbackReason) yield { type: 'warning', code: 'train.workers_unavailable', message: `Embedding on one thread: worker threads did not start (${pool.fallbackReason}).` };
       const tracker = new ProgressTracker('embed', work.length, 'img');

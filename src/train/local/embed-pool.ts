@@ -5,10 +5,20 @@ import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
 import { createEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
-import { featureTflite } from './feature-tflite.js';
+import { featureTflite, featureTfliteInt8 } from './feature-tflite.js';
+import { featureKey } from './backbone.js';
 import { nativeTfLoads } from './tf-runtime.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
 import { CancelledError, throwIfCancelled } from '../../core/errors.js';
+
+/** Numeric precision of the feature model that computes the embeddings. */
+export type EmbedPrecision = 'float32' | 'int8';
+
+/** The precision training embeds with unless train.embedPrecision says otherwise (docs/notes/local-backbone.md). */
+export const DEFAULT_EMBED_PRECISION: EmbedPrecision = 'float32';
+
+/** Train images that calibrate the int8 feature model (once per feature key; min/max per activation). */
+export const FEATURE_CALIBRATION_IMAGES = 32;
 
 export interface PoolOptions {
   backboneId: string;
@@ -22,6 +32,14 @@ export interface PoolOptions {
    * `litert` / `tfjs` force one (a failing `litert` is an error). EDGEWISE_EMBED_RUNTIME overrides `auto`.
    */
   runtime?: 'auto' | EmbedRuntime;
+  /**
+   * `int8`: LiteRT on the full-integer feature model (featureTfliteInt8, calibrated on `calibration`), when
+   * LiteRT is the runtime; float32 when it cannot be built. Default float32. EDGEWISE_EMBED_PRECISION overrides
+   * it for benchmarks.
+   */
+  precision?: EmbedPrecision;
+  /** Images that calibrate the int8 feature model if it is not cached yet (read only then). */
+  calibration?: () => readonly string[];
   /** Cancels start-up: threads already started are stopped (they would keep the process alive). */
   signal?: AbortSignal;
 }
@@ -33,8 +51,63 @@ export function embedRuntimeChoice(opt: PoolOptions['runtime']): 'auto' | EmbedR
   return env === 'tfjs' || env === 'litert' ? env : 'auto';
 }
 
+/** The precision asked for: EDGEWISE_EMBED_PRECISION (benchmarks), else the option, else float32. */
+export function embedPrecisionChoice(opt: PoolOptions['precision']): EmbedPrecision {
+  const env = process.env.EDGEWISE_EMBED_PRECISION;
+  if (env === 'int8' || env === 'float32') return env;
+  return opt ?? 'float32';
+}
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** What will compute the embeddings, and the embedding-cache key of its vectors. */
+export interface FeatureEngine {
+  runtime: EmbedRuntime;
+  precision: EmbedPrecision;
+  /** The feature .tflite LiteRT runs (absent for tfjs). */
+  tflite?: Uint8Array;
+  /** featureKey, plus the int8 model's id for int8 (its vectors differ from float's; float = tfjs ≤ 1e-4). */
+  cacheKey: string;
+  /** Why a faster engine was not used, if one was skipped. */
+  note?: string;
+}
+
+/**
+ * Picks the engine, in this order (the first that is asked for and works):
+ *   1. tfjs when `tfjs` is forced, or on `auto` when @tensorflow/tfjs-node (native) loads;
+ *   2. LiteRT on the int8 feature model, when int8 precision is asked for;
+ *   3. LiteRT on the float32 feature model;
+ *   4. tfjs (wasm), with a note saying why LiteRT was not used (an error if `litert` was forced).
+ * Conversion and calibration happen here, once per feature key (cached in `<cacheDir>/feature-tflite/`).
+ */
+export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEngine> {
+  const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
+  const key = featureKey(backbone, opts.spec);
+  let runtime = embedRuntimeChoice(opts.runtime);
+  // tfjs-node (the optional native accelerator), when it loads, beats LiteRT's single-threaded wasm.
+  if (runtime === 'auto' && (await nativeTfLoads())) runtime = 'tfjs';
+  if (runtime === 'tfjs') return { runtime: 'tfjs', precision: 'float32', cacheKey: key };
+  const notes: string[] = [];
+  if (embedPrecisionChoice(opts.precision) === 'int8') {
+    try {
+      const q = await featureTfliteInt8(backbone, opts.spec, opts.cacheDir, opts.calibration ?? (() => []), opts.signal);
+      return { runtime: 'litert', precision: 'int8', tflite: q.bytes, cacheKey: `${key}|${q.id}` };
+    } catch (e) {
+      if (e instanceof CancelledError) throw e;
+      notes.push(`int8 feature model not used (${errorText(e)})`);
+    }
+  }
+  try {
+    // Converted once here (cached on disk), so the workers never load tfjs.
+    const f = await featureTflite(backbone, opts.spec, opts.cacheDir, opts.signal);
+    return { runtime: 'litert', precision: 'float32', tflite: f.bytes, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.` } : {}) };
+  } catch (e) {
+    if (runtime === 'litert' || e instanceof CancelledError) throw e;
+    notes.push(`LiteRT not used, embedding with tfjs: the feature model could not be converted to .tflite (${errorText(e)}).`);
+  }
+  return { runtime: 'tfjs', precision: 'float32', cacheKey: key, note: notes.join(' ') };
 }
 
 interface Slot {
@@ -44,7 +117,8 @@ interface Slot {
 
 /**
  * Embeds images on several worker threads, each with its own LiteRT (or tfjs + wasm) instance (both are
- * single-threaded in Node, so threads are how both cores get used). Falls back to this thread when the
+ * single-threaded in Node, so threads are how both cores get used). Each thread decodes its own images
+ * (sharp), so the main thread only passes file names and vectors. Falls back to this thread when the
  * compiled worker script is absent (running from TypeScript sources, e.g. under vitest).
  */
 export class EmbedPool {
@@ -55,8 +129,11 @@ export class EmbedPool {
   backend = 'unknown';
   /** Why the worker threads were not used, when they were asked for and failed to start. */
   fallbackReason: string | undefined;
-  /** Why LiteRT was not used although `auto` would have picked it. */
+  /** Why LiteRT (or its int8 model) was not used although it would have been picked. */
   runtimeNote: string | undefined;
+  /** The embedding-cache key of the vectors this pool computes (see FeatureEngine). */
+  cacheKey = '';
+  precision: EmbedPrecision = 'float32';
 
   private constructor() {}
 
@@ -64,23 +141,17 @@ export class EmbedPool {
     return this.slots.length || 1;
   }
 
-  static async create(opts: PoolOptions): Promise<EmbedPool> {
+  /** `engine`: from resolveFeatureEngine (embedDataset resolves it first to look the cache up); else resolved here. */
+  static async create(opts: PoolOptions & { engine?: FeatureEngine }): Promise<EmbedPool> {
     const pool = new EmbedPool();
     const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
     const wanted = opts.workers ?? 2;
-    let runtime = embedRuntimeChoice(opts.runtime);
-    // tfjs-node (the optional native accelerator), when it loads, beats LiteRT's single-threaded wasm.
-    if (runtime === 'auto' && (await nativeTfLoads())) runtime = 'tfjs';
-    let tflite: Uint8Array | undefined;
-    if (runtime !== 'tfjs') {
-      try {
-        // Converted once here (cached on disk), so the workers never load tfjs.
-        tflite = (await featureTflite(backbone, opts.spec, opts.cacheDir, opts.signal)).bytes;
-      } catch (e) {
-        if (runtime === 'litert' || e instanceof CancelledError) throw e;
-        pool.runtimeNote = `LiteRT not used, embedding with tfjs: the feature model could not be converted to .tflite (${errorText(e)}).`;
-      }
-    }
+    const engine = opts.engine ?? (await resolveFeatureEngine(opts));
+    const forced = embedRuntimeChoice(opts.runtime) === 'litert';
+    pool.runtimeNote = engine.note;
+    pool.cacheKey = engine.cacheKey;
+    pool.precision = engine.precision;
+    const tflite = engine.tflite;
     throwIfCancelled(opts.signal);
     const script = new URL('./embed-worker.js', import.meta.url);
     if (wanted > 0 && existsSync(fileURLToPath(script))) {
@@ -112,8 +183,11 @@ export class EmbedPool {
       try {
         local = await createEmbedder(backbone, opts.spec, tflite);
       } catch (e) {
-        if (runtime === 'litert') throw e;
+        if (forced) throw e;
         pool.runtimeNote = `LiteRT not used, embedding with tfjs: ${errorText(e)}`;
+        // tfjs computes the float vectors: their key, not the int8 model's.
+        pool.cacheKey = featureKey(backbone, opts.spec);
+        pool.precision = 'float32';
       }
     }
     local ??= await createEmbedder(backbone, opts.spec);
@@ -122,7 +196,7 @@ export class EmbedPool {
     return pool;
   }
 
-  /** Every thread started, ready or not. */
+/** Every thread started, ready or not. */
   private readonly started = new Set<Worker>();
 
   private async terminateAll(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import type { Backbone, FeatureSpec } from './backbone.js';
 import { featureModel } from './backbone.js';
 import type { View } from './embedding-cache.js';
-import { flipHorizontal, preprocessImage } from './preprocess.js';
+import { decodeResize, flipHorizontal, preprocessImage } from './preprocess.js';
 import { loadTf } from './tf-runtime.js';
 
 /** Embeds one image file into one vector per requested view. */
@@ -90,21 +90,28 @@ export async function createEmbedder(backbone: Backbone, spec: FeatureSpec, tfli
 
 /**
  * The same embeddings from the feature model converted to .tflite (feature-tflite.ts), run by LiteRT
- * (XNNPack kernels, one image per call: the converted graph has batch size 1). Same preprocessing, same
- * pooled vector within 1e-4 of the tfjs path (test/train/embed-litert.test.ts).
+ * (XNNPack kernels, one image per call: the converted graph has batch size 1). Same preprocessing.
+ * A float32 model gets the float pixels: the same pooled vector within 1e-4 of the tfjs path
+ * (test/train/embed-litert.test.ts). A uint8-input model (the int8 feature model) gets the decoded pixels as
+ * they are: no float conversion, 4× fewer bytes into the wasm heap.
  */
 export async function createLiteRtEmbedder(backbone: Backbone, tflite: Uint8Array): Promise<Embedder> {
   const { loadTfliteModel } = await import('../../tflite/runner.js');
   const m = await loadTfliteModel(tflite, { softmax: 'never', item: `${backbone.id} feature model` });
   const { width, height } = backbone.input;
-  if (m.input.width !== width || m.input.height !== height || m.input.dtype !== 'float32') {
+  if (m.input.width !== width || m.input.height !== height) {
     m.dispose();
-    throw new Error(`the feature .tflite takes ${m.input.width}×${m.input.height} ${m.input.dtype}, the backbone ${width}×${height} float32`);
+    throw new Error(`the feature .tflite takes ${m.input.width}×${m.input.height}, the backbone ${width}×${height}`);
+  }
+  const raw = m.input.dtype === 'uint8';
+  if (raw && (Math.abs(m.input.scale * 255 - 1) > 1e-6 || m.input.zeroPoint !== 0 || backbone.input.range[0] !== 0 || backbone.input.range[1] !== 1)) {
+    m.dispose();
+    throw new Error(`the feature .tflite's uint8 input (scale ${m.input.scale}, zero point ${m.input.zeroPoint}) is not p/255 for the backbone's range [${backbone.input.range.join(', ')}]`);
   }
   const embed: EmbedFn = async (file, views) => {
-    const px = await preprocessImage(file, backbone.input);
+    const px: Float32Array | Uint8Array = raw ? await decodeResize(file, { width, height, fit: 'fill' }) : await preprocessImage(file, backbone.input);
     // runPrepared queues calls on the one interpreter; each result is a fresh array (transferable).
     return Promise.all(views.map((v) => m.runPrepared(v === 'flip' ? flipHorizontal(px, width, height) : px)));
   };
-  return { embed, backend: 'litert', runtime: 'litert', dim: m.outputs[0]!.classes };
+  return { embed, backend: raw ? 'litert-int8' : 'litert', runtime: 'litert', dim: m.outputs[0]!.classes };
 }

@@ -1,4 +1,5 @@
 import { PREPROCESSING_ID, pixelsToFloat, preprocessImage as decodeResize } from '../../tflite/preprocess.js';
+export { decodeResize };
 import type { InputSpec } from './backbone.js';
 
 /**
@@ -16,9 +17,9 @@ export const preprocessImage: Preprocess = async (file, input) => {
   return pixelsToFloat(px, input.range);
 };
 
-/** Mirror image left-right of HWC pixels (flip augmentation and test-time views). */
-export function flipHorizontal(pixels: Float32Array, width: number, height: number, channels = 3): Float32Array {
-  const out = new Float32Array(pixels.length);
+/** Mirror image left-right of HWC pixels (flip augmentation and test-time views); float values or raw uint8 pixels. */
+export function flipHorizontal<T extends Float32Array | Uint8Array>(pixels: T, width: number, height: number, channels = 3): T {
+  const out = (pixels instanceof Uint8Array ? new Uint8Array(pixels.length) : new Float32Array(pixels.length)) as T;
   for (let y = 0; y < height; y++) {
     const row = y * width * channels;
     for (let x = 0; x < width; x++) {

@@ -15,6 +15,7 @@ import type { FeatureSpec } from './backbone.js';
 import { DEFAULT_BACKBONE, resolveBackbone } from './backbones.js';
 import type { RemoteBackbone } from './remote-backbone.js';
 import { embedDataset, type EmbedRequest } from './embed-dataset.js';
+import { DEFAULT_EMBED_PRECISION, FEATURE_CALIBRATION_IMAGES } from './embed-pool.js';
 import type { View } from './embedding-cache.js';
 import { buildClassifier } from './export-model.js';
 import { predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
@@ -119,7 +120,17 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     views: (r.split === 'train' && s.flipAugment ? ['orig', 'flip'] : ['orig']) as View[],
   }));
   const workers = s.workers ?? Math.min(2, availableParallelism());
-  const emb = yield* embedDataset(reqs, { backbone, spec: embedSpec, cacheDir: ctx.workspace.cacheDir, workers, runtime: s.embedRuntime ?? 'auto', signal: ctx.signal });
+  const emb = yield* embedDataset(reqs, {
+    backbone,
+    spec: embedSpec,
+    cacheDir: ctx.workspace.cacheDir,
+    workers,
+    runtime: s.embedRuntime ?? 'auto',
+    precision: s.embedPrecision ?? DEFAULT_EMBED_PRECISION,
+    // Read only when the int8 feature model is not cached yet: a seeded sample of the train split.
+    calibration: () => calibrationSample(trainRows, FEATURE_CALIBRATION_IMAGES, s.seed).map((r) => join(ctx.workspace.imagesDir, r.image)),
+    signal: ctx.signal,
+  });
   yield { type: 'metric', name: 'embedded_new', value: emb.computed };
   throwIfCancelled(ctx.signal);
 

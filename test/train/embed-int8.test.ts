@@ -1,0 +1,137 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import type { Backbone } from '../../src/train/local/backbone.js';
+import { featureKey } from '../../src/train/local/backbone.js';
+import { embedDataset, type EmbedRequest } from '../../src/train/local/embed-dataset.js';
+import { EmbedPool, resolveFeatureEngine } from '../../src/train/local/embed-pool.js';
+import { createLiteRtEmbedder } from '../../src/train/local/embedder.js';
+import { featureTflite, featureTfliteInt8, featureTfliteInt8Path } from '../../src/train/local/feature-tflite.js';
+import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
+import type { StepEvent } from '../../src/core/events.js';
+import { TrainSettingsSchema } from '../../src/config/schema.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+const tmp = makeTempDir('edgewise-int8-embed-');
+afterAll(() => tmp.cleanup());
+const spec = nsfwjsMobileNetV2.defaultFeatures;
+let files: string[] = [];
+
+beforeAll(async () => {
+  const syn = await generateSyntheticDataset({ root: join(tmp.dir, 'ws'), classes: 4, perClass: 5, faults: false, seed: 'int8-embed' });
+  files = syn.images.map((i) => join(syn.imagesDir, i.image));
+});
+
+async function drain<T>(gen: AsyncGenerator<StepEvent, T, void>): Promise<{ result: T; events: StepEvent[] }> {
+  const events: StepEvent[] = [];
+  for (;;) {
+    const r = await gen.next();
+    if (r.done) return { result: r.value, events };
+    events.push(r.value);
+  }
+}
+
+describe('the int8 feature model (train.embedPrecision: int8)', () => {
+  it('gives embeddings close to the float32 reference on generated images: cosine ≥ 0.99, max |Δ| ≤ 20 % of the largest value (measured 14.5 %)', async () => {
+    const cacheDir = join(tmp.dir, 'c1');
+    const calib = files.filter((_, i) => i % 5 === 0); // 4 of 20, one per class
+    const q = await featureTfliteInt8(nsfwjsMobileNetV2, spec, cacheDir, () => calib);
+    const f = await featureTflite(nsfwjsMobileNetV2, spec, cacheDir);
+    expect(q.bytes.byteLength).toBeLessThan(f.bytes.byteLength / 2);
+    const fast = await createLiteRtEmbedder(nsfwjsMobileNetV2, q.bytes);
+    const ref = await createLiteRtEmbedder(nsfwjsMobileNetV2, f.bytes);
+    expect(fast.backend).toBe('litert-int8');
+    expect(fast.dim).toBe(ref.dim);
+    let worstCos = 1;
+    let worstRel = 0;
+    // Held-out images (not calibrated on) and their mirror views.
+    for (const file of files.filter((_, i) => i % 5 === 2 || i % 5 === 4)) {
+      const [a, af] = await ref.embed(file, ['orig', 'flip']);
+      const [b, bf] = await fast.embed(file, ['orig', 'flip']);
+      for (const [x, y] of [[a!, b!], [af!, bf!]] as const) {
+        let dot = 0, nx = 0, ny = 0, maxAbs = 0, maxD = 0;
+        for (let i = 0; i < x.length; i++) {
+          dot += x[i]! * y[i]!;
+          nx += x[i]! * x[i]!;
+          ny += y[i]! * y[i]!;
+          maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
+          maxD = Math.max(maxD, Math.abs(x[i]! - y[i]!));
+        }
+        worstCos = Math.min(worstCos, dot / Math.sqrt(nx * ny));
+        worstRel = Math.max(worstRel, maxD / maxAbs);
+      }
+      // The mirror is another vector (else the views would match trivially).
+      expect(Math.max(...b!.map((v, i) => Math.abs(v - bf![i]!)))).toBeGreaterThan(1e-3);
+    }
+    expect(worstCos).toBeGreaterThanOrEqual(0.99);
+    console.log(`int8 vs float32: worst cosine ${worstCos.toFixed(4)}, worst max |Δ| / max |x| ${worstRel.toFixed(3)}`);
+    expect(worstRel).toBeLessThanOrEqual(0.2);
+    // Quantized, not the float model under another name.
+    expect(worstRel).toBeGreaterThan(0);
+  }, 240_000); // a limit for a loaded machine, not a timing assertion
+
+  it('is calibrated once and read back after; its vectors have their own cache key, which changes with the model', async () => {
+    const cacheDir = join(tmp.dir, 'c2');
+    let asked = 0;
+    const calibration = () => (asked++, files.slice(0, 4));
+    const a = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration });
+    const b = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration });
+    const float = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec });
+    expect(asked).toBe(1);
+    expect([a.precision, a.runtime, float.precision]).toEqual(['int8', 'litert', 'float32']);
+    expect(b.cacheKey).toBe(a.cacheKey);
+    expect(float.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
+    expect(a.cacheKey.startsWith(`${float.cacheKey}|int8:`)).toBe(true);
+    // Another calibration is another model: another key, so no vector of the old one is reused.
+    rmSync(featureTfliteInt8Path(cacheDir, nsfwjsMobileNetV2, spec));
+    const c = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration: () => files.slice(10, 12) });
+    expect(c.cacheKey).not.toBe(a.cacheKey);
+  }, 180_000);
+
+  it('embedDataset never serves float vectors for int8 (or back), and reuses its own', async () => {
+    const cacheDir = join(tmp.dir, 'c3');
+    const reqs: EmbedRequest[] = files.slice(0, 6).map((f) => ({ file: f, name: f, views: ['orig'] }));
+    const opts = { backbone: nsfwjsMobileNetV2, spec, cacheDir, workers: 0, signal: new AbortController().signal, calibration: () => files.slice(0, 4) };
+    const float = await drain(embedDataset(reqs, opts));
+    expect(float.result.computed).toBe(6);
+    const int8 = await drain(embedDataset(reqs, { ...opts, precision: 'int8' }));
+    expect(int8.result.computed).toBe(6);
+    expect(int8.result.backend).toBe('litert-int8');
+    expect(int8.events.some((e) => e.type === 'log' && /Calibrating the int8 feature model on 4 train image/.test(e.message))).toBe(true);
+    const again = await drain(embedDataset(reqs, { ...opts, precision: 'int8' }));
+    expect([again.result.computed, again.result.cached]).toEqual([0, 6]);
+    expect(again.events.some((e) => e.type === 'log' && /Calibrating/.test(e.message))).toBe(false);
+    // Same images, different vectors: each run returned its own model's.
+    expect(int8.result.vectors[0]![0]).not.toEqual(float.result.vectors[0]![0]);
+    expect(again.result.vectors[0]![0]).toEqual(int8.result.vectors[0]![0]);
+    const floatAgain = await drain(embedDataset(reqs, opts));
+    expect(floatAgain.result.computed).toBe(0);
+    expect(floatAgain.result.vectors[0]![0]).toEqual(float.result.vectors[0]![0]);
+  }, 180_000);
+
+  it('falls back to the float32 model, saying why, when int8 cannot be built (input range not [0, 1])', async () => {
+    const cacheDir = join(tmp.dir, 'c4');
+    const signed: Backbone = { ...nsfwjsMobileNetV2, input: { ...nsfwjsMobileNetV2.input, range: [-1, 1] } };
+    await expect(featureTfliteInt8(signed, spec, cacheDir, () => files.slice(0, 2))).rejects.toThrow(/input range \[-1, 1\] is not \[0, 1\]/);
+    expect(existsSync(featureTfliteInt8Path(cacheDir, signed, spec))).toBe(false);
+    // No calibration images: the same fallback through the pool, which then embeds with float32.
+    const pool = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers: 0, precision: 'int8', calibration: () => [] });
+    try {
+      expect(pool.precision).toBe('float32');
+      expect(pool.backend).toBe('litert');
+      expect(pool.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
+      expect(pool.runtimeNote).toMatch(/int8 feature model not used \(no int8 feature model: no calibration images\)/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('train.embedPrecision is optional (absent keeps old train fingerprints) and checked', () => {
+    expect('embedPrecision' in TrainSettingsSchema.parse({})).toBe(false);
+    expect(TrainSettingsSchema.parse({ embedPrecision: 'int8' }).embedPrecision).toBe('int8');
+    const bad = TrainSettingsSchema.safeParse({ embedPrecision: 'int4' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['embedPrecision']);
+  });
+});
