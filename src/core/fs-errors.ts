@@ -1,3 +1,6 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 /**
  * File-system failures a user can act on (a read-only or full disk, a permission, a symlink loop, a name
  * too long), in words: the reporters show these as named errors instead of "an unexpected error".
@@ -24,10 +27,27 @@ const KNOWN: Record<string, { code: string; what: string; hint: string }> = {
   EIO: { code: 'fs.io', what: 'could not be read or written (input/output error)', hint: 'The disk may be failing or disconnected: check it, then run again.' },
 };
 
+/** The nearest existing folder above `p`, when it is on a read-only file system. */
+function readOnlyParent(p: string): string | undefined {
+  let d = dirname(p);
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  try {
+    accessSync(d, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS' ? d : undefined;
+  }
+}
+
 /** Details for a Node file-system error with a code a user can act on, else undefined. */
 export function fsErrorDetails(e: unknown, name?: string): FsErrorDetails | undefined {
   if (!(e instanceof Error)) return undefined;
   const err = e as NodeJS.ErrnoException;
+  // A recursive mkdir on a read-only disk says ENOENT (Node gives up on the first folder it cannot create).
+  if (err.code === 'ENOENT' && err.syscall === 'mkdir' && err.path) {
+    const ro = readOnlyParent(String(err.path));
+    if (ro) return { code: 'fs.read_only', message: `${ro} is on a read-only file system (EROFS): cannot create ${String(err.path)}.`, hint: KNOWN.EROFS!.hint, path: ro };
+  }
   const known = err.code ? KNOWN[err.code] : undefined;
   if (!known) return undefined;
   const subject = name ?? (err.path ? String(err.path) : 'a file');
