@@ -163,6 +163,30 @@ interface Frame {
 
 const frames = new Map<string, Frame>();
 
+/**
+ * Turned views of the images compared last: validate meets one image in several consecutive candidate pairs
+ * (the index lists each image's neighbours together), and turning it is a tenth of a pair's work.
+ */
+const recentTurns = new Map<Fingerprint, Map<number, View>>();
+const RECENT_IMAGES = 64;
+
+function turnedOf(fp: Fingerprint, img: Float32Array, angle: number, frame: Frame): View {
+  let views = recentTurns.get(fp);
+  if (views) {
+    recentTurns.delete(fp);
+  } else {
+    views = new Map();
+    if (recentTurns.size >= RECENT_IMAGES) recentTurns.delete(recentTurns.keys().next().value!);
+  }
+  recentTurns.set(fp, views);
+  let v = views.get(angle);
+  if (!v) {
+    v = turned(img, FINGERPRINT_SIDE, fp.aspect!, angle, frame.mask);
+    views.set(angle, v);
+  }
+  return v;
+}
+
 function frameAt(aspect: number, angle: number): Frame {
   const key = angle === 0 ? '0' : `${aspect} ${angle}`;
   let f = frames.get(key);
@@ -312,11 +336,12 @@ function bestWindow(columns: Array<Column[] | undefined>, target: CoarseTarget, 
           const a = t.i0[y]! * S;
           const b = t.i1[y]! * S;
           const wgt = t.f[y]!;
+          const keep = 1 - wgt;
           const r = y * S;
           const x1 = x1s[y]!;
           for (let x = x0s[y]!; x < x1; x++) {
             if (mask && !mask[r + x]) continue;
-            const v = h[a + x]! * (1 - wgt) + h[b + x]! * wgt;
+            const v = h[a + x]! * keep + h[b + x]! * wgt;
             sum += v;
             sumSq += v * v;
             dot += v * tgt[r + x]!;
@@ -510,7 +535,7 @@ export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1
     for (const from of ['a', 'b'] as const) {
       const to = from === 'a' ? 'b' : 'a';
       const frame = frameAt(aspects[to], angle);
-      const t = angle === 0 ? views[to] : turned(views[to].img, S, aspects[to], angle, frame.mask);
+      const t = angle === 0 ? views[to] : turnedOf(to === 'a' ? a : b, views[to].img, angle, frame);
       const c = coarse(t);
       const n = normalised(c);
       if (!n) continue;
