@@ -119,17 +119,19 @@ interface View {
 
 /**
  * `img` (S×S samples of a frame whose width / height is `aspect`) turned by `deg` about its centre, in
- * the frame's true proportions. Pixels that come from outside the frame are masked out.
+ * the frame's true proportions. Pixels that come from outside the frame are masked out; `inside`, when
+ * given, is that mask already known (frameAt: it depends on the aspect and angle only).
  */
-function turned(img: Float32Array, S: number, aspect: number, deg: number): View {
+function turned(img: Float32Array, S: number, aspect: number, deg: number, inside?: Uint8Array): View {
   const out = new Float32Array(S * S);
-  const mask = new Uint8Array(S * S);
+  const mask = inside ?? new Uint8Array(S * S);
   const c = Math.cos((deg * Math.PI) / 180);
   const s = Math.sin((deg * Math.PI) / 180);
   let valid = 0;
   for (let y = 0; y < S; y++) {
     const v = (y + 0.5) / S - 0.5;
     for (let x = 0; x < S; x++) {
+      if (inside && !inside[y * S + x]) continue;
       const X = ((x + 0.5) / S - 0.5) * aspect;
       const u2 = (c * X + s * v) / aspect;
       const v2 = -s * X + c * v;
@@ -149,6 +151,62 @@ function turned(img: Float32Array, S: number, aspect: number, deg: number): View
     }
   }
   return { img: out, mask, valid };
+}
+
+/** Every pixel inside: the unturned frame. */
+const WHOLE = new Uint8Array(FINGERPRINT_SIDE * FINGERPRINT_SIDE).fill(1);
+
+/**
+ * What a turn does to a frame, whatever is in it: which pixels stay inside, the coarse rows' valid spans
+ * for the search, and the pixels the fine comparison uses. Depends on the aspect and angle only, so it is
+ * built once per (aspect, angle) and shared by every pair (a set has few distinct aspects).
+ */
+interface Frame {
+  mask: Uint8Array;
+  spans: { from: Int32Array; to: Int32Array; mask?: Uint8Array };
+  use: Uint8Array;
+  n: number;
+}
+
+const frames = new Map<string, Frame>();
+
+/**
+ * Turned views of the images compared last: validate meets one image in several consecutive candidate pairs
+ * (the index lists each image's neighbours together), and turning it is a tenth of a pair's work.
+ */
+const recentTurns = new Map<Fingerprint, Map<number, View>>();
+const RECENT_IMAGES = 64;
+
+function turnedOf(fp: Fingerprint, img: Float32Array, angle: number, frame: Frame): View {
+  let views = recentTurns.get(fp);
+  if (views) {
+    recentTurns.delete(fp);
+  } else {
+    views = new Map();
+    if (recentTurns.size >= RECENT_IMAGES) recentTurns.delete(recentTurns.keys().next().value!);
+  }
+  recentTurns.set(fp, views);
+  let v = views.get(angle);
+  if (!v) {
+    v = turned(img, FINGERPRINT_SIDE, fp.aspect!, angle, frame.mask);
+    views.set(angle, v);
+  }
+  return v;
+}
+
+function frameAt(aspect: number, angle: number): Frame {
+  const key = angle === 0 ? '0' : `${aspect} ${angle}`;
+  let f = frames.get(key);
+  if (f) return f;
+  const S = FINGERPRINT_SIDE;
+  const mask = angle === 0 ? WHOLE : turned(new Float32Array(S * S), S, aspect, angle).mask;
+  const c = coarse({ img: new Float32Array(S * S), mask, valid: 0 }).mask;
+  const spans = rowSpans(c, COARSE) ?? { from: new Int32Array(COARSE), to: new Int32Array(COARSE).fill(COARSE), mask: c };
+  f = { mask, spans, ...interior(mask) };
+  // Bounded: a set with many distinct aspects must not grow this without end.
+  if (frames.size > 4096) frames.clear();
+  frames.set(key, f);
+  return f;
 }
 
 /** 2×2 box means; a coarse pixel is valid when all four of its fine pixels are. */
@@ -201,53 +259,106 @@ export interface Alignment {
   layout: number;
 }
 
-/**
- * The window of `source` (coarse) that best matches the turned target (coarse, normalised, masked). The
- * window's width share is its height share times `ratio` (target aspect / source aspect): a crop.
- */
-function bestWindow(source: Float32Array, target: Float32Array, mask: Uint8Array, valid: number, ratio: number, best: Alignment, from: 'a' | 'b', angle: number): Alignment {
-  for (const sy of SCALES) {
-    const sx = sy * ratio;
-    if (sx < MIN_SHARE || sx > MAX_SHARE) continue;
-    const xs = offsets(Math.min(1, sx)).map((w) => ({ scale: sx, offset: w.offset }));
-    best = searchWindows(source, target, mask, valid, xs, offsets(sy), best, from, angle);
-  }
-  return best;
+/** A search window along one axis with its interpolation taps at coarse resolution. */
+interface TappedWindow {
+  w: Window;
+  t: Taps;
 }
 
-/** The best of the windows xs × ys of `source` against the target (separable: rows per x, then columns per y). */
-function searchWindows(source: Float32Array, target: Float32Array, mask: Uint8Array, valid: number, xs: Window[], ys: Window[], best: Alignment, from: 'a' | 'b', angle: number): Alignment {
+/** Height windows per scale (fixed by SCALES): built once, shared by every pair. */
+const Y_WINDOWS: TappedWindow[][] = SCALES.map((sy) => offsets(sy).map((w) => ({ w, t: taps(w, COARSE) })));
+
+/** A width window with the source's rows resampled through it (the same at every angle: built once per pair). */
+interface Column {
+  w: Window;
+  h: Float32Array;
+}
+
+/**
+ * The crops of `source` (coarse) tried against a target whose aspect is `ratio` times the source's: per
+ * height scale, its width windows with the source resampled through each. The window's width share is its
+ * height share times `ratio`: a crop.
+ */
+function columnsOf(source: Float32Array, ratio: number): Array<Column[] | undefined> {
   const S = COARSE;
-  const yTaps = ys.map((w) => ({ w, t: taps(w, S) }));
-  const h = new Float32Array(S * S);
-  for (const wx of xs) {
-    const { i0, i1, f } = taps(wx, S);
-    for (let y = 0; y < S; y++) {
-      const r = y * S;
-      for (let x = 0; x < S; x++) h[r + x] = source[r + i0[x]!]! * (1 - f[x]!) + source[r + i1[x]!]! * f[x]!;
-    }
-    for (const { w: wy, t } of yTaps) {
-      // The target is zero-mean and unit-norm over the mask: correlation = dot(window, t) / |window - mean|.
-      let sum = 0;
-      let sumSq = 0;
-      let dot = 0;
+  return SCALES.map((sy) => {
+    const sx = sy * ratio;
+    if (sx < MIN_SHARE || sx > MAX_SHARE) return undefined;
+    return offsets(Math.min(1, sx)).map((o) => {
+      const w = { scale: sx, offset: o.offset };
+      const { i0, i1, f } = taps(w, S);
+      const h = new Float32Array(S * S);
       for (let y = 0; y < S; y++) {
-        const a = t.i0[y]! * S;
-        const b = t.i1[y]! * S;
-        const wgt = t.f[y]!;
         const r = y * S;
-        for (let x = 0; x < S; x++) {
-          if (!mask[r + x]) continue;
-          const v = h[a + x]! * (1 - wgt) + h[b + x]! * wgt;
-          sum += v;
-          sumSq += v * v;
-          dot += v * target[r + x]!;
-        }
+        for (let x = 0; x < S; x++) h[r + x] = source[r + i0[x]!]! * (1 - f[x]!) + source[r + i1[x]!]! * f[x]!;
       }
-      const ss = sumSq - (sum * sum) / valid;
-      if (ss / valid < FLAT_VARIANCE) continue;
-      dot /= Math.sqrt(ss);
-      if (dot > best.layout) best = { source: from, angle, x: wx, y: wy, layout: dot };
+      return { w, h };
+    });
+  });
+}
+
+/** A coarse target ready for the search: normalised pixels, and each row's valid span [from, to). */
+interface CoarseTarget {
+  n: Float32Array;
+  valid: number;
+  from: Int32Array;
+  to: Int32Array;
+  /** Set only when some row's valid pixels are not contiguous: then each pixel is checked. */
+  mask?: Uint8Array;
+}
+
+/**
+ * The span of valid pixels per row; undefined when a row's valid pixels are not contiguous (never for a
+ * turned frame, which is convex; kept as a guard so the sums below always see the pixels in the same order).
+ */
+function rowSpans(mask: Uint8Array, S: number): { from: Int32Array; to: Int32Array } | undefined {
+  const from = new Int32Array(S);
+  const to = new Int32Array(S);
+  for (let y = 0; y < S; y++) {
+    let x = 0;
+    while (x < S && !mask[y * S + x]) x++;
+    from[y] = x;
+    while (x < S && mask[y * S + x]) x++;
+    to[y] = x;
+    for (let k = x; k < S; k++) if (mask[y * S + k]) return undefined;
+  }
+  return { from, to };
+}
+
+/** The best window of the source (its columns) against the target, continuing from `best`. */
+function bestWindow(columns: Array<Column[] | undefined>, target: CoarseTarget, best: Alignment, from: 'a' | 'b', angle: number): Alignment {
+  const S = COARSE;
+  const { n: tgt, valid, from: x0s, to: x1s, mask } = target;
+  for (let k = 0; k < SCALES.length; k++) {
+    const xs = columns[k];
+    if (!xs) continue;
+    const ys = Y_WINDOWS[k]!;
+    for (const { w: wx, h } of xs) {
+      for (const { w: wy, t } of ys) {
+        // The target is zero-mean and unit-norm over the mask: correlation = dot(window, t) / |window - mean|.
+        let sum = 0;
+        let sumSq = 0;
+        let dot = 0;
+        for (let y = 0; y < S; y++) {
+          const a = t.i0[y]! * S;
+          const b = t.i1[y]! * S;
+          const wgt = t.f[y]!;
+          const keep = 1 - wgt;
+          const r = y * S;
+          const x1 = x1s[y]!;
+          for (let x = x0s[y]!; x < x1; x++) {
+            if (mask && !mask[r + x]) continue;
+            const v = h[a + x]! * keep + h[b + x]! * wgt;
+            sum += v;
+            sumSq += v * v;
+            dot += v * tgt[r + x]!;
+          }
+        }
+        const ss = sumSq - (sum * sum) / valid;
+        if (ss / valid < FLAT_VARIANCE) continue;
+        dot /= Math.sqrt(ss);
+        if (dot > best.layout) best = { source: from, angle, x: wx, y: wy, layout: dot };
+      }
     }
   }
   return best;
@@ -311,20 +422,24 @@ interface Prepared extends View {
   n: number;
 }
 
-function prepare(v: View): Prepared {
+/** Inner pixels only: the 5×5 mean is one-sided at the frame, and a turned target's masked corners too. */
+function interior(mask: Uint8Array): { use: Uint8Array; n: number } {
   const S = FINGERPRINT_SIDE;
-  // Inner pixels only: the 5×5 mean is one-sided at the frame, and a turned target's masked corners too.
   const use = new Uint8Array(S * S);
   let n = 0;
   for (let y = BORDER; y < S - BORDER; y++) {
     for (let x = BORDER; x < S - BORDER; x++) {
       let ok = 1;
-      for (let dy = -BORDER; dy <= BORDER && ok; dy++) for (let dx = -BORDER; dx <= BORDER && ok; dx++) if (!v.mask[(y + dy) * S + x + dx]) ok = 0;
+      for (let dy = -BORDER; dy <= BORDER && ok; dy++) for (let dx = -BORDER; dx <= BORDER && ok; dx++) if (!mask[(y + dy) * S + x + dx]) ok = 0;
       use[y * S + x] = ok;
       n += ok;
     }
   }
-  return { ...v, detail: detail(v.img, S), use, n };
+  return { use, n };
+}
+
+function prepare(v: View, frame: Frame): Prepared {
+  return { ...v, detail: detail(v.img, FINGERPRINT_SIDE), use: frame.use, n: frame.n };
 }
 
 /** The source seen through a window, at full resolution, with its detail and the detail correlation. */
@@ -407,12 +522,16 @@ const ANGLE_LAYOUT_SLACK = 0.02;
 export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1): Match | undefined {
   if (a.aspect === undefined || b.aspect === undefined) return undefined;
   const S = FINGERPRINT_SIDE;
-  const whole: Uint8Array = new Uint8Array(S * S).fill(1);
-  const views = { a: { img: Float32Array.from(a.pixels), mask: whole, valid: S * S }, b: { img: Float32Array.from(b.pixels), mask: whole, valid: S * S } };
+  const views = { a: { img: Float32Array.from(a.pixels), mask: WHOLE, valid: S * S }, b: { img: Float32Array.from(b.pixels), mask: WHOLE, valid: S * S } };
   const ca = coarse(views.a);
   const cb = coarse(views.b);
   if (!normalised(ca) || !normalised(cb)) return undefined;
-  const coarseOf = { a: ca.img, b: cb.img };
+  const aspects = { a: a.aspect, b: b.aspect };
+  // The source resampled through each width window: the same at every angle, so built once per direction.
+  const columns = {
+    a: columnsOf(ca.img, b.aspect / a.aspect),
+    b: columnsOf(cb.img, a.aspect / b.aspect),
+  };
   const none: Alignment = { source: 'a', angle: 0, x: { scale: 1, offset: 0 }, y: { scale: 1, offset: 0 }, layout: -1 };
   const perAngle: Array<{ at: Alignment; target: View }> = [];
   for (const angle of ANGLES) {
@@ -422,13 +541,12 @@ export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1
     let target: View | undefined;
     for (const from of ['a', 'b'] as const) {
       const to = from === 'a' ? 'b' : 'a';
-      const aspectTo = to === 'a' ? a.aspect : b.aspect;
-      const ratio = aspectTo / (from === 'a' ? a.aspect : b.aspect);
-      const t = angle === 0 ? views[to] : turned(views[to].img, S, aspectTo, angle);
+      const frame = frameAt(aspects[to], angle);
+      const t = angle === 0 ? views[to] : turnedOf(to === 'a' ? a : b, views[to].img, angle, frame);
       const c = coarse(t);
       const n = normalised(c);
       if (!n) continue;
-      const found = bestWindow(coarseOf[from], n, c.mask, c.valid, ratio, at, from, angle);
+      const found = bestWindow(columns[from], { n, valid: c.valid, ...frame.spans }, at, from, angle);
       if (found !== at) {
         at = found;
         target = t;
@@ -443,7 +561,7 @@ export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1
   let pick: { at: Alignment; target: Prepared; fine: Fine } | undefined;
   for (const { at, target } of perAngle) {
     if (at.layout < layout - ANGLE_LAYOUT_SLACK) continue;
-    const prepared = prepare(target);
+    const prepared = prepare(target, frameAt(aspects[at.source === 'a' ? 'b' : 'a'], at.angle));
     const fine = fineAt(views[at.source].img, prepared, at.x, at.y);
     if (!pick || fine.correlation > pick.fine.correlation) pick = { at, target: prepared, fine };
   }
