@@ -16,7 +16,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateSyntheticDataset } from '../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../src/synthetic/synthetic.js';
 import { loadTf } from '../src/train/local/tf-runtime.js';
 import { extractAllCached, imageFolder, scoreVariant, type Variant } from './embed-layers.js';
 import { runPrecision } from './embed-precision.js';

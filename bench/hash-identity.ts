@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createMeasurer } from '../src/dataset/measure-pool.js';
+import { createMeasurer } from '../src/images/measure-pool.js';
 
 const args = process.argv.slice(2);
 const mode = args[0];

@@ -13,15 +13,15 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { generateSyntheticDataset } from '../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../src/synthetic/synthetic.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
-import { measureBuffer } from '../src/dataset/image-measure.js';
-import { NearDupIndex } from '../src/dataset/neardup-index.js';
-import { hammingHex, hexToHalves } from '../src/dataset/perceptual-hash.js';
-import { decodeFingerprint, isSamePhoto, matchFingerprints, passes, type Fingerprint, type Match, type MatchRule } from '../src/dataset/thumb-match.js';
-import { NEAR_CONFIRM } from '../src/dataset/clusters.js';
+import { measureBuffer } from '../src/images/image-measure.js';
+import { NearDupIndex } from '../src/validate/neardup-index.js';
+import { hammingHex, hexToHalves } from '../src/images/perceptual-hash.js';
+import { decodeFingerprint, isSamePhoto, matchFingerprints, passes, type Fingerprint, type Match, type MatchRule } from '../src/images/thumb-match.js';
+import { NEAR_CONFIRM } from '../src/validate/clusters.js';
 
 const ARG = process.argv[2] ?? '../shared/data/clothing-dataset-small';
 let DIR = ARG;
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   for (const c of copies) match(c.orig, c.copy);
   const nccMs = (performance.now() - t1) / (candidates.length + copies.length);
   console.log(`\n${copies.length} copies of ${copies.length / Object.keys(EDITS).length} photos; ${sameLabelPairs} same-label pairs of distinct photos, ${candidates.length} of them within pHash ${WIDEST}; correlation ${nccMs.toFixed(1)} ms per pair`);
-  console.log(`chosen in src/dataset/clusters.ts: pHash ≤ ${NEAR_CONFIRM.radius}, layout ≥ ${NEAR_CONFIRM.minLayout}, ${describe(NEAR_CONFIRM)}\n`);
+  console.log(`chosen in src/validate/clusters.ts: pHash ≤ ${NEAR_CONFIRM.radius}, layout ≥ ${NEAR_CONFIRM.minLayout}, ${describe(NEAR_CONFIRM)}\n`);
 
   const edits = Object.keys(EDITS);
   const head = ['rule'.padEnd(62), ...edits.map((e) => e.slice(0, 9).padStart(9)), 'recall'.padStart(7), 'false'.padStart(6)];

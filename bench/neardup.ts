@@ -6,7 +6,7 @@
  *
  * Prints time, peak memory (RSS), planted pairs found, and the speed-up over the naive scan as a ratio.
  */
-import { naivePairs, NearDupIndex } from '../src/dataset/neardup-index.js';
+import { naivePairs, NearDupIndex } from '../src/validate/neardup-index.js';
 import { seededRandom } from '../src/core/random.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);

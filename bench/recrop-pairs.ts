@@ -11,10 +11,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { NEAR_CONFIRM } from '../src/dataset/clusters.js';
-import { NearDupIndex } from '../src/dataset/neardup-index.js';
-import { hammingHex, hexToHalves } from '../src/dataset/perceptual-hash.js';
-import * as current from '../src/dataset/thumb-match.js';
+import { NEAR_CONFIRM } from '../src/validate/clusters.js';
+import { NearDupIndex } from '../src/validate/neardup-index.js';
+import { hammingHex, hexToHalves } from '../src/images/perceptual-hash.js';
+import * as current from '../src/images/thumb-match.js';
 
 type Impl = Pick<typeof current, 'decodeFingerprint' | 'isSamePhoto' | 'matchFingerprints'>;
 

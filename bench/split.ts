@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { sha256File } from '../src/core/hash.js';
 import { randomInt, seededRandom } from '../src/core/random.js';
-import { assignSplits, groupHash, preferredSplit, SPLITS, type SplitItem, type SplitName, type SplitRatios } from '../src/dataset/split-assign.js';
+import { assignSplits, groupHash, preferredSplit, SPLITS, type SplitItem, type SplitName, type SplitRatios } from '../src/split/split-assign.js';
 
 const RATIOS: SplitRatios = { train: 0.8, validation: 0.1, test: 0.1 };
 

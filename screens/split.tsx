@@ -2,7 +2,7 @@ import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
 import { useContext, useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
-import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/dataset/split-step.js';
+import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/split/split-step.js';
 import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
 import { splitKeys } from './hooks/keys.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';

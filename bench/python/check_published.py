@@ -8,7 +8,7 @@ Source of the published values
 Repository wmetcalf/rosetta-squint, file hash/spec/goldens.json (read at commits
 1a29194cbfb98282850f830bdd17bd55859fdd30 and c4710772d7037a2127e59ce5679929283a59cf7a; the
 values are the same in both), copied into test/fixtures/imagehash-published.json, which edgewise's own
-test of its TypeScript hashes reads too (test/dataset/imagehash-published.test.ts). hash/spec/README.md says the file holds "byte-exact hex
+test of its TypeScript hashes reads too (test/images/imagehash-published.test.ts). hash/spec/README.md says the file holds "byte-exact hex
 outputs of every algorithm x fixture x hash_size combination, produced by Python `imagehash` 4.3.2".
 It was written by hash/spec/regenerate.py, which calls imagehash.average_hash / dhash / phash on
 Image.open(fixture). goldens.json records imagehash 4.3.2, Pillow 10.4.0, numpy 1.26.4, scipy 1.14.1.

@@ -5,8 +5,8 @@ import { parse } from 'csv-parse/sync';
 import pLimit from 'p-limit';
 import { InputError, throwIfCancelled } from '../core/errors.js';
 import type { Workspace } from '../core/workspace.js';
-import { resolveImagePathSync } from '../dataset/image-paths.js';
-import { vertexImageName } from '../dataset/vertex-csv.js';
+import { resolveImagePathSync } from '../manifest/image-paths.js';
+import { vertexImageName } from '../split/vertex-csv.js';
 import { hashLocalFile, sameContent, type LocalHashes, type RemoteObject } from './gcs.js';
 
 /** What `edgewise upload` moves: every image the import CSV names, and the CSV itself. */

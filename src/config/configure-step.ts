@@ -1,5 +1,5 @@
 import type { Step } from '../core/step.js';
-import { applyDatasetSource, planDatasetSource, type DatasetSource } from '../dataset/dataset-source.js';
+import { applyDatasetSource, planDatasetSource, type DatasetSource } from '../manifest/dataset-source.js';
 import { mergeConfig, parseConfig, readConfigFile, saveConfig } from './load.js';
 import { rememberWorkspace } from './prefs.js';
 import type { Config } from './schema.js';

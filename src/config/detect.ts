@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { folderWhereResolved, IMAGE_FILE, readLabelsCsv, splitOfFolder } from '../dataset/folder-layout.js';
+import { folderWhereResolved, IMAGE_FILE, readLabelsCsv, splitOfFolder } from '../manifest/folder-layout.js';
 
 /** gcloud's config folder: CLOUDSDK_CONFIG wins, as gcloud itself does. */
 export function gcloudConfigDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -81,7 +81,7 @@ export const ValidateSettingsSchema = z
 export type ValidateSettings = z.infer<typeof ValidateSettingsSchema>;
 
 // ── split ──
-/** `config.split`: the ratios and seed (flags and the screen override them: dataset/split-settings.ts). */
+/** `config.split`: the ratios and seed (flags and the screen override them: split/split-settings.ts). */
 export const SplitSettingsSchema = z
   .object({
     train: ratio.default(0.8),

@@ -7,7 +7,7 @@ import type { StepEvent } from '../core/events.js';
 import { hashValue, sha256File } from '../core/hash.js';
 import { ProgressTracker } from '../core/progress.js';
 import type { Step, StepContext } from '../core/step.js';
-import { readSplitsCsv, type SplitRow } from '../dataset/split-io.js';
+import { readSplitsCsv, type SplitRow } from '../split/split-io.js';
 import type { ClassifierLoader, ImageClassifier } from './classifier.js';
 import { readLabels, resolveModel } from './model-dir.js';
 import { writeHtmlReport } from './report-file.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../core/atomic.js';
 import { parseVersion, type Workspace } from '../core/workspace.js';
-import { resolveImagePath } from '../dataset/image-paths.js';
+import { resolveImagePath } from '../manifest/image-paths.js';
 import { readLiveModel } from '../registry/saved-vs-live.js';
 import { parsePredictions } from '../tune/predictions.js';
 import type { ThresholdsFile } from '../tune/save.js';

@@ -2,7 +2,7 @@
  * .tflite writing, reading and running (API stable). Usage:
  *
  *   // Export (training): a tfjs LayersModel, input [null,H,W,3] float in [0,1], ending in softmax.
- *   import { convertLayersModel } from '../tflite/index.js';
+ *   import { convertLayersModel } from './index.js';
  *   const bytes = convertLayersModel(model, { labels, info: { backbone: 'nsfwjs-mobilenet_v2', layer: 'block_12_add' } });
  *   await writeFileAtomic(join(modelDir, 'model.tflite'), bytes);
  *

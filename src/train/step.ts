@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { sha256File, hashValue } from '../core/hash.js';
 import type { Step } from '../core/step.js';
-import { readSplitsCsv } from '../dataset/split-io.js';
+import { readSplitsCsv } from '../split/split-io.js';
 import { fileStamps } from './local/embed-dataset.js';
 import { settingsOf, trainLocal, type LocalTrainOutput } from './local/train-local.js';
 

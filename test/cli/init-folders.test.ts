@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { makeTempDir } from '../helpers/tmp.js';
-import { photoJpeg } from '../dataset/validate-fixtures.js';
+import { photoJpeg } from '../validate/validate-fixtures.js';
 
 /** From a plain train|valid|test/<label>/ tree to a split, as plain commands, with no manifest written by hand. */
 const CLI = resolve('dist/src/cli/main.js');

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/tmp.js';
-import { photoJpeg } from '../dataset/validate-fixtures.js';
+import { photoJpeg } from '../validate/validate-fixtures.js';
 
 /** `edgewise validate` as a user runs it: the compiled CLI (npm test builds first). */
 const CLI = resolve('dist/src/cli/main.js');

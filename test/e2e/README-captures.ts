@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mergeConfig, saveConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import { startFakeGcs } from '../integration/fakes/gcs.js';
 import { startFakeVertex } from '../integration/fakes/vertex.js';
 import { UserTerminal } from './journey-shell.js';

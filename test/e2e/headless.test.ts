@@ -90,7 +90,7 @@ describe('headless: a reader that goes away', () => {
   it('stops quietly when stdout closes early (edgewise --json validate | head -1)', async () => {
     const tmp = makeTempDir();
     try {
-      const { generateSyntheticDataset } = await import('../../src/dataset/synthetic.js');
+      const { generateSyntheticDataset } = await import('../../src/synthetic/synthetic.js');
       await generateSyntheticDataset({ root: tmp.dir, classes: 2, perClass: 12 });
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, [CLI, '--json', 'validate'], {

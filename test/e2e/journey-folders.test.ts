@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import { cliJson, expectTitleOnTop, useJourney } from './journey-shell.js';
 
 const SPLIT_OF: Record<string, string> = { train: 'train', validation: 'validation', test: 'test' };

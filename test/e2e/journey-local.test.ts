@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import { cliJson, expectTitleOnTop, homeState, readJournal, useJourney } from './journey-shell.js';
 
 const sha256 = (b: string | Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mergeConfig, saveConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import { startFakeGcs, type FakeGcs } from '../integration/fakes/gcs.js';
 import { startFakeVertex, type FakeVertex } from '../integration/fakes/vertex.js';
 import { cliJson, homeState, processesIn, readJournal, useJourney } from './journey-shell.js';

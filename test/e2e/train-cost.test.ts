@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeGcs, type FakeGcs } from '../integration/fakes/gcs.js';
 import { startFakeVertex, type FakeVertex } from '../integration/fakes/vertex.js';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import { useJourney } from './journey-shell.js';
 
 /**

@@ -8,7 +8,7 @@ import { loadPredictions } from '../../src/tune/predictions.js';
 import { CLI, TmuxSession, sh } from '../helpers/tmux.js';
 import { predictionsWorkspace } from '../tune/fixtures.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The numbers line for the validation split as the screen prints it. */
 function shown(screen: string): { tau: number; margin: number; coverage: string; accuracy: string } {

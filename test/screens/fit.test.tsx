@@ -11,7 +11,7 @@ import { useTerminalSize } from '../../screens/hooks/use-terminal-size.js';
 import ValidateScreen from '../../screens/validate.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createContext } from '../../src/core/context.js';
-import { photoJpeg } from '../dataset/validate-fixtures.js';
+import { photoJpeg } from '../validate/validate-fixtures.js';
 import { FakeStdin, flush, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

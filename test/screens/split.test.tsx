@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import SplitScreen, { initialSplitUi, splitKeyActions, splitUiReducer } from '../../screens/split.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createContext } from '../../src/core/context.js';
-import { readSplitsCsv } from '../../src/dataset/split-io.js';
+import { readSplitsCsv } from '../../src/split/split-io.js';
 import { flush, keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { FakeStdin as Stdin } from '../helpers/ink.js';

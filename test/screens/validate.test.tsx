@@ -6,8 +6,8 @@ import ValidateScreen, { initialValidateUi, reviewOrder, validateUiReducer } fro
 import { asciiRows, halfBlockRows } from '../../screens/components/image-preview.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createContext } from '../../src/core/context.js';
-import type { Cluster } from '../../src/dataset/clusters.js';
-import { photo, photoJpeg, raw } from '../dataset/validate-fixtures.js';
+import type { Cluster } from '../../src/validate/clusters.js';
+import { photo, photoJpeg, raw } from '../validate/validate-fixtures.js';
 import { keys, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { FakeStdin as Stdin } from '../helpers/ink.js';

@@ -8,7 +8,7 @@ import { HumanReporter, JsonReporter } from '../../src/cli/reporters.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createContext } from '../../src/core/context.js';
 import { escapeControls } from '../../src/core/text.js';
-import { photoJpeg } from '../dataset/validate-fixtures.js';
+import { photoJpeg } from '../validate/validate-fixtures.js';
 import { FakeStdin, SizedStdout, waitFor } from '../helpers/ink.js';
 import { makeTempDir } from '../helpers/tmp.js';
 

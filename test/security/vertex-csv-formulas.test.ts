@@ -6,9 +6,9 @@ import { parseConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createContext } from '../../src/core/context.js';
 import { runStepCollect } from '../../src/core/step.js';
-import { neutraliseCell } from '../../src/dataset/csv-safety.js';
-import { splitStep } from '../../src/dataset/split-step.js';
-import { formatVertexCsv } from '../../src/dataset/vertex-csv.js';
+import { neutraliseCell } from '../../src/manifest/csv-safety.js';
+import { splitStep } from '../../src/split/split-step.js';
+import { formatVertexCsv } from '../../src/split/vertex-csv.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import type { Backbone } from '../../src/train/local/backbone.js';
 import { featureKey } from '../../src/train/local/backbone.js';
 import { embedDataset, type EmbedRequest } from '../../src/train/local/embed-dataset.js';

@@ -4,7 +4,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { convertLayersModel } from '../../src/tflite/convert-layers.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import { createEmbedder } from '../../src/train/local/embedder.js';
 import { buildClassifier } from '../../src/train/local/export-model.js';
 import { defaultHeadOptions, predictHead, trainHead } from '../../src/train/local/head.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { generateSyntheticDataset } from '../../src/dataset/synthetic.js';
-import { formatSplitsCsv, type SplitRow } from '../../src/dataset/split-io.js';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
+import { formatSplitsCsv, type SplitRow } from '../../src/split/split-io.js';
 
 /**
  * A small synthetic workspace with splits.csv written directly (per class: 60 % train, 15 % validation,

@@ -6,7 +6,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createContext } from '../../src/core/context.js';
 import { sha256 } from '../../src/core/hash.js';
 import { runStepCollect } from '../../src/core/step.js';
-import type { SplitRow } from '../../src/dataset/split-io.js';
+import type { SplitRow } from '../../src/split/split-io.js';
 import { trainStep, type TrainOutput } from '../../src/train/step.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { syntheticWorkspace, writeSplits } from './fixture.js';

@@ -28,8 +28,8 @@ export const register: RegisterCommand = (program: Command) => {
     .addHelpText('after', '\nExamples:\n  edgewise split\n  edgewise split --validation 0.15 --test 0.15 --json')
     .action(async (flags: SplitFlags, cmd: Command) => {
       process.exitCode = await runCommand('split', globalsOf(cmd), async (h) => {
-        const { splitStep } = await import('../../dataset/split-step.js');
-        const { formatSplitReport, nextAfterSplit } = await import('../../dataset/split-report.js');
+        const { splitStep } = await import('../../split/split-step.js');
+        const { formatSplitReport, nextAfterSplit } = await import('../../split/split-report.js');
         const configFlags: Record<string, unknown> = {};
         if (flags.bucket !== undefined) configFlags.bucket = flags.bucket;
         if (flags.prefix !== undefined) configFlags.prefix = flags.prefix;

@@ -22,8 +22,8 @@ export const register: RegisterCommand = (program: Command) => {
     .addHelpText('after', '\nExit codes: 0 no errors, 2 errors found (listed; the cleaned manifest leaves those images out).\n\nExamples:\n  edgewise validate\n  edgewise validate --json > report.ndjson\n  edgewise validate --backend vertex --accept-label-mapping')
     .action(async (flags: ValidateFlags, cmd: Command) => {
       process.exitCode = await runCommand('validate', globalsOf(cmd), async (h) => {
-        const { validateStep, readValidationReport } = await import('../../dataset/validate-step.js');
-        const { formatValidateSummary } = await import('../../dataset/validate-summary.js');
+        const { validateStep, readValidationReport } = await import('../../validate/validate-step.js');
+        const { formatValidateSummary } = await import('../../validate/validate-summary.js');
         const configFlags: Record<string, unknown> = {};
         if (flags.radius !== undefined) configFlags.validate = { nearRadius: flags.radius };
         if (flags.backend !== undefined) configFlags.backend = flags.backend;

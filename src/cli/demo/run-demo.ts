@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Harness } from '../harness.js';
 import { saveConfig, readConfigFile, CONFIG_FILE } from '../../config/load.js';
-import { generateSyntheticDataset } from '../../dataset/synthetic.js';
+import { generateSyntheticDataset } from '../../synthetic/synthetic.js';
 import { demoStages } from './stages.js';
 
 export interface DemoOptions {

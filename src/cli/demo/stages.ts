@@ -23,7 +23,7 @@ export const demoStages: DemoStage[] = [
   {
     name: 'split',
     async run(h) {
-      const { splitStep } = await import('../../dataset/split-step.js');
+      const { splitStep } = await import('../../split/split-step.js');
       const out = await h.run(splitStep, {});
       const t = out.totals;
       return `${t.train} train / ${t.validation} validation / ${t.test} test, ${out.leaks.groups === 0 ? 'no cluster across splits' : `${out.leaks.groups} clusters span splits (manifest split column)`}, largest per-class deviation ${out.maxDeviation} → ${out.splitsCsv}${out.vertexCsv ? `, ${out.vertexCsv}` : ''}`;

@@ -1,5 +1,5 @@
 import type { Harness } from '../harness.js';
-import { readValidationReport, validateStep } from '../../dataset/validate-step.js';
+import { readValidationReport, validateStep } from '../../validate/validate-step.js';
 import { plural } from '../../core/text.js';
 
 /**

@@ -9,7 +9,7 @@ import { sha256 } from '../../core/hash.js';
 import type { StepContext } from '../../core/step.js';
 import { ProgressTracker } from '../../core/progress.js';
 import { streamEvents } from '../../core/event-queue.js';
-import { readSplitsCsv, type SplitRow } from '../../dataset/split-io.js';
+import { readSplitsCsv, type SplitRow } from '../../split/split-io.js';
 import { nextModelVersion } from '../model-version.js';
 import type { FeatureSpec } from './backbone.js';
 import { DEFAULT_BACKBONE, resolveBackbone } from './backbones.js';

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { mapConcurrent } from '../core/concurrent.js';
+import type { MeasureLimits } from './image-measure.js';
+import { measureFile, type MeasureBatch, type MeasureResult } from './measure-worker.js';
+
+/**
+ * Measures images on worker threads so validation uses every core: reading a JPEG's thumbnail from its
+ * coefficients is single-threaded code (JavaScript and WebAssembly), and one thread is one core. Files go
+ * out in batches (a message per file cost a fifth of the throughput on 2 cores: bench/hash.ts). Falls back to this thread when there is one core,
+ * few images (starting threads costs more than it saves), or no compiled worker script (the code runs from
+ * its TypeScript sources, e.g. under vitest).
+ */
+export interface Measurer {
+  /** Threads measuring (1 = this thread). */
+  readonly threads: number;
+  /** Why the threads stopped being used, when they failed (the rest was measured on this thread). */
+  readonly fallback: string | undefined;
+  /** Every file's result as it completes (any order); starts no new work once `signal` is aborted. */
+  measureAll(files: readonly { path: string; size: number }[], limits: MeasureLimits, signal?: AbortSignal): AsyncGenerator<{ index: number; result: MeasureResult }>;
+  close(): Promise<void>;
+}
+
+/** Fewer images than this are measured on this thread. */
+export const MIN_IMAGES_FOR_THREADS = 32;
+const BATCH = 8;
+
+export function createMeasurer(images: number, opts: { threads?: number; inFlight?: number; script?: URL } = {}): Measurer {
+  const threads = Math.min(opts.threads ?? availableParallelism(), Math.ceil(images / MIN_IMAGES_FOR_THREADS));
+  const script = opts.script ?? new URL('./measure-worker.js', import.meta.url);
+  if (threads <= 1 || !existsSync(fileURLToPath(script))) {
+    // libvips decodes (the fallback path) run on the libuv pool: keep at least its 4 threads busy.
+    const inFlight = opts.inFlight ?? Math.max(4, availableParallelism());
+    return {
+      threads: 1,
+      fallback: undefined,
+      measureAll: (files, limits, signal) => mapConcurrent(files, inFlight, (f) => measureFile(f.path, f.size, limits), signal),
+      close: async () => undefined,
+    };
+  }
+  const pool = new Piscina<MeasureBatch, MeasureResult[]>({ filename: script.href, minThreads: threads, maxThreads: threads });
+  let broken: string | undefined;
+  let closing: Promise<void> | undefined;
+  const shut = (): Promise<void> => (closing ??= pool.destroy().catch(() => undefined));
+  let resolveBroken = (): void => undefined;
+  const brokenNow = new Promise<undefined>((resolve) => (resolveBroken = () => resolve(undefined)));
+  // Once broken, stop the pool too: it would keep starting threads that fail, competing for the cores.
+  const onBroken = (): void => {
+    resolveBroken();
+    void shut();
+  };
+  // A thread that fails outside a task (it cannot load) is reported here, not to the task, which would wait
+  // for a thread forever; unheard, the event would end the process.
+  pool.on('error', (e: Error) => {
+    broken ??= e.message;
+    onBroken();
+  });
+  // A batch never fails for its files (each file's problem is its result), so a rejection means the thread
+  // itself failed (it could not load, ran out of memory): threads are an accelerator, never the reason a
+  // file goes unmeasured. That batch and all later ones run here.
+  const run = async (batch: MeasureBatch): Promise<MeasureResult[]> => {
+    if (broken === undefined) {
+      const task = pool.run(batch);
+      task.catch(() => undefined); // may settle after it was given up on
+      try {
+        const r = await Promise.race([task, brokenNow]);
+        if (r) return r;
+      } catch (e) {
+        broken ??= (e as Error).message;
+        onBroken();
+      }
+    }
+    const out: MeasureResult[] = [];
+    for (const f of batch.files) out.push(await measureFile(f.path, f.size, batch.limits));
+    return out;
+  };
+  return {
+    threads,
+    get fallback() {
+      return broken;
+    },
+    async *measureAll(files, limits, signal) {
+      // Small enough batches that every thread gets several (progress stays smooth, the last one short).
+      const size = Math.max(1, Math.min(BATCH, Math.floor(files.length / (threads * 4))));
+      const starts = Array.from({ length: Math.ceil(files.length / size) }, (_, i) => i * size);
+      const inFlight = opts.inFlight ?? threads * 2;
+      for await (const { index, result } of mapConcurrent(starts, inFlight, (start) => run({ files: files.slice(start, start + size), limits }), signal)) {
+        for (const [i, r] of result.entries()) yield { index: starts[index]! + i, result: r };
+      }
+    },
+    close: shut,
+  };
+}
