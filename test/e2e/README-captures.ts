@@ -162,6 +162,9 @@ async function vertex(): Promise<void> {
     t.keys('Enter');
     await t.waitFor('⏎ upload check');
     t.keys('Enter');
+    // The cost question comes before anything is created in the project.
+    await t.waitFor('y = start it');
+    t.text('y');
     await t.waitFor(/\bRUNNING\b.*node hours/, 120_000);
     await sleep(1200);
     save(t, root, '14-vertex-running');
