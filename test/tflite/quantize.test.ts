@@ -6,8 +6,8 @@ import { byteBufferOf, FbTable } from '../../src/tflite/flatbuffer-table.js';
 import { quantizeFullInteger, quantizeWeightsOnly } from '../../src/tflite/quantize-model.js';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { ModelField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
-import { serializeModel, type ModelSpec } from '../../src/tflite/write-model.js';
+import { ModelField, OperatorField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
+import { serializeModel, withoutInternalNames, type ModelSpec } from '../../src/tflite/write-model.js';
 import { randomiseWeights, rng, tinyConvModel } from './tiny-models.js';
 
 /**
@@ -199,6 +199,68 @@ describe('shared quantization vectors', () => {
     const { start } = zeroPointStarts(bytes)[t.index]!;
     new DataView(bytes.buffer, bytes.byteOffset).setBigInt64(start + 8, 300n, true);
     expect(() => readTfliteInfo(bytes, 'm.tflite')).toThrow(new RegExp(`tensor ${t.index} ".*" has invalid quantization parameters: zero_point\\[1\\] is 300`));
+  });
+});
+
+describe('compact quantized files (what the size target is met with)', () => {
+  it('internal tensor names dropped: smaller file, same probabilities bit for bit, input/output names and labels still found', async () => {
+    const named = quantizeFullInteger(spec, ranges);
+    const full = serializeModel(named);
+    const compact = serializeModel(withoutInternalNames(named));
+    expect(compact.byteLength).toBeLessThan(full.byteLength - 8 * (named.tensors.length - 2));
+    const info = readTfliteInfo(compact);
+    const [inp, out] = [info.inputs[0]!, info.outputs[0]!];
+    expect(info.tensors[inp]!.name).toBe(named.tensors[named.inputs[0]!]!.name);
+    expect(info.tensors[out]!.name).toBe(named.tensors[named.outputs[0]!]!.name);
+    expect(info.tensors[inp]!.name).not.toBe('');
+    expect(info.tensors.filter((t) => t.index !== inp && t.index !== out).every((t) => t.name === '')).toBe(true);
+    expect(info.labels).toEqual(['a', 'b', 'c', 'd']);
+    expect(info.edgewiseInfo?.quantization).toBe('int8');
+    const m = await loadTfliteModel(compact);
+    expect(m.labels).toEqual(['a', 'b', 'c', 'd']);
+    expect(m.input).toMatchObject({ dtype: 'uint8', range: [0, 1] });
+    m.dispose();
+    const test = pictures(10, 11);
+    const [a, b] = [await run(full, test), await run(compact, test)];
+    a.forEach((p, i) => expect(Array.from(b[i]!)).toEqual(Array.from(p)));
+    // A corrupted unnamed tensor is still named by its index.
+    const s = withoutInternalNames(named);
+    const conv = s.operators.find((o) => o.op === 3)!;
+    const w = s.tensors[conv.inputs[1]!]!;
+    w.quantization = { ...w.quantization!, scale: w.quantization!.scale.map((v, i) => (i === 2 ? 0 : v)) };
+    expect(() => readTfliteInfo(serializeModel(s), 'm.tflite')).toThrow(`m.tflite: tensor ${conv.inputs[1]} has invalid quantization parameters: scale[2] is 0`);
+  });
+
+  it('identical shapes, quantization tables and operator options are written once and shared', () => {
+    const bytes = serializeModel(withoutInternalNames(quantizeFullInteger(spec, ranges)));
+    const sg = FbTable.root(byteBufferOf(bytes)).tables(ModelField.subgraphs)[0]!;
+    const tensors = sg.tables(SubGraphField.tensors);
+    const shapeKeys = new Map<string, Set<number>>();
+    const quantStarts = new Map<string, Set<number>>();
+    const info = readTfliteInfo(bytes);
+    tensors.forEach((t, i) => {
+      const v = t.vector(TensorField.shape, 4);
+      const key = info.tensors[i]!.shape.join('x');
+      shapeKeys.set(key, (shapeKeys.get(key) ?? new Set()).add(v.start));
+      const q = info.tensors[i]!.quantization;
+      const qt = t.table(TensorField.quantization);
+      if (q && qt) {
+        const k = JSON.stringify(q);
+        quantStarts.set(k, (quantStarts.get(k) ?? new Set()).add(qt.pos));
+      }
+    });
+    // One shape vector per distinct shape, though several tensors share most shapes.
+    for (const starts of shapeKeys.values()) expect(starts.size).toBe(1);
+    expect(tensors.length).toBeGreaterThan(shapeKeys.size + 5);
+    // One quantization table per distinct set of parameters (e.g. an activation and the op that only reshapes it).
+    for (const starts of quantStarts.values()) expect(starts.size).toBe(1);
+    // Operators with the same options point at one options table.
+    const ops = sg.tables(SubGraphField.operators);
+    const optStarts = new Set(ops.map((o) => o.table(OperatorField.builtin_options)?.pos).filter((p) => p !== undefined));
+    const withOptions = ops.filter((o) => o.has(OperatorField.builtin_options)).length;
+    expect(optStarts.size).toBeLessThan(withOptions);
+    // The runtime reads the shared tables: the file runs.
+    expect(info.tensors.length).toBe(tensors.length);
   });
 });
 
