@@ -6,7 +6,7 @@ import { byteBufferOf, FbTable } from '../../src/tflite/flatbuffer-table.js';
 import { quantizeFullInteger, quantizeWeightsOnly } from '../../src/tflite/quantize-model.js';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { ModelField, OperatorField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
+import { ModelField, OperatorCodeField, OperatorField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
 import { serializeModel, withoutInternalNames, type ModelSpec } from '../../src/tflite/write-model.js';
 import { randomiseWeights, rng, tinyConvModel } from './tiny-models.js';
 
@@ -115,9 +115,9 @@ describe('quantized export', () => {
     const pools = info.operators.filter((o) => ['MEAN', 'REDUCE_MAX', 'AVERAGE_POOL_2D'].includes(o.op));
     expect(pools.length).toBe(3);
     for (const o of pools) expect([info.tensors[o.inputs[0]!]!.type, info.tensors[o.outputs[0]!]!.type]).toEqual(['float32', 'float32']);
-    // The add before pooling is still int8, dequantized once for its three readers; then one per dense layer's weights.
+    // The add before pooling is still int8, dequantized once for its three readers; then per dense layer its float16 input scales and its int8 weights.
     const dq = info.operators.filter((o) => o.op === 'DEQUANTIZE');
-    expect(dq.map((o) => info.tensors[o.inputs[0]!]!.dataBytes > 0)).toEqual([false, true, true]);
+    expect(dq.map((o) => info.tensors[o.inputs[0]!]!.type)).toEqual(['int8', 'float16', 'int8', 'float16', 'int8']);
     // Each dense layer: its input scaled per feature (MUL), int8 weights dequantized, a float FULLY_CONNECTED.
     for (const fc of info.operators.filter((o) => o.op === 'FULLY_CONNECTED')) {
       const w = info.tensors[fc.inputs[1]!]!;
@@ -132,6 +132,30 @@ describe('quantized export', () => {
     const got = await run(q, test);
     expect(maxDiff(got, float)).toBeLessThanOrEqual(0.05);
     expect(maxDiff(got, float)).toBeGreaterThan(0);
+  });
+
+  it('the head\'s per-feature scales are a float16 constant behind a DEQUANTIZE (version 3); probabilities within 0.05 of float', async () => {
+    const test = pictures(20, 5);
+    const q = serializeModel(quantizeFullInteger(spec, ranges));
+    const info = readTfliteInfo(q);
+    const muls = info.operators.filter((o) => o.op === 'MUL' && info.operators.some((f) => f.op === 'FULLY_CONNECTED' && f.inputs[0] === o.outputs[0]));
+    expect(muls.length).toBe(2);
+    for (const mul of muls) {
+      const s = info.tensors[mul.inputs[1]!]!;
+      expect(s).toMatchObject({ type: 'float32', dataBytes: 0 });
+      const src = info.operators.find((o) => o.outputs.includes(s.index))!;
+      expect(src.op).toBe('DEQUANTIZE');
+      const opcode = FbTable.root(byteBufferOf(q)).tables(ModelField.operator_codes)[src.opcodeIndex]!;
+      expect(opcode.int32(OperatorCodeField.version)).toBe(3);
+      expect(info.tensors[src.inputs[0]!]).toMatchObject({ type: 'float16', dataBytes: 2 * s.shape[0]! });
+    }
+    // No float32 constant of the head larger than a bias is left.
+    for (const t of info.tensors) if (t.type === 'float32' && t.dataBytes > 0) expect(t.dataBytes).toBeLessThanOrEqual(4 * 64);
+    const float = await run(serializeModel(spec), test);
+    expect(maxDiff(await run(q, test), float)).toBeLessThanOrEqual(0.05);
+    // float16 scales (with Q recomputed from them) change the weights-only variant's probabilities by < 0.01 of a float head.
+    const floatHead = await run(serializeModel(quantizeWeightsOnly(spec, { denseWeights: 'float32' })), test);
+    expect(maxDiff(await run(serializeModel(quantizeWeightsOnly(spec)), test), floatHead)).toBeLessThan(0.01);
   });
 
   it('int8 head weights (one scale per input feature) alone move the probabilities by less than 0.01', async () => {
