@@ -239,9 +239,10 @@ const WEIGHTED_OPS = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED']
  * int32 bias scale is not input scale × weight scale (the kernels assume it).
  */
 function checkQuantization(tensors: TfliteTensorInfo[], operators: TfliteOperatorInfo[], item: string): void {
+  // Internal tensors of the quantized exports carry no name (names are for debugging only): the index is the id.
   const bad = (t: TfliteTensorInfo, why: string): InputError =>
-    new InputError(`${item}: tensor ${t.index} "${t.name}" has invalid quantization parameters: ${why}.`, {
-      item: `${item} tensor ${t.index} (${t.name})`,
+    new InputError(`${item}: tensor ${t.index}${t.name ? ` "${t.name}"` : ''} has invalid quantization parameters: ${why}.`, {
+      item: `${item} tensor ${t.index}${t.name ? ` (${t.name})` : ''}`,
       code: 'tflite.bad_quantization',
       hint: 'The file is damaged or was written with mismatched scales: export or train the model again.',
     });

@@ -28,7 +28,10 @@ import {
  *   one subgraph, description, buffers, metadata entries.
  * - buffers[0] is the empty sentinel buffer; every constant tensor gets its own buffer (data aligned to 16
  *   bytes, as the schema's force_align asks); activation tensors point at buffer 0.
- * - Tensors carry shape, type, buffer, name and (optionally) per-tensor or per-axis quantization.
+ * - Tensors carry shape, type, buffer, name (omitted when empty: names are for debugging only) and (optionally)
+ *   per-tensor or per-axis quantization.
+ * - Identical int vectors (shapes, operator inputs/outputs), quantization tables and builtin options tables are
+ *   written once and shared by offset (a flatbuffer offset may be pointed at from several tables).
  * - Operators carry opcode_index, inputs, outputs and their builtin options table.
  * - Metadata entries (name → buffer) hold arbitrary bytes, e.g. the labels text.
  * Not written: signature_defs, sparsity, shape_signature, custom ops, multiple subgraphs.
@@ -147,23 +150,29 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
   });
 
   const shared = new Map<string, number>();
+  const once = (key: string, write: () => number): number => {
+    let off = shared.get(key);
+    if (off === undefined) shared.set(key, (off = write()));
+    return off;
+  };
+  const ints = (v: readonly number[]): number => once(`i:${v.join(',')}`, () => intVector(b, v));
   const tensorOffsets = spec.tensors.map((t, i) => {
-    const name = b.createString(t.name);
-    const shape = intVector(b, t.shape);
-    const quant = t.quantization ? writeQuantization(b, t.quantization, shared) : 0;
+    const name = t.name ? b.createString(t.name) : 0;
+    const shape = ints(t.shape);
+    const quant = t.quantization ? writeQuantization(b, t.quantization, once) : 0;
     b.startObject(TensorField.count);
     b.addFieldOffset(TensorField.shape, shape, 0);
     b.addFieldInt8(TensorField.type, t.type, 0);
     b.addFieldInt32(TensorField.buffer, tensorBuffer[i] ?? 0, 0);
-    b.addFieldOffset(TensorField.name, name, 0);
+    if (name) b.addFieldOffset(TensorField.name, name, 0);
     if (quant) b.addFieldOffset(TensorField.quantization, quant, 0);
     return b.endObject();
   });
 
   const operatorOffsets = spec.operators.map((o, i) => {
-    const inputs = intVector(b, o.inputs);
-    const outputs = intVector(b, o.outputs);
-    const opts = o.options ? writeOptions(b, o.options) : 0;
+    const inputs = ints(o.inputs);
+    const outputs = ints(o.outputs);
+    const opts = o.options ? once(`o:${JSON.stringify(o.options)}`, () => writeOptions(b, o.options!)) : 0;
     b.startObject(OperatorField.count);
     b.addFieldInt32(OperatorField.opcode_index, opcodeIndex[i] ?? 0, 0);
     b.addFieldOffset(OperatorField.inputs, inputs, 0);
@@ -282,28 +291,36 @@ function alignedByteVector(b: Builder, data: Uint8Array, align: number): number 
 }
 
 /**
- * Quantization parameters. Identical vectors are written once and pointed at by every tensor that has them
- * (a flatbuffer offset may be shared): per-channel tensors all have zero points of 0, one int64 each, so one
- * all-zero vector per channel count replaces ≈ 70 KB of repeats in a MobileNetV2; tied activations share scales.
+ * Quantization parameters. Identical vectors (and identical whole tables) are written once and pointed at by
+ * every tensor that has them (a flatbuffer offset may be shared): per-channel tensors all have zero points of 0,
+ * one int64 each, so one all-zero vector per channel count replaces ≈ 70 KB of repeats in a MobileNetV2; tied
+ * activations share scales.
  */
-function writeQuantization(b: Builder, q: QuantizationSpec, shared: Map<string, number>): number {
-  const once = (key: string, write: () => number): number => {
-    let off = shared.get(key);
-    if (off === undefined) shared.set(key, (off = write()));
-    return off;
-  };
+function writeQuantization(b: Builder, q: QuantizationSpec, once: (key: string, write: () => number) => number): number {
   const floats = (v: readonly number[]): number => once(`f:${Float32Array.from(v).join(',')}`, () => floatVector(b, v));
   const scale = floats(q.scale);
   const zero = once(`l:${q.zeroPoint.map((z) => Math.round(z)).join(',')}`, () => longVector(b, q.zeroPoint));
   const min = q.min ? floats(q.min) : 0;
   const max = q.max ? floats(q.max) : 0;
-  b.startObject(QuantizationField.count);
-  if (min) b.addFieldOffset(QuantizationField.min, min, 0);
-  if (max) b.addFieldOffset(QuantizationField.max, max, 0);
-  b.addFieldOffset(QuantizationField.scale, scale, 0);
-  b.addFieldOffset(QuantizationField.zero_point, zero, 0);
-  if (q.quantizedDimension) b.addFieldInt32(QuantizationField.quantized_dimension, q.quantizedDimension, 0);
-  return b.endObject();
+  return once(`q:${scale},${zero},${min},${max},${q.quantizedDimension ?? 0}`, () => {
+    b.startObject(QuantizationField.count);
+    if (min) b.addFieldOffset(QuantizationField.min, min, 0);
+    if (max) b.addFieldOffset(QuantizationField.max, max, 0);
+    b.addFieldOffset(QuantizationField.scale, scale, 0);
+    b.addFieldOffset(QuantizationField.zero_point, zero, 0);
+    if (q.quantizedDimension) b.addFieldInt32(QuantizationField.quantized_dimension, q.quantizedDimension, 0);
+    return b.endObject();
+  });
+}
+
+/**
+ * The same model with debugging names dropped from every tensor but the subgraph's inputs and outputs (what
+ * readers and apps look up; the others are found by index). Used for the quantized files, where every byte
+ * counts against the float file's size; the float file keeps its names for inspection.
+ */
+export function withoutInternalNames(spec: ModelSpec): ModelSpec {
+  const keep = new Set([...spec.inputs, ...spec.outputs]);
+  return { ...spec, tensors: spec.tensors.map((t, i) => (keep.has(i) ? t : { ...t, name: '' })) };
 }
 
 const padding = (p: Pad) => (p === 'same' ? Padding.SAME : Padding.VALID);

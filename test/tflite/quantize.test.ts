@@ -6,8 +6,8 @@ import { byteBufferOf, FbTable } from '../../src/tflite/flatbuffer-table.js';
 import { quantizeFullInteger, quantizeWeightsOnly } from '../../src/tflite/quantize-model.js';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { ModelField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
-import { serializeModel, type ModelSpec } from '../../src/tflite/write-model.js';
+import { ModelField, OperatorCodeField, OperatorField, QuantizationField, SubGraphField, TensorField, TensorType } from '../../src/tflite/schema-ids.js';
+import { serializeModel, withoutInternalNames, type ModelSpec } from '../../src/tflite/write-model.js';
 import { randomiseWeights, rng, tinyConvModel } from './tiny-models.js';
 
 /**
@@ -115,9 +115,9 @@ describe('quantized export', () => {
     const pools = info.operators.filter((o) => ['MEAN', 'REDUCE_MAX', 'AVERAGE_POOL_2D'].includes(o.op));
     expect(pools.length).toBe(3);
     for (const o of pools) expect([info.tensors[o.inputs[0]!]!.type, info.tensors[o.outputs[0]!]!.type]).toEqual(['float32', 'float32']);
-    // The add before pooling is still int8, dequantized once for its three readers; then one per dense layer's weights.
+    // The add before pooling is still int8, dequantized once for its three readers; then per dense layer its float16 input scales and its int8 weights.
     const dq = info.operators.filter((o) => o.op === 'DEQUANTIZE');
-    expect(dq.map((o) => info.tensors[o.inputs[0]!]!.dataBytes > 0)).toEqual([false, true, true]);
+    expect(dq.map((o) => info.tensors[o.inputs[0]!]!.type)).toEqual(['int8', 'float16', 'int8', 'float16', 'int8']);
     // Each dense layer: its input scaled per feature (MUL), int8 weights dequantized, a float FULLY_CONNECTED.
     for (const fc of info.operators.filter((o) => o.op === 'FULLY_CONNECTED')) {
       const w = info.tensors[fc.inputs[1]!]!;
@@ -132,6 +132,30 @@ describe('quantized export', () => {
     const got = await run(q, test);
     expect(maxDiff(got, float)).toBeLessThanOrEqual(0.05);
     expect(maxDiff(got, float)).toBeGreaterThan(0);
+  });
+
+  it('the head\'s per-feature scales are a float16 constant behind a DEQUANTIZE (version 3); probabilities within 0.05 of float', async () => {
+    const test = pictures(20, 5);
+    const q = serializeModel(quantizeFullInteger(spec, ranges));
+    const info = readTfliteInfo(q);
+    const muls = info.operators.filter((o) => o.op === 'MUL' && info.operators.some((f) => f.op === 'FULLY_CONNECTED' && f.inputs[0] === o.outputs[0]));
+    expect(muls.length).toBe(2);
+    for (const mul of muls) {
+      const s = info.tensors[mul.inputs[1]!]!;
+      expect(s).toMatchObject({ type: 'float32', dataBytes: 0 });
+      const src = info.operators.find((o) => o.outputs.includes(s.index))!;
+      expect(src.op).toBe('DEQUANTIZE');
+      const opcode = FbTable.root(byteBufferOf(q)).tables(ModelField.operator_codes)[src.opcodeIndex]!;
+      expect(opcode.int32(OperatorCodeField.version)).toBe(3);
+      expect(info.tensors[src.inputs[0]!]).toMatchObject({ type: 'float16', dataBytes: 2 * s.shape[0]! });
+    }
+    // No float32 constant of the head larger than a bias is left.
+    for (const t of info.tensors) if (t.type === 'float32' && t.dataBytes > 0) expect(t.dataBytes).toBeLessThanOrEqual(4 * 64);
+    const float = await run(serializeModel(spec), test);
+    expect(maxDiff(await run(q, test), float)).toBeLessThanOrEqual(0.05);
+    // float16 scales (with Q recomputed from them) change the weights-only variant's probabilities by < 0.01 of a float head.
+    const floatHead = await run(serializeModel(quantizeWeightsOnly(spec, { denseWeights: 'float32' })), test);
+    expect(maxDiff(await run(serializeModel(quantizeWeightsOnly(spec)), test), floatHead)).toBeLessThan(0.01);
   });
 
   it('int8 head weights (one scale per input feature) alone move the probabilities by less than 0.01', async () => {
@@ -199,6 +223,68 @@ describe('shared quantization vectors', () => {
     const { start } = zeroPointStarts(bytes)[t.index]!;
     new DataView(bytes.buffer, bytes.byteOffset).setBigInt64(start + 8, 300n, true);
     expect(() => readTfliteInfo(bytes, 'm.tflite')).toThrow(new RegExp(`tensor ${t.index} ".*" has invalid quantization parameters: zero_point\\[1\\] is 300`));
+  });
+});
+
+describe('compact quantized files (what the size target is met with)', () => {
+  it('internal tensor names dropped: smaller file, same probabilities bit for bit, input/output names and labels still found', async () => {
+    const named = quantizeFullInteger(spec, ranges);
+    const full = serializeModel(named);
+    const compact = serializeModel(withoutInternalNames(named));
+    expect(compact.byteLength).toBeLessThan(full.byteLength - 8 * (named.tensors.length - 2));
+    const info = readTfliteInfo(compact);
+    const [inp, out] = [info.inputs[0]!, info.outputs[0]!];
+    expect(info.tensors[inp]!.name).toBe(named.tensors[named.inputs[0]!]!.name);
+    expect(info.tensors[out]!.name).toBe(named.tensors[named.outputs[0]!]!.name);
+    expect(info.tensors[inp]!.name).not.toBe('');
+    expect(info.tensors.filter((t) => t.index !== inp && t.index !== out).every((t) => t.name === '')).toBe(true);
+    expect(info.labels).toEqual(['a', 'b', 'c', 'd']);
+    expect(info.edgewiseInfo?.quantization).toBe('int8');
+    const m = await loadTfliteModel(compact);
+    expect(m.labels).toEqual(['a', 'b', 'c', 'd']);
+    expect(m.input).toMatchObject({ dtype: 'uint8', range: [0, 1] });
+    m.dispose();
+    const test = pictures(10, 11);
+    const [a, b] = [await run(full, test), await run(compact, test)];
+    a.forEach((p, i) => expect(Array.from(b[i]!)).toEqual(Array.from(p)));
+    // A corrupted unnamed tensor is still named by its index.
+    const s = withoutInternalNames(named);
+    const conv = s.operators.find((o) => o.op === 3)!;
+    const w = s.tensors[conv.inputs[1]!]!;
+    w.quantization = { ...w.quantization!, scale: w.quantization!.scale.map((v, i) => (i === 2 ? 0 : v)) };
+    expect(() => readTfliteInfo(serializeModel(s), 'm.tflite')).toThrow(`m.tflite: tensor ${conv.inputs[1]} has invalid quantization parameters: scale[2] is 0`);
+  });
+
+  it('identical shapes, quantization tables and operator options are written once and shared', () => {
+    const bytes = serializeModel(withoutInternalNames(quantizeFullInteger(spec, ranges)));
+    const sg = FbTable.root(byteBufferOf(bytes)).tables(ModelField.subgraphs)[0]!;
+    const tensors = sg.tables(SubGraphField.tensors);
+    const shapeKeys = new Map<string, Set<number>>();
+    const quantStarts = new Map<string, Set<number>>();
+    const info = readTfliteInfo(bytes);
+    tensors.forEach((t, i) => {
+      const v = t.vector(TensorField.shape, 4);
+      const key = info.tensors[i]!.shape.join('x');
+      shapeKeys.set(key, (shapeKeys.get(key) ?? new Set()).add(v.start));
+      const q = info.tensors[i]!.quantization;
+      const qt = t.table(TensorField.quantization);
+      if (q && qt) {
+        const k = JSON.stringify(q);
+        quantStarts.set(k, (quantStarts.get(k) ?? new Set()).add(qt.pos));
+      }
+    });
+    // One shape vector per distinct shape, though several tensors share most shapes.
+    for (const starts of shapeKeys.values()) expect(starts.size).toBe(1);
+    expect(tensors.length).toBeGreaterThan(shapeKeys.size + 5);
+    // One quantization table per distinct set of parameters (e.g. an activation and the op that only reshapes it).
+    for (const starts of quantStarts.values()) expect(starts.size).toBe(1);
+    // Operators with the same options point at one options table.
+    const ops = sg.tables(SubGraphField.operators);
+    const optStarts = new Set(ops.map((o) => o.table(OperatorField.builtin_options)?.pos).filter((p) => p !== undefined));
+    const withOptions = ops.filter((o) => o.has(OperatorField.builtin_options)).length;
+    expect(optStarts.size).toBeLessThan(withOptions);
+    // The runtime reads the shared tables: the file runs.
+    expect(info.tensors.length).toBe(tensors.length);
   });
 });
 

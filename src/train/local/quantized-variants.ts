@@ -4,7 +4,7 @@ import { streamEvents } from '../../core/event-queue.js';
 import type { StepEvent } from '../../core/events.js';
 import { calibrateActivations, DEFAULT_RANGE_METHOD, describeRangeMethod } from '../../tflite/calibrate.js';
 import { quantizeFullInteger, quantizeWeightsOnly, UINT8_INPUT_SCALE, type QuantizationMode } from '../../tflite/quantize-model.js';
-import { serializeModel, type ModelSpec } from '../../tflite/write-model.js';
+import { serializeModel, withoutInternalNames, type ModelSpec } from '../../tflite/write-model.js';
 
 /** The files a local training run writes, one per variant; `model.tflite` (float32) is always there. */
 export const VARIANT_FILES = { float32: 'model.tflite', 'int8-weights': 'model_int8_weights.tflite', int8: 'model_int8.tflite' } as const;
@@ -59,7 +59,7 @@ export async function* buildVariants(
     });
   };
   add('float32', serializeModel(spec));
-  if (opts.modes.includes('int8-weights')) add('int8-weights', serializeModel(quantizeWeightsOnly(spec)));
+  if (opts.modes.includes('int8-weights')) add('int8-weights', serializeModel(withoutInternalNames(quantizeWeightsOnly(spec))));
   if (opts.modes.includes('int8') && (opts.inputRange[0] !== 0 || opts.inputRange[1] !== 1)) {
     // The uint8 pixel input stands for p/255; another range would need a non-integer zero point.
     yield { type: 'warning', code: 'train.int8_skipped', message: `no full-integer variant: the backbone's input range [${opts.inputRange.join(', ')}] is not [0, 1].` };
@@ -75,7 +75,7 @@ export async function* buildVariants(
         },
       }),
     );
-    add('int8', serializeModel(quantizeFullInteger(spec, ranges)), {
+    add('int8', serializeModel(withoutInternalNames(quantizeFullInteger(spec, ranges))), {
       input: { dtype: 'uint8', range: [0, 1], quantization: { scale: UINT8_INPUT_SCALE, zero_point: 0 } },
       calibration: { images: total, split: 'train', method: `${describeRangeMethod(DEFAULT_RANGE_METHOD)} over the images, float model run in LiteRT` },
     });
