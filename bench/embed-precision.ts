@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { seededRandom } from '../src/core/random.js';
 import { featureTflite, featureTfliteInt8 } from '../src/train/local/feature-tflite.js';
-import { defaultHeadOptions, predictHead, trainHead, type FeatureSet } from '../src/train/local/head.js';
+import { defaultHeadOptions, headAccuracy, trainHead, type FeatureSet } from '../src/train/local/head.js';
 import { nsfwjsMobileNetV2 } from '../src/train/local/nsfwjs-backbone.js';
 import { loadTf, type Tf } from '../src/train/local/tf-runtime.js';
 import { loadTfliteModel } from '../src/tflite/runner.js';
@@ -124,12 +124,5 @@ async function score(tf: Tf, trainVecs: Float32Array[], testVecs: Float32Array[]
   const stop = trainIdx.filter((_, k) => k % 5 === round % 5);
   const head = await trainHead(tf, featureSet(trainVecs, labels, fit, pool), featureSet(trainVecs, labels, stop, pool), classes, { ...defaultHeadOptions, seed: `precision-${round}` });
   const test = featureSet(testVecs, labels, testIdx, pool);
-  const p = predictHead(head, test.x, test.n);
-  let ok = 0;
-  for (let r = 0; r < test.n; r++) {
-    let b = 0;
-    for (let c = 1; c < classes; c++) if (p[r * classes + c]! > p[r * classes + b]!) b = c;
-    if (b === test.y[r]) ok++;
-  }
-  return ok / test.n;
+  return headAccuracy(head, test);
 }

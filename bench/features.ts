@@ -25,7 +25,7 @@ import { seededRandom } from '../src/core/random.js';
 import { convertLayersModel } from '../src/tflite/convert-layers.js';
 import { loadTfliteModel } from '../src/tflite/runner.js';
 import { pixelsToFloat, preprocessImage } from '../src/tflite/preprocess.js';
-import { defaultHeadOptions, predictHead, trainHead, type FeatureSet } from '../src/train/local/head.js';
+import { defaultHeadOptions, headAccuracy, trainHead, type FeatureSet } from '../src/train/local/head.js';
 import { featureModel } from '../src/train/local/backbone.js';
 import { nsfwjsMobileNetV2, nsfwjsModelsDir } from '../src/train/local/nsfwjs-backbone.js';
 import { loadTf, type Tf } from '../src/train/local/tf-runtime.js';
@@ -179,14 +179,7 @@ async function score(tf: Tf, ex: Extracted, labels: number[], classes: number, t
   const stop = trainIdx.filter((_, k) => k % 5 === round % 5);
   const head = await trainHead(tf, featureSet(ex, labels, fit, views, pool), featureSet(ex, labels, stop, ['orig'], pool), classes, { ...defaultHeadOptions, seed: `features-${round}` });
   const test = featureSet(ex, labels, testIdx, ['orig'], pool);
-  const p = predictHead(head, test.x, test.n);
-  let ok = 0;
-  for (let r = 0; r < test.n; r++) {
-    let b = 0;
-    for (let c = 1; c < classes; c++) if (p[r * classes + c]! > p[r * classes + b]!) b = c;
-    if (b === test.y[r]) ok++;
-  }
-  return ok / test.n;
+  return headAccuracy(head, test);
 }
 
 const { tf, backend } = await loadTf();

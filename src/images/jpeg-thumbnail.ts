@@ -23,6 +23,7 @@
  * file never decides that an image is corrupt.
  */
 import { JPEG_WALK_WASM } from './jpeg-walk-wasm.js';
+import { lazyWasm } from './wasm-module.js';
 import type { GreyImage } from './perceptual-hash.js';
 
 /** Last zig-zag position whose value feeds the quadrant means: (0,1) (1,0) (1,1) (0,3) (3,0) and the evens between. */
@@ -518,29 +519,14 @@ class WasmWalker {
   }
 }
 
-let walker: WasmWalker | null | undefined;
-let wasmAllowed = true;
-/**
- * Turns the WebAssembly walker off (true: back on): for tests and benchmarks comparing the two.
- * EDGEWISE_WASM=0 in the environment turns it off everywhere (worker threads included).
- */
+const wasmWalker = lazyWasm(JPEG_WALK_WASM, (instance) => new WasmWalker(instance));
+/** Turns the WebAssembly walker off (true: back on): for tests and benchmarks comparing the two. */
 export function useWasmWalker(on: boolean): void {
-  wasmAllowed = on;
+  wasmWalker.allow(on);
 }
 /** Which walker reads sequential scans now. */
 export function jpegWalker(): 'wasm' | 'js' {
-  return wasmWalker() ? 'wasm' : 'js';
-}
-function wasmWalker(): WasmWalker | undefined {
-  if (!wasmAllowed || process.env.EDGEWISE_WASM === '0') return undefined;
-  if (walker === undefined) {
-    try {
-      walker = new WasmWalker(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(JPEG_WALK_WASM, 'base64')), {}));
-    } catch {
-      walker = null; // no WebAssembly here: the JavaScript walker does the work
-    }
-  }
-  return walker ?? undefined;
+  return wasmWalker.get() ? 'wasm' : 'js';
 }
 
 /** A code longer than LOOK bits at the top of `w`: (length << 8) | symbol, or -1 when none matches (corrupt data). */
@@ -712,7 +698,7 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       if (!q) return undefined;
       yq ??= q;
       const kind = !coef ? Kind.Sequential : ah > 0 ? Kind.DcRefine : Kind.DcFirst;
-      const walker = kind === Kind.Sequential ? wasmWalker() : undefined;
+      const walker = kind === Kind.Sequential ? wasmWalker.get() : undefined;
       const need = file.length - segEnd + 16;
       const scan = unstuff(file, segEnd, walker ? walker.scanBuffer(need) : jsScratch(need));
       if (!scan) return undefined;

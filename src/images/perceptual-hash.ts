@@ -9,6 +9,7 @@
  */
 
 import { LANCZOS_RESIZE_WASM } from './lanczos-resize-wasm.js';
+import { lazyWasm } from './wasm-module.js';
 
 export interface GreyImage {
   data: Uint8Array;
@@ -191,7 +192,7 @@ export function resizeLanczos(img: GreyImage, outW: number, outH: number): GreyI
   const cell = img.cell ?? 1;
   const cx = cachedCoeffs(cell === 1 ? w : img.fullWidth!, outW, cell);
   const cy = cachedCoeffs(cell === 1 ? h : img.fullHeight!, outH, cell);
-  const simd = wasmResizer();
+  const simd = wasmResizer.get();
   if (simd) return { data: simd.resize(data, w, h, outW, outH, cx, cy), width: outW, height: outH };
   const tmp = new Uint8Array(outW * h);
   const xs = cx.start;
@@ -293,29 +294,14 @@ class WasmResizer {
   }
 }
 
-let resizer: WasmResizer | null | undefined;
-let simdAllowed = true;
-/**
- * Turns the WebAssembly resize off (true: back on): for tests and benchmarks comparing the two.
- * EDGEWISE_WASM=0 in the environment turns it off everywhere (worker threads included).
- */
+const wasmResizer = lazyWasm(LANCZOS_RESIZE_WASM, (instance) => new WasmResizer(instance));
+/** Turns the WebAssembly resize off (true: back on): for tests and benchmarks comparing the two. */
 export function useWasmResize(on: boolean): void {
-  simdAllowed = on;
+  wasmResizer.allow(on);
 }
 /** Which resize runs now: WebAssembly SIMD, or the TypeScript loops where that cannot run. */
 export function lanczosResizer(): 'wasm' | 'js' {
-  return wasmResizer() ? 'wasm' : 'js';
-}
-function wasmResizer(): WasmResizer | undefined {
-  if (!simdAllowed || process.env.EDGEWISE_WASM === '0') return undefined;
-  if (resizer === undefined) {
-    try {
-      resizer = new WasmResizer(new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LANCZOS_RESIZE_WASM, 'base64')), {}));
-    } catch {
-      resizer = null; // no WebAssembly (or no SIMD) here
-    }
-  }
-  return resizer ?? undefined;
+  return wasmResizer.get() ? 'wasm' : 'js';
 }
 
 // DCT-II basis for the 8 lowest frequencies over 32 samples (the scale factor does not change the bits).

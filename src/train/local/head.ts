@@ -255,6 +255,20 @@ function shuffle<T>(a: T[], rand: () => number): void {
 }
 
 /** Class probabilities of the trained head on raw (unstandardised) features: the exported math in JS. */
+/** Top-1 accuracy of the head on a feature set (0 for an empty set). */
+export function headAccuracy(head: TrainedHead, set: Pick<FeatureSet, 'x' | 'y' | 'n'>): number {
+  if (set.n === 0) return 0;
+  const p = predictHead(head, set.x, set.n);
+  const k = head.classes;
+  let ok = 0;
+  for (let r = 0; r < set.n; r++) {
+    let b = 0;
+    for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + b]!) b = c;
+    if (b === set.y[r]) ok++;
+  }
+  return ok / set.n;
+}
+
 export function predictHead(head: TrainedHead, x: Float32Array, n: number): Float32Array {
   let cur = x;
   head.layers.forEach((l, li) => {

@@ -18,7 +18,7 @@ import { embedDataset, type EmbedRequest } from './embed-dataset.js';
 import { DEFAULT_EMBED_PRECISION, FEATURE_CALIBRATION_IMAGES } from './embed-pool.js';
 import type { View } from './embedding-cache.js';
 import { buildClassifier } from './export-model.js';
-import { predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
+import { headAccuracy, predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
 import { buildVariants, calibrationSample, DEFAULT_CALIBRATION_IMAGES } from './quantized-variants.js';
 import { preprocessId, preprocessImage } from './preprocess.js';
 import type { TrainSettings } from '../../config/schema.js';
@@ -197,8 +197,8 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   yield { type: 'progress', phase: 'train', done: head.history.length, total: head.history.length, unit: 'epoch' };
   if (meanHead) {
     // Validation accuracy decides; a tie (or no validation split) keeps the smaller, position-free global mean.
-    const grid = gridSets.val ? accuracyOf(head, gridSets.val) : 0;
-    const mean = sets.val ? accuracyOf(meanHead, sets.val) : 0;
+    const grid = gridSets.val ? headAccuracy(head, gridSets.val) : 0;
+    const mean = sets.val ? headAccuracy(meanHead, sets.val) : 0;
     poolingChoice = { grid2: grid, mean };
     if (grid > mean) sets = gridSets;
     else {
@@ -216,10 +216,10 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   const { train: trainSet, trainOnce, val: valSet, test: testSet } = sets;
   const best = head.history[head.bestEpoch - 1] ?? head.history[head.history.length - 1]!;
   const metrics: LocalTrainMetrics = {
-    train_accuracy: accuracyOf(head, trainOnce),
-    val_accuracy: valSet ? accuracyOf(head, valSet) : null,
+    train_accuracy: headAccuracy(head, trainOnce),
+    val_accuracy: valSet ? headAccuracy(head, valSet) : null,
     val_loss: best.valLoss ?? null,
-    test_top1: testSet ? accuracyOf(head, testSet) : null,
+    test_top1: testSet ? headAccuracy(head, testSet) : null,
     epochs: head.history.length,
     best_epoch: head.bestEpoch,
     n_train: nT,
@@ -331,19 +331,6 @@ function gridToMean(set: FeatureSet): FeatureSet {
     for (let k = 0; k < c; k++) x[r * c + k] = (set.x[o + k]! + set.x[o + c + k]! + set.x[o + 2 * c + k]! + set.x[o + 3 * c + k]!) / 4;
   }
   return { x, y: set.y, n: set.n, dim: c };
-}
-
-function accuracyOf(head: TrainedHead, set: FeatureSet): number {
-  if (set.n === 0) return 0;
-  const p = predictHead(head, set.x, set.n);
-  const k = head.classes;
-  let ok = 0;
-  for (let r = 0; r < set.n; r++) {
-    let b = 0;
-    for (let c = 1; c < k; c++) if (p[r * k + c]! > p[r * k + b]!) b = c;
-    if (b === set.y[r]) ok++;
-  }
-  return ok / set.n;
 }
 
 function fmtPct(v: number | null): string {
