@@ -109,6 +109,23 @@ export async function measureImage(path: string, bytes: number, limits: MeasureL
   return measureBuffer(buf, limits, m);
 }
 
+/**
+ * libvips keeps one error buffer for the whole process and sharp clears it as every pipeline ends, so a
+ * failing decode that runs beside others often finds it empty and reports "Unknown error" (measured: 164 of
+ * 420 truncated JPEGs decoded 40 at a time). The reason goes into the report and the measurement cache, so it
+ * must not depend on timing: such a decode is tried again, one retry at a time on this thread.
+ */
+let retries: Promise<unknown> = Promise.resolve();
+async function withReason<T>(decode: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await (attempt === 0 ? decode() : (retries = retries.then(decode, decode)) as Promise<T>);
+    } catch (e) {
+      if ((e as Error).message !== 'Unknown error' || attempt === 4) throw e;
+    }
+  }
+}
+
 export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: ImageMeasure = { bytes: buf.length }): Promise<ImageMeasure> {
   if (buf.length === 0) return m;
   const sniffed = sniffFormat(buf);
@@ -161,11 +178,14 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
   if (scale) grey = jpegThumbnail(buf, scale);
   if (!grey) {
     const s = shrinkFactor(w, h);
-    let pipeline: Sharp = sharp(buf, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
-    if (s > 1) pipeline = pipeline.resize(Math.max(1, Math.round(w / s)), Math.max(1, Math.round(h / s)), { fit: 'fill', kernel: 'linear' });
+    const decode = () => {
+      let pipeline: Sharp = sharp(buf, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
+      if (s > 1) pipeline = pipeline.resize(Math.max(1, Math.round(w / s)), Math.max(1, Math.round(h / s)), { fit: 'fill', kernel: 'linear' });
+      return pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    };
     let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
     try {
-      raw = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      raw = await withReason(decode);
     } catch (e) {
       m.decodeError = (e as Error).message.split('\n')[0]!;
       return m;

@@ -64,6 +64,18 @@ describe('measureBuffer + checkImage', () => {
     expect(codes('empty.jpg', await measureBuffer(Buffer.alloc(0), limits))).toEqual(['error:image.corrupt']);
   });
 
+  it('gives the same reason for a broken JPEG however many decodes run beside it', async () => {
+    // libvips shares one error buffer across the process; without the retry about 4 in 10 of these read
+    // "Unknown error" (sharp's text when the buffer was cleared by another pipeline first).
+    const jpg = await raw(await photo(600, 400, 'noisy')).jpeg().toBuffer();
+    const broken = jpg.subarray(0, jpg.length >> 1);
+    const good = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#842' } }).png().toBuffer();
+    const all = await Promise.all(Array.from({ length: 60 }, (_, i) => measureBuffer(i % 3 === 0 ? broken : good, limits)));
+    const reasons = new Set(all.filter((_, i) => i % 3 === 0).map((m) => m.decodeError));
+    expect([...reasons]).toEqual([expect.stringMatching(/premature end/)]);
+    expect(all.filter((_, i) => i % 3 !== 0).every((m) => m.hashes && !m.decodeError)).toBe(true);
+  });
+
   it('flags an extension that lies, and formats Vertex cannot train on (error only for the vertex backend)', async () => {
     const p = await photo(120, 90);
     const png = await raw(p).png().toBuffer();
