@@ -68,13 +68,23 @@ export interface ValidationReport {
   images: ReportImage[];
 }
 
+/** One kept image in the cleaned manifest: the cluster (or similar group) id as its group, else its SHA-256. */
+export interface CleanRow {
+  image: string;
+  label: string;
+  sha256: string;
+  group: string;
+  split?: string;
+  extra: Record<string, string>;
+}
+
 /**
  * The cleaned manifest (the contract with split): header `image,label,sha256,group`, then `split` when the
  * input had one, then the input's extra columns; one row per kept image. Cells are formula-neutralised
  * (split's reader restores them).
  */
 export function formatCleanManifest(
-  rows: Array<{ image: string; label: string; sha256: string; group: string; split?: string; extra: Record<string, string> }>,
+  rows: readonly CleanRow[],
   hasSplit: boolean,
   extraColumns: string[],
 ): string {
