@@ -11,18 +11,19 @@ import { ProgressTracker } from '../../core/progress.js';
 import { streamEvents } from '../../core/event-queue.js';
 import { readSplitsCsv, type SplitRow } from '../../split/split-io.js';
 import { nextModelVersion } from '../model-version.js';
-import type { FeatureSpec } from './backbone.js';
+import type { Backbone, FeatureSpec } from './backbone.js';
 import { DEFAULT_BACKBONE, resolveBackbone } from './backbones.js';
 import type { RemoteBackbone } from './remote-backbone.js';
-import { embedDataset, type EmbedRequest } from './embed-dataset.js';
+import { embedDataset, type EmbedRequest, type EmbedResult } from './embed-dataset.js';
 import { DEFAULT_EMBED_PRECISION, FEATURE_CALIBRATION_IMAGES } from './embed-pool.js';
 import type { View } from './embedding-cache.js';
 import { buildClassifier } from './export-model.js';
 import { headAccuracy, predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
-import { buildVariants, calibrationSample, DEFAULT_CALIBRATION_IMAGES } from './quantized-variants.js';
+import { buildVariants, calibrationSample, DEFAULT_CALIBRATION_IMAGES, type VariantInfo } from './quantized-variants.js';
 import { preprocessId, preprocessImage } from './preprocess.js';
 import type { TrainSettings } from '../../config/schema.js';
-import { loadTf } from './tf-runtime.js';
+import { loadTf, type Tf } from './tf-runtime.js';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 
 export interface LocalTrainOutput {
   backend: 'local';
@@ -89,6 +90,40 @@ export function settingsOf(ctx: StepContext): LocalTrainSettings {
   return { ...local, backbone: local.backbone ?? DEFAULT_BACKBONE };
 }
 
+/** What training works from: the split's rows, the labels in output order, the backbone and its features. */
+interface TrainPlan {
+  labels: string[];
+  train: SplitRow[];
+  validation: SplitRow[];
+  test: SplitRow[];
+  backbone: Backbone | RemoteBackbone;
+  /** The features embedded (and exported, unless the global mean is chosen from a grid). */
+  spec: FeatureSpec;
+  /** Train a head on the 2×2 grid and one on its global mean, and let validation choose. */
+  choosePooling: boolean;
+}
+
+/** Feature sets of one pooling: train with its flips, train once (for its accuracy), validation and test. */
+interface HeadSets {
+  train: FeatureSet;
+  trainOnce: FeatureSet;
+  val: FeatureSet | undefined;
+  test: FeatureSet | undefined;
+}
+
+/** The head kept, the features it reads and the sets it is scored on. */
+interface ChosenHead {
+  head: TrainedHead;
+  spec: FeatureSpec;
+  sets: HeadSets;
+  /** From the embedded features to the head's (the identity, or grid to global mean). */
+  toFeatures: (v: Float32Array) => Float32Array;
+  /** Validation accuracy of both heads, when validation chose the pooling. */
+  poolingChoice?: { grid2: number; mean: number };
+}
+
+type Variant = { info: VariantInfo; bytes: Uint8Array };
+
 /**
  * Local training: embed every split image through the cache (new images only), train the head on the
  * train split with early stopping on validation, then export backbone+pooling+head as one .tflite with
@@ -96,90 +131,140 @@ export function settingsOf(ctx: StepContext): LocalTrainSettings {
  */
 export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, LocalTrainOutput, void> {
   const s = settingsOf(ctx);
+  const plan = await planTraining(ctx, s);
+  yield { type: 'log', message: describePlan(plan) };
+  if ('download' in plan.backbone && !plan.backbone.cached()) yield* downloadBackbone(plan.backbone, ctx);
+  const emb = yield* embedSplits(plan, s, ctx);
+  const sets = gridSets(plan, emb.vectors);
+  if (!sets.val) yield { type: 'warning', code: 'train.no_validation', message: 'No validation images: early stopping watches the training loss instead.' };
+  const { tf, backend: tfBackend } = await loadTf();
+  yield { type: 'log', message: `Head trained with tfjs on the ${tfBackend === 'tensorflow' ? 'native tfjs-node (tensorflow)' : tfBackend} backend.` };
+  const chosen = yield* trainHeads(tf, plan, sets, s, ctx.signal);
+  const metrics = headMetrics(chosen, plan);
+  yield { type: 'log', message: `Head: best epoch ${chosen.head.bestEpoch}/${chosen.head.history.length}; validation ${fmtPct(metrics.val_accuracy)}, test ${fmtPct(metrics.test_top1)} (on embeddings).` };
+  const model = await buildClassifier(tf, plan.backbone, chosen.spec, chosen.head);
+  await checkExport(tf, model, plan, chosen, emb.vectors, ctx.workspace.imagesDir);
+  const info = modelInfo(plan, chosen, metrics, { embedding: emb.backend, head: tfBackend }, s);
+  const variants = yield* exportVariants(model, plan, info, s, ctx);
+  const { version, finalDir } = await writeModelVersion(ctx, variants, plan.labels, { ...info, variants: variants.map((v) => v.info) });
+  return yield* announceModel(ctx, version, finalDir, variants, {
+    labels: plan.labels,
+    backbone: plan.backbone.id,
+    layers: chosen.spec.layers,
+    pooling: chosen.spec.pooling,
+    metrics,
+    embedded: { computed: emb.computed, cached: emb.cached, threads: emb.threads, backend: emb.backend, rate: emb.rate },
+  });
+}
+
+async function planTraining(ctx: StepContext, s: LocalTrainSettings): Promise<TrainPlan> {
   const { rows, labels } = await readTrainingSplits(ctx);
   const backbone = resolveBackbone(s.backbone, ctx.workspace.cacheDir);
-  const embedSpec: FeatureSpec = {
+  const spec: FeatureSpec = {
     layers: s.layers ?? backbone.defaultFeatures.layers,
     pooling: s.pooling ?? backbone.defaultFeatures.pooling,
   };
   // Unless train.pooling says otherwise, a 2×2 grid embedding also gives the global mean exactly (the mean of
   // the four cell means), so both heads are trained and validation picks: the grid won by 8 points on a
   // 10-class set and lost 3 on ants/bees (docs/notes/local-backbone.md).
-  const choosePooling = s.pooling === undefined && embedSpec.pooling === 'grid2' && embedSpec.layers.length === 1;
-  let spec = embedSpec;
-  const trainRows = rows.filter((r) => r.split === 'train');
-  const valRows = rows.filter((r) => r.split === 'validation');
-  const testRows = rows.filter((r) => r.split === 'test');
-  yield { type: 'log', message: `${trainRows.length} train, ${valRows.length} validation, ${testRows.length} test images; ${labels.length} labels; backbone ${backbone.id} at ${spec.layers.join(' + ')} (${choosePooling ? '2×2 grid or global mean, chosen on validation' : `${spec.pooling} pooling`}).` };
+  const choosePooling = s.pooling === undefined && spec.pooling === 'grid2' && spec.layers.length === 1;
+  return {
+    labels,
+    train: rows.filter((r) => r.split === 'train'),
+    validation: rows.filter((r) => r.split === 'validation'),
+    test: rows.filter((r) => r.split === 'test'),
+    backbone,
+    spec,
+    choosePooling,
+  };
+}
 
-  if ('download' in backbone && !backbone.cached()) yield* downloadBackbone(backbone, ctx);
+function describePlan(p: TrainPlan): string {
+  const pooling = p.choosePooling ? '2×2 grid or global mean, chosen on validation' : `${p.spec.pooling} pooling`;
+  return `${p.train.length} train, ${p.validation.length} validation, ${p.test.length} test images; ${p.labels.length} labels; backbone ${p.backbone.id} at ${p.spec.layers.join(' + ')} (${pooling}).`;
+}
 
-  const reqs: EmbedRequest[] = [...trainRows, ...valRows, ...testRows].map((r) => ({
-    file: join(ctx.workspace.imagesDir, r.image),
+/** The embed phase: every split image (train ones flipped too, when asked) through the embedding cache. */
+async function* embedSplits(plan: TrainPlan, s: LocalTrainSettings, ctx: StepContext): AsyncGenerator<StepEvent, EmbedResult> {
+  const imagesDir = ctx.workspace.imagesDir;
+  const reqs: EmbedRequest[] = [...plan.train, ...plan.validation, ...plan.test].map((r) => ({
+    file: join(imagesDir, r.image),
     name: r.image,
     views: (r.split === 'train' && s.flipAugment ? ['orig', 'flip'] : ['orig']) as View[],
   }));
-  const workers = s.workers ?? Math.min(2, availableParallelism());
   const emb = yield* embedDataset(reqs, {
-    backbone,
-    spec: embedSpec,
+    backbone: plan.backbone,
+    spec: plan.spec,
     cacheDir: ctx.workspace.cacheDir,
-    workers,
+    workers: s.workers ?? Math.min(2, availableParallelism()),
     runtime: s.embedRuntime ?? 'auto',
     precision: s.embedPrecision ?? DEFAULT_EMBED_PRECISION,
     // Read only when the int8 feature model is not cached yet: a seeded sample of the train split.
-    calibration: () => calibrationSample(trainRows, FEATURE_CALIBRATION_IMAGES, s.seed).map((r) => join(ctx.workspace.imagesDir, r.image)),
+    calibration: () => calibrationSample(plan.train, FEATURE_CALIBRATION_IMAGES, s.seed).map((r) => join(imagesDir, r.image)),
     signal: ctx.signal,
   });
   yield { type: 'metric', name: 'embedded_new', value: emb.computed };
   throwIfCancelled(ctx.signal);
+  return emb;
+}
 
-  const labelIndex = new Map(labels.map((l, i) => [l, i]));
-  const setOf = (from: number, to: number, withFlip: boolean): FeatureSet => {
-    const vecs: Float32Array[] = [];
-    const ys: number[] = [];
-    for (let i = from; i < to; i++) {
-      const row = i < trainRows.length ? trainRows[i]! : i < trainRows.length + valRows.length ? valRows[i - trainRows.length]! : testRows[i - trainRows.length - valRows.length]!;
-      const v = emb.vectors[i]!;
-      for (let k = 0; k < (withFlip ? v.length : 1); k++) {
-        vecs.push(v[k]!);
-        ys.push(labelIndex.get(row.label)!);
-      }
+/** The embedded features as the head's sets; `vectors` are in plan order (train, validation, test). */
+function gridSets(plan: TrainPlan, vectors: Float32Array[][]): HeadSets {
+  const labelIndex = new Map(plan.labels.map((l, i) => [l, i]));
+  const nT = plan.train.length;
+  const nV = plan.validation.length;
+  const set = (rows: SplitRow[], from: number, withFlip: boolean): FeatureSet => featureSet(rows, vectors.slice(from, from + rows.length), labelIndex, withFlip);
+  return {
+    train: set(plan.train, 0, true),
+    trainOnce: set(plan.train, 0, false),
+    val: nV > 0 ? set(plan.validation, nT, false) : undefined,
+    test: plan.test.length > 0 ? set(plan.test, nT + nV, false) : undefined,
+  };
+}
+
+/** One row per image and view (only the first view unless `withFlip`), labelled by index. */
+function featureSet(rows: SplitRow[], vectors: Float32Array[][], labelIndex: Map<string, number>, withFlip: boolean): FeatureSet {
+  const vecs: Float32Array[] = [];
+  const ys: number[] = [];
+  rows.forEach((row, i) => {
+    const v = vectors[i]!;
+    for (let k = 0; k < (withFlip ? v.length : 1); k++) {
+      vecs.push(v[k]!);
+      ys.push(labelIndex.get(row.label)!);
     }
-    const dim = vecs[0]?.length ?? 0;
-    const x = new Float32Array(vecs.length * dim);
-    vecs.forEach((r, i) => x.set(r, i * dim));
-    return { x, y: Int32Array.from(ys), n: vecs.length, dim };
-  };
-  const nT = trainRows.length;
-  const nV = valRows.length;
-  const gridSets = {
-    train: setOf(0, nT, true),
-    trainOnce: setOf(0, nT, false),
-    val: nV > 0 ? setOf(nT, nT + nV, false) : undefined,
-    test: testRows.length > 0 ? setOf(nT + nV, nT + nV + testRows.length, false) : undefined,
-  };
-  if (!gridSets.val) yield { type: 'warning', code: 'train.no_validation', message: 'No validation images: early stopping watches the training loss instead.' };
+  });
+  const dim = vecs[0]?.length ?? 0;
+  const x = new Float32Array(vecs.length * dim);
+  vecs.forEach((r, i) => x.set(r, i * dim));
+  return { x, y: Int32Array.from(ys), n: vecs.length, dim };
+}
 
-  const { tf, backend: tfBackend } = await loadTf();
-  yield { type: 'log', message: `Head trained with tfjs on the ${tfBackend === 'tensorflow' ? 'native tfjs-node (tensorflow)' : tfBackend} backend.` };
-  let sets = gridSets;
-  let toFeatures = (v: Float32Array): Float32Array => v;
-  let poolingChoice: { grid2: number; mean: number } | undefined;
-  let meanHead: TrainedHead | undefined;
-  if (choosePooling) {
-    const meanSets = { train: gridToMean(gridSets.train), trainOnce: gridToMean(gridSets.trainOnce), val: gridSets.val && gridToMean(gridSets.val), test: gridSets.test && gridToMean(gridSets.test) };
-    meanHead = await trainHead(tf, meanSets.train, meanSets.val, labels.length, { ...s }, ctx.signal ? { signal: ctx.signal } : {});
-    throwIfCancelled(ctx.signal);
-    sets = meanSets;
+/**
+ * The train phase: the head on the embedded features, epoch by epoch as events; when the pooling is to be
+ * chosen, first a head on the global means (quietly), then validation picks one of the two.
+ */
+async function* trainHeads(tf: Tf, plan: TrainPlan, grid: HeadSets, s: LocalTrainSettings, signal?: AbortSignal): AsyncGenerator<StepEvent, ChosenHead> {
+  let mean: { head: TrainedHead; sets: HeadSets } | undefined;
+  if (plan.choosePooling) {
+    const sets = { train: gridToMean(grid.train), trainOnce: gridToMean(grid.trainOnce), val: grid.val && gridToMean(grid.val), test: grid.test && gridToMean(grid.test) };
+    mean = { head: await trainHead(tf, sets.train, sets.val, plan.labels.length, { ...s }, signal ? { signal } : {}), sets };
+    throwIfCancelled(signal);
   }
-  const headGen = trainHeadEpochs(tf, gridSets.train, gridSets.val, labels.length, { ...s }, ctx.signal);
-  let head: TrainedHead;
+  const head = yield* trainHeadWithEvents(tf, grid, plan.labels.length, s, signal);
+  const gridHead: ChosenHead = { head, spec: plan.spec, sets: grid, toFeatures: (v) => v };
+  return mean ? yield* choosePooling(gridHead, mean) : gridHead;
+}
+
+/** Each epoch's loss and accuracy as metrics, every 10th as a status line, and the epoch bar. */
+async function* trainHeadWithEvents(tf: Tf, sets: HeadSets, classes: number, s: LocalTrainSettings, signal?: AbortSignal): AsyncGenerator<StepEvent, TrainedHead> {
+  const epochs = trainHeadEpochs(tf, sets.train, sets.val, classes, { ...s }, signal);
   for (;;) {
-    const r = await headGen.next();
+    const r = await epochs.next();
     if (r.done) {
-      head = r.value;
-      break;
+      throwIfCancelled(signal);
+      // Early stopping ends before `epochs`: close the bar at the epochs actually run.
+      yield { type: 'progress', phase: 'train', done: r.value.history.length, total: r.value.history.length, unit: 'epoch' };
+      return r.value;
     }
     const e = r.value;
     yield { type: 'metric', name: 'loss', value: e.loss, iteration: e.epoch };
@@ -192,60 +277,59 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     }
     yield { type: 'progress', phase: 'train', done: e.epoch, total: s.epochs, unit: 'epoch' };
   }
-  throwIfCancelled(ctx.signal);
-  // Early stopping ends before `epochs`: close the bar at the epochs actually run.
-  yield { type: 'progress', phase: 'train', done: head.history.length, total: head.history.length, unit: 'epoch' };
-  if (meanHead) {
-    // Validation accuracy decides; a tie (or no validation split) keeps the smaller, position-free global mean.
-    const grid = gridSets.val ? headAccuracy(head, gridSets.val) : 0;
-    const mean = sets.val ? headAccuracy(meanHead, sets.val) : 0;
-    poolingChoice = { grid2: grid, mean };
-    if (grid > mean) sets = gridSets;
-    else {
-      head = meanHead;
-      spec = { ...embedSpec, pooling: 'mean' };
-      toFeatures = (v) => gridToMean({ x: v, y: new Int32Array(1), n: 1, dim: v.length }).x;
-    }
-    yield {
-      type: 'log',
-      message: gridSets.val
-        ? `Pooling: ${spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${fmtPct(grid)}, global mean ${fmtPct(mean)}).`
-        : 'Pooling: global mean (no validation split to choose with).',
-    };
-  }
-  const { train: trainSet, trainOnce, val: valSet, test: testSet } = sets;
+}
+
+/** Validation accuracy decides; a tie (or no validation split) keeps the smaller, position-free global mean. */
+async function* choosePooling(grid: ChosenHead, mean: { head: TrainedHead; sets: HeadSets }): AsyncGenerator<StepEvent, ChosenHead> {
+  const poolingChoice = { grid2: grid.sets.val ? headAccuracy(grid.head, grid.sets.val) : 0, mean: mean.sets.val ? headAccuracy(mean.head, mean.sets.val) : 0 };
+  const chosen: ChosenHead =
+    poolingChoice.grid2 > poolingChoice.mean
+      ? { ...grid, poolingChoice }
+      : { head: mean.head, spec: { ...grid.spec, pooling: 'mean' }, sets: mean.sets, toFeatures: (v) => gridToMean({ x: v, y: new Int32Array(1), n: 1, dim: v.length }).x, poolingChoice };
+  yield {
+    type: 'log',
+    message: grid.sets.val
+      ? `Pooling: ${chosen.spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${fmtPct(poolingChoice.grid2)}, global mean ${fmtPct(poolingChoice.mean)}).`
+      : 'Pooling: global mean (no validation split to choose with).',
+  };
+  return chosen;
+}
+
+function headMetrics({ head, sets }: ChosenHead, plan: TrainPlan): LocalTrainMetrics {
   const best = head.history[head.bestEpoch - 1] ?? head.history[head.history.length - 1]!;
-  const metrics: LocalTrainMetrics = {
-    train_accuracy: headAccuracy(head, trainOnce),
-    val_accuracy: valSet ? headAccuracy(head, valSet) : null,
+  return {
+    train_accuracy: headAccuracy(head, sets.trainOnce),
+    val_accuracy: sets.val ? headAccuracy(head, sets.val) : null,
     val_loss: best.valLoss ?? null,
-    test_top1: testSet ? headAccuracy(head, testSet) : null,
+    test_top1: sets.test ? headAccuracy(head, sets.test) : null,
     epochs: head.history.length,
     best_epoch: head.bestEpoch,
-    n_train: nT,
-    n_validation: nV,
-    n_test: testRows.length,
+    n_train: plan.train.length,
+    n_validation: plan.validation.length,
+    n_test: plan.test.length,
     head_samples_per_second: head.samplesPerSecond,
   };
-  yield { type: 'log', message: `Head: best epoch ${head.bestEpoch}/${head.history.length}; validation ${fmtPct(metrics.val_accuracy)}, test ${fmtPct(metrics.test_top1)} (on embeddings).` };
+}
 
-  // Export.
-  const model = await buildClassifier(tf, backbone, spec, head);
-  // Self-check: the assembled network must reproduce the head on its own features.
-  const probe = trainRows.slice(0, 2);
+/** Self-check: the assembled network must reproduce the head on its own features (the first two train images). */
+async function checkExport(tf: Tf, model: LayersModel, plan: TrainPlan, chosen: ChosenHead, vectors: Float32Array[][], imagesDir: string): Promise<void> {
+  const { input } = plan.backbone;
   let maxDiff = 0;
-  for (let i = 0; i < probe.length; i++) {
-    const px = await preprocessImage(join(ctx.workspace.imagesDir, probe[i]!.image), backbone.input);
-    const y = tf.tidy(() => model.predict(tf.tensor4d(px, [1, backbone.input.height, backbone.input.width, 3])) as import('@tensorflow/tfjs').Tensor);
+  for (const [i, row] of plan.train.slice(0, 2).entries()) {
+    const px = await preprocessImage(join(imagesDir, row.image), input);
+    const y = tf.tidy(() => model.predict(tf.tensor4d(px, [1, input.height, input.width, 3])) as Tensor);
     const full = (await y.data()) as Float32Array;
     y.dispose();
-    const viaHead = predictHead(head, toFeatures(emb.vectors[i]![0]!), 1);
-    for (let c = 0; c < labels.length; c++) maxDiff = Math.max(maxDiff, Math.abs(full[c]! - viaHead[c]!));
+    const viaHead = predictHead(chosen.head, chosen.toFeatures(vectors[i]![0]!), 1);
+    for (let c = 0; c < plan.labels.length; c++) maxDiff = Math.max(maxDiff, Math.abs(full[c]! - viaHead[c]!));
   }
   if (maxDiff > 1e-3) throw new Error(`internal: the exported network disagrees with the trained head (max |Δp| = ${maxDiff}).`);
+}
 
-  const { layersModelSpec } = await import('../../tflite/convert-layers.js');
-  const info = {
+/** model_info.json without its variants (they are added once built). */
+function modelInfo(plan: TrainPlan, { spec, poolingChoice }: ChosenHead, metrics: LocalTrainMetrics, runtimes: { embedding: string; head: string }, s: LocalTrainSettings) {
+  const { backbone, labels } = plan;
+  return {
     backend: 'local' as const,
     backbone: backbone.id,
     layer: spec.layers.join('+'),
@@ -255,7 +339,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     head: { hidden: s.hidden },
     preprocessing: preprocessId,
     /** Which engines ran: embeddings (litert, or a tfjs backend; `cache` when all were cached) and the head (tfjs backend). */
-    runtimes: { embedding: emb.backend, head: tfBackend },
+    runtimes,
     input: { ...backbone.input, layout: 'NHWC', fit: 'fill' },
     labels,
     labels_sha256: sha256(labels.join('\n')),
@@ -263,14 +347,20 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     seed: s.seed,
     created_at: new Date().toISOString(),
   };
+}
+
+/** The export phase: the network as .tflite files, float32 first, then the quantized variants asked for. */
+async function* exportVariants(model: LayersModel, plan: TrainPlan, info: ReturnType<typeof modelInfo>, s: LocalTrainSettings, ctx: StepContext): AsyncGenerator<StepEvent, Variant[]> {
+  const { layersModelSpec } = await import('../../tflite/convert-layers.js');
+  const { backbone } = plan;
   const modelSpec = layersModelSpec(model, {
-    labels,
+    labels: plan.labels,
     inputRange: backbone.input.range,
-    description: `edgewise local model: ${backbone.id} @ ${info.layer} (${spec.pooling}) + softmax head`,
-    info: { backbone: backbone.id, layer: info.layer, pooling: spec.pooling, preprocessing: preprocessId },
+    description: `edgewise local model: ${backbone.id} @ ${info.layer} (${info.pooling}) + softmax head`,
+    info: { backbone: backbone.id, layer: info.layer, pooling: info.pooling, preprocessing: preprocessId },
   });
   // Not disposed: its backbone layers are the cached backbone shared with later runs in this process.
-  const calibrationRows = calibrationSample(trainRows, s.calibrationImages ?? DEFAULT_CALIBRATION_IMAGES, s.seed);
+  const calibrationRows = calibrationSample(plan.train, s.calibrationImages ?? DEFAULT_CALIBRATION_IMAGES, s.seed);
   const variants = yield* buildVariants(modelSpec, {
     modes: s.quantize ?? ['int8-weights', 'int8'],
     calibrationFiles: calibrationRows.map((r) => join(ctx.workspace.imagesDir, r.image)),
@@ -278,10 +368,11 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     signal: ctx.signal,
   });
   throwIfCancelled(ctx.signal);
-  const bytes = variants[0]!.bytes;
-  const infoWithVariants = { ...info, variants: variants.map((v) => v.info) };
+  return variants;
+}
 
-  // Written into a hidden folder then renamed: a cancelled or failed export leaves no half version.
+/** The write phase: into a hidden folder then renamed, so a cancelled or failed export leaves no half version. */
+async function writeModelVersion(ctx: StepContext, variants: Variant[], labels: string[], info: object): Promise<{ version: string; finalDir: string }> {
   const version = nextModelVersion(ctx.workspace.modelsDir);
   const finalDir = ctx.workspace.modelDir(version);
   const tmpDir = join(ctx.workspace.modelsDir, `.${version}.tmp-${process.pid}`);
@@ -290,13 +381,18 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     await mkdir(tmpDir, { recursive: true });
     for (const v of variants) await writeFileAtomic(join(tmpDir, v.info.file), v.bytes);
     await writeFileAtomic(join(tmpDir, 'labels.txt'), labels.join('\n') + '\n');
-    await writeJsonAtomic(join(tmpDir, 'model_info.json'), infoWithVariants);
+    await writeJsonAtomic(join(tmpDir, 'model_info.json'), info);
     throwIfCancelled(ctx.signal);
     if (existsSync(finalDir)) throw new Error(`internal: ${finalDir} appeared while training`);
     await rename(tmpDir, finalDir);
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
+  return { version, finalDir };
+}
+
+/** The step's output, and one artifact event per file written (each variant's size beside float32's). */
+async function* announceModel(ctx: StepContext, version: string, finalDir: string, variants: Variant[], rest: Omit<LocalTrainOutput, 'backend' | 'version' | 'modelDir' | 'tflite' | 'labelsFile' | 'infoFile'>): AsyncGenerator<StepEvent, LocalTrainOutput> {
   const rel = (p: string): string => ctx.workspace.rel(p);
   const out: LocalTrainOutput = {
     backend: 'local',
@@ -305,16 +401,12 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     tflite: rel(join(finalDir, 'model.tflite')),
     labelsFile: rel(join(finalDir, 'labels.txt')),
     infoFile: rel(join(finalDir, 'model_info.json')),
-    labels,
-    backbone: backbone.id,
-    layers: spec.layers,
-    pooling: spec.pooling,
-    metrics,
-    embedded: { computed: emb.computed, cached: emb.cached, threads: emb.threads, backend: emb.backend, rate: emb.rate },
+    ...rest,
   };
+  const float32Bytes = variants[0]!.bytes.length;
   for (const v of variants) {
     const mb = (v.info.size_bytes / 1e6).toFixed(2);
-    const pct = v.info.name === 'float32' ? '' : `, ${((100 * v.info.size_bytes) / bytes.length).toFixed(0)} % of float32`;
+    const pct = v.info.name === 'float32' ? '' : `, ${((100 * v.info.size_bytes) / float32Bytes).toFixed(0)} % of float32`;
     yield { type: 'artifact', path: rel(join(finalDir, v.info.file)), kind: 'model', description: `${version} ${v.info.name} .tflite (${mb} MB${pct})` };
   }
   yield { type: 'artifact', path: out.labelsFile, kind: 'labels' };
