@@ -21,6 +21,7 @@ import { scanFiles, unlistedFiles, walkStats, type Scanned } from './scan-files.
 import { formatCleanManifest, type CleanRow, type ReportImage, type ValidationReport } from './validate-report.js';
 import { plural } from '../core/text.js';
 
+// The entry point's names for the screens and tests: the live counters, and the index phase on its own.
 export { VALIDATE_METRICS } from './findings.js';
 export { indexNearDuplicates } from './duplicates.js';
 
