@@ -24,11 +24,12 @@ export interface Scanned {
  */
 export async function* scanFiles(manifest: ParsedManifest, imagesReal: string, imagesDir: string, findings: Findings, signal?: AbortSignal): AsyncGenerator<StepEvent, Scanned[]> {
   const scanned: Scanned[] = [];
-  const rowImages = new Set(manifest.rows.map((r) => r.image));
+  // Names rows have taken: their own, and the trimmed ones adopted below (one file is read for one row).
+  const claimed = new Set(manifest.rows.map((r) => r.image));
   const tracker = new ProgressTracker('scan', manifest.rows.length, 'files');
   for (const row of manifest.rows) {
     throwIfCancelled(signal);
-    const s = scanRow(row, imagesReal, imagesDir, rowImages);
+    const s = scanRow(row, imagesReal, imagesDir, claimed);
     findings.record(s.findings);
     scanned.push(s);
     const ev = tracker.update(scanned.length);
@@ -41,16 +42,17 @@ export async function* scanFiles(manifest: ParsedManifest, imagesReal: string, i
   return scanned;
 }
 
-function scanRow(row: ManifestRow, imagesReal: string, imagesDir: string, rowImages: ReadonlySet<string>): Scanned {
+function scanRow(row: ManifestRow, imagesReal: string, imagesDir: string, claimed: Set<string>): Scanned {
   const s: Scanned = { row, findings: [] };
   let r = resolveImagePathSync(imagesReal, row.image);
   // Names are exact ("photo .jpg" exists); a cell padded with spaces around a name that exists is read as
-  // that name (and the row's image is that name from now on).
+  // that name (and the row's image is that name from now on), unless another row has it already.
   const trimmed = normaliseManifestPath(row.image.trim());
-  if ('missing' in r && 'path' in trimmed && trimmed.path !== row.image && !rowImages.has(trimmed.path)) {
+  if ('missing' in r && 'path' in trimmed && trimmed.path !== row.image && !claimed.has(trimmed.path)) {
     const t = resolveImagePathSync(imagesReal, trimmed.path);
     if (!('missing' in t)) {
       row.image = trimmed.path;
+      claimed.add(trimmed.path);
       r = t;
     }
   }

@@ -246,6 +246,16 @@ describe('validate: cache, overrides, split column, labels', () => {
     expect(clean.map((r) => r.image).sort()).toEqual(['p0 .jpg', 'p2.jpg', 'p3.jpg']);
   });
 
+  it('two cells padded around one existing name: the first is read as that name, the second is not taken for it too', async () => {
+    // Both trim to p2.jpg. Read as one image twice, they made a duplicate cluster of p2.jpg with itself and
+    // p2.jpg was dropped from the cleaned manifest altogether.
+    const root = await smallWorkspace(['p0.jpg,a', 'p1.jpg,a', ' p2.jpg ,b', '"p2.jpg  ",b', 'p3.jpg,b']);
+    const { report, clean } = await validate(root);
+    expect(clean.map((r) => r.image).sort()).toEqual(['p0.jpg', 'p1.jpg', 'p2.jpg', 'p3.jpg']);
+    expect(report.clusters).toEqual([]);
+    expect(report.errors.map((e) => [e.code, e.line])).toEqual([['image.missing', 5]]);
+  });
+
   it('a label with a line break is an error on the local backend too, and its image is not kept', async () => {
     const root = await smallWorkspace(['p0.jpg,"a\nb"', 'p1.jpg,a', 'p2.jpg,b', 'p3.jpg,b']);
     const { report, clean } = await validate(root);
