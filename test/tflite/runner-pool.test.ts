@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/core/errors.js';
-import { BuiltinOperator, TensorType } from '../../src/tflite/schema-ids.js';
+import { BuiltinOperator, TensorType } from '../../src/tflite/schema/model-subset_generated.js';
 import { serializeModel, toBytes } from '../../src/tflite/write-model.js';
 
 /**
