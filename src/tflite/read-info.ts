@@ -1,5 +1,5 @@
 import { InputError } from '../core/errors.js';
-import { CheckedByteBuffer, list } from './checked-byte-buffer.js';
+import { aligned, CheckedByteBuffer, list, numbers } from './checked-byte-buffer.js';
 import { EDGEWISE_INFO_METADATA, EDGEWISE_LABELS_METADATA, TFLITE_SUPPORT_METADATA } from './format.js';
 import { BuiltinOperator, Model, TensorType } from './schema/model-subset_generated.js';
 import { readSupportMetadata, type SupportMetadata } from './support-metadata.js';
@@ -69,12 +69,13 @@ export interface TfliteInfo {
   associatedFiles: string[];
 }
 
-export function readTfliteInfo(bytes: Uint8Array, item = 'model.tflite'): TfliteInfo {
-  if (bytes.byteLength < 16) throw notTflite(item, 'the file is too short');
+export function readTfliteInfo(file: Uint8Array, item = 'model.tflite'): TfliteInfo {
+  if (file.byteLength < 16) throw notTflite(item, 'the file is too short');
+  const bytes = aligned(file);
   const bb = new CheckedByteBuffer(bytes);
   if (!Model.bufferHasIdentifier(bb)) throw notTflite(item, `its file identifier is "${printable(bb.getBufferIdentifier())}", not "TFL3"`);
   try {
-    return parse(bytes, Model.getRootAsModel(bb), bb.getBufferIdentifier(), item);
+    return parse(bytes, bb, item);
   } catch (e) {
     if (e instanceof InputError) throw e;
     // Offsets pointing outside the file: a truncated download or a damaged file.
@@ -82,7 +83,8 @@ export function readTfliteInfo(bytes: Uint8Array, item = 'model.tflite'): Tflite
   }
 }
 
-function parse(bytes: Uint8Array, model: Model, identifier: string, item: string): TfliteInfo {
+function parse(bytes: Uint8Array, bb: CheckedByteBuffer, item: string): TfliteInfo {
+  const model = Model.getRootAsModel(bb);
   const buffers = list(model.buffersLength(), (i) => model.buffers(i));
   const bufferBytes = (i: number): Uint8Array => {
     const b = buffers[i];
@@ -111,7 +113,7 @@ function parse(bytes: Uint8Array, model: Model, identifier: string, item: string
     const info: TfliteTensorInfo = {
       index,
       name: t.name() ?? '',
-      shape: list(t.shapeLength(), (i) => t.shape(i)),
+      shape: numbers(bb, t.shapeArray()),
       type: TensorType[typeCode]?.toLowerCase() ?? `type${typeCode}`,
       typeCode,
       buffer,
@@ -119,10 +121,10 @@ function parse(bytes: Uint8Array, model: Model, identifier: string, item: string
       dataOffset: data.byteLength > 0 ? data.byteOffset - bytes.byteOffset : -1,
     };
     if (q) {
-      const scale = list(q.scaleLength(), (i) => q.scale(i));
+      const scale = numbers(bb, q.scaleArray());
       if (scale.length > 0) {
-        const min = list(q.minLength(), (i) => q.min(i));
-        const max = list(q.maxLength(), (i) => q.max(i));
+        const min = numbers(bb, q.minArray());
+        const max = numbers(bb, q.maxArray());
         info.quantization = {
           scale,
           zeroPoint: list(q.zeroPointLength(), (i) => Number(q.zeroPoint(i))),
@@ -141,8 +143,8 @@ function parse(bytes: Uint8Array, model: Model, identifier: string, item: string
       opcodeIndex,
       op: oc?.name ?? `OPCODE_${opcodeIndex}`,
       builtinCode: oc?.code ?? -1,
-      inputs: list(o.inputsLength(), (i) => o.inputs(i)),
-      outputs: list(o.outputsLength(), (i) => o.outputs(i)),
+      inputs: numbers(bb, o.inputsArray()),
+      outputs: numbers(bb, o.outputsArray()),
       optionsType: o.builtinOptionsType(),
     };
   });
@@ -159,14 +161,14 @@ function parse(bytes: Uint8Array, model: Model, identifier: string, item: string
   checkQuantization(tensors, operators, item);
 
   const info: TfliteInfo = {
-    identifier,
+    identifier: bb.getBufferIdentifier(),
     version: model.version(),
     description: model.description() ?? '',
     subgraphs,
     tensors,
     operators,
-    inputs: list(sg.inputsLength(), (i) => sg.inputs(i)),
-    outputs: list(sg.outputsLength(), (i) => sg.outputs(i)),
+    inputs: numbers(bb, sg.inputsArray()),
+    outputs: numbers(bb, sg.outputsArray()),
     metadata,
     buffers: buffers.length,
     associatedFiles: [],

@@ -113,4 +113,11 @@ describe('the reader never reads outside the file', () => {
       expect(() => readTfliteInfo(cut, 'cut.tflite'), `cut at ${n} of ${bytes.length}`).toThrow(/^cut\.tflite is not a readable \.tflite model/);
     }
   });
+
+  it('reads a file whose bytes start at an odd place in memory (typed views need aligned vectors) the same', () => {
+    const bytes = serializeModel(everyFieldSpec());
+    const odd = new Uint8Array(bytes.length + 3).subarray(3);
+    odd.set(bytes);
+    expect(JSON.stringify(readTfliteInfo(odd))).toBe(JSON.stringify(readTfliteInfo(bytes)));
+  });
 });
