@@ -7,10 +7,11 @@ import { readZipEntries } from './zip-entries.js';
 
 /**
  * A reader of a .tflite file's structure, through the accessors flatc generated from schema/model-subset.fbs (the
- * writer uses the same schema: LiteRT, which runs every file the tests write, is the independent reader). It reads subgraph 0's tensors (shape, type, buffer size, quantization),
- * its operators and their opcode names, the model's metadata entries, and labels from wherever they are:
- * edgewise's `edgewise_labels` entry, or TFLite Support metadata (`TFLITE_METADATA`) naming a label file that
- * is packed in the zip appended to the model (how Vertex / Model Maker exports carry `dict.txt`/`labels.txt`).
+ * writer uses the same schema: LiteRT, which runs every file the tests write, is the independent reader). It
+ * reads subgraph 0's tensors (shape, type, buffer size, quantization), its operators and their opcode names,
+ * the model's metadata entries, and labels from wherever they are: edgewise's `edgewise_labels` entry, or TFLite
+ * Support metadata (`TFLITE_METADATA`) naming a label file that is packed in the zip appended to the model (how
+ * Vertex / Model Maker exports carry `dict.txt`/`labels.txt`).
  */
 export interface TfliteQuantization {
   scale: number[];

@@ -1,7 +1,7 @@
 import { Builder } from 'flatbuffers';
 import { TFLITE_SCHEMA_VERSION } from './format.js';
 import * as tfl from './schema/model-subset_generated.js';
-import { ActivationFunctionType, BuiltinOperator, BuiltinOptions, Padding, type TensorType } from './schema/model-subset_generated.js';
+import { BuiltinOptions, Padding, type ActivationFunctionType, type BuiltinOperator, type TensorType } from './schema/model-subset_generated.js';
 
 /**
  * Serialises a single-subgraph TFLite model from a plain description, with the `flatbuffers` Builder and the
@@ -394,4 +394,3 @@ export function toBytes(a: Float32Array | Int32Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 }
 
-export { ActivationFunctionType, BuiltinOperator };
