@@ -1,7 +1,8 @@
 import type { LayersModel, SymbolicTensor, Tensor, layers } from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.js';
-import { EDGEWISE_INFO_METADATA, EDGEWISE_LABELS_METADATA, TensorType, type ActivationValue } from './schema-ids.js';
-import { Activation, BuiltinOperator, serializeModel, toBytes, type ModelSpec, type OperatorOptions, type OperatorSpec, type TensorSpec } from './write-model.js';
+import { EDGEWISE_INFO_METADATA, EDGEWISE_LABELS_METADATA } from './format.js';
+import { ActivationFunctionType, BuiltinOperator, TensorType } from './schema/model-subset_generated.js';
+import { serializeModel, toBytes, type ModelSpec, type OperatorOptions, type OperatorSpec, type TensorSpec } from './write-model.js';
 
 /**
  * Converts a tfjs Keras-style LayersModel (functional, Sequential, or models nested as layers) into a float32
@@ -49,7 +50,7 @@ interface PendingOp {
   weightShape: number[];
   bias: Float32Array;
   options: OperatorOptions;
-  activation: ActivationValue;
+  activation: ActivationFunctionType;
   outShape: number[];
   /** Set once emitted. */
   tensor?: number;
@@ -176,8 +177,8 @@ class Converter {
       case 'ReLU': {
         const max = cfg.max_value ?? cfg.maxValue;
         if (Number(cfg.negative_slope ?? 0) !== 0 || Number(cfg.threshold ?? 0) !== 0) throw unsupported('ReLU with negative_slope or threshold', layer);
-        if (max === null || max === undefined) return this.activation(one(), Activation.RELU, layer.name);
-        if (Number(max) === 6) return this.activation(one(), Activation.RELU6, layer.name);
+        if (max === null || max === undefined) return this.activation(one(), ActivationFunctionType.RELU, layer.name);
+        if (Number(max) === 6) return this.activation(one(), ActivationFunctionType.RELU6, layer.name);
         throw unsupported(`ReLU max_value ${String(max)} (only none or 6)`, layer);
       }
       case 'Activation':
@@ -197,7 +198,7 @@ class Converter {
         let acc = this.materialize(ins[0]!);
         for (let i = 1; i < ins.length; i++) {
           const out = this.addTensor({ name: i === ins.length - 1 ? layer.name : `${layer.name}/${i}`, shape, type: TensorType.FLOAT32 });
-          this.emit({ op, inputs: [acc, this.materialize(ins[i]!)], outputs: [out], options: { kind, activation: Activation.NONE } });
+          this.emit({ op, inputs: [acc, this.materialize(ins[i]!)], outputs: [out], options: { kind, activation: ActivationFunctionType.NONE } });
           acc = out;
         }
         return { tensor: acc, shape };
@@ -208,7 +209,7 @@ class Converter {
         if (axis < 0) axis += rank;
         const inputs = ins.map((v) => this.materialize(v));
         const out = this.addTensor({ name: layer.name, shape, type: TensorType.FLOAT32 });
-        this.emit({ op: BuiltinOperator.CONCATENATION, inputs, outputs: [out], options: { kind: 'Concatenation', axis, activation: Activation.NONE } });
+        this.emit({ op: BuiltinOperator.CONCATENATION, inputs, outputs: [out], options: { kind: 'Concatenation', axis, activation: ActivationFunctionType.NONE } });
         return { tensor: out, shape };
       }
       case 'ZeroPadding2D': {
@@ -236,7 +237,7 @@ class Converter {
           strideW: strides[1],
           filterH: pool[0],
           filterW: pool[1],
-          activation: Activation.NONE,
+          activation: ActivationFunctionType.NONE,
         });
       }
       case 'Flatten':
@@ -296,8 +297,8 @@ class Converter {
     // tfjs-layers 4.22's DepthwiseConv2D ignores dilation_rate (its call passes none and its output shape
     // omits it); the export reproduces what tfjs computes, so depthwise ops are written undilated.
     const options: OperatorOptions = depthwise
-      ? { kind: 'DepthwiseConv2D', padding, strideH: strides[0], strideW: strides[1], depthMultiplier: last, activation: Activation.NONE }
-      : { kind: 'Conv2D', padding, strideH: strides[0], strideW: strides[1], activation: Activation.NONE, dilationH: dil[0], dilationW: dil[1] };
+      ? { kind: 'DepthwiseConv2D', padding, strideH: strides[0], strideW: strides[1], depthMultiplier: last, activation: ActivationFunctionType.NONE }
+      : { kind: 'Conv2D', padding, strideH: strides[0], strideW: strides[1], activation: ActivationFunctionType.NONE, dilationH: dil[0], dilationW: dil[1] };
     const pending: PendingOp = {
       kind: depthwise ? 'dwconv' : 'conv',
       name: layer.name,
@@ -306,7 +307,7 @@ class Converter {
       weightShape,
       bias,
       options,
-      activation: Activation.NONE,
+      activation: ActivationFunctionType.NONE,
       outShape: shape,
     };
     return this.namedActivation(String(cfg.activation ?? 'linear'), { pending, shape }, layer);
@@ -329,8 +330,8 @@ class Converter {
       weights,
       weightShape: [nout, nin],
       bias: biasT ? floats(biasT) : new Float32Array(nout),
-      options: { kind: 'FullyConnected', activation: Activation.NONE },
-      activation: Activation.NONE,
+      options: { kind: 'FullyConnected', activation: ActivationFunctionType.NONE },
+      activation: ActivationFunctionType.NONE,
       outShape: shape,
     };
     return this.namedActivation(String(cfg.activation ?? 'linear'), { pending, shape }, layer);
@@ -356,7 +357,7 @@ class Converter {
       s[c] = gamma[c]! / Math.sqrt(v[c]! + eps);
       t[c] = beta[c]! - m[c]! * s[c]!;
     }
-    if ('pending' in input && input.pending.tensor === undefined && input.pending.activation === Activation.NONE) {
+    if ('pending' in input && input.pending.tensor === undefined && input.pending.activation === ActivationFunctionType.NONE) {
       const p = input.pending;
       const outC = p.bias.length;
       if (outC !== n) throw unsupported(`BatchNormalization has ${n} channels but its input has ${outC}`, layer);
@@ -382,11 +383,11 @@ class Converter {
       case 'linear':
         return v;
       case 'relu':
-        return this.activation(v, Activation.RELU, layer.name);
+        return this.activation(v, ActivationFunctionType.RELU, layer.name);
       case 'relu6':
-        return this.activation(v, Activation.RELU6, layer.name);
+        return this.activation(v, ActivationFunctionType.RELU6, layer.name);
       case 'tanh':
-        return this.activation(v, Activation.TANH, layer.name);
+        return this.activation(v, ActivationFunctionType.TANH, layer.name);
       case 'softmax':
         if (v.shape.length < 1) throw unsupported('softmax on a scalar', layer);
         return this.unary(BuiltinOperator.SOFTMAX, v, v.shape, `${layer.name}/softmax`, { kind: 'Softmax', beta: 1 });
@@ -398,11 +399,11 @@ class Converter {
   }
 
   /** Fuses RELU/RELU6/TANH into a pending op when possible, else emits a separate op. */
-  private activation(v: Value, act: ActivationValue, name: string): Value {
-    if ('pending' in v && v.pending.tensor === undefined && v.pending.activation === Activation.NONE) {
+  private activation(v: Value, act: ActivationFunctionType, name: string): Value {
+    if ('pending' in v && v.pending.tensor === undefined && v.pending.activation === ActivationFunctionType.NONE) {
       return { pending: { ...v.pending, name, activation: act }, shape: v.shape };
     }
-    const op = act === Activation.RELU ? BuiltinOperator.RELU : act === Activation.RELU6 ? BuiltinOperator.RELU6 : BuiltinOperator.TANH;
+    const op = act === ActivationFunctionType.RELU ? BuiltinOperator.RELU : act === ActivationFunctionType.RELU6 ? BuiltinOperator.RELU6 : BuiltinOperator.TANH;
     return this.unary(op, v, v.shape, name);
   }
 
@@ -416,7 +417,7 @@ class Converter {
   private binaryConst(op: OperatorSpec['op'], v: Value, shape: number[], name: string, data: Float32Array, constShape: number[]): Value {
     const k = this.addTensor({ name: `${name}/const`, shape: constShape, type: TensorType.FLOAT32, data: toBytes(data) });
     const kind = op === BuiltinOperator.MUL ? 'Mul' : 'Add';
-    return this.unary(op, v, shape, name, { kind, activation: Activation.NONE }, [k]);
+    return this.unary(op, v, shape, name, { kind, activation: ActivationFunctionType.NONE }, [k]);
   }
 
   /** Emits a pending op (once) and returns the tensor holding a value. */

@@ -1,4 +1,4 @@
-import { BuiltinOperator, TensorType, type BuiltinOperatorValue } from './schema-ids.js';
+import { BuiltinOperator, TensorType } from './schema/model-subset_generated.js';
 import { toBytes, type ModelSpec, type OperatorSpec, type QuantizationSpec, type TensorSpec } from './write-model.js';
 
 /**
@@ -58,7 +58,7 @@ const SAME_PARAMS = new Set<number>([
   BuiltinOperator.REDUCE_MAX,
 ]);
 /** Op versions of the int8 kernels (tensorflow/lite/tools/versioning/op_version.cc). */
-const INT8_VERSION: Partial<Record<BuiltinOperatorValue, number>> = {
+const INT8_VERSION: Partial<Record<BuiltinOperator, number>> = {
   [BuiltinOperator.CONV_2D]: 3,
   [BuiltinOperator.DEPTHWISE_CONV_2D]: 3,
   [BuiltinOperator.FULLY_CONNECTED]: 4,
@@ -77,7 +77,7 @@ const INT8_VERSION: Partial<Record<BuiltinOperatorValue, number>> = {
   [BuiltinOperator.DEQUANTIZE]: 2,
 };
 /** Hybrid (float activations, int8 weights, per-channel) kernel versions. */
-const HYBRID_VERSION: Partial<Record<BuiltinOperatorValue, number>> = {
+const HYBRID_VERSION: Partial<Record<BuiltinOperator, number>> = {
   [BuiltinOperator.CONV_2D]: 5,
   [BuiltinOperator.DEPTHWISE_CONV_2D]: 6,
   [BuiltinOperator.FULLY_CONNECTED]: 3,

@@ -1,30 +1,17 @@
 import { InputError } from '../core/errors.js';
-import { byteBufferOf, FbTable } from './flatbuffer-table.js';
-import {
-  BUILTIN_OPERATOR_NAMES,
-  BufferField,
-  EDGEWISE_INFO_METADATA,
-  EDGEWISE_LABELS_METADATA,
-  MetadataField,
-  ModelField,
-  OperatorCodeField,
-  OperatorField,
-  QuantizationField,
-  SubGraphField,
-  TENSOR_TYPE_NAMES,
-  TensorField,
-  TFLITE_FILE_IDENTIFIER,
-  TFLITE_SUPPORT_METADATA,
-} from './schema-ids.js';
+import { aligned, CheckedByteBuffer, list, numbers } from './checked-byte-buffer.js';
+import { EDGEWISE_INFO_METADATA, EDGEWISE_LABELS_METADATA, TFLITE_SUPPORT_METADATA } from './format.js';
+import { BuiltinOperator, Model, TensorType } from './schema/model-subset_generated.js';
 import { readSupportMetadata, type SupportMetadata } from './support-metadata.js';
 import { readZipEntries } from './zip-entries.js';
 
 /**
- * An independent reader of a .tflite file's structure, written against the schema field ids by hand (it shares
- * only the constants with the writer). It reads subgraph 0's tensors (shape, type, buffer size, quantization),
- * its operators and their opcode names, the model's metadata entries, and labels from wherever they are:
- * edgewise's `edgewise_labels` entry, or TFLite Support metadata (`TFLITE_METADATA`) naming a label file that
- * is packed in the zip appended to the model (how Vertex / Model Maker exports carry `dict.txt`/`labels.txt`).
+ * A reader of a .tflite file's structure, through the accessors flatc generated from schema/model-subset.fbs (the
+ * writer uses the same schema: LiteRT, which runs every file the tests write, is the independent reader). It
+ * reads subgraph 0's tensors (shape, type, buffer size, quantization), its operators and their opcode names,
+ * the model's metadata entries, and labels from wherever they are: edgewise's `edgewise_labels` entry, or TFLite
+ * Support metadata (`TFLITE_METADATA`) naming a label file that is packed in the zip appended to the model (how
+ * Vertex / Model Maker exports carry `dict.txt`/`labels.txt`).
  */
 export interface TfliteQuantization {
   scale: number[];
@@ -83,13 +70,13 @@ export interface TfliteInfo {
   associatedFiles: string[];
 }
 
-export function readTfliteInfo(bytes: Uint8Array, item = 'model.tflite'): TfliteInfo {
-  if (bytes.byteLength < 16) throw notTflite(item, 'the file is too short');
-  const bb = byteBufferOf(bytes);
-  const identifier = bb.getBufferIdentifier();
-  if (identifier !== TFLITE_FILE_IDENTIFIER) throw notTflite(item, `its file identifier is "${printable(identifier)}", not "TFL3"`);
+export function readTfliteInfo(file: Uint8Array, item = 'model.tflite'): TfliteInfo {
+  if (file.byteLength < 16) throw notTflite(item, 'the file is too short');
+  const bytes = aligned(file);
+  const bb = new CheckedByteBuffer(bytes);
+  if (!Model.bufferHasIdentifier(bb)) throw notTflite(item, `its file identifier is "${printable(bb.getBufferIdentifier())}", not "TFL3"`);
   try {
-    return parse(bytes, FbTable.root(bb), identifier, item);
+    return parse(bytes, bb, item);
   } catch (e) {
     if (e instanceof InputError) throw e;
     // Offsets pointing outside the file: a truncated download or a damaged file.
@@ -97,76 +84,75 @@ export function readTfliteInfo(bytes: Uint8Array, item = 'model.tflite'): Tflite
   }
 }
 
-function parse(bytes: Uint8Array, model: FbTable, identifier: string, item: string): TfliteInfo {
-  const buffers = model.tables(ModelField.buffers);
+function parse(bytes: Uint8Array, bb: CheckedByteBuffer, item: string): TfliteInfo {
+  const model = Model.getRootAsModel(bb);
+  const buffers = list(model.buffersLength(), (i) => model.buffers(i));
   const bufferBytes = (i: number): Uint8Array => {
     const b = buffers[i];
     if (!b) return new Uint8Array(0);
-    const data = b.bytes(BufferField.data);
-    if (data.byteLength > 0) return data;
+    const data = b.dataArray();
+    if (data && data.byteLength > 0) return data;
     // Large models keep data outside the flatbuffer: offset/size from the start of the file.
-    const off = Number(b.uint64(BufferField.offset));
-    const size = Number(b.uint64(BufferField.size));
+    const off = Number(b.offset());
+    const size = Number(b.size());
     return off > 1 && size > 0 && off + size <= bytes.byteLength ? bytes.subarray(off, off + size) : new Uint8Array(0);
   };
 
-  const opcodes = model.tables(ModelField.operator_codes).map((t) => {
-    const deprecated = t.int8(OperatorCodeField.deprecated_builtin_code);
-    const code = Math.max(deprecated, t.int32(OperatorCodeField.builtin_code));
-    const custom = t.string(OperatorCodeField.custom_code);
-    return { code, name: custom ?? BUILTIN_OPERATOR_NAMES[code] ?? `BUILTIN_${code}` };
+  const opcodes = list(model.operatorCodesLength(), (i) => model.operatorCodes(i)).map((t) => {
+    const code = Math.max(t.deprecatedBuiltinCode(), t.builtinCode());
+    return { code, name: t.customCode() ?? BuiltinOperator[code] ?? `BUILTIN_${code}` };
   });
 
-  const subgraphs = model.tables(ModelField.subgraphs);
-  const sg = subgraphs[0];
+  const subgraphs = model.subgraphsLength();
+  const sg = subgraphs > 0 ? model.subgraphs(0) : null;
   if (!sg) throw notTflite(item, 'it has no subgraph');
-  const tensors: TfliteTensorInfo[] = sg.tables(SubGraphField.tensors).map((t, index) => {
-    const typeCode = t.int8(TensorField.type);
-    const buffer = t.uint32(TensorField.buffer);
-    const q = t.table(TensorField.quantization);
+  const tensors: TfliteTensorInfo[] = list(sg.tensorsLength(), (i) => sg.tensors(i)).map((t, index) => {
+    const typeCode = t.type();
+    const buffer = t.buffer();
+    const q = t.quantization();
     const data = bufferBytes(buffer);
     const info: TfliteTensorInfo = {
       index,
-      name: t.string(TensorField.name) ?? '',
-      shape: t.int32s(TensorField.shape),
-      type: TENSOR_TYPE_NAMES[typeCode] ?? `type${typeCode}`,
+      name: t.name() ?? '',
+      shape: numbers(bb, t.shapeArray()),
+      type: TensorType[typeCode]?.toLowerCase() ?? `type${typeCode}`,
       typeCode,
       buffer,
       dataBytes: data.byteLength,
       dataOffset: data.byteLength > 0 ? data.byteOffset - bytes.byteOffset : -1,
     };
     if (q) {
-      const scale = q.float32s(QuantizationField.scale);
+      const scale = numbers(bb, q.scaleArray());
       if (scale.length > 0) {
-        const min = q.float32s(QuantizationField.min);
-        const max = q.float32s(QuantizationField.max);
+        const min = numbers(bb, q.minArray());
+        const max = numbers(bb, q.maxArray());
         info.quantization = {
           scale,
-          zeroPoint: q.int64s(QuantizationField.zero_point),
+          zeroPoint: list(q.zeroPointLength(), (i) => Number(q.zeroPoint(i))),
           ...(min.length ? { min } : {}),
           ...(max.length ? { max } : {}),
-          quantizedDimension: q.int32(QuantizationField.quantized_dimension),
+          quantizedDimension: q.quantizedDimension(),
         };
       }
     }
     return info;
   });
-  const operators: TfliteOperatorInfo[] = sg.tables(SubGraphField.operators).map((o) => {
-    const opcodeIndex = o.uint32(OperatorField.opcode_index);
+  const operators: TfliteOperatorInfo[] = list(sg.operatorsLength(), (i) => sg.operators(i)).map((o) => {
+    const opcodeIndex = o.opcodeIndex();
     const oc = opcodes[opcodeIndex];
     return {
       opcodeIndex,
       op: oc?.name ?? `OPCODE_${opcodeIndex}`,
       builtinCode: oc?.code ?? -1,
-      inputs: o.int32s(OperatorField.inputs),
-      outputs: o.int32s(OperatorField.outputs),
-      optionsType: o.uint8(OperatorField.builtin_options_type),
+      inputs: numbers(bb, o.inputsArray()),
+      outputs: numbers(bb, o.outputsArray()),
+      optionsType: o.builtinOptionsType(),
     };
   });
 
-  const metadata = model.tables(ModelField.metadata).map((m) => {
-    const buffer = m.uint32(MetadataField.buffer);
-    return { name: m.string(MetadataField.name) ?? '', buffer, bytes: bufferBytes(buffer).byteLength };
+  const metadata = list(model.metadataLength(), (i) => model.metadata(i)).map((m) => {
+    const buffer = m.buffer();
+    return { name: m.name() ?? '', buffer, bytes: bufferBytes(buffer).byteLength };
   });
   const metaText = (name: string): string | undefined => {
     const m = metadata.find((x) => x.name === name);
@@ -176,20 +162,20 @@ function parse(bytes: Uint8Array, model: FbTable, identifier: string, item: stri
   checkQuantization(tensors, operators, item);
 
   const info: TfliteInfo = {
-    identifier,
-    version: model.uint32(ModelField.version),
-    description: model.string(ModelField.description) ?? '',
-    subgraphs: subgraphs.length,
+    identifier: bb.getBufferIdentifier(),
+    version: model.version(),
+    description: model.description() ?? '',
+    subgraphs,
     tensors,
     operators,
-    inputs: sg.int32s(SubGraphField.inputs),
-    outputs: sg.int32s(SubGraphField.outputs),
+    inputs: numbers(bb, sg.inputsArray()),
+    outputs: numbers(bb, sg.outputsArray()),
     metadata,
     buffers: buffers.length,
     associatedFiles: [],
   };
-  const sgName = sg.string(SubGraphField.name);
-  if (sgName !== undefined) info.subgraphName = sgName;
+  const sgName = sg.name();
+  if (sgName !== null) info.subgraphName = sgName;
 
   const infoJson = metaText(EDGEWISE_INFO_METADATA);
   if (infoJson) {

@@ -2,22 +2,26 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { mapConcurrent } from '../core/concurrent.js';
 import { EdgewiseError, InputError, throwIfCancelled } from '../core/errors.js';
 import { loadTfliteModel, type ImageInput, type LoadOptions, type RunOptions, type TfliteModel } from './runner.js';
-import type { PoolReply, PoolRequest, PoolWorkerInit } from './runner-worker.js';
+import type { PoolFailure, PoolStartup, PoolWorkerInit } from './runner-worker.js';
 
 /**
- * The runner on several threads: LiteRT.js runs single-threaded in Node, so each worker thread gets its own
- * LiteRT instance and model and does its own preprocessing; images are dealt out two in flight per worker and
- * results come back in input order. Same TfliteModel interface as `loadTfliteModel` (whose instance on this
- * thread answers `info`/`input`/`outputs` and is used when workers are not available: `threads` ≤ 1, or the
+ * The runner on several threads (a piscina pool): LiteRT.js runs single-threaded in Node, so each worker thread
+ * gets its own LiteRT instance and model and does its own preprocessing; images are dealt out two in flight per
+ * worker and results come back in input order. Same TfliteModel interface as `loadTfliteModel` (whose instance on
+ * this thread answers `info`/`input`/`outputs` and is used when workers are not available: `threads` ≤ 1, or the
  * compiled worker script is absent because the code runs from TypeScript sources, e.g. under vitest).
  */
 export interface PoolLoadOptions extends LoadOptions {
   /** Worker threads; default min(2, cores). */
   threads?: number;
 }
+
+/** Images in flight per worker: one is decoded while the other runs. */
+const PER_WORKER = 2;
 
 export async function loadTflitePool(src: string | Uint8Array, opts: PoolLoadOptions = {}): Promise<TfliteModel & { threads: number }> {
   const bytes = typeof src === 'string' ? await readModel(src) : src;
@@ -27,87 +31,48 @@ export async function loadTflitePool(src: string | Uint8Array, opts: PoolLoadOpt
   const script = new URL('./runner-worker.js', import.meta.url);
   if (wanted <= 1 || !existsSync(fileURLToPath(script))) return Object.assign(local, { threads: 1 });
 
-  const workers: Worker[] = [];
-  const waiting = new Map<number, { resolve(p: Float32Array): void; reject(e: Error): void }>();
-  const fail = (e: Error) => {
-    for (const w of waiting.values()) w.reject(e);
-    waiting.clear();
-  };
+  const pool = new Piscina<ImageInput, Float32Array | PoolFailure>({
+    filename: script.href,
+    minThreads: wanted,
+    maxThreads: wanted,
+    concurrentTasksPerWorker: PER_WORKER,
+    // Atomics would park an idle worker in Atomics.wait, which stalls the model loading it starts on its own.
+    atomics: 'disabled',
+    workerData: { bytes, opts: { ...loadOpts, item } } satisfies PoolWorkerInit,
+  });
+  // A thread failing outside a task is reported here (unheard, the event would end the process); its tasks are
+  // rejected by piscina itself, which starts a new thread in its place.
+  pool.on('error', () => undefined);
   try {
-    await Promise.all(
-      Array.from({ length: wanted }, () => {
-        const init: PoolWorkerInit = { bytes, opts: { ...loadOpts, item } };
-        const worker = new Worker(script, { workerData: init });
-        workers.push(worker);
-        return new Promise<void>((resolve, reject) => {
-          worker.on('message', (m: PoolReply) => {
-            if (m.type === 'ready') resolve();
-            else if (m.type === 'init-error') reject(new Error(m.message));
-            else {
-              const w = waiting.get(m.id);
-              if (!w) return;
-              waiting.delete(m.id);
-              if (m.type === 'result') w.resolve(m.probs);
-              else {
-                const d = { ...(m.item ? { item: m.item } : {}), ...(m.code ? { code: m.code } : {}), ...(m.hint ? { hint: m.hint } : {}) };
-                w.reject(m.input ? new InputError(m.message, d) : new EdgewiseError(m.message, d));
-              }
-            }
-          });
-          worker.on('error', (e) => {
-            reject(e);
-            fail(e);
-          });
-        });
-      }),
-    );
+    await allReady(pool, wanted);
   } catch (e) {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.destroy().catch(() => undefined);
     local.dispose();
     throw new EdgewiseError(`The runner's worker threads failed to start: ${(e as Error).message}`, { item, cause: e });
   }
 
-  // Idle workers must not keep the process alive; they are referenced only while a batch runs.
-  for (const w of workers) w.unref();
-  let nextId = 1;
-  const send = (worker: Worker, input: ImageInput): Promise<Float32Array> =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, input } satisfies PoolRequest);
-    });
+  let disposed = false;
+  const runOne = async (input: ImageInput): Promise<Float32Array> => {
+    if (disposed) throw new Error('runner pool disposed');
+    const r = await pool.run(input);
+    if (r instanceof Float32Array) return r;
+    const d = { ...(r.item ? { item: r.item } : {}), ...(r.code ? { code: r.code } : {}), ...(r.hint ? { hint: r.hint } : {}) };
+    throw r.input ? new InputError(r.message, d) : new EdgewiseError(r.message, d);
+  };
 
   const runBatches = async (images: ImageInput[], ro: RunOptions = {}): Promise<Float32Array[]> => {
     const total = images.length;
     const results: Float32Array[] = new Array(total);
-    let next = 0;
     let done = 0;
-    let stop = false;
     ro.onProgress?.({ done: 0, total });
-    const lane = async (worker: Worker) => {
-      try {
-        while (next < total && !stop) {
-          throwIfCancelled(ro.signal);
-          const i = next++;
-          results[i] = await send(worker, images[i]!);
-          done++;
-          ro.onProgress?.({ done, total });
-        }
-      } catch (e) {
-        stop = true;
-        throw e;
-      }
-    };
-    for (const w of workers) w.ref();
-    try {
-      // Two lanes per worker keep each busy while its next image is decoded.
-      const settled = await Promise.allSettled(workers.flatMap((w) => [lane(w), lane(w)]));
-      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      return results;
-    } finally {
-      for (const w of workers) w.unref();
+    throwIfCancelled(ro.signal);
+    // A failure stops new images and is thrown once those in flight have settled.
+    for await (const { index, result } of mapConcurrent(images, wanted * PER_WORKER, runOne, ro.signal)) {
+      results[index] = result;
+      ro.onProgress?.({ done: ++done, total });
     }
+    throwIfCancelled(ro.signal);
+    return results;
   };
 
   return {
@@ -121,15 +86,37 @@ export async function loadTflitePool(src: string | Uint8Array, opts: PoolLoadOpt
     runPrepared: local.runPrepared,
     // Inference in the workers is not timed; only this thread's own runs are counted.
     stats: local.stats,
-    threads: workers.length,
+    threads: wanted,
     predict: (batch) => runBatches(batch),
     runBatches,
     dispose: () => {
+      disposed = true;
       local.dispose();
-      for (const w of workers) void w.terminate();
-      fail(new Error('runner pool disposed'));
+      void pool.destroy().catch(() => undefined);
     },
   };
+}
+
+/** Resolves once every thread has loaded its model (each sends one PoolStartup message); rejects on the first failure. */
+function allReady(pool: Piscina, threads: number): Promise<void> {
+  // Piscina's idle threads do not keep the process alive: this timer does, until they answer.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  return new Promise<void>((resolve, reject) => {
+    let ready = 0;
+    const onMessage = (m: PoolStartup): void => {
+      if (m.runner === 'init-error') done(new Error(m.message));
+      else if (m.runner === 'ready' && ++ready === threads) done();
+    };
+    const done = (e?: Error): void => {
+      clearInterval(keepAlive);
+      pool.off('message', onMessage);
+      pool.off('error', done);
+      if (e) reject(e);
+      else resolve();
+    };
+    pool.on('message', onMessage);
+    pool.on('error', done);
+  });
 }
 
 async function readModel(path: string): Promise<Uint8Array> {

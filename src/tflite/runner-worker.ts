@@ -1,42 +1,47 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadTfliteModel, type ImageInput, type LoadOptions } from './runner.js';
+import { move } from 'piscina';
+import { loadTfliteModel, type ImageInput, type LoadOptions, type TfliteModel } from './runner.js';
 
-/** Worker thread of the runner pool: its own LiteRT instance, preprocessing and inference per message. */
+/**
+ * A thread of the runner pool (runner-pool.ts, run by piscina): its own LiteRT instance and model, loaded when the
+ * thread starts (it says so with one PoolStartup message); each task preprocesses one image and runs it.
+ */
 export interface PoolWorkerInit {
   bytes: Uint8Array;
   opts: LoadOptions;
 }
-export type PoolRequest = { id: number; input: ImageInput };
-export type PoolReply =
-  | { type: 'ready' }
-  | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; probs: Float32Array }
-  | { type: 'error'; id: number; message: string; item?: string; code?: string; hint?: string; input?: boolean };
+/** Sent once on the thread's port, beside piscina's own messages. */
+export type PoolStartup = { runner: 'ready' } | { runner: 'init-error'; message: string };
+/** A failed image: the error's parts (an Error's own fields, item/code/hint, do not survive being cloned). */
+export interface PoolFailure {
+  message: string;
+  item?: string;
+  code?: string;
+  hint?: string;
+  input: boolean;
+}
 
-const port = parentPort;
-if (port) {
-  const init = workerData as PoolWorkerInit;
-  loadTfliteModel(init.bytes, init.opts).then(
-    (model) => {
-      port.on('message', (m: PoolRequest) => {
-        model.prepare(m.input).then(model.runPrepared).then(
-          (probs) => port.postMessage({ type: 'result', id: m.id, probs } satisfies PoolReply, [probs.buffer as ArrayBuffer]),
-          (e: unknown) => {
-            const err = e as { message?: string; item?: string; code?: string; hint?: string; name?: string };
-            port.postMessage({
-              type: 'error',
-              id: m.id,
-              message: err.message ?? String(e),
-              ...(err.item ? { item: err.item } : {}),
-              ...(err.code ? { code: err.code } : {}),
-              ...(err.hint ? { hint: err.hint } : {}),
-              input: err.name === 'InputError',
-            } satisfies PoolReply);
-          },
-        );
-      });
-      port.postMessage({ type: 'ready' } satisfies PoolReply);
-    },
-    (e: unknown) => port.postMessage({ type: 'init-error', message: e instanceof Error ? e.message : String(e) } satisfies PoolReply),
-  );
+const init = workerData as PoolWorkerInit | undefined;
+const model: Promise<TfliteModel> | undefined = parentPort && init?.bytes ? loadTfliteModel(init.bytes, init.opts) : undefined;
+model?.then(
+  () => parentPort!.postMessage({ runner: 'ready' } satisfies PoolStartup),
+  (e: unknown) => parentPort!.postMessage({ runner: 'init-error', message: e instanceof Error ? e.message : String(e) } satisfies PoolStartup),
+);
+
+/** Piscina runs the default export: the probabilities (moved, not copied, to the main thread) or the failure. */
+export default async function runImage(input: ImageInput): Promise<Float32Array | PoolFailure> {
+  if (!model) throw new Error('the runner worker was started without a model');
+  const m = await model;
+  try {
+    return move(await m.runPrepared(await m.prepare(input))) as Float32Array;
+  } catch (e) {
+    const err = e as { message?: string; item?: string; code?: string; hint?: string; name?: string };
+    return {
+      message: err.message ?? String(e),
+      ...(err.item ? { item: err.item } : {}),
+      ...(err.code ? { code: err.code } : {}),
+      ...(err.hint ? { hint: err.hint } : {}),
+      input: err.name === 'InputError',
+    };
+  }
 }

@@ -1,15 +1,11 @@
-import { byteBufferOf, FbTable } from './flatbuffer-table.js';
+import { CheckedByteBuffer, list } from './checked-byte-buffer.js';
+import { AssociatedFileType, ModelMetadata, NormalizationOptions, ProcessUnitOptions, type AssociatedFile } from './schema/metadata-subset_generated.js';
 
 /**
- * Reader for the parts of TFLite Support metadata (tensorflow/lite/support metadata_schema.fbs, identifier
- * "M001", stored in a Model.metadata entry named TFLITE_METADATA) that matter to a classifier's user:
- * the model's name/description/version, the input's normalisation (mean/std) and value stats, and which
- * associated files hold the output labels. Field ids used:
- *   ModelMetadata { name #0, description #1, version #2, subgraph_metadata #3, author #4, license #5, associated_files #6 }
- *   SubGraphMetadata { name #0, description #1, input_tensor_metadata #2, output_tensor_metadata #3, associated_files #4 }
- *   TensorMetadata { name #0, description #1, dimension_names #2, content #3, process_units #4, stats #5, associated_files #6 }
- *   ProcessUnit { options_type #0, options #1 } with NormalizationOptions (union tag 1) { mean #0, std #1 }
- *   Stats { max #0, min #1 };  AssociatedFile { name #0, description #1, type #2 (2 = TENSOR_AXIS_LABELS), locale #3 }
+ * Reader for the parts of TFLite Support metadata (a ModelMetadata flatbuffer, identifier "M001", stored in a
+ * Model.metadata entry named TFLITE_METADATA) that matter to a classifier's user: the model's
+ * name/description/version, the input's normalisation (mean/std) and value stats, and which associated files hold
+ * the output labels. Accessors generated from schema/metadata-subset.fbs.
  */
 export interface SupportMetadata {
   name?: string;
@@ -22,59 +18,52 @@ export interface SupportMetadata {
   associatedFiles: { name: string; type: number }[];
 }
 
-const M = { name: 0, description: 1, version: 2, subgraph_metadata: 3, associated_files: 6 } as const;
-const SG = { input_tensor_metadata: 2, output_tensor_metadata: 3, associated_files: 4 } as const;
-const TM = { name: 0, process_units: 4, stats: 5, associated_files: 6 } as const;
-const PU = { options_type: 0, options: 1 } as const;
-const NORMALIZATION_OPTIONS = 1;
-const TENSOR_AXIS_LABELS = 2;
-
 export function readSupportMetadata(bytes: Uint8Array): SupportMetadata {
-  const root = FbTable.root(byteBufferOf(bytes));
+  const root = ModelMetadata.getRootAsModelMetadata(new CheckedByteBuffer(bytes));
   const files: { name: string; type: number }[] = [];
-  const collect = (t: FbTable | undefined, id: number) => {
-    for (const f of t?.tables(id) ?? []) files.push({ name: f.string(0) ?? '', type: f.int8(2) });
+  const collect = (length: number, at: (i: number) => AssociatedFile | null) => {
+    for (const f of list(length, at)) files.push({ name: f.name() ?? '', type: f.type() });
   };
   const out: SupportMetadata = { labelFiles: [], associatedFiles: files };
-  const name = root.string(M.name);
-  const description = root.string(M.description);
-  const version = root.string(M.version);
-  if (name !== undefined) out.name = name;
-  if (description !== undefined) out.description = description;
-  if (version !== undefined) out.version = version;
-  collect(root, M.associated_files);
-  const sg = root.tables(M.subgraph_metadata)[0];
+  const name = root.name();
+  const description = root.description();
+  const version = root.version();
+  if (name !== null) out.name = name;
+  if (description !== null) out.description = description;
+  if (version !== null) out.version = version;
+  collect(root.associatedFilesLength(), (i) => root.associatedFiles(i));
+  const sg = root.subgraphMetadataLength() > 0 ? root.subgraphMetadata(0) : null;
   if (sg) {
-    collect(sg, SG.associated_files);
-    const input = sg.tables(SG.input_tensor_metadata)[0];
+    collect(sg.associatedFilesLength(), (i) => sg.associatedFiles(i));
+    const input = sg.inputTensorMetadataLength() > 0 ? sg.inputTensorMetadata(0) : null;
     if (input) {
       const inp: NonNullable<SupportMetadata['input']> = {};
-      const n = input.string(TM.name);
-      if (n !== undefined) inp.name = n;
-      for (const pu of input.tables(TM.process_units)) {
-        if (pu.uint8(PU.options_type) !== NORMALIZATION_OPTIONS) continue;
-        const opts = pu.table(PU.options);
+      const n = input.name();
+      if (n !== null) inp.name = n;
+      for (const pu of list(input.processUnitsLength(), (i) => input.processUnits(i))) {
+        if (pu.optionsType() !== ProcessUnitOptions.NormalizationOptions) continue;
+        const opts = pu.options(new NormalizationOptions()) as NormalizationOptions | null;
         if (!opts) continue;
-        inp.mean = opts.float32s(0);
-        inp.std = opts.float32s(1);
+        inp.mean = list(opts.meanLength(), (i) => opts.mean(i));
+        inp.std = list(opts.stdLength(), (i) => opts.std(i));
       }
-      const stats = input.table(TM.stats);
+      const stats = input.stats();
       if (stats) {
-        const max = stats.float32s(0);
-        const min = stats.float32s(1);
+        const max = list(stats.maxLength(), (i) => stats.max(i));
+        const min = list(stats.minLength(), (i) => stats.min(i));
         if (max.length) inp.max = max;
         if (min.length) inp.min = min;
       }
-      collect(input, TM.associated_files);
+      collect(input.associatedFilesLength(), (i) => input.associatedFiles(i));
       out.input = inp;
     }
-    const output = sg.tables(SG.output_tensor_metadata)[0];
+    const output = sg.outputTensorMetadataLength() > 0 ? sg.outputTensorMetadata(0) : null;
     if (output) {
-      const n = output.string(TM.name);
-      out.output = n !== undefined ? { name: n } : {};
-      collect(output, TM.associated_files);
+      const n = output.name();
+      out.output = n !== null ? { name: n } : {};
+      collect(output.associatedFilesLength(), (i) => output.associatedFiles(i));
     }
   }
-  out.labelFiles = files.filter((f) => f.type === TENSOR_AXIS_LABELS && f.name).map((f) => f.name);
+  out.labelFiles = files.filter((f) => f.type === AssociatedFileType.TENSOR_AXIS_LABELS && f.name).map((f) => f.name);
   return out;
 }

@@ -1,28 +1,11 @@
 import { Builder } from 'flatbuffers';
-import {
-  Activation,
-  BufferField,
-  BuiltinOperator,
-  BuiltinOptions,
-  MetadataField,
-  ModelField,
-  OperatorCodeField,
-  OperatorField,
-  OptionsField,
-  Padding,
-  QuantizationField,
-  SubGraphField,
-  TensorField,
-  TFLITE_FILE_IDENTIFIER,
-  TFLITE_SCHEMA_VERSION,
-  type ActivationValue,
-  type BuiltinOperatorValue,
-  type TensorTypeValue,
-} from './schema-ids.js';
+import { TFLITE_SCHEMA_VERSION } from './format.js';
+import * as tfl from './schema/model-subset_generated.js';
+import { BuiltinOptions, Padding, type ActivationFunctionType, type BuiltinOperator, type TensorType } from './schema/model-subset_generated.js';
 
 /**
  * Serialises a single-subgraph TFLite model from a plain description, with the `flatbuffers` Builder and the
- * field ids in schema-ids.ts. What is written:
+ * builders flatc generated from schema/model-subset.fbs. What is written:
  * - Model: version 3, operator_codes (deduplicated, op version per `opVersion`, both the deprecated byte code
  *   and the int code),
  *   one subgraph, description, buffers, metadata entries.
@@ -48,7 +31,7 @@ export interface QuantizationSpec {
 export interface TensorSpec {
   name: string;
   shape: number[];
-  type: TensorTypeValue;
+  type: TensorType;
   /** Constant contents (little-endian bytes); absent for activations, inputs and outputs. */
   data?: Uint8Array;
   quantization?: QuantizationSpec;
@@ -57,30 +40,30 @@ export interface TensorSpec {
 export type Pad = 'same' | 'valid';
 
 export type OperatorOptions =
-  | { kind: 'Conv2D'; padding: Pad; strideW: number; strideH: number; activation: ActivationValue; dilationW?: number; dilationH?: number }
+  | { kind: 'Conv2D'; padding: Pad; strideW: number; strideH: number; activation: ActivationFunctionType; dilationW?: number; dilationH?: number }
   | {
       kind: 'DepthwiseConv2D';
       padding: Pad;
       strideW: number;
       strideH: number;
       depthMultiplier: number;
-      activation: ActivationValue;
+      activation: ActivationFunctionType;
       dilationW?: number;
       dilationH?: number;
     }
-  | { kind: 'Pool2D'; padding: Pad; strideW: number; strideH: number; filterW: number; filterH: number; activation: ActivationValue }
-  | { kind: 'FullyConnected'; activation: ActivationValue; keepNumDims?: boolean }
+  | { kind: 'Pool2D'; padding: Pad; strideW: number; strideH: number; filterW: number; filterH: number; activation: ActivationFunctionType }
+  | { kind: 'FullyConnected'; activation: ActivationFunctionType; keepNumDims?: boolean }
   | { kind: 'Softmax'; beta: number }
-  | { kind: 'Concatenation'; axis: number; activation: ActivationValue }
-  | { kind: 'Add'; activation: ActivationValue }
-  | { kind: 'Mul'; activation: ActivationValue }
-  | { kind: 'Sub'; activation: ActivationValue }
+  | { kind: 'Concatenation'; axis: number; activation: ActivationFunctionType }
+  | { kind: 'Add'; activation: ActivationFunctionType }
+  | { kind: 'Mul'; activation: ActivationFunctionType }
+  | { kind: 'Sub'; activation: ActivationFunctionType }
   | { kind: 'Reshape'; newShape: number[] }
   | { kind: 'Reducer'; keepDims: boolean }
   | { kind: 'Pad' };
 
 export interface OperatorSpec {
-  op: BuiltinOperatorValue;
+  op: BuiltinOperator;
   inputs: number[];
   outputs: number[];
   options?: OperatorOptions;
@@ -99,7 +82,7 @@ export interface ModelSpec {
   metadata?: { name: string; data: Uint8Array }[];
 }
 
-const OPTIONS_TYPE: Record<OperatorOptions['kind'], number> = {
+const OPTIONS_TYPE: Record<OperatorOptions['kind'], BuiltinOptions> = {
   Conv2D: BuiltinOptions.Conv2DOptions,
   DepthwiseConv2D: BuiltinOptions.DepthwiseConv2DOptions,
   Pool2D: BuiltinOptions.Pool2DOptions,
@@ -133,7 +116,7 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
   });
 
   // Opcodes, deduplicated in first-use order; each carries the highest op version its uses need.
-  const opcodes: BuiltinOperatorValue[] = [];
+  const opcodes: BuiltinOperator[] = [];
   const versions: number[] = [];
   const opcodeIndex = spec.operators.map((o) => {
     let i = opcodes.indexOf(o.op);
@@ -144,9 +127,9 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
 
   const bufferOffsets = bufferData.map((data) => {
     const dataOff = data && data.byteLength > 0 ? alignedByteVector(b, data, 16) : 0;
-    b.startObject(BufferField.count);
-    if (dataOff) b.addFieldOffset(BufferField.data, dataOff, 0);
-    return b.endObject();
+    tfl.Buffer.startBuffer(b);
+    if (dataOff) tfl.Buffer.addData(b, dataOff);
+    return tfl.Buffer.endBuffer(b);
   });
 
   const shared = new Map<string, number>();
@@ -160,28 +143,28 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
     const name = t.name ? b.createString(t.name) : 0;
     const shape = ints(t.shape);
     const quant = t.quantization ? writeQuantization(b, t.quantization, once) : 0;
-    b.startObject(TensorField.count);
-    b.addFieldOffset(TensorField.shape, shape, 0);
-    b.addFieldInt8(TensorField.type, t.type, 0);
-    b.addFieldInt32(TensorField.buffer, tensorBuffer[i] ?? 0, 0);
-    if (name) b.addFieldOffset(TensorField.name, name, 0);
-    if (quant) b.addFieldOffset(TensorField.quantization, quant, 0);
-    return b.endObject();
+    tfl.Tensor.startTensor(b);
+    tfl.Tensor.addShape(b, shape);
+    tfl.Tensor.addType(b, t.type);
+    tfl.Tensor.addBuffer(b, tensorBuffer[i] ?? 0);
+    if (name) tfl.Tensor.addName(b, name);
+    if (quant) tfl.Tensor.addQuantization(b, quant);
+    return tfl.Tensor.endTensor(b);
   });
 
   const operatorOffsets = spec.operators.map((o, i) => {
     const inputs = ints(o.inputs);
     const outputs = ints(o.outputs);
     const opts = o.options ? once(`o:${JSON.stringify(o.options)}`, () => writeOptions(b, o.options!)) : 0;
-    b.startObject(OperatorField.count);
-    b.addFieldInt32(OperatorField.opcode_index, opcodeIndex[i] ?? 0, 0);
-    b.addFieldOffset(OperatorField.inputs, inputs, 0);
-    b.addFieldOffset(OperatorField.outputs, outputs, 0);
+    tfl.Operator.startOperator(b);
+    tfl.Operator.addOpcodeIndex(b, opcodeIndex[i] ?? 0);
+    tfl.Operator.addInputs(b, inputs);
+    tfl.Operator.addOutputs(b, outputs);
     if (o.options) {
-      b.addFieldInt8(OperatorField.builtin_options_type, OPTIONS_TYPE[o.options.kind], 0);
-      b.addFieldOffset(OperatorField.builtin_options, opts, 0);
+      tfl.Operator.addBuiltinOptionsType(b, OPTIONS_TYPE[o.options.kind]);
+      tfl.Operator.addBuiltinOptions(b, opts);
     }
-    return b.endObject();
+    return tfl.Operator.endOperator(b);
   });
 
   const subgraphName = b.createString(spec.subgraphName ?? 'main');
@@ -189,29 +172,29 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
   const sgInputs = intVector(b, spec.inputs);
   const sgOutputs = intVector(b, spec.outputs);
   const sgOperators = offsetVector(b, operatorOffsets);
-  b.startObject(SubGraphField.count);
-  b.addFieldOffset(SubGraphField.tensors, sgTensors, 0);
-  b.addFieldOffset(SubGraphField.inputs, sgInputs, 0);
-  b.addFieldOffset(SubGraphField.outputs, sgOutputs, 0);
-  b.addFieldOffset(SubGraphField.operators, sgOperators, 0);
-  b.addFieldOffset(SubGraphField.name, subgraphName, 0);
-  const subgraph = b.endObject();
+  tfl.SubGraph.startSubGraph(b);
+  tfl.SubGraph.addTensors(b, sgTensors);
+  tfl.SubGraph.addInputs(b, sgInputs);
+  tfl.SubGraph.addOutputs(b, sgOutputs);
+  tfl.SubGraph.addOperators(b, sgOperators);
+  tfl.SubGraph.addName(b, subgraphName);
+  const subgraph = tfl.SubGraph.endSubGraph(b);
 
   const opcodeOffsets = opcodes.map((code, i) => {
-    b.startObject(OperatorCodeField.count);
+    tfl.OperatorCode.startOperatorCode(b);
     // Codes below 127 also go in the deprecated byte field, which older runtimes read.
-    b.addFieldInt8(OperatorCodeField.deprecated_builtin_code, code < 127 ? code : 127, 0);
-    b.addFieldInt32(OperatorCodeField.version, versions[i] ?? 1, 1);
-    b.addFieldInt32(OperatorCodeField.builtin_code, code, 0);
-    return b.endObject();
+    tfl.OperatorCode.addDeprecatedBuiltinCode(b, code < 127 ? code : 127);
+    tfl.OperatorCode.addVersion(b, versions[i] ?? 1);
+    tfl.OperatorCode.addBuiltinCode(b, code);
+    return tfl.OperatorCode.endOperatorCode(b);
   });
 
   const metadataOffsets = (spec.metadata ?? []).map((m, i) => {
     const name = b.createString(m.name);
-    b.startObject(MetadataField.count);
-    b.addFieldOffset(MetadataField.name, name, 0);
-    b.addFieldInt32(MetadataField.buffer, metadataBuffer[i] ?? 0, 0);
-    return b.endObject();
+    tfl.Metadata.startMetadata(b);
+    tfl.Metadata.addName(b, name);
+    tfl.Metadata.addBuffer(b, metadataBuffer[i] ?? 0);
+    return tfl.Metadata.endMetadata(b);
   });
 
   const description = b.createString(spec.description);
@@ -219,15 +202,14 @@ export function serializeModel(spec: ModelSpec): Uint8Array {
   const subgraphsVec = offsetVector(b, [subgraph]);
   const buffersVec = offsetVector(b, bufferOffsets);
   const metadataVec = metadataOffsets.length ? offsetVector(b, metadataOffsets) : 0;
-  b.startObject(ModelField.count);
-  b.addFieldInt32(ModelField.version, TFLITE_SCHEMA_VERSION, 0);
-  b.addFieldOffset(ModelField.operator_codes, opcodesVec, 0);
-  b.addFieldOffset(ModelField.subgraphs, subgraphsVec, 0);
-  b.addFieldOffset(ModelField.description, description, 0);
-  b.addFieldOffset(ModelField.buffers, buffersVec, 0);
-  if (metadataVec) b.addFieldOffset(ModelField.metadata, metadataVec, 0);
-  const model = b.endObject();
-  b.finish(model, TFLITE_FILE_IDENTIFIER);
+  tfl.Model.startModel(b);
+  tfl.Model.addVersion(b, TFLITE_SCHEMA_VERSION);
+  tfl.Model.addOperatorCodes(b, opcodesVec);
+  tfl.Model.addSubgraphs(b, subgraphsVec);
+  tfl.Model.addDescription(b, description);
+  tfl.Model.addBuffers(b, buffersVec);
+  if (metadataVec) tfl.Model.addMetadata(b, metadataVec);
+  tfl.Model.finishModelBuffer(b, tfl.Model.endModel(b));
   return b.asUint8Array().slice();
 }
 
@@ -303,13 +285,14 @@ function writeQuantization(b: Builder, q: QuantizationSpec, once: (key: string, 
   const min = q.min ? floats(q.min) : 0;
   const max = q.max ? floats(q.max) : 0;
   return once(`q:${scale},${zero},${min},${max},${q.quantizedDimension ?? 0}`, () => {
-    b.startObject(QuantizationField.count);
-    if (min) b.addFieldOffset(QuantizationField.min, min, 0);
-    if (max) b.addFieldOffset(QuantizationField.max, max, 0);
-    b.addFieldOffset(QuantizationField.scale, scale, 0);
-    b.addFieldOffset(QuantizationField.zero_point, zero, 0);
-    if (q.quantizedDimension) b.addFieldInt32(QuantizationField.quantized_dimension, q.quantizedDimension, 0);
-    return b.endObject();
+    const Q = tfl.QuantizationParameters;
+    Q.startQuantizationParameters(b);
+    if (min) Q.addMin(b, min);
+    if (max) Q.addMax(b, max);
+    Q.addScale(b, scale);
+    Q.addZeroPoint(b, zero);
+    if (q.quantizedDimension) Q.addQuantizedDimension(b, q.quantizedDimension);
+    return Q.endQuantizationParameters(b);
   });
 }
 
@@ -328,81 +311,81 @@ const padding = (p: Pad) => (p === 'same' ? Padding.SAME : Padding.VALID);
 function writeOptions(b: Builder, o: OperatorOptions): number {
   switch (o.kind) {
     case 'Conv2D': {
-      const f = OptionsField.Conv2D;
-      b.startObject(f.count);
-      b.addFieldInt8(f.padding, padding(o.padding), 0);
-      b.addFieldInt32(f.stride_w, o.strideW, 0);
-      b.addFieldInt32(f.stride_h, o.strideH, 0);
-      b.addFieldInt8(f.fused_activation_function, o.activation, 0);
-      b.addFieldInt32(f.dilation_w_factor, o.dilationW ?? 1, 1);
-      b.addFieldInt32(f.dilation_h_factor, o.dilationH ?? 1, 1);
-      return b.endObject();
+      const f = tfl.Conv2DOptions;
+      f.startConv2DOptions(b);
+      f.addPadding(b, padding(o.padding));
+      f.addStrideW(b, o.strideW);
+      f.addStrideH(b, o.strideH);
+      f.addFusedActivationFunction(b, o.activation);
+      f.addDilationWFactor(b, o.dilationW ?? 1);
+      f.addDilationHFactor(b, o.dilationH ?? 1);
+      return f.endConv2DOptions(b);
     }
     case 'DepthwiseConv2D': {
-      const f = OptionsField.DepthwiseConv2D;
-      b.startObject(f.count);
-      b.addFieldInt8(f.padding, padding(o.padding), 0);
-      b.addFieldInt32(f.stride_w, o.strideW, 0);
-      b.addFieldInt32(f.stride_h, o.strideH, 0);
-      b.addFieldInt32(f.depth_multiplier, o.depthMultiplier, 0);
-      b.addFieldInt8(f.fused_activation_function, o.activation, 0);
-      b.addFieldInt32(f.dilation_w_factor, o.dilationW ?? 1, 1);
-      b.addFieldInt32(f.dilation_h_factor, o.dilationH ?? 1, 1);
-      return b.endObject();
+      const f = tfl.DepthwiseConv2DOptions;
+      f.startDepthwiseConv2DOptions(b);
+      f.addPadding(b, padding(o.padding));
+      f.addStrideW(b, o.strideW);
+      f.addStrideH(b, o.strideH);
+      f.addDepthMultiplier(b, o.depthMultiplier);
+      f.addFusedActivationFunction(b, o.activation);
+      f.addDilationWFactor(b, o.dilationW ?? 1);
+      f.addDilationHFactor(b, o.dilationH ?? 1);
+      return f.endDepthwiseConv2DOptions(b);
     }
     case 'Pool2D': {
-      const f = OptionsField.Pool2D;
-      b.startObject(f.count);
-      b.addFieldInt8(f.padding, padding(o.padding), 0);
-      b.addFieldInt32(f.stride_w, o.strideW, 0);
-      b.addFieldInt32(f.stride_h, o.strideH, 0);
-      b.addFieldInt32(f.filter_width, o.filterW, 0);
-      b.addFieldInt32(f.filter_height, o.filterH, 0);
-      b.addFieldInt8(f.fused_activation_function, o.activation, 0);
-      return b.endObject();
+      const f = tfl.Pool2DOptions;
+      f.startPool2DOptions(b);
+      f.addPadding(b, padding(o.padding));
+      f.addStrideW(b, o.strideW);
+      f.addStrideH(b, o.strideH);
+      f.addFilterWidth(b, o.filterW);
+      f.addFilterHeight(b, o.filterH);
+      f.addFusedActivationFunction(b, o.activation);
+      return f.endPool2DOptions(b);
     }
     case 'FullyConnected': {
-      const f = OptionsField.FullyConnected;
-      b.startObject(f.count);
-      b.addFieldInt8(f.fused_activation_function, o.activation, 0);
-      b.addFieldInt8(f.weights_format, 0, 0);
-      b.addFieldInt8(f.keep_num_dims, o.keepNumDims ? 1 : 0, 0);
-      return b.endObject();
+      // weights_format stays DEFAULT (not written: it is the schema's default).
+      const f = tfl.FullyConnectedOptions;
+      f.startFullyConnectedOptions(b);
+      f.addFusedActivationFunction(b, o.activation);
+      f.addKeepNumDims(b, o.keepNumDims ?? false);
+      return f.endFullyConnectedOptions(b);
     }
-    case 'Softmax': {
-      b.startObject(OptionsField.Softmax.count);
-      b.addFieldFloat32(OptionsField.Softmax.beta, o.beta, 0);
-      return b.endObject();
-    }
-    case 'Concatenation': {
-      const f = OptionsField.Concatenation;
-      b.startObject(f.count);
-      b.addFieldInt32(f.axis, o.axis, 0);
-      b.addFieldInt8(f.fused_activation_function, o.activation, 0);
-      return b.endObject();
-    }
+    case 'Softmax':
+      tfl.SoftmaxOptions.startSoftmaxOptions(b);
+      tfl.SoftmaxOptions.addBeta(b, o.beta);
+      return tfl.SoftmaxOptions.endSoftmaxOptions(b);
+    case 'Concatenation':
+      tfl.ConcatenationOptions.startConcatenationOptions(b);
+      tfl.ConcatenationOptions.addAxis(b, o.axis);
+      tfl.ConcatenationOptions.addFusedActivationFunction(b, o.activation);
+      return tfl.ConcatenationOptions.endConcatenationOptions(b);
     case 'Add':
+      tfl.AddOptions.startAddOptions(b);
+      tfl.AddOptions.addFusedActivationFunction(b, o.activation);
+      return tfl.AddOptions.endAddOptions(b);
     case 'Mul':
-    case 'Sub': {
-      b.startObject(1);
-      b.addFieldInt8(0, o.activation, 0);
-      return b.endObject();
-    }
+      tfl.MulOptions.startMulOptions(b);
+      tfl.MulOptions.addFusedActivationFunction(b, o.activation);
+      return tfl.MulOptions.endMulOptions(b);
+    case 'Sub':
+      tfl.SubOptions.startSubOptions(b);
+      tfl.SubOptions.addFusedActivationFunction(b, o.activation);
+      return tfl.SubOptions.endSubOptions(b);
     case 'Reshape': {
       const shape = intVector(b, o.newShape);
-      b.startObject(OptionsField.Reshape.count);
-      b.addFieldOffset(OptionsField.Reshape.new_shape, shape, 0);
-      return b.endObject();
+      tfl.ReshapeOptions.startReshapeOptions(b);
+      tfl.ReshapeOptions.addNewShape(b, shape);
+      return tfl.ReshapeOptions.endReshapeOptions(b);
     }
-    case 'Reducer': {
-      b.startObject(OptionsField.Reducer.count);
-      b.addFieldInt8(OptionsField.Reducer.keep_dims, o.keepDims ? 1 : 0, 0);
-      return b.endObject();
-    }
-    case 'Pad': {
-      b.startObject(0);
-      return b.endObject();
-    }
+    case 'Reducer':
+      tfl.ReducerOptions.startReducerOptions(b);
+      tfl.ReducerOptions.addKeepDims(b, o.keepDims);
+      return tfl.ReducerOptions.endReducerOptions(b);
+    case 'Pad':
+      tfl.PadOptions.startPadOptions(b);
+      return tfl.PadOptions.endPadOptions(b);
   }
 }
 
@@ -411,4 +394,3 @@ export function toBytes(a: Float32Array | Int32Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 }
 
-export { Activation, BuiltinOperator };

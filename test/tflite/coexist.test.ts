@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTf } from '../../src/train/local/tf-runtime.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { BuiltinOperator, TensorType } from '../../src/tflite/schema-ids.js';
+import { BuiltinOperator, TensorType } from '../../src/tflite/schema/model-subset_generated.js';
 import { serializeModel } from '../../src/tflite/write-model.js';
 
 describe('LiteRT loaded before the tfjs wasm backend', () => {

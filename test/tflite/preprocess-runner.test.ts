@@ -8,7 +8,7 @@ import { pixelsToFloat, pixelsToInput, preprocessImage } from '../../src/tflite/
 import { readLabelsFile } from '../../src/tflite/labels-file.js';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { BuiltinOperator, TensorType } from '../../src/tflite/schema-ids.js';
+import { BuiltinOperator, TensorType } from '../../src/tflite/schema/model-subset_generated.js';
 import { serializeModel, toBytes } from '../../src/tflite/write-model.js';
 
 let dir: string;

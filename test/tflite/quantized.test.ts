@@ -3,7 +3,8 @@ import { Builder } from 'flatbuffers';
 import { describe, expect, it } from 'vitest';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { BuiltinOperator, TensorType, TFLITE_SUPPORT_METADATA } from '../../src/tflite/schema-ids.js';
+import { TFLITE_SUPPORT_METADATA } from '../../src/tflite/format.js';
+import { BuiltinOperator, TensorType } from '../../src/tflite/schema/model-subset_generated.js';
 import { serializeModel, toBytes, type ModelSpec } from '../../src/tflite/write-model.js';
 import { rng } from './tiny-models.js';
 

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/core/errors.js';
-import { BuiltinOperator, TensorType } from '../../src/tflite/schema-ids.js';
+import { BuiltinOperator, TensorType } from '../../src/tflite/schema/model-subset_generated.js';
 import { serializeModel, toBytes } from '../../src/tflite/write-model.js';
 
 /**
@@ -52,4 +54,26 @@ describe('loadTflitePool', () => {
     await expect(pool.runBatches([new Float32Array(3)])).rejects.toThrow(/expects 2×2×3 = 12/);
     pool.dispose();
   });
+});
+
+describe.runIf(useDist)('loadTflitePool threads', () => {
+  it('an idle pool does not keep the process alive (its threads are released between batches)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgewise-pool-'));
+    try {
+      writeFileSync(join(dir, 'scale.tflite'), scaleModel());
+      // A script that uses the pool and never disposes it: it must end by itself once the batch is done.
+      const script = `
+        const { loadTflitePool } = await import(${JSON.stringify(pathToFileURL(compiled).href)});
+        const pool = await loadTflitePool(${JSON.stringify(join(dir, 'scale.tflite'))}, { threads: 2, softmax: 'never' });
+        const [out] = await pool.runBatches([new Float32Array(12).fill(1)]);
+        console.log('threads', pool.threads, 'out', out[0]);`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+      expect(run.stderr).toBe('');
+      expect(run.stdout.trim()).toBe('threads 2 out 2');
+      expect(run.signal).toBeNull(); // not killed by the timeout: it ended by itself
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readTfliteInfo } from '../../src/tflite/read-info.js';
 import { loadTfliteModel } from '../../src/tflite/runner.js';
-import { BuiltinOperator, TensorType } from '../../src/tflite/schema-ids.js';
+import { BuiltinOperator, TensorType } from '../../src/tflite/schema/model-subset_generated.js';
 import { serializeModel, toBytes } from '../../src/tflite/write-model.js';
 
 describe('serializeModel', () => {

@@ -1,5 +1,6 @@
 import { serializeModel, type TensorSpec } from '../../../src/tflite/write-model.js';
-import { Activation, BuiltinOperator, EDGEWISE_LABELS_METADATA, TensorType } from '../../../src/tflite/schema-ids.js';
+import { EDGEWISE_LABELS_METADATA } from '../../../src/tflite/format.js';
+import { ActivationFunctionType, BuiltinOperator, TensorType } from '../../../src/tflite/schema/model-subset_generated.js';
 
 /**
  * A small but valid quantized image classifier, shaped like a Vertex AutoML mobile export: uint8 input
@@ -24,7 +25,7 @@ export function fakeVertexTflite(numLabels: number, size = 224, embeddedLabels?:
     tensors,
     operators: [
       { op: BuiltinOperator.MEAN, inputs: [0, 1], outputs: [2], options: { kind: 'Reducer', keepDims: false } },
-      { op: BuiltinOperator.FULLY_CONNECTED, inputs: [2, 3, 4], outputs: [5], options: { kind: 'FullyConnected', activation: Activation.NONE } },
+      { op: BuiltinOperator.FULLY_CONNECTED, inputs: [2, 3, 4], outputs: [5], options: { kind: 'FullyConnected', activation: ActivationFunctionType.NONE } },
       { op: BuiltinOperator.SOFTMAX, inputs: [5], outputs: [6], options: { kind: 'Softmax', beta: 1 } },
     ],
     inputs: [0],
