@@ -28,6 +28,18 @@ describe('tune keys and reducer', () => {
     expect(chars('s\u0003s')).toEqual([{ kind: 'save', ch: 's' }, { kind: 'other' }]);
   });
 
+  it('h l H L Home End (listed in `?`) move the focused slider', () => {
+    let s = initialTuneState(50, 0, 0.9);
+    s = run(s, chars('hhl'));
+    expect(s.ti).toBe(49);
+    s = run(s, chars('HHL'));
+    expect(s.ti).toBe(44);
+    s = run(s, tuneKeys('', { ...noKey, end: true }));
+    expect(s.ti).toBe(100);
+    s = run(s, tuneKeys('', { ...noKey, home: true }));
+    expect(s.ti).toBe(0);
+  });
+
   it('parses typed numbers: fractions, percents, nothing else', () => {
     expect(parseTyped('0.55')).toBe(55);
     expect(parseTyped('.07')).toBe(7);
