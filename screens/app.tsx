@@ -15,7 +15,6 @@ import { APP_KEYS, SCREEN_KEYS } from './keys/bindings.js';
 import { keyActions } from './keys/key-table.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { screens } from './registry.js';
-import { theme } from './theme.js';
 
 export interface AppProps {
   /** Builds the step context (reads edgewise.json); called again after configuration changes. */

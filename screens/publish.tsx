@@ -4,7 +4,6 @@ import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { planDelta, planRows, planVerdict, publishPlanStep, type PlanRow, type PublishPlan } from '../src/registry/plan.js';
 import { publishStep, type PublishResult, type PublishStepInput } from '../src/registry/publish.js';
-import { HelpBar } from './components/help-bar.js';
 import { useKeys } from './hooks/use-keys.js';
 import { useStep } from './hooks/use-step.js';
 import { PUBLISH_KEYS } from './keys/bindings.js';

@@ -114,9 +114,10 @@ export const TUNE_KEYS: KeyTable<TuneKeyAction, { publishOffered: boolean; loadi
   { keys: { escape: 'back', q: 'leave' }, help: 'back (asks once when the values are not saved)', bar: 'back', barKeys: ['escape'] },
 ];
 
-export const PUBLISH_KEYS: KeyTable<'yes' | 'enter' | 'no' | 'back', 'review' | 'publishing' | 'finished'> = [
-  { keys: { y: 'yes', return: 'enter' }, help: 'publish and make active (⏎ continues once published)', bar: (s) => (s === 'review' ? 'publish' : s === 'finished' ? 'continue' : undefined), barKeys: ['y', 'return'] },
-  { keys: { n: 'no', escape: 'back', q: 'back' }, help: 'back without publishing', bar: (s) => (s === 'review' ? 'back' : undefined), barKeys: ['n', 'escape'] },
+/** Publish asks its question in words beside the comparison ("y/enter publish · n/esc back"): no help bar. */
+export const PUBLISH_KEYS: KeyTable<'yes' | 'enter' | 'no' | 'back'> = [
+  { keys: { y: 'yes', return: 'enter' }, help: 'publish and make active (⏎ continues once published)' },
+  { keys: { n: 'no', escape: 'back', q: 'back' }, help: 'back without publishing' },
 ];
 
 export const VERSIONS_KEYS: KeyTable<'up' | 'down' | 'rollback' | 'enter' | 'yes' | 'no' | 'back'> = [
