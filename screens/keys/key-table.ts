@@ -129,7 +129,7 @@ function matches(p: Parsed, press: KeyPress): boolean {
 }
 
 /** The action a single press triggers in this table, if any. */
-export function matchPress<A extends string, S>(table: KeyTable<A, S>, press: KeyPress): A | undefined {
+function matchPress<A extends string, S>(table: KeyTable<A, S>, press: KeyPress): A | undefined {
   let best: { action: A; mods: number } | undefined;
   for (const row of table) {
     for (const [spec, action] of Object.entries(row.keys) as Array<[KeySpec, A]>) {
@@ -167,11 +167,6 @@ export function splitKeys(input: string, key: Partial<Key>): KeyPress[] {
     if (press.ctrl && press.input === 'c') break;
   }
   return out;
-}
-
-/** True when the key (or a run of typed-ahead characters) holds Ctrl-C. */
-export function hasCtrlC(input: string, key: Partial<Key>): boolean {
-  return splitKeys(input, key).some((p) => p.ctrl && p.input === 'c');
 }
 
 /** Every press in an Ink input event, with the action it triggers in the table (undefined: none). */
