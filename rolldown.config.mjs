@@ -3,7 +3,7 @@
  * hundreds of small ESM modules plus cjs-module-lexer work on React/Ink. Inlined: ink, react, terminal-link,
  * react-reconciler, @inkjs/ui, yoga-layout and their dependencies. Left as imports: dist/src (our core runs
  * from its own files: workers via import.meta.url, wasm, native modules) and Node built-ins.
- * React.lazy screens (screens/registry.tsx) stay separate chunks.
+ * React.lazy screens (screens/registry.tsx) and the standalone tune screen stay separate chunks.
  *   rolldown -c rolldown.config.mjs   (after tsc; see package.json "prepare" and "test")
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +22,6 @@ const inlined = ['ink', 'react', '@inkjs/ui', 'terminal-link'];
 export default defineConfig({
   input: {
     open: 'dist/screens/open.js',
-    'tune-open': 'dist/screens/tune/open.js',
   },
   platform: 'node',
   external(id, importer) {

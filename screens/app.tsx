@@ -1,6 +1,6 @@
 import { Box, useApp, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import type { StepContext } from '../src/core/step.js';
 import { JOB_STEPS, type StepState } from '../src/core/status.js';
 import { describeSavedVsLive, savedVsLive } from '../src/registry/saved-vs-live.js';
@@ -9,10 +9,12 @@ import { HelpKeyContext, HelpNotesContext } from './components/help-bar.js';
 import ConfigureScreen from './configure.js';
 import type { Detected } from './configure-questions.js';
 import HomeScreen, { type HomeEntry } from './home.js';
-import { hasCtrlC } from './hooks/keys.js';
+import { KeyHelp } from './components/key-help.js';
+import { ScreenReady } from './components/screen-ready.js';
+import { APP_KEYS, SCREEN_KEYS } from './keys/bindings.js';
+import { keyActions } from './keys/key-table.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { screens } from './registry.js';
-import { theme } from './theme.js';
 
 export interface AppProps {
   /** Builds the step context (reads edgewise.json); called again after configuration changes. */
@@ -27,43 +29,6 @@ export interface AppProps {
   /** Holds keys while a screen mounts (input-gate.ts); absent in tests that feed keys to Ink directly. */
   inputGate?: { open(): void; close(): void };
 }
-
-/**
- * Reports a screen ready for keys. Effects run children first, so when this one runs the screen below it
- * has subscribed to input; inside Suspense it mounts only once a lazily loaded screen has.
- */
-function ScreenReady({ onReady, children }: { onReady: (() => void) | undefined; children: ReactNode }) {
-  useEffect(() => {
-    onReady?.();
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps
-  return <>{children}</>;
-}
-
-/** Keys that mean the same on every screen. */
-const GLOBAL_KEYS: Array<[string, string]> = [
-  ['↑↓ / j k', 'move in lists'],
-  ['⏎', 'open / confirm / continue'],
-  ['esc / q', 'back to the steps (q on the home screen quits)'],
-  ['1-9', 'jump to a step (home)'],
-  ['?', 'show or hide this help'],
-  ['ctrl-c', 'cancel the running step and quit (exit 130)'],
-];
-
-/** Each screen's own keys, shown under the global ones when `?` is pressed on that screen. */
-const SCREEN_KEYS: Record<string, Array<[string, string]>> = {
-  validate: [['↑↓ ←→', 'cluster / member'], ['space', 'keep or drop the member'], ['r', 'reset the choices'], ['f', 'list every error and warning (file, line, what is wrong)'], ['⏎', 'write report and cleaned manifest']],
-  split: [['↑↓ tab', 'validation / test'], ['←→', '±5%'], ['+ -', '±1%'], ['c', "take an empty validation/test split out of train (when the manifest's split column has none)"], ['⏎', 'write the split, then back']],
-  upload: [['⏎', 'upload (unchanged files skipped)'], ['d', 'dry run']],
-  train: [['⏎', 'train, then continue'], ['f', 'retrain though up to date'], ['esc', 'cancel a running training']],
-  'vertex-train': [['⏎', 'start, or reattach to the pipeline'], ['d', 'detach (the pipeline goes on)'], ['c', 'cancel the pipeline (asks y/n)']],
-  export: [['⏎', 'export and download, then continue'], ['esc', 'back (a running export resumes next time)']],
-  eval: [['↑↓ space b', 'scroll, page'], ['g G', 'top / end'], ['r', 'evaluate again'], ['c', 'cancel while running']],
-  tune: [['←→', 'tau or margin ±0.01'], ['[ ] PgUp PgDn', '±0.05'], ['tab', 'switch slider'], ['0-9', 'type a value, ⏎ applies'], ['t g', 'target accuracy / go to suggestion'], ['m', 'heatmap: accuracy or coverage'], ['s', 'save thresholds']],
-  publish: [['y ⏎', 'publish and make active'], ['n esc', 'back without publishing']],
-  versions: [['↑↓', 'select a version'], ['r ⏎', 'roll back to it (asks y/n)']],
-};
-
-
 
 /** The wizard's root: owns focus, routes between home and step screens, and turns Ctrl-C into a cancel. */
 export function App({ loadContext, loadStates, detected, controller, initialRoute, onExit, inputGate }: AppProps) {
@@ -84,11 +49,13 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   const [exitCode, setExitCode] = useState<number | undefined>(undefined);
 
   useInput((input, key) => {
-    if (hasCtrlC(input, key)) {
-      controller.abort();
-      setExitCode(130);
-    } else if (input.includes('?') && route !== 'configure') setHelp((h) => !h);
-    else if (help && (key.escape || input === 'q')) setHelp(false);
+    for (const { action } of keyActions(APP_KEYS, input, key)) {
+      if (action === 'quit') {
+        controller.abort();
+        setExitCode(130);
+      } else if (action === 'help' && route !== 'configure') setHelp((h) => !h);
+      else if (action === 'close' && help) setHelp(false);
+    }
   });
 
   // Exit only from an effect, after the last state change has rendered.
@@ -147,38 +114,7 @@ export function App({ loadContext, loadStates, detected, controller, initialRout
   // The other backend's steps go last, so the digits 1-9 reach this backend's whole job.
   const entries = [...allEntries.filter((e) => e.kind !== 'other-backend'), ...allEntries.filter((e) => e.kind === 'other-backend')];
 
-  const screenKeys = SCREEN_KEYS[route] ?? [];
-  const screenNotes = notes.route === route ? notes.lines : [];
-  const helpView = (
-    <Box flexDirection="column" width={Math.min(columns, 100)}>
-      <Text bold color={theme.accent}>
-        Keys
-      </Text>
-      {GLOBAL_KEYS.map(([k, v]) => (
-        <Text key={k} wrap="wrap">
-          <Text bold>{k.padEnd(14)}</Text> {v}
-        </Text>
-      ))}
-      {screenKeys.length > 0 ? (
-        <>
-          <Text bold color={theme.accent}>
-            On this screen
-          </Text>
-          {screenKeys.map(([k, v]) => (
-            <Text key={k} wrap="wrap">
-              <Text bold>{k.padEnd(14)}</Text> {v}
-            </Text>
-          ))}
-        </>
-      ) : null}
-      {screenNotes.map((l) => (
-        <Text key={l} wrap="wrap">
-          {l}
-        </Text>
-      ))}
-      <Text dimColor wrap="wrap">The line at the bottom of each screen lists its main keys. ? or esc closes this.</Text>
-    </Box>
-  );
+  const helpView = <KeyHelp screen={SCREEN_KEYS[route]} notes={notes.route === route ? notes.lines : []} columns={columns} />;
   // While the help shows, the screen stays mounted (a running step keeps running) but hidden and deaf.
   const common = { ctx, isActive: exitCode === undefined && !help, columns, rows, onBack: back, onDone: done, onOpen: open };
   let body;

@@ -4,7 +4,9 @@ import { Spinner, StatusMessage } from '@inkjs/ui';
 import { useEffect, useMemo, useReducer } from 'react';
 import { configureStep } from '../src/config/configure-step.js';
 import { formReducer, initialFormState } from './components/form-state.js';
-import { splitKeys } from './hooks/keys.js';
+import { useKeys } from './hooks/use-keys.js';
+import { CONFIGURE_KEYS } from './keys/bindings.js';
+import { splitKeys } from './keys/key-table.js';
 import { HelpBar } from './components/help-bar.js';
 import { answersToConfig, configureQuestions, type Detected } from './configure-questions.js';
 import { useStep } from './hooks/use-step.js';
@@ -19,12 +21,14 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
   const [form, dispatch] = useReducer(reducer, undefined, () => initialFormState(questionsFor));
   const save = useStep(configureStep, ctx);
 
+  // The form reads typed text itself: every press goes to its reducer, in order.
   useInput((input, key) => splitKeys(input, key).forEach((k) => dispatch(k)), { isActive: isActive && form.status === 'asking' });
-  useInput(
-    (input, key) => {
-      if (key.escape || input === 'q') onBack();
-      if (key.return && save.state.status === 'failed') onBack();
-      if (key.return && save.state.status === 'done') onDone('configuration saved');
+  useKeys(
+    CONFIGURE_KEYS,
+    (action) => {
+      if (action === 'back') onBack();
+      if (action === 'next' && save.state.status === 'failed') onBack();
+      if (action === 'next' && save.state.status === 'done') onDone('configuration saved');
     },
     { isActive: isActive && form.status !== 'asking' && save.state.status !== 'running' },
   );
@@ -92,16 +96,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
         </StatusMessage>
       ) : null}
       <Box marginTop={1}>
-        <HelpBar
-          columns={columns}
-          hints={
-            found
-              ? [{ keys: '⏎', label: 'continue' }]
-              : q?.kind === 'select'
-                ? [{ keys: '↑↓', label: 'choose' }, { keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }]
-                : [{ keys: 'type', label: 'a path' }, { keys: '⌫', label: 'edit' }, { keys: '⏎', label: 'next' }, { keys: 'esc', label: 'back' }]
-          }
-        />
+        <HelpBar columns={columns} table={CONFIGURE_KEYS} state={found ? 'found' : q?.kind === 'select' ? 'select' : 'text'} />
       </Box>
     </Box>
   );

@@ -1,14 +1,16 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useContext, useEffect, useMemo, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { evalStep as defaultEvalStep, type EvalInput, type EvalOutput } from '../src/evaluate/eval-step.js';
 import { fmt, renderTerminalReport } from '../src/evaluate/terminal-report.js';
-import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
+import { HelpBar, HelpKeyContext, helpBarLines } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { ScrollBox, scrollPosition } from './components/scroll-box.js';
 import { scrollReducer, type ScrollAction } from './components/scroll-state.js';
+import { useKeys } from './hooks/use-keys.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
+import { EVAL_KEYS } from './keys/bindings.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -36,7 +38,14 @@ function uiReducer(s: UiState, a: UiAction): UiState {
   }
 }
 
-const REPORT_HINTS: KeyHint[] = [{ keys: '↑↓', label: 'scroll' }, { keys: 'space/b', label: 'page' }, { keys: 'g/G', label: 'top/end' }, { keys: 'r', label: 'rerun' }, { keys: 'esc', label: 'back' }];
+const SCROLL: Record<string, ScrollAction> = {
+  up: { type: 'line', delta: -1 },
+  down: { type: 'line', delta: 1 },
+  pageup: { type: 'page', delta: -1 },
+  pagedown: { type: 'page', delta: 1 },
+  top: { type: 'top' },
+  bottom: { type: 'bottom' },
+};
 
 export interface EvalScreenProps extends ScreenProps {
   /** The step to run (tests pass one with a fake model). */
@@ -53,7 +62,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
   const [ui, dispatch] = useReducer(uiReducer, { offset: 0, runs: 1, force: false, cancels: 0, back: false });
   const width = Math.max(40, columns);
   // The report takes the rows the title, the position line and the key hints (one line, or two when narrow) leave.
-  const keyLines = helpBarLines(REPORT_HINTS, width, useContext(HelpKeyContext));
+  const keyLines = helpBarLines(EVAL_KEYS, 'report', width, useContext(HelpKeyContext));
   const bodyHeight = Math.max(3, rows - 2 - keyLines);
   const running = state.status === 'running' || state.status === 'idle';
   const metrics = state.output?.metrics;
@@ -73,21 +82,14 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
     }
   }, [state.status]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  useInput(
-    (ch, key) => {
-      const scroll = (action: ScrollAction): void => dispatch({ type: 'scroll', action, total: lines.length, height: bodyHeight });
-      if (key.escape) {
-        if (running) dispatch({ type: 'cancel' });
-        else dispatch({ type: 'back' });
-      } else if (running) {
-        if (ch === 'c') dispatch({ type: 'cancel' });
-      } else if (key.upArrow || ch === 'k') scroll({ type: 'line', delta: -1 });
-      else if (key.downArrow || ch === 'j') scroll({ type: 'line', delta: 1 });
-      else if (key.pageUp || ch === 'b') scroll({ type: 'page', delta: -1 });
-      else if (key.pageDown || ch === ' ') scroll({ type: 'page', delta: 1 });
-      else if (key.home || ch === 'g') scroll({ type: 'top' });
-      else if (key.end || ch === 'G') scroll({ type: 'bottom' });
-      else if (ch === 'r') dispatch({ type: 'rerun' });
+  useKeys(
+    EVAL_KEYS,
+    (action) => {
+      // While running only esc and c count (both cancel); afterwards esc goes back.
+      if (running) {
+        if (action === 'back' || action === 'cancel') dispatch({ type: 'cancel' });
+      } else if (action === 'back' || action === 'rerun') dispatch({ type: action });
+      else if (action !== 'cancel') dispatch({ type: 'scroll', action: SCROLL[action]!, total: lines.length, height: bodyHeight });
     },
     { isActive },
   );
@@ -108,7 +110,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
             {l.type === 'warning' ? `warning: ${l.message}` : l.type === 'artifact' ? `wrote ${l.path}` : l.type === 'log' ? l.message : `${l.state} ${l.message ?? ''}`}
           </Text>
         ))}
-        <HelpBar columns={width} hints={[{ keys: 'esc/c', label: 'cancel' }]} />
+        <HelpBar columns={width} table={EVAL_KEYS} state="running" />
       </Box>
     );
   }
@@ -123,7 +125,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
           {state.status === 'cancelled' ? 'Cancelled: nothing was written.' : `Failed: ${state.error?.message ?? 'no result'}`}
         </Text>
         {state.error?.hint ? <Text wrap="wrap">→ {state.error.hint}</Text> : null}
-        <HelpBar columns={width} hints={[{ keys: 'r', label: 'run again' }, { keys: 'esc', label: 'back' }]} />
+        <HelpBar columns={width} table={EVAL_KEYS} state="failed" />
       </Box>
     );
   }
@@ -142,7 +144,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
       <Text dimColor wrap="truncate-end">
         {scrollPosition(ui.offset, bodyHeight, lines.length)} · {out.reportPath} · Next: Tune (esc, then ⏎)
       </Text>
-      <HelpBar columns={width} hints={REPORT_HINTS} />
+      <HelpBar columns={width} table={EVAL_KEYS} state="report" />
     </Box>
   );
 }

@@ -1,11 +1,12 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { vertexExportStep, type ExportInput, type ExportOutput } from '../src/train/vertex/export-step.js';
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
-import { splitKeys } from './hooks/keys.js';
+import { useKeys } from './hooks/use-keys.js';
+import { EXPORT_KEYS } from './keys/bindings.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -35,15 +36,7 @@ export default function ExportScreen({ ctx, isActive, columns, rows, onBack, onD
   const finished = st.status === 'done' || st.status === 'skipped';
   const [ui, dispatch] = useReducer(exportUiReducer, { enters: 0, back: false });
 
-  useInput(
-    (input, key) => {
-      for (const k of splitKeys(input, key)) {
-        if (k.return) dispatch('enter');
-        else if (k.escape || k.input === 'q') dispatch('back');
-      }
-    },
-    { isActive },
-  );
+  useKeys(EXPORT_KEYS, dispatch, { isActive });
   useEffect(() => {
     if (ui.enters === 0) return;
     if (finished && st.output) {
@@ -92,7 +85,7 @@ export default function ExportScreen({ ctx, isActive, columns, rows, onBack, onD
         ) : null}
       </Box>
       <Box marginTop={1}>
-        <HelpBar columns={width} hints={[{ keys: '⏎', label: finished ? 'continue' : 'export' }, { keys: 'esc', label: 'back' }]} />
+        <HelpBar columns={width} table={EXPORT_KEYS} state={{ finished }} />
       </Box>
     </Box>
   );

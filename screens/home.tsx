@@ -1,10 +1,11 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useMemo, useReducer } from 'react';
 import type { StepState } from '../src/core/status.js';
 import { HelpBar } from './components/help-bar.js';
 import { homeReducer } from './home-state.js';
-import { splitKeys } from './hooks/keys.js';
+import { useKeys } from './hooks/use-keys.js';
+import { HOME_KEYS } from './keys/bindings.js';
 import { stateMark, theme } from './theme.js';
 
 export interface HomeEntry {
@@ -44,22 +45,13 @@ export default function HomeScreen({ root, backend, entries, notice, isActive, c
   const firstOpen = Math.max(0, entries.findIndex((e) => counts(e) && e.state !== 'done'));
   const [state, dispatch] = useReducer(homeReducer(ids), { cursor: firstOpen });
 
-  useInput(
-    (input, key) => {
-      // Typed-ahead keys arrive as one string ("jj⏎" over SSH): one action per key, in order.
-      for (const k of splitKeys(input, key)) {
-        if (k.upArrow) dispatch({ type: 'up' });
-        else if (k.downArrow) dispatch({ type: 'down' });
-        else if (k.return) dispatch({ type: 'open' });
-        else {
-          for (const ch of k.input) {
-            if (ch === 'k') dispatch({ type: 'up' });
-            else if (ch === 'j') dispatch({ type: 'down' });
-            else if (/^[1-9]$/.test(ch)) dispatch({ type: 'jump', index: Number(ch) - 1 });
-            else if (ch === 'q') onQuit();
-          }
-        }
-      }
+  // Typed-ahead keys arrive as one string ("jj⏎" over SSH): one action per key, in order.
+  useKeys(
+    HOME_KEYS,
+    (action, press) => {
+      if (action === 'quit') onQuit();
+      else if (action === 'jump') dispatch({ type: 'jump', index: Number(press.input) - 1 });
+      else dispatch({ type: action });
     },
     { isActive },
   );
@@ -124,7 +116,7 @@ export default function HomeScreen({ root, backend, entries, notice, isActive, c
         </Text>
       </Box>
       <Box marginTop={1}>
-        <HelpBar columns={width} hints={[{ keys: '↑↓', label: 'move' }, { keys: '⏎', label: 'open' }, { keys: '1-9', label: 'jump' }, { keys: '?', label: 'all keys' }, { keys: 'q', label: 'quit' }]} />
+        <HelpBar columns={width} table={HOME_KEYS} state={undefined} />
       </Box>
     </Box>
   );

@@ -1,10 +1,12 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { planDelta, planRows, planVerdict, publishPlanStep, type PlanRow, type PublishPlan } from '../src/registry/plan.js';
 import { publishStep, type PublishResult, type PublishStepInput } from '../src/registry/publish.js';
+import { useKeys } from './hooks/use-keys.js';
 import { useStep } from './hooks/use-step.js';
+import { PUBLISH_KEYS } from './keys/bindings.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -16,20 +18,20 @@ export interface PublishUi {
 }
 export const initialPublishUi: PublishUi = { stage: 'review', leave: null };
 
-export type PublishUiAction =
-  | { type: 'key'; input: string; escape: boolean; enter: boolean; canConfirm: boolean; finished: boolean }
-  | { type: 'started' };
+export type PublishKey = 'yes' | 'enter' | 'no' | 'back';
+
+export type PublishUiAction = { type: 'key'; key: PublishKey; canConfirm: boolean; finished: boolean } | { type: 'started' };
 
 export function publishUiReducer(s: PublishUi, a: PublishUiAction): PublishUi {
   if (s.leave) return s;
   if (a.type === 'started') return { ...s, stage: 'started' };
   if (s.stage === 'review') {
-    if (a.escape || a.input === 'n' || a.input === 'q') return { ...s, leave: 'back' };
-    if (a.canConfirm && (a.enter || a.input === 'y')) return { ...s, stage: 'confirmed' };
+    if (a.key === 'back' || a.key === 'no') return { ...s, leave: 'back' };
+    if (a.canConfirm && (a.key === 'enter' || a.key === 'yes')) return { ...s, stage: 'confirmed' };
     return s;
   }
   // While publishing, keys wait; afterwards any of enter/esc/q leaves.
-  if (a.finished && (a.enter || a.escape || a.input === 'q')) return { ...s, leave: 'done' };
+  if (a.finished && (a.key === 'enter' || a.key === 'back')) return { ...s, leave: 'done' };
   return s;
 }
 
@@ -86,14 +88,7 @@ export default function PublishScreen(props: PublishScreenProps) {
   // before Ink re-attaches the new handler.
   const live = useRef({ canConfirm, finished });
   live.current = { canConfirm, finished };
-  useInput(
-    (chars, key) => {
-      // One action per key, even when several arrive in one chunk.
-      const keys = key.return || key.escape || key.upArrow || key.downArrow ? [chars] : [...chars];
-      for (const c of keys) dispatch({ type: 'key', input: c, escape: key.escape, enter: key.return, ...live.current });
-    },
-    { isActive },
-  );
+  useKeys(PUBLISH_KEYS, (key) => dispatch({ type: 'key', key, ...live.current }), { isActive });
 
   const w = Math.min(columns, 80);
   const header = (

@@ -1,10 +1,11 @@
-import { Box, useInput } from 'ink';
+import { Box, useInput, type Key } from 'ink';
 import { Text } from './components/text.js';
 import { useContext, useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/split/split-step.js';
-import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
-import { splitKeys } from './hooks/keys.js';
+import { HelpBar, HelpKeyContext, helpBarLines } from './components/help-bar.js';
+import { SPLIT_KEYS, type SplitBar } from './keys/bindings.js';
+import { keyActions } from './keys/key-table.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -78,24 +79,17 @@ export function splitUiReducer(s: SplitUiState, a: SplitUiAction): SplitUiState 
   }
 }
 
-/** Keys → actions; a chunk of several keys becomes several actions, in order. */
-export function splitKeyActions(input: string, key: Parameters<typeof splitKeys>[1]): SplitUiAction[] {
+const ADJUST = { less: -5, more: 5, less1: -1, more1: 1 } as const;
+
+/** Keys → actions (SPLIT_KEYS); a chunk of several keys becomes several actions, in order. */
+export function splitKeyActions(input: string, key: Partial<Key>): SplitUiAction[] {
   const out: SplitUiAction[] = [];
-  for (const k of splitKeys(input, key)) {
-    if (k.return) out.push({ type: 'enter' });
-    else if (k.escape) out.push({ type: 'back' });
-    else if (k.upArrow || k.downArrow || k.tab) out.push({ type: 'focus', delta: k.upArrow ? -1 : 1 });
-    else if ((k as { leftArrow?: boolean }).leftArrow) out.push({ type: 'adjust', delta: -5 });
-    else if ((k as { rightArrow?: boolean }).rightArrow) out.push({ type: 'adjust', delta: 5 });
-    else {
-      for (const ch of k.input) {
-        if (ch === '+' || ch === '=') out.push({ type: 'adjust', delta: 1 });
-        else if (ch === '-' || ch === '_') out.push({ type: 'adjust', delta: -1 });
-        else if (ch === 'j' || ch === 'k') out.push({ type: 'focus', delta: ch === 'k' ? -1 : 1 });
-        else if (ch === 'q') out.push({ type: 'back' });
-        else if (ch === 'c') out.push({ type: 'carve' });
-      }
-    }
+  for (const { action } of keyActions(SPLIT_KEYS, input, key)) {
+    if (action === undefined) continue;
+    // Focus toggles between the two held-out splits: up and down both switch.
+    if (action === 'focus') out.push({ type: 'focus', delta: 1 });
+    else if (action in ADJUST) out.push({ type: 'adjust', delta: ADJUST[action as keyof typeof ADJUST] });
+    else out.push({ type: action as 'enter' | 'back' | 'carve' });
   }
   return out;
 }
@@ -157,14 +151,9 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
   const width = Math.max(40, columns);
 
   const emptySplit = shown.status === 'failed' && shown.error?.code === 'split.empty_split' && !shown.error.message.includes('for train');
-  const hints: KeyHint[] = [
-    ...(ui.fixed ? [] : [{ keys: '↑↓', label: 'choose' }, { keys: '←→', label: '±5%' }, { keys: '+/-', label: '±1%' }]),
-    ...(emptySplit ? [{ keys: 'c', label: 'carve from train' }] : []),
-    { keys: '⏎', label: current && runFinished ? 'back to steps' : 'write split' },
-    { keys: 'esc', label: 'back' },
-  ];
+  const bar: SplitBar = { fixed: ui.fixed, emptySplit, finished: current && runFinished };
   // A narrow terminal puts the key hints on two lines: the table gives up the row.
-  const helpExtra = helpBarLines(hints, width, useContext(HelpKeyContext)) - 1;
+  const helpExtra = helpBarLines(SPLIT_KEYS, bar, width, useContext(HelpKeyContext)) - 1;
   const rowsForTable = Math.max(1, rows - 16 - helpExtra - (ui.fixed ? 1 : 0) - (out?.carved ? 1 : 0));
   const classes = out?.classes ?? [];
   const visible = classes.slice(0, classes.length > rowsForTable ? rowsForTable - 1 : rowsForTable);
@@ -258,7 +247,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
         </Box>
       ) : null}
       <Box marginTop={1}>{status}</Box>
-      <HelpBar columns={width} hints={hints} />
+      <HelpBar columns={width} table={SPLIT_KEYS} state={bar} />
     </Box>
   );
 }

@@ -1,11 +1,12 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { trainStep as defaultTrainStep, type TrainInput, type TrainOutput } from '../src/train/step.js';
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
-import { splitKeys } from './hooks/keys.js';
+import { useKeys } from './hooks/use-keys.js';
+import { TRAIN_KEYS } from './keys/bindings.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import type { StepRunState } from './hooks/step-state.js';
 import { theme } from './theme.js';
@@ -91,17 +92,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
   const finished = run.state.status === 'done' || run.state.status === 'skipped';
   const vertex = ctx.config.backend === 'vertex';
 
-  useInput(
-    (input, key) => {
-      for (const k of splitKeys(input, key)) {
-        if (k.return) dispatch({ type: 'enter' });
-        else if (k.escape) dispatch({ type: 'back' });
-        else if (k.input === 'f') dispatch({ type: 'force' });
-        else if (k.input === 'q') dispatch({ type: 'back' });
-      }
-    },
-    { isActive },
-  );
+  useKeys(TRAIN_KEYS, (action) => dispatch({ type: action }), { isActive });
 
   useEffect(() => {
     if (ui.enters === 0 || vertex) return;
@@ -165,14 +156,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
       ))}
       <Readout state={s} width={width} />
       <Box marginTop={1}>{status}</Box>
-      <HelpBar
-        columns={width}
-        hints={[
-          { keys: '⏎', label: finished ? 'continue' : 'train' },
-          { keys: 'f', label: 'retrain' },
-          { keys: 'esc', label: s.status === 'running' ? 'cancel' : 'back' },
-        ]}
-      />
+      <HelpBar columns={width} table={TRAIN_KEYS} state={{ finished, running: s.status === 'running' }} />
     </Box>
   );
 }

@@ -1,4 +1,4 @@
-import { Box, Static, useInput } from 'ink';
+import { Box, Static, useInput, type Key } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import type { StepEvent } from '../src/core/events.js';
@@ -12,7 +12,8 @@ import { readPipeline } from '../src/train/vertex/resources.js';
 import { vertexWatchStep as defaultWatchStep, type PipelineStatusData, type WatchInput, type WatchOutput } from '../src/train/vertex/watch.js';
 import { HelpBar } from './components/help-bar.js';
 import { UrlLine } from './components/url-line.js';
-import { splitKeys } from './hooks/keys.js';
+import { VERTEX_TRAIN_KEYS } from './keys/bindings.js';
+import { keyActions } from './keys/key-table.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -76,20 +77,12 @@ export function paneReducer(s: PaneUi, a: PaneAction): PaneUi {
   }
 }
 
-export function paneKeyActions(input: string, key: Parameters<typeof splitKeys>[1]): PaneAction[] {
+/** Keys → actions (VERTEX_TRAIN_KEYS); a chunk of several keys becomes several actions, in order. */
+export function paneKeyActions(input: string, key: Partial<Key>): PaneAction[] {
   const out: PaneAction[] = [];
-  for (const k of splitKeys(input, key)) {
-    if (k.return) out.push({ type: 'enter' });
-    else if (k.escape) out.push({ type: 'back' });
-    else {
-      for (const ch of k.input) {
-        if (ch === 'd') out.push({ type: 'detach' });
-        else if (ch === 'c') out.push({ type: 'ask-cancel' });
-        else if (ch === 'y' || ch === 'Y') out.push({ type: 'yes' });
-        else if (ch === 'n' || ch === 'N') out.push({ type: 'no' });
-        else if (ch === 'q') out.push({ type: 'back' });
-      }
-    }
+  for (const { action } of keyActions(VERTEX_TRAIN_KEYS, input, key)) {
+    if (action === 'cancel') out.push({ type: 'ask-cancel' });
+    else if (action) out.push({ type: action });
   }
   return out;
 }
@@ -310,15 +303,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
       </Text>
       {consoleLink ? consoleLink.length <= width ? <UrlLine url={consoleLink} dim /> : <Text dimColor>console: the link above, printed whole</Text> : null}
       <Box marginTop={1}>{footer}</Box>
-      <HelpBar
-        columns={width}
-        hints={[
-          { keys: '⏎', label: running ? 'watching' : state ? 'reattach / train' : 'start' },
-          { keys: 'd', label: 'detach' },
-          { keys: 'c', label: 'cancel pipeline' },
-          { keys: 'esc', label: 'back' },
-        ]}
-      />
+      <HelpBar columns={width} table={VERTEX_TRAIN_KEYS} state={{ running, started: Boolean(state) }} />
     </Box>
   );
 }

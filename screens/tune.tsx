@@ -1,11 +1,14 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect } from 'react';
 import type { Step } from '../src/core/step.js';
 import type { PrepareInput } from '../src/tune/prepare.js';
 import type { SaveResult, ThresholdsFile } from '../src/tune/save.js';
 import { tuneLoadStep, tuneSaveStep, type TuneSession } from '../src/tune/screen-steps.js';
+import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
+import { useKeys } from './hooks/use-keys.js';
+import { TUNE_KEYS } from './keys/bindings.js';
 import { useStep } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import { TuneView } from './tune/view.js';
@@ -42,9 +45,10 @@ export default function TuneScreen(props: TuneScreenProps) {
 
   const loaded = load.state.output;
   const ready = loaded !== undefined && (load.state.status === 'done' || load.state.status === 'skipped');
-  useInput(
-    (input, key) => {
-      if (key.escape || input === 'q') onBack();
+  useKeys(
+    TUNE_KEYS,
+    (action) => {
+      if (action === 'back' || action === 'leave') onBack();
     },
     { isActive: isActive && !ready },
   );
@@ -85,7 +89,7 @@ export default function TuneScreen(props: TuneScreenProps) {
           ))}
         </>
       )}
-      <Text dimColor>esc back</Text>
+      <HelpBar columns={columns} table={TUNE_KEYS} state={{ loading: true, publishOffered: false }} />
     </Box>
   );
 }

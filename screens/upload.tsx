@@ -1,4 +1,4 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { ProgressEvent } from '../src/core/events.js';
@@ -7,7 +7,8 @@ import type { Step } from '../src/core/step.js';
 import { uploadStep as defaultUploadStep, type UploadInput, type UploadOutput } from '../src/cloud/upload-step.js';
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
-import { splitKeys } from './hooks/keys.js';
+import { useKeys } from './hooks/use-keys.js';
+import { UPLOAD_KEYS } from './keys/bindings.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -49,16 +50,7 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
   const out = st.output;
   const finished = (st.status === 'done' || st.status === 'skipped') && out !== undefined;
 
-  useInput(
-    (input, key) => {
-      for (const k of splitKeys(input, key)) {
-        if (k.return) dispatch({ type: 'enter' });
-        else if (k.escape || k.input === 'q') dispatch({ type: 'back' });
-        else if (k.input === 'd') dispatch({ type: 'dry' });
-      }
-    },
-    { isActive },
-  );
+  useKeys(UPLOAD_KEYS, (action) => dispatch({ type: action }), { isActive });
 
   // ⏎: upload; ⏎ after a real upload finished: continue.
   useEffect(() => {
@@ -127,14 +119,7 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
         ))}
       </Box>
       <Box marginTop={1}>{status}</Box>
-      <HelpBar
-        columns={width}
-        hints={[
-          { keys: '⏎', label: finished && !out.dryRun ? 'continue' : 'upload' },
-          { keys: 'd', label: 'dry run' },
-          { keys: 'esc', label: 'back' },
-        ]}
-      />
+      <HelpBar columns={width} table={UPLOAD_KEYS} state={{ finished: finished && !out.dryRun }} />
     </Box>
   );
 }

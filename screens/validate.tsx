@@ -1,4 +1,4 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useContext, useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
@@ -6,13 +6,14 @@ import type { Cluster } from '../src/validate/clusters.js';
 import { previewStep as defaultPreviewStep, type PreviewImage, type PreviewInput } from '../src/images/image-preview.js';
 import type { ReportImage, ValidationReport } from '../src/validate/validate-report.js';
 import { validateStep as defaultValidateStep, VALIDATE_METRICS, type ValidateInput, type ValidateOutput } from '../src/validate/validate-step.js';
-import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
+import { HelpBar, HelpKeyContext, helpBarLines } from './components/help-bar.js';
 import { ImagePreview } from './components/image-preview.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { clampOffset, scrollReducer } from './components/scroll-state.js';
 import { scrollPosition } from './components/scroll-box.js';
 import { wrapWords } from './components/wrap.js';
-import { splitKeys } from './hooks/keys.js';
+import { useKeys } from './hooks/use-keys.js';
+import { VALIDATE_KEYS } from './keys/bindings.js';
 import { useStep, useCancelOnBack } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -144,43 +145,19 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
       wrapWords(`${f.severity === 'error' ? '✖' : '!'} ${f.item}${f.line ? `:${f.line}` : ''} ${f.message.replace(/^line \d+: /, '')}`, width - 1, '  ').map((text) => ({ text, severity: f.severity })),
     );
   }, [report, width]);
-  const reviewHints: KeyHint[] = [
-    { keys: '↑↓', label: 'cluster' },
-    { keys: '←→', label: 'member' },
-    { keys: 'space', label: 'keep/drop' },
-    { keys: 'r', label: 'reset' },
-    { keys: 'f', label: 'findings' },
-    { keys: '⏎', label: written ? 'back to steps' : 'write' },
-    { keys: 'esc', label: 'back' },
-  ];
+  const reviewBar = { review: true, written };
   // A narrow terminal puts the key hints on two lines: the preview and the list give up the rows.
-  const reviewHelpLines = helpBarLines(reviewHints, width, useContext(HelpKeyContext));
+  const reviewHelpLines = helpBarLines(VALIDATE_KEYS, reviewBar, width, useContext(HelpKeyContext));
   // Title, summary, error codes, a blank line, the position line, a blank line, the status, the key lines.
   const findingsHeight = Math.max(3, rows - 9 - reviewHelpLines);
   const move = (delta: number) => dispatch({ type: 'move', delta, findingsTotal: findingLines.length, findingsHeight });
 
-  useInput(
-    (input, key) => {
-      for (const k of splitKeys(input, key)) {
-        if (k.return) dispatch({ type: 'enter' });
-        else if (k.escape) dispatch({ type: 'back' });
-        else if (k.upArrow) move(-1);
-        else if (k.downArrow) move(1);
-        else if ((k as { leftArrow?: boolean }).leftArrow) dispatch({ type: 'member', delta: -1 });
-        else if ((k as { rightArrow?: boolean }).rightArrow) dispatch({ type: 'member', delta: 1 });
-        else {
-          for (const ch of k.input) {
-            if (ch === 'k') move(-1);
-            else if (ch === 'j') move(1);
-            else if (ch === 'h') dispatch({ type: 'member', delta: -1 });
-            else if (ch === 'l') dispatch({ type: 'member', delta: 1 });
-            else if (ch === ' ') dispatch({ type: 'toggle' });
-            else if (ch === 'r') dispatch({ type: 'reset' });
-            else if (ch === 'f') dispatch({ type: 'findings' });
-            else if (ch === 'q') dispatch({ type: 'back' });
-          }
-        }
-      }
+  useKeys(
+    VALIDATE_KEYS,
+    (action) => {
+      if (action === 'up' || action === 'down') move(action === 'up' ? -1 : 1);
+      else if (action === 'prev' || action === 'next') dispatch({ type: 'member', delta: action === 'prev' ? -1 : 1 });
+      else dispatch({ type: action });
     },
     { isActive },
   );
@@ -261,7 +238,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
           ))}
         </Box>
         <Box marginTop={1}>{status}</Box>
-        <HelpBar columns={width} hints={[{ keys: 'esc', label: 'back (cancels)' }]} />
+        <HelpBar columns={width} table={VALIDATE_KEYS} state={{ review: false, written: false }} />
       </Box>
     );
   }
@@ -365,7 +342,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
         </>
       )}
       <Box marginTop={1}>{status}</Box>
-      <HelpBar columns={width} hints={reviewHints} />
+      <HelpBar columns={width} table={VALIDATE_KEYS} state={reviewBar} />
     </Box>
   );
 }

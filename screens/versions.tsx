@@ -1,4 +1,4 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
@@ -6,7 +6,9 @@ import { rollbackStep, type RollbackResult } from '../src/registry/rollback.js';
 import { describeSavedVsLive } from '../src/registry/saved-vs-live.js';
 import { versionsStep, type VersionsResult } from '../src/registry/versions.js';
 import { HelpBar } from './components/help-bar.js';
+import { useKeys } from './hooks/use-keys.js';
 import { useStep } from './hooks/use-step.js';
+import { VERSIONS_KEYS } from './keys/bindings.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
 
@@ -30,25 +32,26 @@ export function selectedIndex(s: VersionsUi, versions: Listed): number {
   return Math.max(0, i);
 }
 
-export type VersionsUiAction =
-  | { type: 'key'; input: string; up: boolean; down: boolean; escape: boolean; enter: boolean; versions: Listed; busy: boolean }
-  | { type: 'started' };
+export type VersionsKey = 'up' | 'down' | 'rollback' | 'enter' | 'yes' | 'no' | 'back';
+
+export type VersionsUiAction = { type: 'key'; key: VersionsKey; versions: Listed; busy: boolean } | { type: 'started' };
 
 export function versionsUiReducer(s: VersionsUi, a: VersionsUiAction): VersionsUi {
   if (s.leave) return s;
   if (a.type === 'started') return { ...s, requested: null };
+  const k = a.key;
   if (s.confirming) {
-    if (a.input === 'y' || a.enter) return { ...s, requested: s.confirming, confirming: null };
-    if (a.input === 'n' || a.escape || a.input === 'q') return { ...s, confirming: null };
+    if (k === 'yes' || k === 'enter') return { ...s, requested: s.confirming, confirming: null };
+    if (k === 'no' || k === 'back') return { ...s, confirming: null };
     return s;
   }
-  if (a.escape || a.input === 'q') return { ...s, leave: true };
+  if (k === 'back') return { ...s, leave: true };
   if (a.busy || a.versions.length === 0) return s;
   const i = selectedIndex(s, a.versions);
   const move = (j: number): VersionsUi => ({ ...s, selected: a.versions[Math.min(a.versions.length - 1, Math.max(0, j))]!.version });
-  if (a.up || a.input === 'k') return move(i - 1);
-  if (a.down || a.input === 'j') return move(i + 1);
-  if (a.enter || a.input === 'r') {
+  if (k === 'up') return move(i - 1);
+  if (k === 'down') return move(i + 1);
+  if (k === 'enter' || k === 'rollback') {
     const v = a.versions[i];
     if (v && !v.active) return { ...s, confirming: v.version };
   }
@@ -96,15 +99,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
   // Read at key time (a key can arrive before Ink re-attaches the handler of the latest render).
   const live = useRef({ versions, busy });
   live.current = { versions, busy };
-  useInput(
-    (chars, key) => {
-      const plain = !(key.return || key.escape || key.upArrow || key.downArrow);
-      for (const c of plain ? [...chars] : [chars]) {
-        dispatch({ type: 'key', input: c, up: key.upArrow, down: key.downArrow, escape: key.escape, enter: key.return, ...live.current });
-      }
-    },
-    { isActive },
-  );
+  useKeys(VERSIONS_KEYS, (key) => dispatch({ type: 'key', key, ...live.current }), { isActive });
 
   const w = columns;
   const title = <Text bold color={theme.accent}>Versions</Text>;
@@ -181,7 +176,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       ) : (
         <Text> </Text>
       )}
-      <HelpBar columns={w} hints={[{ keys: '↑↓', label: 'select' }, { keys: 'r/enter', label: 'roll back to it' }, { keys: 'esc', label: 'back' }]} />
+      <HelpBar columns={w} table={VERSIONS_KEYS} state={undefined} />
     </Box>
   );
 }

@@ -1,3 +1,5 @@
+import type { KeyPress } from '../keys/key-table.js';
+
 /**
  * A keyboard form as a pure reducer: every key is an action applied to the latest state, so keys that
  * arrive coalesced in one chunk over SSH ("↓↓⏎abc⏎") all land, in order, on the right question.
@@ -28,19 +30,8 @@ export interface FormState {
   status: 'asking' | 'complete' | 'cancelled';
 }
 
-/** A key as Ink's useInput reports it, reduced to what forms need. */
-export interface FormKey {
-  input: string;
-  upArrow?: boolean;
-  downArrow?: boolean;
-  return?: boolean;
-  escape?: boolean;
-  backspace?: boolean;
-  delete?: boolean;
-  tab?: boolean;
-  ctrl?: boolean;
-  meta?: boolean;
-}
+/** One key press, as the one key splitter hands it over (keys/key-table.ts). */
+export type FormKey = KeyPress;
 
 export type QuestionsFor = (answers: Record<string, string>) => Question[];
 

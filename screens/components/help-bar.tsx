@@ -1,11 +1,10 @@
 import { Box } from 'ink';
 import { Text } from './text.js';
 import { createContext, useContext } from 'react';
+import { APP_KEYS } from '../keys/bindings.js';
+import { barHints, type KeyHint, type KeyTable } from '../keys/key-table.js';
 
-export interface KeyHint {
-  keys: string;
-  label: string;
-}
+export type { KeyHint };
 
 /**
  * Whether `?` opens the full key list here: the app root provides true (except on screens that take typed
@@ -53,23 +52,24 @@ export function packHints(hints: readonly KeyHint[], columns: number, maxLines =
   return lines.filter((l) => l.length > 0);
 }
 
-/** The hints a HelpBar shows: `? all keys` added inside the wizard. */
-function withHelpKey(hints: readonly KeyHint[], helpKey: boolean): KeyHint[] {
-  return helpKey && !hints.some((h) => h.keys === '?') ? [...hints, { keys: '?', label: 'all keys' }] : [...hints];
+/** The hints a HelpBar shows: the screen's rows that have a bar label now, and `? all keys` inside the wizard. */
+function hintsFor<A extends string, S>(table: KeyTable<A, S>, state: S, helpKey: boolean): KeyHint[] {
+  return [...barHints(table, state), ...(helpKey ? barHints(APP_KEYS, undefined) : [])];
 }
 
-/** How many lines a HelpBar with these hints takes (for screens that lay out rows). */
-export function helpBarLines(hints: readonly KeyHint[], columns: number, helpKey: boolean): number {
-  return packHints(withHelpKey(hints, helpKey), columns).length;
+/** How many lines a HelpBar for this table and state takes (for screens that lay out rows). */
+export function helpBarLines<A extends string, S>(table: KeyTable<A, S>, state: S, columns: number, helpKey: boolean): number {
+  return packHints(hintsFor(table, state, helpKey), columns).length;
 }
 
 /**
- * The key summary at the bottom of every screen, ending in `? all keys` inside the wizard. It takes a second
- * line when one is too narrow (60 columns), rather than cutting keys off.
+ * The key summary at the bottom of every screen, made from the screen's key table (keys/bindings.ts) and
+ * ending in `? all keys` inside the wizard. It takes a second line when one is too narrow (60 columns),
+ * rather than cutting keys off.
  */
-export function HelpBar({ hints, columns }: { hints: KeyHint[]; columns: number }) {
+export function HelpBar<A extends string, S>({ table, state, columns }: { table: KeyTable<A, S>; state: S; columns: number }) {
   const helpKey = useContext(HelpKeyContext);
-  const lines = packHints(withHelpKey(hints, helpKey), columns);
+  const lines = packHints(hintsFor(table, state, helpKey), columns);
   return (
     <Box flexDirection="column">
       {lines.map((line, i) => (

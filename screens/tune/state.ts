@@ -1,4 +1,5 @@
 import { GRID_STEPS, clampGrid } from '../../src/tune/grid.js';
+import type { TuneKeyAction } from '../keys/bindings.js';
 
 /** Everything the tuning screen's keys change. Pure: every key is one action through `tuneReducer`. */
 export interface TuneUiState {
@@ -19,14 +20,14 @@ export interface TuneUiState {
   leaving?: boolean;
   /** A save left thresholds Publish would ship, and the wizard can open Publish: `p` does. */
   publishOffered?: boolean;
-  status: 'tuning' | 'back' | 'cancelled' | 'publish';
+  status: 'tuning' | 'back' | 'publish';
 }
 
-/** A key press as the screen's single input handler normalises it. */
-export type TuneKey =
-  | { kind: 'char'; ch: string }
-  | { kind: 'left' | 'right' | 'up' | 'down' | 'tab' | 'enter' | 'escape' | 'backspace' | 'pageup' | 'pagedown' | 'home' | 'end' | 'ctrl-c' }
-  | { kind: 'left' | 'right'; big: true };
+/**
+ * A key press as TUNE_KEYS (keys/bindings.ts) names it, with the character typed for `type`; `other` is a
+ * key the table does not bind (it still ends typing a number, and the question about leaving).
+ */
+export type TuneKey = { kind: TuneKeyAction; ch?: string } | { kind: 'other' };
 
 export type TuneAction =
   | { type: 'key'; key: TuneKey }
@@ -102,75 +103,57 @@ export function tuneReducer(oracle: TuneOracle): (s: TuneUiState, a: TuneAction)
     if (a.type === 'message') return { ...s, message: { kind: a.kind, text: a.text } };
     if (a.type === 'offer-publish') return { ...s, publishOffered: true };
     const k = a.key;
-    if (k.kind === 'ctrl-c') return { ...s, status: 'cancelled' };
-    if (s.leaving && !s.edit && !(k.kind === 'escape' || (k.kind === 'char' && k.ch === 'q'))) {
+    if (s.leaving && !s.edit && !(k.kind === 'back' || k.kind === 'leave')) {
       const { leaving: _l, ...rest } = s;
       return tuneReducer(oracle)(rest, a);
     }
     if (s.edit) {
       // Typing a number: digits, '.', '%', Backspace; Enter applies, Esc cancels; anything else applies first.
-      if (k.kind === 'char' && /^[0-9.%]$/.test(k.ch)) return { ...s, edit: { ...s.edit, text: s.edit.text + k.ch } };
-      if (k.kind === 'backspace') return { ...s, edit: { ...s.edit, text: s.edit.text.slice(0, -1) } };
-      if (k.kind === 'escape') {
+      if (k.kind === 'type' && 'ch' in k && k.ch) return { ...s, edit: { ...s.edit, text: s.edit.text + k.ch } };
+      if (k.kind === 'erase') return { ...s, edit: { ...s.edit, text: s.edit.text.slice(0, -1) } };
+      if (k.kind === 'back') {
         const { edit: _e, ...rest } = s;
         return rest;
       }
-      if (k.kind === 'enter') return applyEdit(s, oracle);
+      if (k.kind === 'apply') return applyEdit(s, oracle);
       return tuneReducer(oracle)(applyEdit(s, oracle), a);
     }
     switch (k.kind) {
-      case 'left':
-        return move(s, 'big' in k ? -BIG_STEP : -SMALL_STEP);
-      case 'right':
-        return move(s, 'big' in k ? BIG_STEP : SMALL_STEP);
-      case 'pagedown':
-        return move(s, -BIG_STEP);
-      case 'pageup':
-        return move(s, BIG_STEP);
-      case 'home':
-        return move(s, -GRID_STEPS);
-      case 'end':
-        return move(s, GRID_STEPS);
-      case 'tab':
-      case 'up':
-      case 'down':
-        return { ...s, focus: s.focus === 'tau' ? 'margin' : 'tau' };
-      case 'escape':
-        return leave(s);
-      case 'char':
-        break;
-      default:
-        return s;
-    }
-    const ch = k.ch;
-    if (/^[0-9.]$/.test(ch)) {
-      const { message: _m, ...rest } = s;
-      return { ...rest, edit: { field: s.focus, text: ch } };
-    }
-    switch (ch) {
-      case '[':
-      case 'H':
-        return move(s, -BIG_STEP);
-      case ']':
-      case 'L':
-        return move(s, BIG_STEP);
-      case 'h':
+      case 'less':
         return move(s, -SMALL_STEP);
-      case 'l':
+      case 'more':
         return move(s, SMALL_STEP);
-      case 't': {
+      case 'less-big':
+        return move(s, -BIG_STEP);
+      case 'more-big':
+        return move(s, BIG_STEP);
+      case 'min':
+        return move(s, -GRID_STEPS);
+      case 'max':
+        return move(s, GRID_STEPS);
+      case 'switch':
+        return { ...s, focus: s.focus === 'tau' ? 'margin' : 'tau' };
+      case 'back':
+      case 'leave':
+        return leave(s);
+      case 'type': {
+        // A digit or '.' starts typing a value into the focused slider ('%' only ends one).
+        const ch = 'ch' in k ? k.ch ?? '' : '';
+        if (!/^[0-9.]$/.test(ch)) return s;
+        const { message: _m, ...rest } = s;
+        return { ...rest, edit: { field: s.focus, text: ch } };
+      }
+      case 'target': {
         const { message: _m, ...rest } = s;
         return { ...rest, edit: { field: 'target', text: '' } };
       }
-      case 'g':
+      case 'suggest':
         return jump(s, oracle, s.target);
-      case 'm':
+      case 'heatmap':
         return { ...s, heatmap: s.heatmap === 'accuracy' ? 'coverage' : 'accuracy' };
-      case 's':
+      case 'save':
         return { ...s, saveRequests: s.saveRequests + 1, saved: { ti: s.ti, mi: s.mi } };
-      case 'q':
-        return leave(s);
-      case 'p':
+      case 'publish':
         if (!s.publishOffered) return s;
         if (s.ti !== s.saved.ti || s.mi !== s.saved.mi) {
           return { ...s, message: { kind: 'error', text: `tau ${(s.ti / 100).toFixed(2)}, margin ${(s.mi / 100).toFixed(2)} are not saved: s saves them, then p opens Publish` } };

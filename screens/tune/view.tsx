@@ -1,7 +1,7 @@
-import { Box, useInput } from 'ink';
+import { Box } from 'ink';
 import { Text } from '../components/text.js';
 import { useContext, useEffect, useMemo, useReducer, useRef } from 'react';
-import { HelpBar, HelpKeyContext, HelpNotesContext, helpBarLines, type KeyHint } from '../components/help-bar.js';
+import { HelpBar, HelpKeyContext, HelpNotesContext, helpBarLines } from '../components/help-bar.js';
 import type { Step, StepContext } from '../../src/core/step.js';
 import { ThresholdEngine } from '../../src/tune/engine.js';
 import { gridValue } from '../../src/tune/grid.js';
@@ -14,9 +14,10 @@ import { suggest } from '../../src/tune/suggest.js';
 import { RiskCoverageChart } from '../components/risk-coverage-chart.js';
 import { Slider } from '../components/slider.js';
 import { ThresholdHeatmap } from '../components/threshold-heatmap.js';
+import { useKeys } from '../hooks/use-keys.js';
 import { useStep } from '../hooks/use-step.js';
+import { TUNE_KEYS } from '../keys/bindings.js';
 import { theme } from '../theme.js';
-import { toTuneKeys } from './keys.js';
 import { initialTuneState, tuneReducer, type TuneOracle } from './state.js';
 
 export interface TuneViewProps {
@@ -65,12 +66,10 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   });
   const save = useStep(saveStep, ctx);
 
-  useInput(
-    (input, key) => {
-      for (const k of toTuneKeys(input, key)) dispatch({ type: 'key', key: k });
-    },
-    { isActive },
-  );
+  useKeys(TUNE_KEYS, (kind, press) => dispatch({ type: 'key', key: { kind, ch: press.input } }), {
+    isActive,
+    onOther: () => dispatch({ type: 'key', key: { kind: 'other' } }),
+  });
 
   // Side effects follow the state, never the key handler: coalesced keys all land first.
   useEffect(() => {
@@ -143,19 +142,8 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
 
   // The key hints: a second line when the terminal is narrow (help-bar.tsx), counted in the layout below.
   const helpKey = useContext(HelpKeyContext);
-  const hints: KeyHint[] = [
-    { keys: '←→', label: '±0.01' },
-    { keys: '[ ]', label: '±0.05' },
-    { keys: 'tab', label: 'switch' },
-    { keys: '0-9', label: 'type' },
-    { keys: 'm', label: 'heatmap' },
-    { keys: 't', label: 'target' },
-    { keys: 'g', label: 'suggestion' },
-    { keys: 's', label: 'save' },
-    ...(ui.publishOffered ? [{ keys: 'p', label: 'publish' }] : []),
-    { keys: 'esc', label: 'back' },
-  ];
-  const keyLines = helpBarLines(hints, columns, helpKey);
+  const bar = { loading: false, publishOffered: Boolean(ui.publishOffered) };
+  const keyLines = helpBarLines(TUNE_KEYS, bar, columns, helpKey);
   // The status may wrap (a save says what ships); every extra line comes out of the plots.
   // Without room for the plots (a small terminal) it stays one line, cut.
   const wanted = Math.min(3, Math.max(1, Math.ceil(status.text.length / Math.max(1, columns - 1))));
@@ -239,7 +227,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
       ) : (
         <Text {...(status.color ? { color: status.color } : {})}>{line(status.text)}</Text>
       )}
-      <HelpBar hints={hints} columns={columns} />
+      <HelpBar table={TUNE_KEYS} state={bar} columns={columns} />
     </Box>
   );
 }

@@ -2,10 +2,10 @@ import { statSync } from 'node:fs';
 
 /**
  * The one place the CLI reaches the Ink front end (test/architecture/layers.test.ts holds every other module in
- * src/ to that). Each screen host loads from the rolldown bundle (dist/wizard, rolldown.config.mjs), which
- * starts far faster than Ink's and React's many small modules, when it is built and not older than tsc's output
- * (a tsc-only build after editing a screen must not run a stale bundle); from the modules otherwise (tests run
- * the TypeScript).
+ * src/ to that). The one screen host (screens/open.tsx) loads from the rolldown bundle (dist/wizard,
+ * rolldown.config.mjs), which starts far faster than Ink's and React's many small modules, when it is built and
+ * not older than tsc's output (a tsc-only build after editing a screen must not run a stale bundle); from the
+ * modules otherwise (tests run the TypeScript).
  */
 async function load<M>(bundled: URL, modules: URL, importModules: () => Promise<M>): Promise<M> {
   const mtime = (u: URL) => statSync(u, { throwIfNoEntry: false })?.mtimeMs;
@@ -17,7 +17,5 @@ export function loadWizard(): Promise<typeof import('../../screens/open.js')> {
   return load(new URL('../../wizard/open.js', import.meta.url), new URL('../../screens/open.js', import.meta.url), () => import('../../screens/open.js'));
 }
 
-/** The tuning screen (`edgewise tune --interactive`). */
-export function loadTuneScreen(): Promise<typeof import('../../screens/tune/open.js')> {
-  return load(new URL('../../wizard/tune-open.js', import.meta.url), new URL('../../screens/tune/open.js', import.meta.url), () => import('../../screens/tune/open.js'));
-}
+/** The tuning screen (`edgewise tune --interactive`): the same host, which loads the tune screen alone. */
+export const loadTuneScreen = loadWizard;

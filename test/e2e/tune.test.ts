@@ -24,7 +24,7 @@ describe('e2e (tmux, 80×24): the tune screen', () => {
   let root: string | undefined;
   beforeAll(() => {
     // npm test builds first; a bare `vitest run` of this file builds here so it never runs stale code.
-    if (!existsSync(CLI) || !existsSync(join(ROOT, 'dist/screens/tune/open.js'))) {
+    if (!existsSync(CLI) || !existsSync(join(ROOT, 'dist/screens/tune/standalone.js'))) {
       execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore' });
     }
   }, 180_000);

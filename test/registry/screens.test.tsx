@@ -149,34 +149,32 @@ describe('versions screen', () => {
 describe('screen key reducers', () => {
   test('publish: y only when there is something to confirm; keys wait while publishing', async () => {
     const { publishUiReducer, initialPublishUi } = await import('../../screens/publish.js');
-    const key = (input: string, o: Partial<{ escape: boolean; enter: boolean; canConfirm: boolean; finished: boolean }> = {}) =>
-      ({ type: 'key' as const, input, escape: false, enter: false, canConfirm: true, finished: false, ...o });
-    expect(publishUiReducer(initialPublishUi, key('y', { canConfirm: false }))).toEqual(initialPublishUi);
-    const confirmed = publishUiReducer(initialPublishUi, key('y'));
+    const key = (k: 'yes' | 'enter' | 'no' | 'back', o: Partial<{ canConfirm: boolean; finished: boolean }> = {}) => ({ type: 'key' as const, key: k, canConfirm: true, finished: false, ...o });
+    expect(publishUiReducer(initialPublishUi, key('yes', { canConfirm: false }))).toEqual(initialPublishUi);
+    const confirmed = publishUiReducer(initialPublishUi, key('yes'));
     expect(confirmed.stage).toBe('confirmed');
     const started = publishUiReducer(confirmed, { type: 'started' });
-    expect(publishUiReducer(started, key('', { enter: true }))).toEqual(started);
-    expect(publishUiReducer(started, key('', { enter: true, finished: true })).leave).toBe('done');
-    expect(publishUiReducer(initialPublishUi, key('', { escape: true })).leave).toBe('back');
+    expect(publishUiReducer(started, key('enter'))).toEqual(started);
+    expect(publishUiReducer(started, key('enter', { finished: true })).leave).toBe('done');
+    expect(publishUiReducer(initialPublishUi, key('back')).leave).toBe('back');
   });
 
   test('versions: the selection follows the version, not the row, across reloads', async () => {
     const { versionsUiReducer, initialVersionsUi, selectedIndex } = await import('../../screens/versions.js');
     const list = [{ version: 'v003', active: true }, { version: 'v002', active: false }, { version: 'v001', active: false }];
-    const key = (input: string, o: Partial<{ up: boolean; down: boolean; escape: boolean; enter: boolean; busy: boolean }> = {}, versions = list) =>
-      ({ type: 'key' as const, input, up: false, down: false, escape: false, enter: false, busy: false, versions, ...o });
+    const key = (k: 'up' | 'down' | 'rollback' | 'enter' | 'yes' | 'no' | 'back', o: Partial<{ busy: boolean }> = {}, versions = list) => ({ type: 'key' as const, key: k, busy: false, versions, ...o });
     expect(selectedIndex(initialVersionsUi, list)).toBe(0);
-    expect(versionsUiReducer(initialVersionsUi, key('r')).confirming).toBeNull();
-    let s = versionsUiReducer(initialVersionsUi, key('', { down: true }));
-    s = versionsUiReducer(s, key('', { down: true }));
-    s = versionsUiReducer(s, key('', { down: true }));
+    expect(versionsUiReducer(initialVersionsUi, key('rollback')).confirming).toBeNull();
+    let s = versionsUiReducer(initialVersionsUi, key('down'));
+    s = versionsUiReducer(s, key('down'));
+    s = versionsUiReducer(s, key('down'));
     expect(s.selected).toBe('v001');
     const reloaded = [{ version: 'v004', active: false }, ...list];
     expect(selectedIndex(s, reloaded)).toBe(3);
-    expect(versionsUiReducer(s, key('r', {}, reloaded)).confirming).toBe('v001');
-    expect(versionsUiReducer(s, key('', { down: true, busy: true })).selected).toBe('v001');
-    const asked = versionsUiReducer(s, key('r'));
-    expect(versionsUiReducer(asked, key('n')).confirming).toBeNull();
-    expect(versionsUiReducer(asked, key('y')).requested).toBe('v001');
+    expect(versionsUiReducer(s, key('rollback', {}, reloaded)).confirming).toBe('v001');
+    expect(versionsUiReducer(s, key('down', { busy: true })).selected).toBe('v001');
+    const asked = versionsUiReducer(s, key('rollback'));
+    expect(versionsUiReducer(asked, key('no')).confirming).toBeNull();
+    expect(versionsUiReducer(asked, key('yes')).requested).toBe('v001');
   });
 });

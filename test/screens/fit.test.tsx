@@ -4,6 +4,8 @@ import { Box, render } from 'ink';
 import { render as renderTesting } from 'ink-testing-library';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HelpBar, HelpKeyContext, packHints } from '../../screens/components/help-bar.js';
+import { EVAL_KEYS } from '../../screens/keys/bindings.js';
+import { barHints } from '../../screens/keys/key-table.js';
 import { Text } from '../../screens/components/text.js';
 import { wrapWords } from '../../screens/components/wrap.js';
 import HomeScreen from '../../screens/home.js';
@@ -17,13 +19,7 @@ import { makeTempDir } from '../helpers/tmp.js';
 
 /** Screens that fit any terminal (issue 16 §6): key hints, wide terminals, long findings, resizes. */
 
-const EVAL_HINTS = [
-  { keys: '↑↓', label: 'scroll' },
-  { keys: 'space/b', label: 'page' },
-  { keys: 'g/G', label: 'top/end' },
-  { keys: 'r', label: 'rerun' },
-  { keys: 'esc', label: 'back' },
-];
+const EVAL_HINTS = barHints(EVAL_KEYS, 'report');
 
 function lines(frame: string): string[] {
   return frame.replace(/\n$/, '').split('\n');
@@ -34,7 +30,7 @@ describe('key hints', () => {
     const r = renderTesting(
       <HelpKeyContext.Provider value>
         <Box width={60}>
-          <HelpBar columns={60} hints={EVAL_HINTS} />
+          <HelpBar columns={60} table={EVAL_KEYS} state="report" />
         </Box>
       </HelpKeyContext.Provider>,
     );

@@ -129,3 +129,38 @@ describe('the wizard opens the gate only once a screen listens', () => {
     ui.unmount();
   });
 });
+
+describe('edgewise tune has the same gate (one host, screens/open.tsx)', () => {
+  let tmp: ReturnType<typeof makeTempDir>;
+  beforeEach(() => {
+    tmp = makeTempDir();
+    process.env.EDGEWISE_NO_PREFS = '1';
+    writeFileSync(join(tmp.dir, 'edgewise.json'), '{"backend":"local"}\n');
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('opens it once the tune screen listens, and a key it held then reaches the screen', async () => {
+    const { TuneApp } = await import('../../screens/tune/standalone.js');
+    const opened: string[] = [];
+    const exits: number[] = [];
+    let send: (k: string) => void = () => {};
+    const ctx = createContext({ root: tmp.dir, env: {}, signal: new AbortController().signal });
+    const ui = render(
+      <TuneApp
+        ctx={ctx}
+        extra={{}}
+        onExit={(c) => exits.push(c)}
+        onReady={() => {
+          opened.push('open');
+          // Esc held until now: the screen (no predictions here, so still loading or failed) goes back.
+          setImmediate(() => send(keys.escape));
+        }}
+      />,
+    );
+    send = (k) => ui.stdin.write(k);
+    await waitFor(() => exits.length > 0);
+    expect(opened).toEqual(['open']);
+    expect(exits).toEqual([0]);
+    ui.unmount();
+  });
+});

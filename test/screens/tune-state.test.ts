@@ -1,26 +1,43 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { toTuneKeys } from '../../screens/tune/keys.js';
+import { TUNE_KEYS } from '../../screens/keys/bindings.js';
+import { keyActions } from '../../screens/keys/key-table.js';
 import { initialTuneState, parseTyped, tuneReducer, type TuneKey, type TuneUiState } from '../../screens/tune/state.js';
 
 const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false } as Key;
 const oracle = { suggest: (t: number) => (t <= 0.9 ? { ti: Math.round(t * 50), mi: 3, coverage: 0.5 } : undefined) };
 const run = (s: TuneUiState, keys: TuneKey[]) => keys.reduce((st, key) => tuneReducer(oracle)(st, { type: 'key', key }), s);
-const chars = (text: string) => toTuneKeys(text, noKey);
+/** The keys as the screen hands them to the reducer: matched against TUNE_KEYS, one per press. */
+const tuneKeys = (text: string, key: Key = noKey): TuneKey[] => keyActions(TUNE_KEYS, text, key).map(({ action, press }) => (action ? { kind: action, ch: press.input } : { kind: 'other' }));
+const chars = (text: string) => tuneKeys(text);
 
 describe('tune keys and reducer', () => {
   it('splits a coalesced run of characters into one key each', () => {
     expect(chars(']]\t0.5\r')).toEqual([
-      { kind: 'char', ch: ']' },
-      { kind: 'char', ch: ']' },
-      { kind: 'tab' },
-      { kind: 'char', ch: '0' },
-      { kind: 'char', ch: '.' },
-      { kind: 'char', ch: '5' },
-      { kind: 'enter' },
+      { kind: 'more-big', ch: ']' },
+      { kind: 'more-big', ch: ']' },
+      { kind: 'switch', ch: '' },
+      { kind: 'type', ch: '0' },
+      { kind: 'type', ch: '.' },
+      { kind: 'type', ch: '5' },
+      { kind: 'apply', ch: '' },
     ]);
-    expect(toTuneKeys('', { ...noKey, rightArrow: true, shift: true })).toEqual([{ kind: 'right', big: true }]);
-    expect(toTuneKeys('c', { ...noKey, ctrl: true })).toEqual([{ kind: 'ctrl-c' }]);
+    expect(tuneKeys('', { ...noKey, rightArrow: true, shift: true })).toEqual([{ kind: 'more-big', ch: '' }]);
+    expect(tuneKeys('', { ...noKey, rightArrow: true })).toEqual([{ kind: 'more', ch: '' }]);
+    // Ctrl-C is the host's (it quits); nothing typed after it in the same chunk applies.
+    expect(chars('s\u0003s')).toEqual([{ kind: 'save', ch: 's' }, { kind: 'other' }]);
+  });
+
+  it('h l H L Home End (listed in `?`) move the focused slider', () => {
+    let s = initialTuneState(50, 0, 0.9);
+    s = run(s, chars('hhl'));
+    expect(s.ti).toBe(49);
+    s = run(s, chars('HHL'));
+    expect(s.ti).toBe(44);
+    s = run(s, tuneKeys('', { ...noKey, end: true }));
+    expect(s.ti).toBe(100);
+    s = run(s, tuneKeys('', { ...noKey, home: true }));
+    expect(s.ti).toBe(0);
   });
 
   it('parses typed numbers: fractions, percents, nothing else', () => {
@@ -40,7 +57,7 @@ describe('tune keys and reducer', () => {
     let s = initialTuneState(98, 0, 0.9);
     s = run(s, chars(']'));
     expect(s.ti).toBe(100);
-    s = run(s, [{ kind: 'tab' }, { kind: 'left' }, ...chars('l'), ...chars('L')]);
+    s = run(s, [{ kind: 'switch' }, { kind: 'less' }, ...chars('l'), ...chars('L')]);
     expect([s.ti, s.mi, s.focus]).toEqual([100, 6, 'margin']);
     s = run(s, chars('0.2\t.4\r'));
     expect([s.ti, s.mi, s.focus]).toEqual([40, 20, 'tau']);
@@ -50,12 +67,12 @@ describe('tune keys and reducer', () => {
     expect(s.message).toEqual({ kind: 'error', text: 'No setting reaches 95% selective accuracy' });
     expect([s.ti, s.mi]).toEqual([40, 3]);
     s = run(s, chars('5'));
-    s = run(s, [{ kind: 'backspace' }, { kind: 'escape' }]);
+    s = run(s, [{ kind: 'erase' }, { kind: 'back' }]);
     expect(s.edit).toBeUndefined();
     expect(s.status).toBe('tuning');
     s = run(s, chars('ss'));
     expect(s.saveRequests).toBe(2);
-    s = run(s, [{ kind: 'escape' }, ...chars(']')]);
+    s = run(s, [{ kind: 'back' }, ...chars(']')]);
     expect(s.status).toBe('back');
     expect(s.ti).toBe(40); // nothing after leaving
   });
@@ -67,17 +84,17 @@ describe('leaving with unsaved thresholds', () => {
     const reduce = tuneReducer({ suggest: () => undefined });
     const key = (k: Parameters<typeof reduce>[1]) => k;
     let s = initialTuneState(30, 0, 0.95);
-    s = reduce(s, key({ type: 'key', key: { kind: 'right' } }));
-    s = reduce(s, key({ type: 'key', key: { kind: 'escape' } }));
+    s = reduce(s, key({ type: 'key', key: { kind: 'more' } }));
+    s = reduce(s, key({ type: 'key', key: { kind: 'back' } }));
     expect(s.status).toBe('tuning');
     expect(s.message?.text).toContain('not saved');
-    s = reduce(s, key({ type: 'key', key: { kind: 'escape' } }));
+    s = reduce(s, key({ type: 'key', key: { kind: 'back' } }));
     expect(s.status).toBe('back');
 
     let t = initialTuneState(30, 0, 0.95);
-    t = reduce(t, key({ type: 'key', key: { kind: 'right' } }));
-    t = reduce(t, key({ type: 'key', key: { kind: 'char', ch: 's' } }));
-    t = reduce(t, key({ type: 'key', key: { kind: 'escape' } }));
+    t = reduce(t, key({ type: 'key', key: { kind: 'more' } }));
+    t = reduce(t, key({ type: 'key', key: { kind: 'save' } }));
+    t = reduce(t, key({ type: 'key', key: { kind: 'back' } }));
     expect(t.status).toBe('back');
   });
 });

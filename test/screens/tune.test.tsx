@@ -4,7 +4,7 @@ import { render } from 'ink';
 import { render as renderTesting } from 'ink-testing-library';
 import { afterAll, describe, expect, it } from 'vitest';
 import TuneScreen from '../../screens/tune.js';
-import { TuneApp } from '../../screens/tune/open.js';
+import { TuneApp } from '../../screens/tune/standalone.js';
 import { bruteForceMetrics } from '../../src/tune/brute-force.js';
 import { ThresholdEngine } from '../../src/tune/engine.js';
 import { loadPredictions, scoreNegatives } from '../../src/tune/predictions.js';
