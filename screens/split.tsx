@@ -2,6 +2,7 @@ import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
 import { useContext, useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
+import { percent } from '../src/core/text.js';
 import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/split/split-step.js';
 import { HelpBar, HelpKeyContext, helpBarLines, type KeyHint } from './components/help-bar.js';
 import { splitKeys } from './hooks/keys.js';
@@ -105,8 +106,6 @@ export interface SplitScreenProps extends ScreenProps {
   step?: Step<SplitInput, SplitOutput>;
 }
 
-const pct = (hundredths: number): string => `${hundredths}%`.padStart(4);
-
 export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDone, step }: SplitScreenProps) {
   const theStep = step ?? defaultSplitStep;
   const preview = useStep(theStep, ctx);
@@ -177,7 +176,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
     <Text key={name} color={focused && !ui.fixed ? theme.accent : undefined} dimColor={ui.fixed}>
       {focused && !ui.fixed ? '❯ ' : '  '}
       {name.padEnd(11)}
-      {pct(value)}
+      {percent(value / 100, 0).padStart(4)}
       {ui.fixed ? null : focused ? <Text dimColor>  ◂ ▸</Text> : focused === undefined ? <Text dimColor>  (the rest)</Text> : null}
     </Text>
   );

@@ -2,6 +2,7 @@ import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
+import { percent } from '../src/core/text.js';
 import { trainStep as defaultTrainStep, type TrainInput, type TrainOutput } from '../src/train/step.js';
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
@@ -50,8 +51,6 @@ export function sparkline(values: number[], width: number): string {
   return v.map((x) => SPARK[hi - lo < 1e-12 ? 3 : Math.round(((x - lo) / (hi - lo)) * (SPARK.length - 1))]).join('');
 }
 
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '  n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
-
 function Readout({ state, width }: { state: StepRunState<TrainOutput>; width: number }) {
   const m = state.metrics;
   const last = (n: string) => m[n]?.[m[n]!.length - 1];
@@ -75,8 +74,8 @@ function Readout({ state, width }: { state: StepRunState<TrainOutput>; width: nu
       <Text bold>epoch {m.loss!.length}</Text>
       {row('loss', 'loss', (v) => v.toFixed(4))}
       {row('val loss', 'val_loss', (v) => v.toFixed(4))}
-      {row('accuracy', 'accuracy', (v) => pct(v))}
-      {row('val accuracy', 'val_accuracy', (v) => pct(v))}
+      {row('accuracy', 'accuracy', (v) => percent(v).padStart(6))}
+      {row('val accuracy', 'val_accuracy', (v) => percent(v).padStart(6))}
     </Box>
   );
 }
@@ -108,7 +107,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
     const o = run.state.output;
     if (finished && o) {
       // ⏎ after training: continue, i.e. back home with the status refreshed.
-      onDone(`${o.version}: test ${pct(o.metrics.test_top1).trim()} (on embeddings)`);
+      onDone(`${o.version}: test ${percent(o.metrics.test_top1)} (on embeddings)`);
       onBack();
     }
     else if (run.state.status !== 'running') run.start({});
@@ -133,7 +132,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
           {s.status === 'skipped' ? ' · up to date (f retrains)' : ''}
         </Text>
         <Text wrap="truncate-end">
-          validation {pct(o.metrics.val_accuracy).trim()} · test {pct(o.metrics.test_top1).trim()} · best epoch {o.metrics.best_epoch}/{o.metrics.epochs} · embedded {o.embedded.computed} new, {o.embedded.cached} cached
+          validation {percent(o.metrics.val_accuracy)} · test {percent(o.metrics.test_top1)} · best epoch {o.metrics.best_epoch}/{o.metrics.epochs} · embedded {o.embedded.computed} new, {o.embedded.cached} cached
         </Text>
         <Text dimColor>Next: Evaluate (the .tflite on the test split) · ⏎ continue</Text>
       </Box>

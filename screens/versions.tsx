@@ -2,6 +2,7 @@ import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
+import { decimal, NO_VALUE } from '../src/core/text.js';
 import { rollbackStep, type RollbackResult } from '../src/registry/rollback.js';
 import { describeSavedVsLive } from '../src/registry/saved-vs-live.js';
 import { versionsStep, type VersionsResult } from '../src/registry/versions.js';
@@ -61,7 +62,6 @@ export interface VersionsScreenProps extends ScreenProps {
   rollbackStep?: Step<{ to?: string }, RollbackResult>;
 }
 
-const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 /** Published versions (newest first), the active one marked; r/enter rolls back to the selected one after y. */
 export default function VersionsScreen(props: VersionsScreenProps) {
@@ -146,13 +146,13 @@ export default function VersionsScreen(props: VersionsScreenProps) {
         return (
           <Text key={v.version} inverse={at} wrap="truncate-end">
             {at ? '›' : ' '}
-            {v.active ? '*' : ' '} {(v.version + (v.unevaluated ? '!' : '')).padEnd(8)} {(v.created_at ?? '–').slice(0, 16).replace('T', ' ').padEnd(17)} {f(v.metrics?.top1).padEnd(6)} {f(v.metrics?.ece).padEnd(6)} {f(v.thresholds?.tau).padEnd(6)} {f(v.thresholds?.margin).padEnd(7)} {v.source_run ?? '–'}
+            {v.active ? '*' : ' '} {(v.version + (v.unevaluated ? '!' : '')).padEnd(8)} {(v.created_at ?? NO_VALUE).slice(0, 16).replace('T', ' ').padEnd(17)} {decimal(v.metrics?.top1).padEnd(6)} {decimal(v.metrics?.ece).padEnd(6)} {decimal(v.thresholds?.tau).padEnd(6)} {decimal(v.thresholds?.margin).padEnd(7)} {v.source_run ?? NO_VALUE}
           </Text>
         );
       })}
       {sel ? (
         <Text dimColor wrap="truncate-end">
-          {sel.version}: by {sel.published_by ?? 'hand (seed INSERT)'} · coverage {f(sel.metrics?.coverage)} · T {f(sel.thresholds?.temperature)} · sha256 {(sel.tflite_sha256 ?? '–').slice(0, 12)}
+          {sel.version}: by {sel.published_by ?? 'hand (seed INSERT)'} · coverage {decimal(sel.metrics?.coverage)} · T {decimal(sel.thresholds?.temperature)} · sha256 {(sel.tflite_sha256 ?? NO_VALUE).slice(0, 12)}
         </Text>
       ) : null}
       {out.savedNotLive ? (

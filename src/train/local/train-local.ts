@@ -8,6 +8,7 @@ import type { StepEvent } from '../../core/events.js';
 import { sha256 } from '../../core/hash.js';
 import type { StepContext } from '../../core/step.js';
 import { ProgressTracker } from '../../core/progress.js';
+import { percent } from '../../core/text.js';
 import { streamEvents } from '../../core/event-queue.js';
 import { readSplitsCsv, type SplitRow } from '../../split/split-io.js';
 import { nextModelVersion } from '../model-version.js';
@@ -188,7 +189,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     if (e.valAccuracy !== undefined) yield { type: 'metric', name: 'val_accuracy', value: e.valAccuracy, iteration: e.epoch };
     // Every 10th epoch as a status line too, for the plain-text reporter.
     if (e.epoch % 10 === 0) {
-      yield { type: 'status', state: 'training', message: `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, accuracy ${fmtPct(e.accuracy)}, validation ${fmtPct(e.valAccuracy ?? null)}`, data: { ...e } };
+      yield { type: 'status', state: 'training', message: `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, accuracy ${percent(e.accuracy)}, validation ${percent(e.valAccuracy ?? null)}`, data: { ...e } };
     }
     yield { type: 'progress', phase: 'train', done: e.epoch, total: s.epochs, unit: 'epoch' };
   }
@@ -209,7 +210,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     yield {
       type: 'log',
       message: gridSets.val
-        ? `Pooling: ${spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${fmtPct(grid)}, global mean ${fmtPct(mean)}).`
+        ? `Pooling: ${spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${percent(grid)}, global mean ${percent(mean)}).`
         : 'Pooling: global mean (no validation split to choose with).',
     };
   }
@@ -227,7 +228,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
     n_test: testRows.length,
     head_samples_per_second: head.samplesPerSecond,
   };
-  yield { type: 'log', message: `Head: best epoch ${head.bestEpoch}/${head.history.length}; validation ${fmtPct(metrics.val_accuracy)}, test ${fmtPct(metrics.test_top1)} (on embeddings).` };
+  yield { type: 'log', message: `Head: best epoch ${head.bestEpoch}/${head.history.length}; validation ${percent(metrics.val_accuracy)}, test ${percent(metrics.test_top1)} (on embeddings).` };
 
   // Export.
   const model = await buildClassifier(tf, backbone, spec, head);
@@ -314,8 +315,8 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   };
   for (const v of variants) {
     const mb = (v.info.size_bytes / 1e6).toFixed(2);
-    const pct = v.info.name === 'float32' ? '' : `, ${((100 * v.info.size_bytes) / bytes.length).toFixed(0)} % of float32`;
-    yield { type: 'artifact', path: rel(join(finalDir, v.info.file)), kind: 'model', description: `${version} ${v.info.name} .tflite (${mb} MB${pct})` };
+    const share = v.info.name === 'float32' ? '' : `, ${percent(v.info.size_bytes / bytes.length, 0)} of float32`;
+    yield { type: 'artifact', path: rel(join(finalDir, v.info.file)), kind: 'model', description: `${version} ${v.info.name} .tflite (${mb} MB${share})` };
   }
   yield { type: 'artifact', path: out.labelsFile, kind: 'labels' };
   yield { type: 'artifact', path: out.infoFile, kind: 'model-info' };
@@ -331,10 +332,6 @@ function gridToMean(set: FeatureSet): FeatureSet {
     for (let k = 0; k < c; k++) x[r * c + k] = (set.x[o + k]! + set.x[o + c + k]! + set.x[o + 2 * c + k]! + set.x[o + 3 * c + k]!) / 4;
   }
   return { x, y: set.y, n: set.n, dim: c };
-}
-
-function fmtPct(v: number | null): string {
-  return v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`;
 }
 
 /** A backbone fetched on first use: its download as a `download` phase counted in bytes, cancellable. */
