@@ -2,6 +2,7 @@ import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
 import { useContext, useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
+import { formatBytes } from '../src/core/progress.js';
 import type { Cluster } from '../src/validate/clusters.js';
 import { previewStep as defaultPreviewStep, type PreviewImage, type PreviewInput } from '../src/images/image-preview.js';
 import type { ReportImage, ValidationReport } from '../src/validate/validate-report.js';
@@ -115,7 +116,6 @@ export interface ValidateScreenProps extends ScreenProps {
   color?: boolean;
 }
 
-const kb = (n: number | undefined): string => (n === undefined ? '?' : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 const fit = (s: string, w: number): string => (s.length > w ? '…' + s.slice(s.length - w + 1) : s.padEnd(w));
 
 export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, onDone, step, preview, color }: ValidateScreenProps) {
@@ -348,7 +348,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
               <Text key={m.image} color={i === ui.member ? theme.accent : undefined} wrap="truncate-end">
                 {i === ui.member ? '▸ ' : '  '}
                 <Text color={kept ? theme.ok : theme.warn}>{kept ? 'keep' : 'drop'}</Text>
-                {overridden ? '*' : ' '} {fit(m.image, Math.max(12, width - 44))} {fit(m.label, 10)} {`${info?.width ?? '?'}x${info?.height ?? '?'}`.padStart(9)} {kb(info?.bytes).padStart(7)} d={m.distance}
+                {overridden ? '*' : ' '} {fit(m.image, Math.max(12, width - 44))} {fit(m.label, 10)} {`${info?.width ?? '?'}x${info?.height ?? '?'}`.padStart(9)} {(info?.bytes === undefined ? '?' : formatBytes(info.bytes)).padStart(7)} d={m.distance}
               </Text>
             );
           })}
