@@ -1,6 +1,7 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { Spinner, StatusMessage } from '@inkjs/ui';
+import { StepError } from './components/step-error.js';
+import { Spinner } from '@inkjs/ui';
 import { useEffect, useMemo, useReducer } from 'react';
 import { configureStep } from '../src/config/configure-step.js';
 import { formReducer, initialFormState } from './components/form-state.js';
@@ -87,9 +88,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
         </Box>
       ) : null}
       {save.state.status === 'failed' ? (
-        <StatusMessage variant="error">
-          <Text>{save.state.error?.message} {save.state.error?.hint ?? ''}</Text>
-        </StatusMessage>
+        <StepError state={save.state} />
       ) : null}
       <Box marginTop={1}>
         <HelpBar

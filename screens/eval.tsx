@@ -1,5 +1,6 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useContext, useEffect, useMemo, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { evalStep as defaultEvalStep, type EvalInput, type EvalOutput } from '../src/evaluate/eval-step.js';
@@ -120,10 +121,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
         <Text bold color={theme.accent}>
           Evaluate the model
         </Text>
-        <Text color={state.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {state.status === 'cancelled' ? 'Cancelled: nothing was written.' : `Failed: ${state.error?.message ?? 'no result'}`}
-        </Text>
-        {state.error?.hint ? <Text wrap="wrap">→ {state.error.hint}</Text> : null}
+        <StepError state={state} cancelled="Cancelled: nothing was written." />
         <HelpBar columns={width} hints={[{ keys: 'r', label: 'run again' }, { keys: 'esc', label: 'back' }]} />
       </Box>
     );

@@ -1,5 +1,6 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { decimal, NO_VALUE } from '../src/core/text.js';
@@ -105,8 +106,7 @@ export default function PublishScreen(props: PublishScreenProps) {
     return (
       <Box flexDirection="column" width={w}>
         {header}
-        <Text color={theme.error}>{plan.state.error?.message ?? 'Cancelled.'}</Text>
-        {plan.state.error?.hint ? <Text>→ {plan.state.error.hint}</Text> : null}
+        <StepError state={plan.state} />
         <Text dimColor>esc back</Text>
       </Box>
     );
@@ -184,8 +184,7 @@ export default function PublishScreen(props: PublishScreenProps) {
         </Text>
       ) : (
         <>
-          <Text color={theme.error}>{pub.state.error?.message ?? 'Cancelled.'}</Text>
-          {pub.state.error?.hint ? <Text>→ {pub.state.error.hint}</Text> : null}
+          <StepError state={pub.state} />
           <Text dimColor>esc back</Text>
         </>
       )}

@@ -1,5 +1,6 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useContext, useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { percent } from '../src/core/text.js';
@@ -193,18 +194,19 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
     );
   } else if (shown.status === 'failed' || shown.status === 'cancelled') {
     status = (
-      <Box flexDirection="column">
-        <Text color={shown.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {shown.status === 'cancelled' ? 'Cancelled: nothing was written.' : `✖ ${shown.error?.message ?? 'failed'}`}
-        </Text>
-        {emptySplit ? (
-          <Text wrap="wrap">
-            → <Text bold>c</Text> takes it out of train (per class, duplicates kept together); or set its ratio to 0, or add those rows to the manifest.
-          </Text>
-        ) : shown.error?.hint ? (
-          <Text wrap="wrap">→ {shown.error.hint}</Text>
-        ) : null}
-      </Box>
+      <StepError
+        state={shown}
+        cancelled="Cancelled: nothing was written."
+        {...(emptySplit
+          ? {
+              hint: (
+                <>
+                  <Text bold>c</Text> takes it out of train (per class, duplicates kept together); or set its ratio to 0, or add those rows to the manifest.
+                </>
+              ),
+            }
+          : {})}
+      />
     );
   } else status = <Text dimColor>Preview: nothing written yet · ⏎ writes splits.csv</Text>;
 

@@ -1,5 +1,6 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { percent } from '../src/core/text.js';
@@ -139,12 +140,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
     );
   } else {
     status = (
-      <Box flexDirection="column">
-        <Text color={s.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {s.status === 'cancelled' ? 'Cancelled: no model was written.' : `✖ ${s.error?.message ?? 'failed'}`}
-        </Text>
-        {s.error?.hint ? <Text wrap="wrap">→ {s.error.hint}</Text> : null}
-      </Box>
+      <StepError state={s} cancelled="Cancelled: no model was written." />
     );
   }
   const logLines = s.lines.filter((l) => l.type === 'log' || l.type === 'warning').slice(-Math.max(1, rows - 18));

@@ -1,5 +1,6 @@
 import { Box, Static, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import type { StepEvent } from '../src/core/events.js';
 import { formatDuration } from '../src/core/progress.js';
@@ -263,12 +264,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
     );
   } else if (errState?.error) {
     footer = (
-      <Box flexDirection="column">
-        <Text color={theme.error} wrap="wrap">
-          ✖ {errState.error.message}
-        </Text>
-        {errState.error.hint ? <Text wrap="wrap">→ {errState.error.hint}</Text> : null}
-      </Box>
+      <StepError state={errState} />
     );
   } else if (ui.detached && !running) {
     footer = (

@@ -1,5 +1,6 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useContext, useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
 import { formatBytes } from '../src/core/progress.js';
@@ -229,14 +230,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
     let status: ReactNode = <Text dimColor>Starting…</Text>;
     if (dry.state.status === 'running') status = <Text dimColor>Checking every image; nothing is written until you confirm.</Text>;
     if (dry.state.status === 'failed' || dry.state.status === 'cancelled') {
-      status = (
-        <Box flexDirection="column">
-          <Text color={dry.state.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-            {dry.state.status === 'cancelled' ? 'Cancelled: nothing was written.' : `✖ ${dry.state.error?.message ?? 'failed'}`}
-          </Text>
-          {dry.state.error?.hint ? <Text wrap="wrap">→ {dry.state.error.hint}</Text> : null}
-        </Box>
-      );
+      status = <StepError state={dry.state} cancelled="Cancelled: nothing was written." />;
     }
     const phases = ['scan', 'hash', 'index'];
     return (
@@ -284,7 +278,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
       </Text>
     );
   } else if (write.state.status === 'failed' || write.state.status === 'cancelled') {
-    status = <Text color={theme.error} wrap="wrap">✖ {write.state.error?.message ?? 'cancelled'}{write.state.error?.hint ? ` → ${write.state.error.hint}` : ''}</Text>;
+    status = <StepError state={write.state} cancelled="Cancelled: nothing was written." />;
   } else {
     const n = Object.keys(ui.overrides).length;
     status = <Text dimColor>{n > 0 ? `${n} override${n === 1 ? '' : 's'} · ` : ''}⏎ writes report.json and the cleaned manifest</Text>;

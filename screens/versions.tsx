@@ -1,5 +1,6 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
 import { decimal, NO_VALUE } from '../src/core/text.js';
@@ -112,8 +113,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
     return (
       <Box flexDirection="column" width={w}>
         {title}
-        <Text color={theme.error}>{list.state.error?.message ?? 'Cancelled.'}</Text>
-        {list.state.error?.hint ? <Text>→ {list.state.error.hint}</Text> : null}
+        <StepError state={list.state} />
         <Text dimColor>esc back</Text>
       </Box>
     );
@@ -174,10 +174,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       ) : rb.state.status === 'done' ? (
         <Text color={theme.ok}>✔ {rb.state.output?.version} is active again (was {rb.state.output?.from ?? 'none'}).</Text>
       ) : rb.state.status === 'failed' ? (
-        <Text color={theme.error} wrap="wrap">
-          {rb.state.error?.message}
-          {rb.state.error?.hint ? ` → ${rb.state.error.hint}` : ''}
-        </Text>
+        <StepError state={rb.state} />
       ) : (
         <Text> </Text>
       )}

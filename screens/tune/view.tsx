@@ -11,6 +11,7 @@ import { publishCommand } from '../../src/tune/publish-command.js';
 import type { TuneSession } from '../../src/tune/screen-steps.js';
 import { meaningLine, thresholdsRecord, weakestLine, worstClasses } from '../../src/tune/step.js';
 import { percent } from '../../src/core/text.js';
+import { stepErrorLine } from '../components/step-error.js';
 import { suggest } from '../../src/tune/suggest.js';
 import { RiskCoverageChart } from '../components/risk-coverage-chart.js';
 import { Slider } from '../components/slider.js';
@@ -131,7 +132,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   } else if (save.state.status === 'running') {
     status = { text: 'Saving…' };
   } else if (save.state.status === 'failed') {
-    status = { text: `Save failed: ${save.state.error?.message ?? ''}${save.state.error?.hint ? ` ${save.state.error.hint}` : ''}`, color: theme.error };
+    status = { text: `✖ Save failed: ${stepErrorLine(save.state.error)}`, color: theme.error };
   } else if (ui.message) {
     status = { text: ui.message.text, color: ui.message.kind === 'error' ? theme.error : theme.ok };
   } else if (savedText) {
