@@ -7,7 +7,8 @@ import { configureStep } from '../src/config/configure-step.js';
 import { formReducer, initialFormState } from './components/form-state.js';
 import { splitKeys } from './hooks/keys.js';
 import { HelpBar } from './components/help-bar.js';
-import { answersToConfig, configureQuestions, type Detected } from './configure-questions.js';
+import type { Detected } from '../src/config/detect.js';
+import { answersToConfig, setupQuestions } from '../src/config/setup-questions.js';
 import { useStep } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -15,7 +16,7 @@ import type { ScreenProps } from './types.js';
 /** Guided first-time setup: one question at a time, detected values offered, then edgewise.json is written. */
 export default function ConfigureScreen(props: ScreenProps & { detected: Detected }) {
   const { ctx, isActive, onBack, onDone, rows, columns, detected } = props;
-  const questionsFor = useMemo(() => configureQuestions(ctx.config, detected), [ctx.config, detected]);
+  const questionsFor = useMemo(() => (answers: Record<string, string>) => setupQuestions(ctx.config, detected, answers), [ctx.config, detected]);
   const reducer = useMemo(() => formReducer(questionsFor), [questionsFor]);
   const [form, dispatch] = useReducer(reducer, undefined, () => initialFormState(questionsFor));
   const save = useStep(configureStep, ctx);

@@ -3,11 +3,10 @@ import { createContext } from '../src/core/context.js';
 import { describeError } from '../src/core/errors.js';
 import { escapeControls } from '../src/core/text.js';
 import { stepStates } from '../src/core/status.js';
-import { detectGcloud, detectImageFolders } from '../src/config/detect.js';
+import { detectSetup } from '../src/config/detect.js';
 import { rememberWorkspace } from '../src/config/prefs.js';
 import { App } from './app.js';
 import { InputGate } from './input-gate.js';
-import type { Detected } from './configure-questions.js';
 
 export interface OpenOptions {
   root: string;
@@ -30,13 +29,7 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
     process.stderr.write(escapeControls(`edgewise: ${d.message}\n${d.hint ? `  → ${d.hint}\n` : ''}`));
     return d.exitCode;
   }
-  const gcloud = detectGcloud();
-  const envProject = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
-  const detected: Detected = {
-    ...(envProject ? { project: envProject, projectSource: 'GOOGLE_CLOUD_PROJECT' } : gcloud.project ? { project: gcloud.project, projectSource: `gcloud config "${gcloud.configName}"` } : {}),
-    ...(gcloud.region ? { region: gcloud.region } : {}),
-    imageFolders: detectImageFolders(root, 5, manifest),
-  };
+  const detected = detectSetup(root, manifest);
   rememberWorkspace(root);
   let code = 0;
   // After @inquirer prompts stdin may be paused, and Ink would unmount at once.
