@@ -28,8 +28,9 @@ export function formatSplitReport(out: SplitOutput): string {
     lines.push(`Compared with the previous split: ${c.moved} moved, ${c.added} added, ${c.removed} removed${c.kept ? '' : ' (assigned afresh)'}.`);
   }
   if (out.minimums.length > 0) lines.push(`Per-class minimums: ${out.minimums.length} cluster${out.minimums.length === 1 ? '' : 's'} placed so every class has a validation and a test image.`);
-  lines.push(`Wrote ${out.splitsCsv}${out.vertexCsv ? ` and ${out.vertexCsv}` : ` (${out.vertexCsv === undefined && out.vertexSkipped ? `Vertex CSV skipped: ${out.vertexSkipped}` : 'dry run'})`}.`);
-  if (out.dryRun) lines[lines.length - 1] = 'Dry run: nothing written.';
+  // No Vertex CSV and no reason given: the local backend without a bucket, which never needs one.
+  const vertex = out.vertexCsv ? ` and ${out.vertexCsv}` : out.vertexSkipped ? ` (Vertex CSV skipped: ${out.vertexSkipped})` : '';
+  lines.push(out.dryRun ? 'Dry run: nothing written.' : `Wrote ${out.splitsCsv}${vertex}.`);
   return lines.join('\n');
 }
 
