@@ -231,7 +231,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
           ) : null}
         </Box>
       ) : null}
-      <Text>{line(weakestLine(worst, session.measuredOn))}</Text>
+      <Text>{line(weakestLine(worst, session.measuredOn, columns - 1))}</Text>
       {statusLines > 1 ? (
         <Box width={Math.max(1, columns - 1)} height={statusLines}>
           <Text wrap="wrap" {...(status.color ? { color: status.color } : {})}>

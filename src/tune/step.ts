@@ -83,9 +83,17 @@ export function worstClasses(perClass: readonly ClassMetrics[], count: number): 
     .slice(0, count);
 }
 
-/** The same weakest-classes line in the wizard and the CLI, naming the split the numbers come from. */
-export function weakestLine(worst: ReadonlyArray<{ label: string; accuracy: number | null; coverage: number | null }>, split: string): string {
-  return `Weakest on ${split}: ${worst.map((c) => `${c.label} acc ${percent(c.accuracy, 0)} cov ${percent(c.coverage, 0)}`).join(' · ') || NO_VALUE}`;
+/**
+ * The same weakest-classes line in the wizard and the CLI, naming the split the numbers come from. Given a
+ * width (the wizard's one line), it names as many whole classes as fit, weakest first, and counts the rest.
+ */
+export function weakestLine(worst: ReadonlyArray<{ label: string; accuracy: number | null; coverage: number | null }>, split: string, width = Infinity): string {
+  const head = `Weakest on ${split}: `;
+  const parts = worst.map((c) => `${c.label} acc ${percent(c.accuracy, 0)} cov ${percent(c.coverage, 0)}`);
+  if (parts.length === 0) return head + NO_VALUE;
+  const line = (n: number) => head + parts.slice(0, n).join(' · ') + (n < parts.length ? ` (+${parts.length - n} more)` : '');
+  for (let n = parts.length; n > 1; n--) if (line(n).length <= width) return line(n);
+  return line(1);
 }
 
 /** What tau and margin mean, with the values in force. */
