@@ -7,7 +7,7 @@ import { describeSavedVsLive, savedVsLive } from '../src/registry/saved-vs-live.
 import { R, type PipelineRecord } from '../src/train/vertex/resources.js';
 import { HelpKeyContext, HelpNotesContext } from './components/help-bar.js';
 import ConfigureScreen from './configure.js';
-import type { Detected } from './configure-questions.js';
+import type { Detected } from '../src/config/detect.js';
 import HomeScreen, { type HomeEntry } from './home.js';
 import { KeyHelp } from './components/key-help.js';
 import { ScreenReady } from './components/screen-ready.js';

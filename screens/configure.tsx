@@ -1,6 +1,7 @@
 import { Box, useInput } from 'ink';
 import { Text } from './components/text.js';
-import { Spinner, StatusMessage } from '@inkjs/ui';
+import { StepError } from './components/step-error.js';
+import { Spinner } from '@inkjs/ui';
 import { useEffect, useMemo, useReducer } from 'react';
 import { configureStep } from '../src/config/configure-step.js';
 import { formReducer, initialFormState } from './components/form-state.js';
@@ -8,7 +9,8 @@ import { useKeys } from './hooks/use-keys.js';
 import { CONFIGURE_KEYS } from './keys/bindings.js';
 import { splitKeys } from './keys/key-table.js';
 import { HelpBar } from './components/help-bar.js';
-import { answersToConfig, configureQuestions, type Detected } from './configure-questions.js';
+import type { Detected } from '../src/config/detect.js';
+import { answersToConfig, setupQuestions } from '../src/config/setup-questions.js';
 import { useStep } from './hooks/use-step.js';
 import { theme } from './theme.js';
 import type { ScreenProps } from './types.js';
@@ -16,7 +18,7 @@ import type { ScreenProps } from './types.js';
 /** Guided first-time setup: one question at a time, detected values offered, then edgewise.json is written. */
 export default function ConfigureScreen(props: ScreenProps & { detected: Detected }) {
   const { ctx, isActive, onBack, onDone, rows, columns, detected } = props;
-  const questionsFor = useMemo(() => configureQuestions(ctx.config, detected), [ctx.config, detected]);
+  const questionsFor = useMemo(() => (answers: Record<string, string>) => setupQuestions(ctx.config, detected, answers), [ctx.config, detected]);
   const reducer = useMemo(() => formReducer(questionsFor), [questionsFor]);
   const [form, dispatch] = useReducer(reducer, undefined, () => initialFormState(questionsFor));
   const save = useStep(configureStep, ctx);
@@ -91,9 +93,7 @@ export default function ConfigureScreen(props: ScreenProps & { detected: Detecte
         </Box>
       ) : null}
       {save.state.status === 'failed' ? (
-        <StatusMessage variant="error">
-          <Text>{save.state.error?.message} {save.state.error?.hint ?? ''}</Text>
-        </StatusMessage>
+        <StepError state={save.state} />
       ) : null}
       <Box marginTop={1}>
         <HelpBar columns={columns} table={CONFIGURE_KEYS} state={found ? 'found' : q?.kind === 'select' ? 'select' : 'text'} />

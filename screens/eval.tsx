@@ -1,9 +1,11 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useContext, useEffect, useMemo, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { evalStep as defaultEvalStep, type EvalInput, type EvalOutput } from '../src/evaluate/eval-step.js';
-import { fmt, renderTerminalReport } from '../src/evaluate/terminal-report.js';
+import { renderTerminalReport } from '../src/evaluate/terminal-report.js';
+import { decimal } from '../src/core/text.js';
 import { HelpBar, HelpKeyContext, helpBarLines } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
 import { ScrollBox, scrollPosition } from './components/scroll-box.js';
@@ -78,7 +80,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
   useEffect(() => {
     if ((state.status === 'done' || state.status === 'skipped') && state.output) {
       const m = state.output.metrics;
-      onDone(`${state.output.version}: top-1 ${fmt(m.top1)}, ECE ${fmt(m.ece)}`);
+      onDone(`${state.output.version}: top-1 ${decimal(m.top1)}, ECE ${decimal(m.ece)}`);
     }
   }, [state.status]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -121,10 +123,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
         <Text bold color={theme.accent}>
           Evaluate the model
         </Text>
-        <Text color={state.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {state.status === 'cancelled' ? 'Cancelled: nothing was written.' : `Failed: ${state.error?.message ?? 'no result'}`}
-        </Text>
-        {state.error?.hint ? <Text wrap="wrap">→ {state.error.hint}</Text> : null}
+        <StepError state={state} cancelled="Cancelled: nothing was written." />
         <HelpBar columns={width} table={EVAL_KEYS} state="failed" />
       </Box>
     );
@@ -137,7 +136,7 @@ export default function EvalScreen({ ctx, isActive, columns, rows, onBack, onDon
         <Text bold color={theme.accent}>
           Evaluate {out.version}
         </Text>
-        <Text> top-1 {fmt(metrics.top1)} · ECE {fmt(metrics.ece)} → {fmt(metrics.ece_after_temperature)} (T={fmt(metrics.temperature, 2)})</Text>
+        <Text> top-1 {decimal(metrics.top1)} · ECE {decimal(metrics.ece)} → {decimal(metrics.ece_after_temperature)} (T={decimal(metrics.temperature, 2)})</Text>
         <Text dimColor>{state.status === 'skipped' ? ' · up to date' : ''}</Text>
       </Text>
       <ScrollBox lines={lines} offset={ui.offset} height={bodyHeight} width={width} accent={theme.accent} />

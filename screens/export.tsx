@@ -1,5 +1,6 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer } from 'react';
 import type { Step } from '../src/core/step.js';
 import { vertexExportStep, type ExportInput, type ExportOutput } from '../src/train/vertex/export-step.js';
@@ -76,12 +77,7 @@ export default function ExportScreen({ ctx, isActive, columns, rows, onBack, onD
           </Text>
         ) : null}
         {st.status === 'failed' || st.status === 'cancelled' ? (
-          <>
-            <Text color={st.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-              {st.status === 'cancelled' ? 'Stopped waiting; ⏎ resumes the same export.' : `✖ ${st.error?.message ?? 'failed'}`}
-            </Text>
-            {st.error?.hint ? <Text wrap="wrap">→ {st.error.hint}</Text> : null}
-          </>
+          <StepError state={st} cancelled="Stopped waiting; ⏎ resumes the same export." />
         ) : null}
       </Box>
       <Box marginTop={1}>

@@ -7,6 +7,7 @@ import { homeReducer } from './home-state.js';
 import { useKeys } from './hooks/use-keys.js';
 import { HOME_KEYS } from './keys/bindings.js';
 import { stateMark, theme } from './theme.js';
+import { fitClauses } from './components/wrap.js';
 
 export interface HomeEntry {
   id: string;
@@ -65,6 +66,8 @@ export default function HomeScreen({ root, backend, entries, notice, isActive, c
   const next = entries.find((e) => counts(e) && e.state !== 'done');
   const width = columns;
   const titleW = Math.min(18, Math.max(12, ...entries.map((e) => e.title.length + 1)));
+  // What a row leaves its description: '❯ ✔ 1. ' (7), the title, the 12-wide state, one column spare.
+  const summaryW = width - 1 - 7 - titleW - 12;
   return (
     <Box flexDirection="column" width={width}>
       <Text bold color={theme.accent}>
@@ -92,7 +95,7 @@ export default function HomeScreen({ root, backend, entries, notice, isActive, c
               <Text color={selected ? theme.accent : undefined}>{selected ? '❯' : ' '} </Text>
               {mark} {i < 9 ? `${i + 1}.` : '  '} <Text bold={selected}>{e.title.padEnd(titleW)}</Text>
               {label}
-              <Text dimColor>{e.summary}</Text>
+              <Text dimColor>{fitClauses(e.summary, summaryW)}</Text>
             </Text>
           );
         })}

@@ -5,11 +5,10 @@ import { describeError } from '../src/core/errors.js';
 import { escapeControls } from '../src/core/text.js';
 import { stepStates } from '../src/core/status.js';
 import type { StepContext } from '../src/core/step.js';
-import { detectGcloud, detectImageFolders } from '../src/config/detect.js';
+import { detectSetup } from '../src/config/detect.js';
 import { rememberWorkspace } from '../src/config/prefs.js';
 import { App } from './app.js';
 import { InputGate } from './input-gate.js';
-import type { Detected } from './configure-questions.js';
 
 /**
  * The one host for a screen on a real terminal: the wizard and `edgewise tune` both run through `host`, which
@@ -53,13 +52,7 @@ export async function openWizard(opts: OpenOptions): Promise<number> {
     process.stderr.write(escapeControls(`edgewise: ${d.message}\n${d.hint ? `  → ${d.hint}\n` : ''}`));
     return d.exitCode;
   }
-  const gcloud = detectGcloud();
-  const envProject = process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
-  const detected: Detected = {
-    ...(envProject ? { project: envProject, projectSource: 'GOOGLE_CLOUD_PROJECT' } : gcloud.project ? { project: gcloud.project, projectSource: `gcloud config "${gcloud.configName}"` } : {}),
-    ...(gcloud.region ? { region: gcloud.region } : {}),
-    imageFolders: detectImageFolders(root, 5, manifest),
-  };
+  const detected = detectSetup(root, manifest);
   rememberWorkspace(root);
   let code = 0;
   await host((gate) => (

@@ -1,7 +1,9 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
+import { decimal, NO_VALUE } from '../src/core/text.js';
 import { planDelta, planRows, planVerdict, publishPlanStep, type PlanRow, type PublishPlan } from '../src/registry/plan.js';
 import { publishStep, type PublishResult, type PublishStepInput } from '../src/registry/publish.js';
 import { useKeys } from './hooks/use-keys.js';
@@ -43,7 +45,6 @@ export interface PublishScreenProps extends ScreenProps {
   publishStep?: Step<PublishStepInput, PublishResult>;
 }
 
-const fmt = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 function Delta({ row }: { row: PlanRow }) {
   const text = planDelta(row);
@@ -100,8 +101,7 @@ export default function PublishScreen(props: PublishScreenProps) {
     return (
       <Box flexDirection="column" width={w}>
         {header}
-        <Text color={theme.error}>{plan.state.error?.message ?? 'Cancelled.'}</Text>
-        {plan.state.error?.hint ? <Text>→ {plan.state.error.hint}</Text> : null}
+        <StepError state={plan.state} />
         <Text dimColor>esc back</Text>
       </Box>
     );
@@ -127,8 +127,8 @@ export default function PublishScreen(props: PublishScreenProps) {
       {planRows(p).map((r) => (
         <Text key={r.label}>
           {r.label.padEnd(16)}
-          {(cur ? fmt(r.now) : '–').padEnd(col)}
-          {fmt(r.next).padEnd(col)}
+          {(cur ? decimal(r.now) : NO_VALUE).padEnd(col)}
+          {decimal(r.next).padEnd(col)}
           <Delta row={r} />
         </Text>
       ))}
@@ -138,11 +138,11 @@ export default function PublishScreen(props: PublishScreenProps) {
           {p.variants.map((v) => (
             <Text key={v.name} {...(v.name === p.variant.name ? { bold: true } : {})}>
               {`${v.name === p.variant.name ? '▸ ' : '  '}${v.name}`.padEnd(16)}
-              {fmt(v.top1).padEnd(7)}
-              {fmt(v.top3).padEnd(7)}
-              {fmt(v.ece).padEnd(7)}
+              {decimal(v.top1).padEnd(7)}
+              {decimal(v.top3).padEnd(7)}
+              {decimal(v.ece).padEnd(7)}
               {`${(v.size_bytes / 1e6).toFixed(2)} MB`.padEnd(10)}
-              {v.ms_per_image === null ? '–' : v.ms_per_image.toFixed(1)}
+              {decimal(v.ms_per_image, 1)}
             </Text>
           ))}
           <Text dimColor wrap="truncate-end">▸ ships (metrics above are its own); another: edgewise publish --variant NAME</Text>
@@ -179,8 +179,7 @@ export default function PublishScreen(props: PublishScreenProps) {
         </Text>
       ) : (
         <>
-          <Text color={theme.error}>{pub.state.error?.message ?? 'Cancelled.'}</Text>
-          {pub.state.error?.hint ? <Text>→ {pub.state.error.hint}</Text> : null}
+          <StepError state={pub.state} />
           <Text dimColor>esc back</Text>
         </>
       )}

@@ -35,9 +35,9 @@ export const screens: ScreenEntry[] = [
   { id: 'upload', title: 'Upload', summary: 'vertex: images + import CSV to Cloud Storage, unchanged files skipped', steps: ['upload'], component: UploadScreen, backend: 'vertex' },
   { id: 'train', title: 'Train', summary: 'local: cached embeddings + softmax head, live loss/accuracy, exports .tflite', steps: ['train'], component: TrainScreen, backend: 'local' },
   { id: 'vertex-train', title: 'Vertex training', summary: 'vertex: dataset, import, AutoML pipeline; live status, detach, cancel', steps: ['vertex-train'], component: TrainingStatusScreen, backend: 'vertex' },
-  { id: 'export', title: 'Export', summary: 'vertex: the trained model as .tflite + labels into ml/models/vNNN, checksums verified', steps: ['vertex-export'], component: ExportScreen, backend: 'vertex' },
-  { id: 'eval', title: 'Evaluate', summary: 'accuracy, calibration and per-class metrics of the .tflite', steps: ['eval'], component: EvalScreen },
-  { id: 'tune', title: 'Tune', summary: 'tau and margin sliders: coverage vs selective accuracy, live', steps: ['tune'], component: TuneScreen },
+  { id: 'export', title: 'Export', summary: 'vertex: the trained .tflite + labels, into ml/models/vNNN, checksums verified', steps: ['vertex-export'], component: ExportScreen, backend: 'vertex' },
+  { id: 'eval', title: 'Evaluate', summary: 'accuracy, calibration, per-class metrics; on the .tflite itself', steps: ['eval'], component: EvalScreen },
+  { id: 'tune', title: 'Tune', summary: 'live coverage vs selective accuracy; tau and margin sliders', steps: ['tune'], component: TuneScreen },
   { id: 'publish', title: 'Publish', summary: 'old vs new metrics and thresholds, then ship it: all or nothing', steps: ['publish'], component: PublishScreen },
   { id: 'versions', title: 'Versions', summary: 'published versions, the active one, roll back to any of them', steps: [], component: VersionsScreen },
 ];

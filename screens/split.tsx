@@ -1,7 +1,9 @@
 import { Box, useInput, type Key } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useContext, useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
+import { percent } from '../src/core/text.js';
 import { splitStep as defaultSplitStep, type SplitInput, type SplitOutput } from '../src/split/split-step.js';
 import { HelpBar, HelpKeyContext, helpBarLines } from './components/help-bar.js';
 import { SPLIT_KEYS, type SplitBar } from './keys/bindings.js';
@@ -99,8 +101,6 @@ export interface SplitScreenProps extends ScreenProps {
   step?: Step<SplitInput, SplitOutput>;
 }
 
-const pct = (hundredths: number): string => `${hundredths}%`.padStart(4);
-
 export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDone, step }: SplitScreenProps) {
   const theStep = step ?? defaultSplitStep;
   const preview = useStep(theStep, ctx);
@@ -166,7 +166,7 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
     <Text key={name} color={focused && !ui.fixed ? theme.accent : undefined} dimColor={ui.fixed}>
       {focused && !ui.fixed ? '❯ ' : '  '}
       {name.padEnd(11)}
-      {pct(value)}
+      {percent(value / 100, 0).padStart(4)}
       {ui.fixed ? null : focused ? <Text dimColor>  ◂ ▸</Text> : focused === undefined ? <Text dimColor>  (the rest)</Text> : null}
     </Text>
   );
@@ -183,18 +183,19 @@ export default function SplitScreen({ ctx, isActive, columns, rows, onBack, onDo
     );
   } else if (shown.status === 'failed' || shown.status === 'cancelled') {
     status = (
-      <Box flexDirection="column">
-        <Text color={shown.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {shown.status === 'cancelled' ? 'Cancelled: nothing was written.' : `✖ ${shown.error?.message ?? 'failed'}`}
-        </Text>
-        {emptySplit ? (
-          <Text wrap="wrap">
-            → <Text bold>c</Text> takes it out of train (per class, duplicates kept together); or set its ratio to 0, or add those rows to the manifest.
-          </Text>
-        ) : shown.error?.hint ? (
-          <Text wrap="wrap">→ {shown.error.hint}</Text>
-        ) : null}
-      </Box>
+      <StepError
+        state={shown}
+        cancelled="Cancelled: nothing was written."
+        {...(emptySplit
+          ? {
+              hint: (
+                <>
+                  <Text bold>c</Text> takes it out of train (per class, duplicates kept together); or set its ratio to 0, or add those rows to the manifest.
+                </>
+              ),
+            }
+          : {})}
+      />
     );
   } else status = <Text dimColor>Preview: nothing written yet · ⏎ writes splits.csv</Text>;
 

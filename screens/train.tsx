@@ -1,7 +1,9 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
+import { percent } from '../src/core/text.js';
 import { trainStep as defaultTrainStep, type TrainInput, type TrainOutput } from '../src/train/step.js';
 import { HelpBar } from './components/help-bar.js';
 import { ProgressLine } from './components/progress-bar.js';
@@ -51,8 +53,6 @@ export function sparkline(values: number[], width: number): string {
   return v.map((x) => SPARK[hi - lo < 1e-12 ? 3 : Math.round(((x - lo) / (hi - lo)) * (SPARK.length - 1))]).join('');
 }
 
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '  n/a' : `${(v * 100).toFixed(1).padStart(5)}%`);
-
 function Readout({ state, width }: { state: StepRunState<TrainOutput>; width: number }) {
   const m = state.metrics;
   const last = (n: string) => m[n]?.[m[n]!.length - 1];
@@ -76,8 +76,8 @@ function Readout({ state, width }: { state: StepRunState<TrainOutput>; width: nu
       <Text bold>epoch {m.loss!.length}</Text>
       {row('loss', 'loss', (v) => v.toFixed(4))}
       {row('val loss', 'val_loss', (v) => v.toFixed(4))}
-      {row('accuracy', 'accuracy', (v) => pct(v))}
-      {row('val accuracy', 'val_accuracy', (v) => pct(v))}
+      {row('accuracy', 'accuracy', (v) => percent(v).padStart(6))}
+      {row('val accuracy', 'val_accuracy', (v) => percent(v).padStart(6))}
     </Box>
   );
 }
@@ -99,7 +99,7 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
     const o = run.state.output;
     if (finished && o) {
       // ⏎ after training: continue, i.e. back home with the status refreshed.
-      onDone(`${o.version}: test ${pct(o.metrics.test_top1).trim()} (on embeddings)`);
+      onDone(`${o.version}: test ${percent(o.metrics.test_top1)} (on embeddings)`);
       onBack();
     }
     else if (run.state.status !== 'running') run.start({});
@@ -124,19 +124,14 @@ export default function TrainScreen({ ctx, isActive, columns, rows, onBack, onDo
           {s.status === 'skipped' ? ' · up to date (f retrains)' : ''}
         </Text>
         <Text wrap="truncate-end">
-          validation {pct(o.metrics.val_accuracy).trim()} · test {pct(o.metrics.test_top1).trim()} · best epoch {o.metrics.best_epoch}/{o.metrics.epochs} · embedded {o.embedded.computed} new, {o.embedded.cached} cached
+          validation {percent(o.metrics.val_accuracy)} · test {percent(o.metrics.test_top1)} · best epoch {o.metrics.best_epoch}/{o.metrics.epochs} · embedded {o.embedded.computed} new, {o.embedded.cached} cached
         </Text>
         <Text dimColor>Next: Evaluate (the .tflite on the test split) · ⏎ continue</Text>
       </Box>
     );
   } else {
     status = (
-      <Box flexDirection="column">
-        <Text color={s.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {s.status === 'cancelled' ? 'Cancelled: no model was written.' : `✖ ${s.error?.message ?? 'failed'}`}
-        </Text>
-        {s.error?.hint ? <Text wrap="wrap">→ {s.error.hint}</Text> : null}
-      </Box>
+      <StepError state={s} cancelled="Cancelled: no model was written." />
     );
   }
   const logLines = s.lines.filter((l) => l.type === 'log' || l.type === 'warning').slice(-Math.max(1, rows - 18));

@@ -1,9 +1,11 @@
 import { Box, Static, useInput, type Key } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import type { StepEvent } from '../src/core/events.js';
 import { formatDuration } from '../src/core/progress.js';
 import type { Step } from '../src/core/step.js';
+import { NO_VALUE } from '../src/core/text.js';
 import type { PipelineState } from '../src/cloud/vertex.js';
 import { vertexCancelStep as defaultCancelStep, type CancelOutput } from '../src/train/vertex/cancel-step.js';
 import { vertexTrainStep as defaultTrainStep, type VertexTrainInput, type VertexTrainOutput } from '../src/train/vertex/pipeline-step.js';
@@ -255,12 +257,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
     );
   } else if (errState?.error) {
     footer = (
-      <Box flexDirection="column">
-        <Text color={theme.error} wrap="wrap">
-          ✖ {errState.error.message}
-        </Text>
-        {errState.error.hint ? <Text wrap="wrap">→ {errState.error.hint}</Text> : null}
-      </Box>
+      <StepError state={errState} />
     );
   } else if (ui.detached && !running) {
     footer = (
@@ -298,7 +295,7 @@ export default function TrainingStatusScreen({ ctx, isActive, columns, rows, onB
           {state ?? 'not started'}
         </Text>
         {elapsed !== undefined ? `  elapsed ${formatDuration(elapsed)}` : ''}
-        {`  ${cost !== undefined ? (cost / 1000).toFixed(1) : '–'} of ${(budget / 1000).toFixed(0)} node hours`}
+        {`  ${cost !== undefined ? (cost / 1000).toFixed(1) : NO_VALUE} of ${(budget / 1000).toFixed(0)} node hours`}
         {(head?.pipeline ?? rec?.name) ? `  ${(head?.pipeline ?? rec?.name)!.split('/').pop()}` : ''}
       </Text>
       {consoleLink ? consoleLink.length <= width ? <UrlLine url={consoleLink} dim /> : <Text dimColor>console: the link above, printed whole</Text> : null}

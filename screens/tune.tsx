@@ -1,5 +1,6 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect } from 'react';
 import type { Step } from '../src/core/step.js';
 import type { PrepareInput } from '../src/tune/prepare.js';
@@ -77,10 +78,7 @@ export default function TuneScreen(props: TuneScreenProps) {
         Tune thresholds
       </Text>
       {load.state.status === 'failed' || load.state.status === 'cancelled' ? (
-        <>
-          <Text color={theme.error}>{load.state.error?.message ?? 'Cancelled.'}</Text>
-          {load.state.error?.hint ? <Text>→ {load.state.error.hint}</Text> : null}
-        </>
+        <StepError state={load.state} />
       ) : (
         <>
           <Text>Loading predictions…</Text>

@@ -1,5 +1,6 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, type ReactNode } from 'react';
 import type { ProgressEvent } from '../src/core/events.js';
 import { formatBytes, formatDuration } from '../src/core/progress.js';
@@ -91,12 +92,7 @@ export default function UploadScreen({ ctx, isActive, columns, rows, onBack, onD
     );
   } else {
     status = (
-      <Box flexDirection="column">
-        <Text color={st.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-          {st.status === 'cancelled' ? 'Cancelled: objects already uploaded are kept; ⏎ resumes.' : `✖ ${st.error?.message ?? 'failed'}`}
-        </Text>
-        {st.error?.hint ? <Text wrap="wrap">→ {st.error.hint}</Text> : null}
-      </Box>
+      <StepError state={st} cancelled="Cancelled: objects already uploaded are kept; ⏎ resumes." />
     );
   }
 

@@ -1,7 +1,9 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useContext, useEffect, useMemo, useReducer, type ReactNode } from 'react';
 import type { Step } from '../src/core/step.js';
+import { formatBytes } from '../src/core/progress.js';
 import type { Cluster } from '../src/validate/clusters.js';
 import { previewStep as defaultPreviewStep, type PreviewImage, type PreviewInput } from '../src/images/image-preview.js';
 import type { ReportImage, ValidationReport } from '../src/validate/validate-report.js';
@@ -116,7 +118,6 @@ export interface ValidateScreenProps extends ScreenProps {
   color?: boolean;
 }
 
-const kb = (n: number | undefined): string => (n === undefined ? '?' : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 const fit = (s: string, w: number): string => (s.length > w ? '…' + s.slice(s.length - w + 1) : s.padEnd(w));
 
 export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, onDone, step, preview, color }: ValidateScreenProps) {
@@ -206,14 +207,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
     let status: ReactNode = <Text dimColor>Starting…</Text>;
     if (dry.state.status === 'running') status = <Text dimColor>Checking every image; nothing is written until you confirm.</Text>;
     if (dry.state.status === 'failed' || dry.state.status === 'cancelled') {
-      status = (
-        <Box flexDirection="column">
-          <Text color={dry.state.status === 'cancelled' ? theme.warn : theme.error} wrap="wrap">
-            {dry.state.status === 'cancelled' ? 'Cancelled: nothing was written.' : `✖ ${dry.state.error?.message ?? 'failed'}`}
-          </Text>
-          {dry.state.error?.hint ? <Text wrap="wrap">→ {dry.state.error.hint}</Text> : null}
-        </Box>
-      );
+      status = <StepError state={dry.state} cancelled="Cancelled: nothing was written." />;
     }
     const phases = ['scan', 'hash', 'index'];
     return (
@@ -261,7 +255,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
       </Text>
     );
   } else if (write.state.status === 'failed' || write.state.status === 'cancelled') {
-    status = <Text color={theme.error} wrap="wrap">✖ {write.state.error?.message ?? 'cancelled'}{write.state.error?.hint ? ` → ${write.state.error.hint}` : ''}</Text>;
+    status = <StepError state={write.state} cancelled="Cancelled: nothing was written." />;
   } else {
     const n = Object.keys(ui.overrides).length;
     status = <Text dimColor>{n > 0 ? `${n} override${n === 1 ? '' : 's'} · ` : ''}⏎ writes report.json and the cleaned manifest</Text>;
@@ -325,7 +319,7 @@ export default function ValidateScreen({ ctx, isActive, columns, rows, onBack, o
               <Text key={m.image} color={i === ui.member ? theme.accent : undefined} wrap="truncate-end">
                 {i === ui.member ? '▸ ' : '  '}
                 <Text color={kept ? theme.ok : theme.warn}>{kept ? 'keep' : 'drop'}</Text>
-                {overridden ? '*' : ' '} {fit(m.image, Math.max(12, width - 44))} {fit(m.label, 10)} {`${info?.width ?? '?'}x${info?.height ?? '?'}`.padStart(9)} {kb(info?.bytes).padStart(7)} d={m.distance}
+                {overridden ? '*' : ' '} {fit(m.image, Math.max(12, width - 44))} {fit(m.label, 10)} {`${info?.width ?? '?'}x${info?.height ?? '?'}`.padStart(9)} {(info?.bytes === undefined ? '?' : formatBytes(info.bytes)).padStart(7)} d={m.distance}
               </Text>
             );
           })}

@@ -1,7 +1,9 @@
 import { Box } from 'ink';
 import { Text } from './components/text.js';
+import { StepError } from './components/step-error.js';
 import { useEffect, useReducer, useRef } from 'react';
 import type { Step } from '../src/core/step.js';
+import { decimal, NO_VALUE } from '../src/core/text.js';
 import { rollbackStep, type RollbackResult } from '../src/registry/rollback.js';
 import { describeSavedVsLive } from '../src/registry/saved-vs-live.js';
 import { versionsStep, type VersionsResult } from '../src/registry/versions.js';
@@ -64,7 +66,6 @@ export interface VersionsScreenProps extends ScreenProps {
   rollbackStep?: Step<{ to?: string }, RollbackResult>;
 }
 
-const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 /** Published versions (newest first), the active one marked; r/enter rolls back to the selected one after y. */
 export default function VersionsScreen(props: VersionsScreenProps) {
@@ -107,8 +108,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
     return (
       <Box flexDirection="column" width={w}>
         {title}
-        <Text color={theme.error}>{list.state.error?.message ?? 'Cancelled.'}</Text>
-        {list.state.error?.hint ? <Text>→ {list.state.error.hint}</Text> : null}
+        <StepError state={list.state} />
         <Text dimColor>esc back</Text>
       </Box>
     );
@@ -141,13 +141,13 @@ export default function VersionsScreen(props: VersionsScreenProps) {
         return (
           <Text key={v.version} inverse={at} wrap="truncate-end">
             {at ? '›' : ' '}
-            {v.active ? '*' : ' '} {(v.version + (v.unevaluated ? '!' : '')).padEnd(8)} {(v.created_at ?? '–').slice(0, 16).replace('T', ' ').padEnd(17)} {f(v.metrics?.top1).padEnd(6)} {f(v.metrics?.ece).padEnd(6)} {f(v.thresholds?.tau).padEnd(6)} {f(v.thresholds?.margin).padEnd(7)} {v.source_run ?? '–'}
+            {v.active ? '*' : ' '} {(v.version + (v.unevaluated ? '!' : '')).padEnd(8)} {(v.created_at ?? NO_VALUE).slice(0, 16).replace('T', ' ').padEnd(17)} {decimal(v.metrics?.top1).padEnd(6)} {decimal(v.metrics?.ece).padEnd(6)} {decimal(v.thresholds?.tau).padEnd(6)} {decimal(v.thresholds?.margin).padEnd(7)} {v.source_run ?? NO_VALUE}
           </Text>
         );
       })}
       {sel ? (
         <Text dimColor wrap="truncate-end">
-          {sel.version}: by {sel.published_by ?? 'hand (seed INSERT)'} · coverage {f(sel.metrics?.coverage)} · T {f(sel.thresholds?.temperature)} · sha256 {(sel.tflite_sha256 ?? '–').slice(0, 12)}
+          {sel.version}: by {sel.published_by ?? 'hand (seed INSERT)'} · coverage {decimal(sel.metrics?.coverage)} · T {decimal(sel.thresholds?.temperature)} · sha256 {(sel.tflite_sha256 ?? NO_VALUE).slice(0, 12)}
         </Text>
       ) : null}
       {out.savedNotLive ? (
@@ -169,10 +169,7 @@ export default function VersionsScreen(props: VersionsScreenProps) {
       ) : rb.state.status === 'done' ? (
         <Text color={theme.ok}>✔ {rb.state.output?.version} is active again (was {rb.state.output?.from ?? 'none'}).</Text>
       ) : rb.state.status === 'failed' ? (
-        <Text color={theme.error} wrap="wrap">
-          {rb.state.error?.message}
-          {rb.state.error?.hint ? ` → ${rb.state.error.hint}` : ''}
-        </Text>
+        <StepError state={rb.state} />
       ) : (
         <Text> </Text>
       )}

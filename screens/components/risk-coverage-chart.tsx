@@ -1,6 +1,7 @@
 import { Box } from 'ink';
 import { Text } from './text.js';
 import { theme } from '../theme.js';
+import { percent } from '../../src/core/text.js';
 
 export interface ChartPoint {
   coverage: number;
@@ -31,7 +32,7 @@ export function RiskCoverageChart({ points, current, width, height, title }: Ris
     cur = { r: row(current.risk), c: col(current.coverage) };
   }
   const label = (r: number) => {
-    if (r === 0) return `${(maxRisk * 100).toFixed(0)}%`.padStart(4);
+    if (r === 0) return percent(maxRisk, 0).padStart(4);
     if (r === height - 1) return '0%'.padStart(4);
     return '    ';
   };

@@ -1,6 +1,7 @@
 import { Box } from 'ink';
 import { Text } from './text.js';
 import { theme } from '../theme.js';
+import { percent } from '../../src/core/text.js';
 
 export interface HeatmapProps {
   /** values[r][c]: the metric at margin row r, tau column c; null where nothing is answered. */
@@ -26,7 +27,7 @@ export function shade(v: number | null, mode: 'accuracy' | 'coverage', target: n
 export function ThresholdHeatmap({ values, margins, taus, current, mode, target }: HeatmapProps) {
   const legend =
     mode === 'accuracy'
-      ? `█≥${(target * 100).toFixed(0)}% ▓≥${((target - 0.05) * 100).toFixed(0)}% ▒≥${((target - 0.1) * 100).toFixed(0)}% ░ less`
+      ? `█≥${percent(target, 0)} ▓≥${percent(target - 0.05, 0)} ▒≥${percent(target - 0.1, 0)} ░ less`
       : '█≥75% ▓≥50% ▒≥25% ░>0';
   return (
     <Box flexDirection="column">

@@ -30,3 +30,18 @@ export function wrapWords(text: string, width: number, indent = ''): string[] {
   if (line.trim() !== '' || out.length === 0) out.push(line);
   return out;
 }
+
+/**
+ * A description in `width` columns, shortened by whole clauses (ending before `, `, `; ` or ` · `) rather than
+ * cut mid-word: descriptions are lists that lead with what matters most. Cut with `…` only when even the
+ * first clause is wider.
+ */
+export function fitClauses(text: string, width: number): string {
+  if (text.length <= width) return text;
+  let best = '';
+  for (const m of text.matchAll(/, |; | · /g)) {
+    if (m.index > width) break;
+    best = text.slice(0, m.index);
+  }
+  return best || text.slice(0, Math.max(0, width - 1)) + '…';
+}

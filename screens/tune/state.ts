@@ -1,3 +1,4 @@
+import { percent } from '../../src/core/text.js';
 import { GRID_STEPS, clampGrid } from '../../src/tune/grid.js';
 import type { TuneKeyAction } from '../keys/bindings.js';
 
@@ -75,9 +76,8 @@ function move(s: TuneUiState, delta: number): TuneUiState {
 
 function jump(s: TuneUiState, oracle: TuneOracle, target: number): TuneUiState {
   const hit = oracle.suggest(target);
-  const pctT = `${(target * 100).toFixed(0)}%`;
-  if (!hit) return { ...s, target, message: { kind: 'error', text: `No setting reaches ${pctT} selective accuracy` } };
-  return { ...s, target, ti: hit.ti, mi: hit.mi, message: { kind: 'info', text: `Suggestion for ${pctT}: highest coverage ${(hit.coverage * 100).toFixed(1)}%` } };
+  if (!hit) return { ...s, target, message: { kind: 'error', text: `No setting reaches ${percent(target, 0)} selective accuracy` } };
+  return { ...s, target, ti: hit.ti, mi: hit.mi, message: { kind: 'info', text: `Suggestion for ${percent(target, 0)}: highest coverage ${percent(hit.coverage)}` } };
 }
 
 function applyEdit(s: TuneUiState, oracle: TuneOracle): TuneUiState {

@@ -9,7 +9,9 @@ import { fromPlain } from '../../src/tune/prepare.js';
 import { describeSave, savePending, type SaveResult, type ThresholdsFile } from '../../src/tune/save.js';
 import { publishCommand } from '../../src/tune/publish-command.js';
 import type { TuneSession } from '../../src/tune/screen-steps.js';
-import { meaningLine, pct, thresholdsRecord, weakestLine, worstClasses } from '../../src/tune/step.js';
+import { meaningLine, thresholdsRecord, weakestLine, worstClasses } from '../../src/tune/step.js';
+import { percent } from '../../src/core/text.js';
+import { stepErrorLine } from '../components/step-error.js';
 import { suggest } from '../../src/tune/suggest.js';
 import { RiskCoverageChart } from '../components/risk-coverage-chart.js';
 import { Slider } from '../components/slider.js';
@@ -89,7 +91,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
     setHelpNotes([
       `tau ${tau.toFixed(2)}: the app answers only when the top probability is at least ${tau.toFixed(2)};`,
       `margin ${margin.toFixed(2)}: ...and only when it beats the runner-up's by at least ${margin.toFixed(2)}.`,
-      `Otherwise it says "not sure". Now: ${pct(cur.coverage)} of ${session.tunedOn} answered, ${pct(cur.selectiveAccuracy)} of those right.`,
+      `Otherwise it says "not sure". Now: ${percent(cur.coverage)} of ${session.tunedOn} answered, ${percent(cur.selectiveAccuracy)} of those right.`,
     ]);
   }, [tau, margin]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -129,15 +131,15 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   } else if (save.state.status === 'running') {
     status = { text: 'Saving…' };
   } else if (save.state.status === 'failed') {
-    status = { text: `Save failed: ${save.state.error?.message ?? ''}${save.state.error?.hint ? ` ${save.state.error.hint}` : ''}`, color: theme.error };
+    status = { text: `✖ Save failed: ${stepErrorLine(save.state.error)}`, color: theme.error };
   } else if (ui.message) {
     status = { text: ui.message.text, color: ui.message.kind === 'error' ? theme.error : theme.ok };
   } else if (savedText) {
     status = { text: savedText, color: theme.ok };
   } else if (suggestion) {
-    status = { text: `Suggestion for ${pct(ui.target, 0)}: tau ${gridValue(suggestion.ti).toFixed(2)} margin ${gridValue(suggestion.mi).toFixed(2)}, coverage ${pct(suggestion.coverage)} (g)` };
+    status = { text: `Suggestion for ${percent(ui.target, 0)}: tau ${gridValue(suggestion.ti).toFixed(2)} margin ${gridValue(suggestion.mi).toFixed(2)}, coverage ${percent(suggestion.coverage)} (g)` };
   } else {
-    status = { text: `No setting reaches ${pct(ui.target, 0)} selective accuracy (t to type another target)`, color: theme.warn };
+    status = { text: `No setting reaches ${percent(ui.target, 0)} selective accuracy (t to type another target)`, color: theme.warn };
   }
 
   // The key hints: a second line when the terminal is narrow (help-bar.tsx), counted in the layout below.
@@ -178,7 +180,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
   const worst = worstClasses((held ? measure.at(tau, margin, { perClass: true }) : cur).perClass ?? [], 3);
   const accLabel = columns >= 72 ? 'selective acc' : 'sel.acc';
   const mainLine = (farLabel: string) =>
-    `${session.tunedOn.padEnd(10)} n=${String(cur.n).padEnd(5)} coverage ${pct(cur.coverage)}  ${accLabel} ${pct(cur.selectiveAccuracy)}  mistakes ${cur.confidentMistakes}${cur.negatives ? `  ${farLabel} ${pct(cur.negatives.falseAcceptRate)}` : ''}`;
+    `${session.tunedOn.padEnd(10)} n=${String(cur.n).padEnd(5)} coverage ${percent(cur.coverage)}  ${accLabel} ${percent(cur.selectiveAccuracy)}  mistakes ${cur.confidentMistakes}${cur.negatives ? `  ${farLabel} ${percent(cur.negatives.falseAcceptRate)}` : ''}`;
   const numbers = mainLine('false accepts').length < columns ? mainLine('false accepts') : mainLine('FAR');
   const sliderW = Math.min(columns, 80) - 1;
   const line = (s: string, room = columns - 1) => (s.length > room ? s.slice(0, Math.max(0, room - 1)) + '…' : s);
@@ -189,7 +191,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
         <Text bold color={theme.accent}>
           Tune thresholds
         </Text>
-        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${pct(cur.top1)} (${session.tunedOn}) · AURC ${tune.riskCoverage().aurc.toFixed(3)}`, columns - 1 - 'Tune thresholds'.length)}</Text>
+        <Text dimColor>{line(` · ${session.version} · T ${session.temperature.toFixed(2)} · top-1 ${percent(cur.top1)} (${session.tunedOn}) · AURC ${tune.riskCoverage().aurc.toFixed(3)}`, columns - 1 - 'Tune thresholds'.length)}</Text>
       </Text>
       <Slider label="tau" value={tau} focused={ui.focus === 'tau'} width={sliderW} {...(ui.edit?.field === 'tau' ? { editing: ui.edit.text } : {})} />
       <Slider label="margin" value={margin} focused={ui.focus === 'margin'} width={sliderW} {...(ui.edit?.field === 'margin' ? { editing: ui.edit.text } : {})} />
@@ -198,7 +200,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
       </Text>
       <Text dimColor>{line(meaningLine(tau, margin))}</Text>
       {held ? (
-        <Text dimColor>{line(`${session.measuredOn.padEnd(10)} n=${String(held.n).padEnd(5)} coverage ${pct(held.coverage)}  ${accLabel} ${pct(held.selectiveAccuracy)}  mistakes ${held.confidentMistakes}`)}</Text>
+        <Text dimColor>{line(`${session.measuredOn.padEnd(10)} n=${String(held.n).padEnd(5)} coverage ${percent(held.coverage)}  ${accLabel} ${percent(held.selectiveAccuracy)}  mistakes ${held.confidentMistakes}`)}</Text>
       ) : null}
       <Text> </Text>
       {showPlots ? (
@@ -217,7 +219,7 @@ export function TuneView({ session, ctx, isActive, columns, rows, target, maxFal
           ) : null}
         </Box>
       ) : null}
-      <Text>{line(weakestLine(worst, session.measuredOn))}</Text>
+      <Text>{line(weakestLine(worst, session.measuredOn, columns - 1))}</Text>
       {statusLines > 1 ? (
         <Box width={Math.max(1, columns - 1)} height={statusLines}>
           <Text wrap="wrap" {...(status.color ? { color: status.color } : {})}>

@@ -117,3 +117,23 @@ function manifestFolder(root: string, manifest: string, found: ImageFolder[]): I
   const path = dirs.find((d) => join(root, d) === best)!;
   return { path, images: csv.images.length, note: `the paths in ${manifest} resolve here` };
 }
+
+/** What first-time setup found on this machine, offered as defaults by both front ends (setup-questions.ts). */
+export interface Detected {
+  project?: string;
+  /** Where the project came from, said beside it: `GOOGLE_CLOUD_PROJECT` or `gcloud config "default"`. */
+  projectSource?: string;
+  region?: string;
+  imageFolders: ImageFolder[];
+}
+
+/** The environment's project (GOOGLE_CLOUD_PROJECT, then gcloud's), gcloud's region and likely images folders. */
+export function detectSetup(root: string, manifest: string, env: NodeJS.ProcessEnv = process.env): Detected {
+  const gcloud = detectGcloud(env);
+  const envProject = env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT;
+  return {
+    ...(envProject ? { project: envProject, projectSource: 'GOOGLE_CLOUD_PROJECT' } : gcloud.project ? { project: gcloud.project, projectSource: `gcloud config "${gcloud.configName}"` } : {}),
+    ...(gcloud.region ? { region: gcloud.region } : {}),
+    imageFolders: detectImageFolders(root, 5, manifest),
+  };
+}

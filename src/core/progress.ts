@@ -48,12 +48,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** `1.2 MB`: bytes in the unit people read. */
+/** `1.2 MB`, `340 KB`: bytes in the unit people read, at most 7 characters below a terabyte. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+  const [v, unit] = n < 1024 ** 2 ? [n / 1024, 'KB'] : n < 1024 ** 3 ? [n / 1024 ** 2, 'MB'] : [n / 1024 ** 3, 'GB'];
+  return `${v.toFixed(v < 99.95 ? 1 : 0)} ${unit}`;
 }
 
 export function formatRate(rate: number | undefined, unit: string): string {

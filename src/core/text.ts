@@ -22,3 +22,18 @@ export function escapeControls(s: string): string {
     return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
   });
 }
+
+/** What every report, screen and CLI line shows where a number is missing (not measured, nothing to divide). */
+export const NO_VALUE = '–';
+
+const missing = (v: number | null | undefined): v is null | undefined => v === null || v === undefined || !Number.isFinite(v);
+
+/** A share as people read it: 0.1234 → `12.3%` (`digits` decimals); NO_VALUE when there is none. */
+export function percent(v: number | null | undefined, digits = 1): string {
+  return missing(v) ? NO_VALUE : `${(v * 100).toFixed(digits)}%`;
+}
+
+/** A number with `digits` decimals (metrics, thresholds); NO_VALUE when there is none. */
+export function decimal(v: unknown, digits = 3): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : NO_VALUE;
+}

@@ -1,6 +1,7 @@
 import type { ReliabilityBin } from './calibration.js';
 import type { CurvePoint, ThresholdView } from './risk-coverage.js';
-import { fmt, sortWorstFirst, vertexComparison } from './terminal-report.js';
+import { sortWorstFirst, vertexComparison } from './terminal-report.js';
+import { decimal, percent } from '../core/text.js';
 import type { MetricsFile } from './types.js';
 
 /**
@@ -46,7 +47,7 @@ export function reliabilitySvg(bins: readonly ReliabilityBin[], title: string, i
     if (b.count > 0 && b.accuracy !== null && b.confidence !== null) {
       const top = Math.max(b.accuracy, b.confidence);
       const bottom = Math.min(b.accuracy, b.confidence);
-      parts.push(`<rect class="acc" x="${n2(bx)}" y="${n2(y(b.accuracy))}" width="${n2(bw)}" height="${n2(b.accuracy * PH)}"><title>${n2(b.lo)}–${n2(b.hi)}: accuracy ${fmt(b.accuracy)}, confidence ${fmt(b.confidence)}, n=${b.count}</title></rect>`);
+      parts.push(`<rect class="acc" x="${n2(bx)}" y="${n2(y(b.accuracy))}" width="${n2(bw)}" height="${n2(b.accuracy * PH)}"><title>${n2(b.lo)}–${n2(b.hi)}: accuracy ${decimal(b.accuracy)}, confidence ${decimal(b.confidence)}, n=${b.count}</title></rect>`);
       parts.push(`<rect class="gap" x="${n2(bx)}" y="${n2(y(top))}" width="${n2(bw)}" height="${n2((top - bottom) * PH)}"/>`);
     }
     const hh = (b.count / maxCount) * (HH - 6);
@@ -74,8 +75,6 @@ export function reliabilitySvg(bins: readonly ReliabilityBin[], title: string, i
 function riskScale(max: number): number {
   return [0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1].find((v) => v >= max * 1.05) ?? 1;
 }
-
-const pct1 = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
 
 /**
  * Risk–coverage chart: the share of answered images that are wrong against the share answered, for every
@@ -107,11 +106,11 @@ export function riskCoverageSvg(v: ThresholdView): string {
   }
   if (target !== undefined) {
     parts.push(`<line id="rc-target" class="rc-target" x1="${L}" y1="${n2(y(1 - target))}" x2="${L + PW}" y2="${n2(y(1 - target))}"/>`);
-    items.push({ swatch: swatchLine('class="rc-target"'), text: `target: ${pct1(target)} selective accuracy` });
+    items.push({ swatch: swatchLine('class="rc-target"'), text: `target: ${percent(target)} selective accuracy` });
   }
   if (c && c.answered > 0 && c.selective_accuracy !== null) {
     const cx = x(c.coverage), cy = y(1 - c.selective_accuracy);
-    parts.push(`<circle id="rc-chosen" class="rc-chosen" cx="${n2(cx)}" cy="${n2(cy)}" r="6"><title>tau ${c.tau.toFixed(2)}, margin ${c.margin.toFixed(2)}: coverage ${pct1(c.coverage)}, selective accuracy ${pct1(c.selective_accuracy)}</title></circle>`);
+    parts.push(`<circle id="rc-chosen" class="rc-chosen" cx="${n2(cx)}" cy="${n2(cy)}" r="6"><title>tau ${c.tau.toFixed(2)}, margin ${c.margin.toFixed(2)}: coverage ${percent(c.coverage)}, selective accuracy ${percent(c.selective_accuracy)}</title></circle>`);
     const right = cx > L + PW * 0.6;
     parts.push(`<text x="${n2(right ? cx - 10 : cx + 10)}" y="${n2(Math.max(T + 12, cy - 10))}" text-anchor="${right ? 'end' : 'start'}" class="tick">tau ${c.tau.toFixed(2)} · margin ${c.margin.toFixed(2)}</text>`);
     items.push({ swatch: (sx, sy) => `<circle class="rc-chosen" cx="${sx + 8}" cy="${sy + 5}" r="5"/>`, text: 'saved thresholds' });
@@ -144,7 +143,7 @@ export function confusionSvg(labels: readonly string[], matrix: readonly (readon
     const total = row.reduce((a, b) => a + b, 0);
     row.forEach((v, j) => {
       const share = total > 0 ? v / total : 0;
-      parts.push(`<rect x="${L + j * cell}" y="${T + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${shade(i === j ? 210 : 10, share)}"><title>true ${esc(labels[i]!)} → predicted ${esc(labels[j]!)}: ${v}${total ? ` (${(100 * share).toFixed(1)}%)` : ''}</title></rect>`);
+      parts.push(`<rect x="${L + j * cell}" y="${T + i * cell}" width="${cell - 1}" height="${cell - 1}" fill="${shade(i === j ? 210 : 10, share)}"><title>true ${esc(labels[i]!)} → predicted ${esc(labels[j]!)}: ${v}${total ? ` (${percent(share)})` : ''}</title></rect>`);
       if (cell >= 22 && v > 0) parts.push(`<text x="${L + j * cell + cell / 2}" y="${T + i * cell + cell / 2 + 4}" text-anchor="middle" class="cell" fill="${share > 0.55 ? '#fff' : '#222'}">${v}</text>`);
     });
   });
@@ -179,7 +178,7 @@ function thresholdsSection(m: MetricsFile, v: ThresholdView): string {
   else if (v.live.run !== m.version) live = `When this report was written (${when}) the app got ${esc(v.live.version)}, trained as run ${esc(v.live.run)}, not this run.`;
   else if (c && Math.abs(v.live.tau - c.tau) < 5e-7 && Math.abs(v.live.margin - c.margin) < 5e-7) live = `When this report was written (${when}) the live ${esc(v.live.version)} shipped these thresholds.`;
   else live = `When this report was written (${when}) the live ${esc(v.live.version)} shipped tau ${v.live.tau.toFixed(2)}, margin ${v.live.margin.toFixed(2)}${c ? ': <code>edgewise publish</code> ships the saved ones' : ''}.`;
-  const curveNote = `<p class="note">Risk–coverage on the ${v.n} scored test images, after temperature (as tune scores them): each point is a tau, the app answering only images whose top probability reaches it. AURC ${fmt(v.aurc)} (lower is better).</p>`;
+  const curveNote = `<p class="note">Risk–coverage on the ${v.n} scored test images, after temperature (as tune scores them): each point is a tau, the app answering only images whose top probability reaches it. AURC ${decimal(v.aurc)} (lower is better).</p>`;
   if (!c) {
     return `<h2 id="thresholds">Thresholds</h2><p id="thresholds-status"><strong>Not tuned yet</strong>: no thresholds are saved for ${esc(m.version)}. <code>edgewise tune</code> chooses tau and margin and redraws this report with the chosen point. ${live}</p>${curveNote}`;
   }
@@ -187,9 +186,9 @@ function thresholdsSection(m: MetricsFile, v: ThresholdView): string {
   const rows = [
     ['tau (answer only when the top probability ≥ tau)', c.tau.toFixed(2)],
     ['margin (… and it beats the runner-up by ≥ margin)', c.margin.toFixed(2)],
-    [`coverage (test images answered)`, `${pct1(c.coverage)} (${c.answered} of ${v.n})`],
-    ['selective accuracy (answers that are right)', pct1(c.selective_accuracy)],
-    ...(s.target !== undefined ? [['target selective accuracy', pct1(s.target)]] : []),
+    [`coverage (test images answered)`, `${percent(c.coverage)} (${c.answered} of ${v.n})`],
+    ['selective accuracy (answers that are right)', percent(c.selective_accuracy)],
+    ...(s.target !== undefined ? [['target selective accuracy', percent(s.target)]] : []),
     ['chosen on / measured on', `${esc(s.tuned_on)} / test`],
   ]
     .map(([k, val]) => `<tr><td>${k}</td><td>${val}</td></tr>`)
@@ -207,7 +206,7 @@ function mistakesSection(m: MetricsFile, thumbs: Thumbnails): string {
     .map((w) => {
       const uri = thumbs[w.image];
       const img = uri && DATA_URI.test(uri) ? `<img src="${uri}" alt="${esc(w.image)}">` : '<div class="noimg">no preview</div>';
-      return `<figure class="mistake">${img}<figcaption><div>predicted <b>${esc(w.predicted)}</b> ${pct1(w.confidence)}</div><div>true <b>${esc(w.truth)}</b> p ${fmt(w.p_truth)}</div><div class="file">${esc(w.image)}</div></figcaption></figure>`;
+      return `<figure class="mistake">${img}<figcaption><div>predicted <b>${esc(w.predicted)}</b> ${percent(w.confidence)}</div><div>true <b>${esc(w.truth)}</b> p ${decimal(w.p_truth)}</div><div class="file">${esc(w.image)}</div></figcaption></figure>`;
     })
     .join('');
   return `<div class="mistakes">${cards}</div><p class="note">The test images the model got wrong with the highest confidence: predicted label and its probability, the true label and the probability given to it.</p>`;
@@ -224,17 +223,17 @@ export function renderHtmlReport(m: MetricsFile, extras: HtmlReportExtras): stri
   const b = m.calibration_after_temperature;
   const row = (cells: string[], th = false): string => `<tr>${cells.map((c) => (th ? `<th>${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`;
   const metricsRows = [
-    row(['metric', 'model', `after temperature T = ${fmt(m.temperature, 3)}`], true),
+    row(['metric', 'model', `after temperature T = ${decimal(m.temperature, 3)}`], true),
     row(['n (test images scored)', String(m.n), '']),
-    row(['top-1 accuracy', fmt(m.top1), '']),
-    row(['top-3 accuracy', fmt(m.top3), '']),
-    row([`ECE, ${a.bins.equal_width} equal-width bins`, fmt(a.ece_equal_width), fmt(b.ece_equal_width)]),
-    row([`ECE, ${a.bins.equal_mass} equal-mass bins`, fmt(a.ece_equal_mass), fmt(b.ece_equal_mass)]),
-    row(['MCE', fmt(a.mce), fmt(b.mce)]),
-    row(['NLL', fmt(a.nll), fmt(b.nll)]),
-    row(['Brier (multiclass, 0–2)', fmt(a.brier), fmt(b.brier)]),
-    row(['macro precision / recall / F1', `${fmt(m.macro.precision)} / ${fmt(m.macro.recall)} / ${fmt(m.macro.f1)}`, '']),
-    row(['weighted precision / recall / F1', `${fmt(m.weighted.precision)} / ${fmt(m.weighted.recall)} / ${fmt(m.weighted.f1)}`, '']),
+    row(['top-1 accuracy', decimal(m.top1), '']),
+    row(['top-3 accuracy', decimal(m.top3), '']),
+    row([`ECE, ${a.bins.equal_width} equal-width bins`, decimal(a.ece_equal_width), decimal(b.ece_equal_width)]),
+    row([`ECE, ${a.bins.equal_mass} equal-mass bins`, decimal(a.ece_equal_mass), decimal(b.ece_equal_mass)]),
+    row(['MCE', decimal(a.mce), decimal(b.mce)]),
+    row(['NLL', decimal(a.nll), decimal(b.nll)]),
+    row(['Brier (multiclass, 0–2)', decimal(a.brier), decimal(b.brier)]),
+    row(['macro precision / recall / F1', `${decimal(m.macro.precision)} / ${decimal(m.macro.recall)} / ${decimal(m.macro.f1)}`, '']),
+    row(['weighted precision / recall / F1', `${decimal(m.weighted.precision)} / ${decimal(m.weighted.recall)} / ${decimal(m.weighted.f1)}`, '']),
   ].join('');
   const vs = m.variants ?? [];
   const variants = vs.length
@@ -244,13 +243,13 @@ export function renderHtmlReport(m: MetricsFile, extras: HtmlReportExtras): stri
             `${esc(v.file)}${v.name === m.default_variant ? ' (Publish default)' : ''}`,
             esc(v.quantization),
             esc(v.input_dtype),
-            fmt(v.top1),
-            fmt(v.top3),
-            fmt(v.ece),
+            decimal(v.top1),
+            decimal(v.top3),
+            decimal(v.ece),
             `${(v.size_bytes / 1e6).toFixed(2)} MB`,
-            fmt(v.ms_per_image, 1),
-            `${(100 * v.agreement_with_float).toFixed(1)}%`,
-            fmt(v.max_abs_diff_vs_float, 4),
+            decimal(v.ms_per_image, 1),
+            percent(v.agreement_with_float),
+            decimal(v.max_abs_diff_vs_float, 4),
           ]),
         )
         .join('')}</table><p class="note">Every file scored on the same ${m.n} test images; Publish ships the smallest whose top-1 is within 1 point of float32's unless told otherwise.</p>`
@@ -264,11 +263,11 @@ export function renderHtmlReport(m: MetricsFile, extras: HtmlReportExtras): stri
       }`
     : '';
   const perClass = sortWorstFirst(m.per_class)
-    .map((r) => row([esc(r.label), fmt(r.f1), fmt(r.precision), fmt(r.recall), String(r.support), String(r.predicted)]))
+    .map((r) => row([esc(r.label), decimal(r.f1), decimal(r.precision), decimal(r.recall), String(r.support), String(r.predicted)]))
     .join('');
   const ts = m.temperature_scaling;
   const relTitle = `Reliability, ${a.bins.equal_width} equal-width bins (before temperature)`;
-  const relAfterTitle = `Reliability after temperature T = ${fmt(m.temperature, 2)}`;
+  const relAfterTitle = `Reliability after temperature T = ${decimal(m.temperature, 2)}`;
   const defs = Object.entries(m.definitions)
     .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
     .join('');
@@ -295,7 +294,7 @@ dt{font-weight:600;margin-top:6px}dd{margin:0 0 0 16px;color:#444}
 <h2>Metrics</h2><table>${metricsRows}</table>
 ${m.ece_noise ? `<p class="note" id="ece-noise">${esc(m.ece_noise.statement)}</p>` : ''}
 ${variants}
-<p class="note">Temperature fitted on ${ts.n_validation} validation images${ts.nll_validation_before !== null ? `: NLL ${fmt(ts.nll_validation_before)} → ${fmt(ts.nll_validation_after)}` : ''}${ts.note ? ` (${esc(ts.note)})` : ''}.</p>
+<p class="note">Temperature fitted on ${ts.n_validation} validation images${ts.nll_validation_before !== null ? `: NLL ${decimal(ts.nll_validation_before)} → ${decimal(ts.nll_validation_after)}` : ''}${ts.note ? ` (${esc(ts.note)})` : ''}.</p>
 ${vertex}
 ${thresholdsSection(m, extras.thresholds)}
 <div class="charts"><figure><h3>Risk against coverage (test)</h3>${riskCoverageSvg(extras.thresholds)}</figure></div>

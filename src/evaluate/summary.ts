@@ -114,7 +114,6 @@ export function buildMetrics(pred: PredictionsFile, opts: BuildMetricsOptions): 
     weighted: rep.weighted,
     confusion_matrix: { labels: [...pred.labels], rows: 'true label', columns: 'predicted label', matrix: cm },
     most_confident_mistakes: mostConfidentMistakes(test.images, test.probs, test.truth, pred.labels),
-    thresholds: null,
     definitions: DEFINITIONS,
   };
   if (opts.vertexEvaluation !== undefined) {

@@ -1,14 +1,12 @@
 import type { ReliabilityBin } from './calibration.js';
 import type { VertexHeadline } from './summary.js';
 import type { MetricsFile, PerClassRow } from './types.js';
+import { decimal, percent } from '../core/text.js';
 
 /**
  * The evaluation report as plain lines (no colour codes): printed by `edgewise eval` and shown in a scroll box
  * by the wizard. Pure: same metrics and width, same lines. Section titles start with "■ ".
  */
-
-export const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
 
 function clip(s: string, w: number): string {
   if (w <= 0) return '';
@@ -43,12 +41,12 @@ export function variantLines(m: MetricsFile): string[] {
     const size = `${(v.size_bytes / 1e6).toFixed(2)} MB`;
     const mark = v.name === m.default_variant ? ' ◂' : '';
     out.push(
-      `${clip(`${v.name} (${v.input_dtype} in)`, 25).padEnd(26)}${fmt(v.top1).padStart(7)}${fmt(v.top3).padStart(7)}${fmt(v.ece).padStart(7)}${size.padStart(10)}${fmt(v.ms_per_image, 1).padStart(8)}${pct(v.agreement_with_float).padStart(7)}${mark}`,
+      `${clip(`${v.name} (${v.input_dtype} in)`, 25).padEnd(26)}${decimal(v.top1).padStart(7)}${decimal(v.top3).padStart(7)}${decimal(v.ece).padStart(7)}${size.padStart(10)}${decimal(v.ms_per_image, 1).padStart(8)}${percent(v.agreement_with_float).padStart(7)}${mark}`,
     );
   }
   const pick = vs.find((v) => v.name === m.default_variant);
   if (pick) {
-    out.push(`◂ Publish ships ${pick.name} by default: the smallest file within 1 point of float32's top-1 (${((100 * pick.size_bytes) / float.size_bytes).toFixed(0)} % of its size). agree = same top-1 as float32.`);
+    out.push(`◂ Publish ships ${pick.name} by default: the smallest file within 1 point of float32's top-1 (${percent(pick.size_bytes / float.size_bytes, 0)} of its size). agree = same top-1 as float32.`);
   }
   return out;
 }
@@ -57,24 +55,24 @@ function metricsTable(m: MetricsFile): string[] {
   const a = m.calibration;
   const b = m.calibration_after_temperature;
   const rows: Array<[string, string, string]> = [
-    ['top-1 accuracy', fmt(m.top1), ''],
-    ['top-3 accuracy', fmt(m.top3), ''],
-    [`ECE, ${a.bins.equal_width} equal-width bins`, fmt(a.ece_equal_width), fmt(b.ece_equal_width)],
-    [`ECE, ${a.bins.equal_mass} equal-mass bins`, fmt(a.ece_equal_mass), fmt(b.ece_equal_mass)],
-    ['MCE (max bin gap)', fmt(a.mce), fmt(b.mce)],
-    ['NLL (mean −ln p)', fmt(a.nll), fmt(b.nll)],
-    ['Brier (Σ classes, 0–2)', fmt(a.brier), fmt(b.brier)],
-    ['macro P / R / F1', `${fmt(m.macro.precision, 2)} / ${fmt(m.macro.recall, 2)} / ${fmt(m.macro.f1, 2)}`, ''],
-    ['weighted P / R / F1', `${fmt(m.weighted.precision, 2)} / ${fmt(m.weighted.recall, 2)} / ${fmt(m.weighted.f1, 2)}`, ''],
+    ['top-1 accuracy', decimal(m.top1), ''],
+    ['top-3 accuracy', decimal(m.top3), ''],
+    [`ECE, ${a.bins.equal_width} equal-width bins`, decimal(a.ece_equal_width), decimal(b.ece_equal_width)],
+    [`ECE, ${a.bins.equal_mass} equal-mass bins`, decimal(a.ece_equal_mass), decimal(b.ece_equal_mass)],
+    ['MCE (max bin gap)', decimal(a.mce), decimal(b.mce)],
+    ['NLL (mean −ln p)', decimal(a.nll), decimal(b.nll)],
+    ['Brier (Σ classes, 0–2)', decimal(a.brier), decimal(b.brier)],
+    ['macro P / R / F1', `${decimal(m.macro.precision, 2)} / ${decimal(m.macro.recall, 2)} / ${decimal(m.macro.f1, 2)}`, ''],
+    ['weighted P / R / F1', `${decimal(m.weighted.precision, 2)} / ${decimal(m.weighted.recall, 2)} / ${decimal(m.weighted.f1, 2)}`, ''],
   ];
-  const out = [`${'metric'.padEnd(28)}${'model'.padStart(18)}  ${`T = ${fmt(m.temperature, 2)}`.padStart(10)}`];
+  const out = [`${'metric'.padEnd(28)}${'model'.padStart(18)}  ${`T = ${decimal(m.temperature, 2)}`.padStart(10)}`];
   for (const [name, v, after] of rows) out.push(`${name.padEnd(28)}${v.padStart(18)}  ${after.padStart(10)}`);
   // Older metrics files have no noise range.
   if (m.ece_noise) out.push(m.ece_noise.statement);
   const ts = m.temperature_scaling;
   out.push(
     ts.nll_validation_before !== null
-      ? `temperature fitted on ${ts.n_validation} validation images: NLL ${fmt(ts.nll_validation_before)} → ${fmt(ts.nll_validation_after)}${ts.note ? ` (${ts.note})` : ''}`
+      ? `temperature fitted on ${ts.n_validation} validation images: NLL ${decimal(ts.nll_validation_before)} → ${decimal(ts.nll_validation_after)}${ts.note ? ` (${ts.note})` : ''}`
       : `temperature: ${ts.note ?? 'not fitted'}`,
   );
   return out;
@@ -96,7 +94,7 @@ const VERTEX_ROWS: Array<[keyof VertexHeadline, string]> = [
 export function vertexComparison(m: MetricsFile): { header: [string, string, string]; rows: Array<[string, string, string]> } | undefined {
   const v = m.vertex;
   if (!v) return undefined;
-  const rows = VERTEX_ROWS.filter(([k]) => v.summary[k] !== undefined).map(([k, name]): [string, string, string] => [name, fmt(v.summary[k]), fmt(v.edgewise?.[k])]);
+  const rows = VERTEX_ROWS.filter(([k]) => v.summary[k] !== undefined).map(([k, name]): [string, string, string] => [name, decimal(v.summary[k]), decimal(v.edgewise?.[k])]);
   return { header: ['metric', `Vertex${v.n !== undefined ? ` (n=${v.n})` : ''}`, `edgewise (n=${m.n})`], rows };
 }
 
@@ -118,7 +116,7 @@ function perClassTable(m: MetricsFile, width: number): string[] {
   const labelW = Math.max(8, Math.min(28, width - 40));
   const out = [`${'label'.padEnd(labelW)} ${'F1'.padStart(6)} ${'prec'.padStart(6)} ${'recall'.padStart(6)} ${'support'.padStart(8)} ${'pred'.padStart(6)}`];
   for (const r of sortWorstFirst(m.per_class)) {
-    out.push(`${clip(r.label, labelW).padEnd(labelW)} ${fmt(r.f1).padStart(6)} ${fmt(r.precision).padStart(6)} ${fmt(r.recall).padStart(6)} ${String(r.support).padStart(8)} ${String(r.predicted).padStart(6)}`);
+    out.push(`${clip(r.label, labelW).padEnd(labelW)} ${decimal(r.f1).padStart(6)} ${decimal(r.precision).padStart(6)} ${decimal(r.recall).padStart(6)} ${String(r.support).padStart(8)} ${String(r.predicted).padStart(6)}`);
   }
   return out;
 }
@@ -139,7 +137,7 @@ export function reliabilityLines(bins: readonly ReliabilityBin[], width: number)
     const cells = [...hbar(b.accuracy, barW).padEnd(barW + 1)];
     const at = Math.min(barW, Math.round(b.confidence * barW));
     cells[at] = '│';
-    out.push(`${range.padEnd(11)} ${String(b.count).padStart(5)}  ${cells.join('')} ${fmt(b.accuracy, 2)} vs ${fmt(b.confidence, 2)}`);
+    out.push(`${range.padEnd(11)} ${String(b.count).padStart(5)}  ${cells.join('')} ${decimal(b.accuracy, 2)} vs ${decimal(b.confidence, 2)}`);
   }
   return out;
 }
@@ -205,7 +203,7 @@ export function renderTerminalReport(m: MetricsFile, opts: TerminalReportOptions
   section('Most confidently wrong');
   if (wrong.length === 0) lines.push('none: every scored test image was classified correctly');
   for (const w of wrong) {
-    const head = `${pct(w.confidence).padStart(6)}  ${w.truth} → ${w.predicted}  `;
+    const head = `${percent(w.confidence).padStart(6)}  ${w.truth} → ${w.predicted}  `;
     lines.push(head + clip(w.image, width - head.length));
   }
   return lines.map((l) => clip(l, width));

@@ -109,8 +109,6 @@ export interface MetricsFile {
   weighted: { precision: number; recall: number; f1: number; classes: number };
   confusion_matrix: { labels: string[]; rows: 'true label'; columns: 'predicted label'; matrix: number[][] };
   most_confident_mistakes: ConfidentMistake[];
-  /** Filled by `edgewise tune`; null until then. */
-  thresholds: null | { tau: number; margin: number; coverage: number; selective_accuracy: number };
   definitions: Record<string, string>;
   /** Every model file of the run (float32 first, then its quantized variants) scored on the same test images. */
   variants?: VariantMetrics[];

@@ -1,4 +1,5 @@
 import type { Step } from '../core/step.js';
+import { decimal, NO_VALUE } from '../core/text.js';
 import type { Workspace } from '../core/workspace.js';
 import { publishedMetrics, publishedTemperature, readPublishInputs } from './inputs.js';
 import { sameContent } from './publish.js';
@@ -100,7 +101,6 @@ export function planRows(p: PublishPlan): PlanRow[] {
   return rows.map((r) => ({ label: r.label, now: p.current ? r.get(p.current) : undefined, next: r.get(p.next), higherIsBetter: r.higherIsBetter }));
 }
 
-const f3 = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 /** The change column: empty when equal (to 3 decimals) or not comparable. */
 export function planDelta(r: PlanRow): string {
@@ -125,6 +125,6 @@ export function planVerdict(p: PublishPlan): { kind: 'new' | 'reactivate' | 'not
 export function planTable(p: PublishPlan): string {
   const col = 12;
   const head = `${'metric'.padEnd(16)}${(p.current ? `now ${p.current.version}` : 'now: none').padEnd(col)}${(p.alreadyPublishedAs ?? `new ${p.version}`).padEnd(col)}change`;
-  const lines = planRows(p).map((r) => `${r.label.padEnd(16)}${(p.current ? f3(r.now) : '–').padEnd(col)}${f3(r.next).padEnd(col)}${planDelta(r)}`.trimEnd());
+  const lines = planRows(p).map((r) => `${r.label.padEnd(16)}${(p.current ? decimal(r.now) : NO_VALUE).padEnd(col)}${decimal(r.next).padEnd(col)}${planDelta(r)}`.trimEnd());
   return [head, ...lines].join('\n');
 }

@@ -4,6 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyFileAtomic, writeFileAtomic } from '../core/atomic.js';
 import { fsErrorDetails } from '../core/fs-errors.js';
+import { formatBytes } from '../core/progress.js';
 import { EdgewiseError, throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { sha256File, stableStringify } from '../core/hash.js';
@@ -280,10 +281,6 @@ async function publishOnce(ws: Workspace, opts: PublishOptions, actor: string, e
     await clearPending(ws);
     return { status: 'published', version, run: inp.run, previous: active, active: version, evaluated: inp.evaluated, modelJson, ...(recovered ? { recovered } : {}) };
   }, opts.signal ? { signal: opts.signal } : {});
-}
-
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`;
 }
 
 /** A full disk as a named error that says what was kept; undefined for any other failure. */

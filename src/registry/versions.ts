@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Step } from '../core/step.js';
+import { decimal, NO_VALUE } from '../core/text.js';
 import type { Workspace } from '../core/workspace.js';
 import { inspectPublic } from './artifacts.js';
 import { readPending } from './pending.js';
@@ -60,7 +61,6 @@ export const versionsStep: Step<Record<string, never>, VersionsResult> = {
   },
 };
 
-const f3 = (v: unknown): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 /** The rows `edgewise versions` prints (fits 80 columns): marker, version, date, metrics, thresholds, run. */
 export function versionsTable(r: VersionsResult): string {
@@ -68,10 +68,10 @@ export function versionsTable(r: VersionsResult): string {
   const body = r.versions.map((v) => [
     v.active ? '*' : '',
     v.version + (v.unevaluated ? '!' : ''),
-    v.created_at ? v.created_at.slice(0, 16).replace('T', ' ') : '–',
-    f3(v.metrics?.top1), f3(v.metrics?.top3), f3(v.metrics?.ece),
-    f3(v.thresholds?.tau), f3(v.thresholds?.margin), f3(v.metrics?.coverage),
-    v.source_run ?? '–',
+    v.created_at ? v.created_at.slice(0, 16).replace('T', ' ') : NO_VALUE,
+    decimal(v.metrics?.top1), decimal(v.metrics?.top3), decimal(v.metrics?.ece),
+    decimal(v.thresholds?.tau), decimal(v.thresholds?.margin), decimal(v.metrics?.coverage),
+    v.source_run ?? NO_VALUE,
   ]);
   const rows = [head, ...body];
   const widths = head.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));

@@ -1,6 +1,8 @@
+import { percent } from '../core/text.js';
 import type { SplitOutput } from './split-step.js';
 
-const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
+/** A target ratio: `70%`, or `12.5%` when it has a tenth. */
+const ratio = (x: number): string => percent(x, Number.isInteger(Math.round(x * 1000) / 10) ? 0 : 1);
 
 /** The per-class table and summary lines `edgewise split` prints for people. */
 export function formatSplitReport(out: SplitOutput): string {
@@ -10,7 +12,7 @@ export function formatSplitReport(out: SplitOutput): string {
   const line = (label: string, t: number, v: number, te: number, n: number): string =>
     [label.padEnd(labelW), String(t).padStart(7), String(v).padStart(7), String(te).padStart(7), String(n).padStart(7)].join(' ');
   const lines = [
-    `Split ${out.images} images in ${out.groups} clusters (target ${pct(s.train)} / ${pct(s.validation)} / ${pct(s.test)}, seed "${s.seed}"):`,
+    `Split ${out.images} images in ${out.groups} clusters (target ${ratio(s.train)} / ${ratio(s.validation)} / ${ratio(s.test)}, seed "${s.seed}"):`,
     '',
     head,
     ...out.classes.map((c) => line(c.label, c.counts.train, c.counts.validation, c.counts.test, c.total)),
@@ -26,8 +28,9 @@ export function formatSplitReport(out: SplitOutput): string {
     lines.push(`Compared with the previous split: ${c.moved} moved, ${c.added} added, ${c.removed} removed${c.kept ? '' : ' (assigned afresh)'}.`);
   }
   if (out.minimums.length > 0) lines.push(`Per-class minimums: ${out.minimums.length} cluster${out.minimums.length === 1 ? '' : 's'} placed so every class has a validation and a test image.`);
-  lines.push(`Wrote ${out.splitsCsv}${out.vertexCsv ? ` and ${out.vertexCsv}` : ` (${out.vertexCsv === undefined && out.vertexSkipped ? `Vertex CSV skipped: ${out.vertexSkipped}` : 'dry run'})`}.`);
-  if (out.dryRun) lines[lines.length - 1] = 'Dry run: nothing written.';
+  // No Vertex CSV and no reason given: the local backend without a bucket, which never needs one.
+  const vertex = out.vertexCsv ? ` and ${out.vertexCsv}` : out.vertexSkipped ? ` (Vertex CSV skipped: ${out.vertexSkipped})` : '';
+  lines.push(out.dryRun ? 'Dry run: nothing written.' : `Wrote ${out.splitsCsv}${vertex}.`);
   return lines.join('\n');
 }
 

@@ -1,6 +1,7 @@
 import { EdgewiseError, InputError } from '../core/errors.js';
 import { hashValue, sha256File } from '../core/hash.js';
 import type { Step } from '../core/step.js';
+import { NO_VALUE, percent } from '../core/text.js';
 import { ThresholdEngine } from './engine.js';
 import { gridValue } from './grid.js';
 import { negativesListing } from './negatives.js';
@@ -82,18 +83,22 @@ export function worstClasses(perClass: readonly ClassMetrics[], count: number): 
     .slice(0, count);
 }
 
-/** The same weakest-classes line in the wizard and the CLI, naming the split the numbers come from. */
-export function weakestLine(worst: ReadonlyArray<{ label: string; accuracy: number | null; coverage: number | null }>, split: string): string {
-  return `Weakest on ${split}: ${worst.map((c) => `${c.label} acc ${pct(c.accuracy, 0)} cov ${pct(c.coverage, 0)}`).join(' · ') || '—'}`;
+/**
+ * The same weakest-classes line in the wizard and the CLI, naming the split the numbers come from. Given a
+ * width (the wizard's one line), it names as many whole classes as fit, weakest first, and counts the rest.
+ */
+export function weakestLine(worst: ReadonlyArray<{ label: string; accuracy: number | null; coverage: number | null }>, split: string, width = Infinity): string {
+  const head = `Weakest on ${split}: `;
+  const parts = worst.map((c) => `${c.label} acc ${percent(c.accuracy, 0)} cov ${percent(c.coverage, 0)}`);
+  if (parts.length === 0) return head + NO_VALUE;
+  const line = (n: number) => head + parts.slice(0, n).join(' · ') + (n < parts.length ? ` (+${parts.length - n} more)` : '');
+  for (let n = parts.length; n > 1; n--) if (line(n).length <= width) return line(n);
+  return line(1);
 }
 
 /** What tau and margin mean, with the values in force. */
 export function meaningLine(tau: number, margin: number): string {
   return `Answers only when the top probability ≥ ${tau.toFixed(2)} and beats the runner-up by ≥ ${margin.toFixed(2)}`;
-}
-
-export function pct(v: number | null | undefined, digits = 1): string {
-  return v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`;
 }
 
 /** The step behind `edgewise tune` and the demo: choose (or take) thresholds, measure them, save them. */
@@ -129,12 +134,12 @@ export function createTuneStep(classifierFactory?: ClassifierFactory): Step<Tune
         const s = suggest(tuneEngine, { targetAccuracy: input.targetAccuracy, ...(input.maxFalseAccept === undefined ? {} : { maxFalseAccept: input.maxFalseAccept }) });
         if (!s) {
           const best = bestReachable(tuneEngine, input.maxFalseAccept);
-          const far = input.maxFalseAccept !== undefined && prep.negatives ? ` with false accepts <= ${pct(input.maxFalseAccept)}` : '';
-          throw new EdgewiseError(`No (tau, margin) on the 0.01 grid reaches ${pct(input.targetAccuracy)} selective accuracy${far} on the ${tunedOn} split.`, {
+          const far = input.maxFalseAccept !== undefined && prep.negatives ? ` with false accepts <= ${percent(input.maxFalseAccept)}` : '';
+          throw new EdgewiseError(`No (tau, margin) on the 0.01 grid reaches ${percent(input.targetAccuracy)} selective accuracy${far} on the ${tunedOn} split.`, {
             code: 'tune.unreachable',
             item: loaded.path,
             hint: best
-              ? `The best reachable is ${pct(best.selectiveAccuracy)} (tau ${best.tau.toFixed(2)}, margin ${best.margin.toFixed(2)}, coverage ${pct(best.coverage)}): lower --target-accuracy${far ? ' or raise --max-false-accept' : ''}.`
+              ? `The best reachable is ${percent(best.selectiveAccuracy)} (tau ${best.tau.toFixed(2)}, margin ${best.margin.toFixed(2)}, coverage ${percent(best.coverage)}): lower --target-accuracy${far ? ' or raise --max-false-accept' : ''}.`
               : 'Nothing can be answered under that false-accept limit: raise --max-false-accept.',
           });
         }

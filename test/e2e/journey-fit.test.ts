@@ -29,7 +29,7 @@ describe('e2e (tmux): screens across terminal sizes', () => {
     const wide = await term.waitFor('Next: Validate — press', 60_000);
     expectTitleOnTop(wide, 'edgewise');
     // Descriptions use the width (they were cut at 100 columns).
-    expect(wide).toContain('the trained model as .tflite + labels into ml/models/vNNN, checksums verified');
+    expect(wide).toContain('the trained .tflite + labels, into ml/models/vNNN, checksums verified');
     expect(wide).toContain('and-one-more-for-the-season · backend local');
 
     term.tmux.resize(80, 24);
@@ -41,7 +41,26 @@ describe('e2e (tmux): screens across terminal sizes', () => {
     expect(small.match(/Configure/g), small).toHaveLength(1);
     expect(small.match(/Split/g), small).toHaveLength(1);
     fitsWidth(small, 80);
+    // Every step's description fits by whole clauses: none is cut mid-word with … (the workspace path may be).
+    const rows = small.split('\n').filter((l) => /^[❯ ] \S (\d\.| {2}) /.test(l));
+    expect(rows.length, small).toBeGreaterThanOrEqual(9);
+    for (const row of rows) expect(row, small).not.toContain('…');
+    expect(small).toContain('bad files, label rules, class balance');
     term.text('q');
+    expect(await run.done()).toBe(0);
+  }, 240_000);
+
+  it('at 80×24 the weakest-class line names whole classes and counts the rest, never cut with …', async () => {
+    // Class names as long as a clothing dataset's: three of them no longer fit one 80-column line.
+    const fx = predictionsWorkspace({ seed: 43, test: 300, validation: 200, labels: ['longsleeve', 'outwear', 't-shirt', 'hoodie'] });
+    const term = j.terminal(fx.root, { columns: 80, rows: 24 });
+    const run = term.type('edgewise tune --interactive --target-accuracy 0.9');
+    const screen = await term.waitFor(/Weakest on \w+:/, 60_000);
+    fitsWidth(screen, 80);
+    const weakest = screen.split('\n').find((l) => l.startsWith('Weakest on'))!;
+    expect(weakest, screen).not.toContain('…');
+    expect(weakest, screen).toMatch(/^Weakest on \w+: [\w-]+ acc \d+% cov \d+%( · [\w-]+ acc \d+% cov \d+%)* \(\+\d more\)\s*$/);
+    term.keys('Escape');
     expect(await run.done()).toBe(0);
   }, 240_000);
 

@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 function shown(screen: string): { tau: number; margin: number; coverage: string; accuracy: string } {
   const t = /tau\s+(\d\.\d\d)/.exec(screen);
   const m = /margin\s+(\d\.\d\d)/.exec(screen);
-  const c = /validation\s+n=\d+\s+coverage ([\d.]+%)\s+sel(?:ective |\.)acc ([\d.]+%|—)/.exec(screen);
+  const c = /validation\s+n=\d+\s+coverage ([\d.]+%)\s+sel(?:ective |\.)acc ([\d.]+%|–)/.exec(screen);
   if (!t || !m || !c) throw new Error(`numbers not on screen:\n${screen}`);
   return { tau: Number(t[1]), margin: Number(m[1]), coverage: c[1]!, accuracy: c[2]! };
 }

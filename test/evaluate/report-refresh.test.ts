@@ -37,8 +37,13 @@ describe('the HTML report of a run follows its saved thresholds', () => {
     const m = JSON.parse(read(ws.root, ev.output.metricsPath)) as MetricsFile;
     expect(m.most_confident_mistakes.length).toBeGreaterThan(0);
     expect(first.match(/<img src="data:image\/jpeg;base64,/g)).toHaveLength(m.most_confident_mistakes.length);
+    // The saved thresholds live in thresholds_vNNN.json only (publish and the report read them there): the
+    // metrics file has no thresholds field to go stale, and tune leaves it as eval wrote it.
+    expect(m).not.toHaveProperty('thresholds');
+    const metricsBefore = read(ws.root, ev.output.metricsPath);
 
     const tune = await runStepCollect(tuneStep, { tau: 0.5, margin: 0.1 }, ws.ctx());
+    expect(read(ws.root, ev.output.metricsPath)).toBe(metricsBefore);
     expect(tune.output.report).toBe('ml/metrics/report_v001.html');
     expect(tune.events.filter((e) => e.type === 'artifact').map((e) => (e as { path: string }).path)).toEqual(['ml/metrics/thresholds_v001.json', 'ml/metrics/report_v001.html']);
     const second = read(ws.root, 'ml/metrics/report_v001.html');

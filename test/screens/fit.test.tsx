@@ -7,7 +7,7 @@ import { HelpBar, HelpKeyContext, packHints } from '../../screens/components/hel
 import { EVAL_KEYS } from '../../screens/keys/bindings.js';
 import { barHints } from '../../screens/keys/key-table.js';
 import { Text } from '../../screens/components/text.js';
-import { wrapWords } from '../../screens/components/wrap.js';
+import { fitClauses, wrapWords } from '../../screens/components/wrap.js';
 import HomeScreen from '../../screens/home.js';
 import { useTerminalSize } from '../../screens/hooks/use-terminal-size.js';
 import ValidateScreen from '../../screens/validate.js';
@@ -57,6 +57,18 @@ describe('wrapWords', () => {
     for (const l of out) expect(l.length).toBeLessThanOrEqual(40);
     expect(out.join(' ').replace(/\s+/g, '')).toBe(text.replace(/\s+/g, ''));
     expect(out.slice(1).every((l) => l.startsWith('  '))).toBe(true);
+  });
+});
+
+describe('fitClauses', () => {
+  it('shortens a description by whole clauses, and cuts with … only when the first clause is too wide', () => {
+    const text = 'bad files, label rules, class balance, exact/near duplicates and conflicts; review, then write';
+    expect(fitClauses(text, 200)).toBe(text);
+    expect(fitClauses(text, 44)).toBe('bad files, label rules, class balance');
+    expect(fitClauses(text, 37)).toBe('bad files, label rules, class balance');
+    expect(fitClauses(text, 36)).toBe('bad files, label rules');
+    expect(fitClauses('RUNNING in Vertex AI: 1234567890123456789 · ⏎ reattaches', 44)).toBe('RUNNING in Vertex AI: 1234567890123456789');
+    expect(fitClauses('one-long-word-and-nothing-else, more', 10)).toBe('one-long-…');
   });
 });
 

@@ -147,6 +147,19 @@ describe('split step', () => {
     for (const r of written) if (given.get(r.image) === 'validation') expect(r.split).toBe('validation');
   });
 
+  it('--carve-from-train on the local backend without a bucket: the report says what it wrote, not "(dry run)"', async () => {
+    const rows = dataset(['a', 'b'], 20).map((r, i) => ({ ...r, split: i % 20 < 16 ? 'train' : 'validation' }));
+    writeClean(rows, { split: true });
+    const { output } = await runStepCollect(splitStep, { carveFromTrain: true }, ctx());
+    expect(existsSync(dsPath('splits.csv'))).toBe(true);
+    const report = formatSplitReport(output);
+    expect(report).not.toContain('dry run');
+    expect(report.split('\n').at(-1)).toBe(`Wrote ${output.splitsCsv}.`);
+    // A real dry run writes nothing and says so.
+    const dry = await runStepCollect(splitStep, { carveFromTrain: true, dryRun: true, fresh: true }, ctx());
+    expect(formatSplitReport(dry.output).split('\n').at(-1)).toBe('Dry run: nothing written.');
+  });
+
   it('rejects an unknown split value naming the line', async () => {
     writeClean([{ image: 'x.jpg', label: 'a', split: 'holdout' }], { split: true });
     const err = await runStepCollect(splitStep, {}, ctx()).catch((e: unknown) => e);

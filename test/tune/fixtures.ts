@@ -23,12 +23,12 @@ export function cleanupWorkspaces(): void {
 }
 
 /** A workspace holding ml/metrics/predictions_<version>.json made of random (but sensible) predictions. */
-export function predictionsWorkspace(opts: { seed?: number; test?: number; validation?: number; k?: number; temperature?: number; version?: string; root?: string } = {}): PredictionsFixture {
+export function predictionsWorkspace(opts: { seed?: number; test?: number; validation?: number; k?: number; labels?: string[]; temperature?: number; version?: string; root?: string } = {}): PredictionsFixture {
   const root = opts.root ?? mkdtempSync(join(tmpdir(), 'edgewise-tune-'));
   if (!opts.root) created.push(root);
   const r = rng(opts.seed ?? 1);
-  const k = opts.k ?? 4;
-  const labels = Array.from({ length: k }, (_, i) => ['bee', 'ant', 'wasp', 'fly', 'moth', 'beetle'][i] ?? `class${i}`);
+  const k = opts.labels?.length ?? opts.k ?? 4;
+  const labels = opts.labels ?? Array.from({ length: k }, (_, i) => ['bee', 'ant', 'wasp', 'fly', 'moth', 'beetle'][i] ?? `class${i}`);
   const test = randomRows(r, opts.test ?? 200, k);
   const validation = randomRows(r, opts.validation ?? 120, k);
   const version = opts.version ?? 'v001';

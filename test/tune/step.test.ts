@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runStepCollect } from '../../src/core/step.js';
 import { bruteForceMetrics } from '../../src/tune/brute-force.js';
 import { loadPredictions, scoreNegatives, scoreRows } from '../../src/tune/predictions.js';
-import { createTuneStep, tuneStep } from '../../src/tune/step.js';
+import { createTuneStep, tuneStep, weakestLine } from '../../src/tune/step.js';
 import { cleanupWorkspaces, predictionsWorkspace } from './fixtures.js';
 import { writeRun } from '../registry/fixtures.js';
 import { publish } from '../../src/registry/publish.js';
@@ -148,5 +148,22 @@ describe('tune step', () => {
     expect(unknown).toBeGreaterThan(0);
     expect(l.splits.test.unscored).toBe(unknown);
     expect(l.splits.test.p1.length).toBe(200 - unknown);
+  });
+});
+
+describe('weakestLine', () => {
+  const worst = [
+    { label: 'longsleeve', accuracy: 0.72, coverage: 0.58 },
+    { label: 'outwear', accuracy: 0.751, coverage: 0.61 },
+    { label: 't-shirt', accuracy: 0.8, coverage: 0.66 },
+  ];
+  it('names every class when there is room (the CLI), whole classes only when there is not (a screen line)', () => {
+    const all = 'Weakest on validation: longsleeve acc 72% cov 58% · outwear acc 75% cov 61% · t-shirt acc 80% cov 66%';
+    expect(weakestLine(worst, 'validation')).toBe(all);
+    expect(weakestLine(worst, 'validation', all.length)).toBe(all);
+    expect(weakestLine(worst, 'validation', 100)).toBe('Weakest on validation: longsleeve acc 72% cov 58% · outwear acc 75% cov 61% (+1 more)');
+    expect(weakestLine(worst, 'validation', 79)).toBe('Weakest on validation: longsleeve acc 72% cov 58% (+2 more)');
+    expect(weakestLine(worst, 'validation', 59)).toBe('Weakest on validation: longsleeve acc 72% cov 58% (+2 more)');
+    expect(weakestLine([], 'test', 40)).toBe('Weakest on test: –');
   });
 });

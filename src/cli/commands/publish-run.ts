@@ -1,4 +1,5 @@
 import type { CommandOutcome, Harness } from '../harness.js';
+import { decimal } from '../../core/text.js';
 
 export interface PublishRunOptions {
   model?: string;
@@ -10,7 +11,6 @@ export interface PublishRunOptions {
   variant?: string;
 }
 
-const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : '–');
 
 /**
  * `edgewise publish` (and `tune --publish`): show the live version against what would ship (thresholds,
@@ -57,7 +57,7 @@ export async function runPublish(h: Harness, opts: PublishRunOptions): Promise<C
     human = [
       `Published run ${out.run} as ${out.version} and made it active${out.previous ? ` (was ${out.previous})` : ''}.`,
       `  ${m.tflite_url}  sha256 ${m.tflite_sha256.slice(0, 12)}…  (${m.model_variant ?? 'float32'}; input ${String(m.input.dtype)})`,
-      `  top1 ${f(m.metrics.top1)} · top3 ${f(m.metrics.top3)} · ece ${f(m.metrics.ece)} · tau ${f(m.thresholds.tau)} · margin ${f(m.thresholds.margin)} · T ${m.temperature.toFixed(2)}`,
+      `  top1 ${decimal(m.metrics.top1)} · top3 ${decimal(m.metrics.top3)} · ece ${decimal(m.metrics.ece)} · tau ${decimal(m.thresholds.tau)} · margin ${decimal(m.thresholds.margin)} · T ${m.temperature.toFixed(2)}`,
       out.previous ? `Undo with: edgewise rollback` : `See all versions: edgewise versions`,
     ].join('\n');
   }

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { unitInterval } from '../flag-values.js';
 import { globalsOf, runCommand, type RegisterCommand } from '../harness.js';
-import { plural } from '../../core/text.js';
+import { percent, plural } from '../../core/text.js';
 
 interface TuneFlags {
   model?: string;
@@ -70,7 +70,7 @@ export const register: RegisterCommand = (program: Command) => {
           });
           return { output: r.output, human: r.human, exitCode: r.exitCode };
         }
-        const { tuneStep, pct, weakestLine, meaningLine } = await import('../../tune/step.js');
+        const { tuneStep, weakestLine, meaningLine } = await import('../../tune/step.js');
         const out = await h.run(tuneStep, {
           ...(flags.model ? { model: flags.model } : {}),
           ...(negatives ? { negatives } : {}),
@@ -81,15 +81,15 @@ export const register: RegisterCommand = (program: Command) => {
         });
         const m = out.measured_on;
         const lines = [
-          `${out.version}: tau ${out.tau.toFixed(2)}, margin ${out.margin.toFixed(2)}${out.target !== undefined ? ` (highest coverage at >= ${pct(out.target)} selective accuracy on ${out.tuned_on.split})` : ''}`,
+          `${out.version}: tau ${out.tau.toFixed(2)}, margin ${out.margin.toFixed(2)}${out.target !== undefined ? ` (highest coverage at >= ${percent(out.target)} selective accuracy on ${out.tuned_on.split})` : ''}`,
           `  ${meaningLine(out.tau, out.margin)}; otherwise the app says "not sure".`,
-          `  ${m.split} (${m.n} images): coverage ${pct(m.coverage)}, selective accuracy ${pct(m.selective_accuracy)}, top-1 ${pct(m.top1)}, ${plural(m.confident_mistakes, 'confident mistake')}, AURC ${out.aurc.toFixed(4)}`,
+          `  ${m.split} (${m.n} images): coverage ${percent(m.coverage)}, selective accuracy ${percent(m.selective_accuracy)}, top-1 ${percent(m.top1)}, ${plural(m.confident_mistakes, 'confident mistake')}, AURC ${out.aurc.toFixed(4)}`,
         ];
         if (out.tuned_on.split !== m.split) {
           const t = out.tuned_on;
-          lines.push(`  ${t.split} (${t.n} images): coverage ${pct(t.coverage)}, selective accuracy ${pct(t.selective_accuracy)}`);
+          lines.push(`  ${t.split} (${t.n} images): coverage ${percent(t.coverage)}, selective accuracy ${percent(t.selective_accuracy)}`);
         }
-        if (m.false_accept_rate !== undefined) lines.push(`  negatives (${out.negatives?.n ?? 0} images from ${out.negatives?.source ?? '?'}): false-accept rate ${pct(m.false_accept_rate)}`);
+        if (m.false_accept_rate !== undefined) lines.push(`  negatives (${out.negatives?.n ?? 0} images from ${out.negatives?.source ?? '?'}): false-accept rate ${percent(m.false_accept_rate)}`);
         if (out.worst_classes.length > 0) lines.push(`  ${weakestLine(out.worst_classes, m.split)}`);
         if (!out.saved) return { output: out, human: [...lines, 'Dry run: nothing written.'].join('\n') };
         const { describeSave } = await import('../../tune/save.js');

@@ -1,7 +1,6 @@
 import type { Harness } from '../harness.js';
 import { readPublishInputs } from '../../registry/inputs.js';
-
-const f = (v: number | null | undefined): string => (typeof v === 'number' ? v.toFixed(3) : 'n/a');
+import { decimal } from '../../core/text.js';
 
 /**
  * `edgewise demo`'s registry stages: publish the tuned model, save stricter thresholds for it (tune) and
@@ -14,7 +13,7 @@ export async function publishDemo(h: Harness): Promise<string> {
   const m = out.modelJson;
   return out.status === 'already-published'
     ? `run ${out.run} was already published as ${out.version}`
-    : `run ${out.run} → ${out.version} (active): top1 ${f(m?.metrics.top1)}, tau ${f(m?.thresholds.tau)} → public/models/model.json, ${m?.tflite_url ?? ''}`;
+    : `run ${out.run} → ${out.version} (active): top1 ${decimal(m?.metrics.top1)}, tau ${decimal(m?.thresholds.tau)} → public/models/model.json, ${m?.tflite_url ?? ''}`;
 }
 
 export async function publishSecondDemo(h: Harness): Promise<string> {
@@ -30,7 +29,7 @@ export async function publishSecondDemo(h: Harness): Promise<string> {
   const shipped = await h.run(publishStep, { model: inp.run });
   const m = tuned.measured_on;
   const how = shipped.status === 'published' ? `published as ${shipped.version}` : shipped.status === 'reactivated' ? `${shipped.version} active again` : `already ${shipped.version}`;
-  return `same model, stricter thresholds saved (${tuned.saved ?? 'not saved'}), then ${how}: tau ${f(tuned.tau)}, coverage ${f(m.coverage)}, selective accuracy ${f(m.selective_accuracy)}`;
+  return `same model, stricter thresholds saved (${tuned.saved ?? 'not saved'}), then ${how}: tau ${decimal(tuned.tau)}, coverage ${decimal(m.coverage)}, selective accuracy ${decimal(m.selective_accuracy)}`;
 }
 
 export async function rollbackDemo(h: Harness): Promise<string> {

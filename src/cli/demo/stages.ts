@@ -1,4 +1,5 @@
 import type { Harness } from '../harness.js';
+import { percent } from '../../core/text.js';
 
 /**
  * One stage of `edgewise demo`: runs its step(s) on the demo workspace and returns a short summary of what
@@ -36,8 +37,7 @@ export const demoStages: DemoStage[] = [
       const { trainStep } = await import('../../train/step.js');
       const out = await h.run(trainStep, {});
       const m = out.metrics;
-      const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
-      return `${out.version} local (${out.backbone} @ ${out.layers.join('+')}): validation ${pct(m.val_accuracy)}, test ${pct(m.test_top1)} on embeddings, ${out.embedded.computed} embedded (${out.embedded.threads} thread${out.embedded.threads === 1 ? '' : 's'}) → ${out.tflite}`;
+      return `${out.version} local (${out.backbone} @ ${out.layers.join('+')}): validation ${percent(m.val_accuracy)}, test ${percent(m.test_top1)} on embeddings, ${out.embedded.computed} embedded (${out.embedded.threads} thread${out.embedded.threads === 1 ? '' : 's'}) → ${out.tflite}`;
     },
   },
   // eval: must come after train (it evaluates the latest ml/models/vNNN/model.tflite).

@@ -8,6 +8,7 @@ import type { StepEvent } from '../../core/events.js';
 import { sha256 } from '../../core/hash.js';
 import type { StepContext } from '../../core/step.js';
 import { ProgressTracker } from '../../core/progress.js';
+import { percent } from '../../core/text.js';
 import { streamEvents } from '../../core/event-queue.js';
 import { readSplitsCsv, type SplitRow } from '../../split/split-io.js';
 import { nextModelVersion } from '../model-version.js';
@@ -141,7 +142,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   yield { type: 'log', message: `Head trained with tfjs on the ${tfBackend === 'tensorflow' ? 'native tfjs-node (tensorflow)' : tfBackend} backend.` };
   const chosen = yield* trainHeads(tf, plan, sets, s, ctx.signal);
   const metrics = headMetrics(chosen, plan);
-  yield { type: 'log', message: `Head: best epoch ${chosen.head.bestEpoch}/${chosen.head.history.length}; validation ${fmtPct(metrics.val_accuracy)}, test ${fmtPct(metrics.test_top1)} (on embeddings).` };
+  yield { type: 'log', message: `Head: best epoch ${chosen.head.bestEpoch}/${chosen.head.history.length}; validation ${percent(metrics.val_accuracy)}, test ${percent(metrics.test_top1)} (on embeddings).` };
   const model = await buildClassifier(tf, plan.backbone, chosen.spec, chosen.head);
   await checkExport(tf, model, plan, chosen, emb.vectors, ctx.workspace.imagesDir);
   const info = modelInfo(plan, chosen, metrics, { embedding: emb.backend, head: tfBackend }, s);
@@ -273,7 +274,7 @@ async function* trainHeadWithEvents(tf: Tf, sets: HeadSets, classes: number, s: 
     if (e.valAccuracy !== undefined) yield { type: 'metric', name: 'val_accuracy', value: e.valAccuracy, iteration: e.epoch };
     // Every 10th epoch as a status line too, for the plain-text reporter.
     if (e.epoch % 10 === 0) {
-      yield { type: 'status', state: 'training', message: `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, accuracy ${fmtPct(e.accuracy)}, validation ${fmtPct(e.valAccuracy ?? null)}`, data: { ...e } };
+      yield { type: 'status', state: 'training', message: `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, accuracy ${percent(e.accuracy)}, validation ${percent(e.valAccuracy ?? null)}`, data: { ...e } };
     }
     yield { type: 'progress', phase: 'train', done: e.epoch, total: s.epochs, unit: 'epoch' };
   }
@@ -289,7 +290,7 @@ async function* choosePooling(grid: ChosenHead, mean: { head: TrainedHead; sets:
   yield {
     type: 'log',
     message: grid.sets.val
-      ? `Pooling: ${chosen.spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${fmtPct(poolingChoice.grid2)}, global mean ${fmtPct(poolingChoice.mean)}).`
+      ? `Pooling: ${chosen.spec.pooling === 'grid2' ? '2×2 grid' : 'global mean'} chosen on validation (2×2 grid ${percent(poolingChoice.grid2)}, global mean ${percent(poolingChoice.mean)}).`
       : 'Pooling: global mean (no validation split to choose with).',
   };
   return chosen;
@@ -423,10 +424,6 @@ function gridToMean(set: FeatureSet): FeatureSet {
     for (let k = 0; k < c; k++) x[r * c + k] = (set.x[o + k]! + set.x[o + c + k]! + set.x[o + 2 * c + k]! + set.x[o + 3 * c + k]!) / 4;
   }
   return { x, y: set.y, n: set.n, dim: c };
-}
-
-function fmtPct(v: number | null): string {
-  return v === null ? 'n/a' : `${(v * 100).toFixed(1)} %`;
 }
 
 /** A backbone fetched on first use: its download as a `download` phase counted in bytes, cancellable. */
