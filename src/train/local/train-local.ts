@@ -407,7 +407,7 @@ async function* announceModel(ctx: StepContext, version: string, finalDir: strin
   const float32Bytes = variants[0]!.bytes.length;
   for (const v of variants) {
     const mb = (v.info.size_bytes / 1e6).toFixed(2);
-    const pct = v.info.name === 'float32' ? '' : `, ${((100 * v.info.size_bytes) / float32Bytes).toFixed(0)} % of float32`;
+    const pct = v.info.name === 'float32' ? '' : `, ${percent(v.info.size_bytes / float32Bytes, 0)} of float32`;
     yield { type: 'artifact', path: rel(join(finalDir, v.info.file)), kind: 'model', description: `${version} ${v.info.name} .tflite (${mb} MB${pct})` };
   }
   yield { type: 'artifact', path: out.labelsFile, kind: 'labels' };
