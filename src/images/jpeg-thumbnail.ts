@@ -606,8 +606,9 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         // What libjpeg's jpeg_make_d_derived_tbl refuses ("Bogus Huffman table definition") goes to the
         // decoder, checked here when defined: a progressive file's AC tables are never built by this walker.
         if (!libjpegAcceptsTable(counts, file.subarray(p + 17, p + 17 + n), tc === 0)) return undefined;
-        // Copies: built tables are cached across files, and the caller may reuse this buffer.
-        tables[tc * 4 + id] = { counts: file.slice(p + 1, p + 17), values: file.slice(p + 17, p + 17 + n) };
+        // Copies: built tables are cached across files, and the caller may reuse this buffer (a Node
+        // Buffer's slice() is a view, hence the Uint8Array constructor).
+        tables[tc * 4 + id] = { counts: new Uint8Array(file.subarray(p + 1, p + 17)), values: new Uint8Array(file.subarray(p + 17, p + 17 + n)) };
         built.delete(tc * 4 + id);
         p += 17 + n;
       }

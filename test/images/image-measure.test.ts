@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkImage } from '../../src/validate/image-checks.js';
-import { measureBuffer, thumbnailScale, type ImageMeasure } from '../../src/images/image-measure.js';
+import { measureBuffer, measureImage, thumbnailScale, type ImageMeasure } from '../../src/images/image-measure.js';
 import { readJpegHeader } from '../../src/images/jpeg-header.js';
 import { jpegThumbnail } from '../../src/images/jpeg-thumbnail.js';
 import { hammingHex, perceptualHashes, toGrey } from '../../src/images/perceptual-hash.js';
@@ -188,6 +192,34 @@ describe('measureBuffer + checkImage', () => {
       const m = await measureBuffer(bytes, limits);
       expect(m.hashes, name).toBeUndefined();
       expect(codes('x.jpg', m), name).toEqual(['error:image.corrupt']);
+    }
+  });
+
+  it('measures files read into the reused buffer as each alone, with libvips decodes (PNG, progressive at 1/4, broken) in flight beside plain JPEGs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgewise-measure-'));
+    try {
+      const files: { path: string; size: number }[] = [];
+      for (let i = 0; i < 16; i++) {
+        const p = raw(photoSync(400 + 8 * i, 300, `reuse-${i}`));
+        const bytes = [
+          () => p.png().toBuffer(),
+          () => p.jpeg({ quality: 80, progressive: true }).toBuffer(), // 1/4: libvips decodes it
+          () => p.jpeg({ quality: 80 }).toBuffer(), // read from the coefficients, synchronously
+          async () => (await p.jpeg({ quality: 80 }).toBuffer()).subarray(0, 3000), // broken: libvips says why
+        ][i % 4]!;
+        const path = join(dir, `${i}.img`);
+        writeFileSync(path, await bytes());
+        files.push({ path, size: statSync(path).size });
+      }
+      const alone = [];
+      for (const f of files) alone.push(await measureBuffer(readFileSync(f.path), limits, { bytes: f.size, sha256: createHash('sha256').update(readFileSync(f.path)).digest('hex') }));
+      // All at once: each read overwrites the buffer the ones before it were read into.
+      const together = await Promise.all(files.map((f) => measureImage(f.path, f.size, limits)));
+      expect(together).toEqual(alone);
+      expect(alone.filter((m) => m.hashes).length).toBe(12);
+      expect(alone.filter((m) => m.decodeError).length).toBe(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
