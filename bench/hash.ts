@@ -20,6 +20,7 @@ import { measureImage, shrinkFactor, thumbnailScale, type ImageMeasure } from '.
 import { measureQuality } from '../src/images/image-quality.js';
 import { readJpegHeader } from '../src/images/jpeg-header.js';
 import { jpegThumbnail, jpegWalker, useWasmWalker } from '../src/images/jpeg-thumbnail.js';
+import { formatFromExtension } from '../src/images/image-format.js';
 import { createMeasurer } from '../src/images/measure-pool.js';
 import { applyOrientation, hammingHex, lanczosResizer, perceptualHashes, toGrey, useWasmResize, type PerceptualHashes } from '../src/images/perceptual-hash.js';
 import { fingerprintOf } from '../src/images/thumb-match.js';
@@ -32,9 +33,10 @@ const dataDir = resolve(args.find((a, i) => !a.startsWith('--') && !args[i - 1]?
 const script = fileURLToPath(new URL('../../bench/python/imagehash_ref.py', import.meta.url));
 const limits = { maxPixels: 100_000_000, maxReadBytes: 1 << 30 };
 
+/** The images under `dir` by their names (a dataset's LICENSE or README is not one). */
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
+    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : formatFromExtension(e.name) ? [join(dir, e.name)] : []))
     .sort();
 }
 
