@@ -1,7 +1,9 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import sharp, { type Sharp } from 'sharp';
-import { DECODABLE_FORMATS, sniffFormat, type SniffedFormat } from './image-format.js';
+import { isMainThread } from 'node:worker_threads';
+import type { Sharp } from 'sharp';
+import { decodableFormats, sniffFormat, type SniffedFormat } from './image-format.js';
+import { loadSharp, whenSharpLoads } from './lazy-sharp.js';
 import { readJpegHeader } from './jpeg-header.js';
 import { measureQuality, type QualityMeasures } from './image-quality.js';
 import { jpegThumbnail } from './jpeg-thumbnail.js';
@@ -52,14 +54,18 @@ export interface MeasureLimits {
  */
 const WORK_SIDE = 64;
 
+// One libvips thread per image: images run in parallel instead (less per-call overhead); no cache of
+// decoded inputs (every file is read once). Both are process-wide. Set when the main thread first measures
+// (it has sharp imported already), and in a worker thread when it first needs sharp.
 let sharpReady = false;
 function setUpSharp(): void {
   if (sharpReady) return;
   sharpReady = true;
-  // One libvips thread per image: images run in parallel instead (less per-call overhead); no cache of
-  // decoded inputs (every file is read once).
-  sharp.concurrency(1);
-  sharp.cache(false);
+  whenSharpLoads((sharp) => {
+    sharp.concurrency(1);
+    sharp.cache(false);
+  });
+  if (isMainThread) void loadSharp();
 }
 
 /**
@@ -165,7 +171,13 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
   const sniffed = sniffFormat(buf);
   if (sniffed) m.sniffed = sniffed;
   if (!sniffed) return m;
-  if (!DECODABLE_FORMATS.has(sniffed)) {
+  // Anything but a JPEG goes to sharp, asynchronously: a borrowed buffer is copied before the first wait.
+  if (borrowed && sniffed !== 'jpeg') {
+    buf = Buffer.from(buf);
+    borrowed = false;
+  }
+  // JPEG is in every build of sharp (libjpeg-turbo), so a JPEG does not need sharp loaded to know that.
+  if (sniffed !== 'jpeg' && !(await decodableFormats()).has(sniffed)) {
     m.refused = 'not_decodable_here';
     return m;
   }
@@ -180,12 +192,8 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
     Object.assign(m, { width: h.width, height: h.height, pages: 1, space: jpegSpace(h.components, h.adobeTransform), bitDepth: h.precision, orientation: h.orientation });
     if (h.unusualCoding) m.unusualCoding = true;
   } else {
-    if (borrowed) {
-      buf = Buffer.from(buf);
-      borrowed = false;
-    }
     try {
-      const md = await sharp(buf, { limitInputPixels: false }).metadata();
+      const md = await (await loadSharp())(buf, { limitInputPixels: false }).metadata();
       Object.assign(m, {
         width: md.width,
         height: md.height,
@@ -217,6 +225,7 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
   if (!grey) {
     if (borrowed) buf = Buffer.from(buf);
     const s = shrinkFactor(w, h);
+    const sharp = await loadSharp();
     const decode = () => {
       let pipeline: Sharp = sharp(buf, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
       if (s > 1) pipeline = pipeline.resize(Math.max(1, Math.round(w / s)), Math.max(1, Math.round(h / s)), { fit: 'fill', kernel: 'linear' });

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -218,6 +220,43 @@ describe('measureBuffer + checkImage', () => {
       expect(together).toEqual(alone);
       expect(alone.filter((m) => m.hashes).length).toBe(12);
       expect(alone.filter((m) => m.decodeError).length).toBe(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads sharp in a measuring thread only when a file needs it (not for plain JPEGs)', async () => {
+    // A fresh process stands in for a fresh worker thread: its first import of sharp is observable in the
+    // CommonJS cache (sharp's native binding is loaded through require). Needs the compiled dist/ (npm test
+    // builds it first).
+    const compiled = resolve('dist/src/images/image-measure.js');
+    expect(existsSync(compiled), 'run npm run build first').toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'edgewise-lazy-sharp-'));
+    try {
+      const jpegs = [];
+      for (let i = 0; i < 3; i++) {
+        const path = join(dir, `${i}.jpg`);
+        writeFileSync(path, await raw(photoSync(400, 300, `lazy-${i}`)).jpeg({ quality: 85 }).toBuffer());
+        jpegs.push(path);
+      }
+      const png = join(dir, 'p.png');
+      writeFileSync(png, await raw(photoSync(120, 90, 'lazy-png')).png().toBuffer());
+      const script = `
+        import { createRequire } from 'node:module';
+        import { statSync } from 'node:fs';
+        const { measureImage } = await import(${JSON.stringify(pathToFileURL(compiled).href)});
+        const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('sharp'));
+        const limits = { maxPixels: 1e8, maxReadBytes: 1 << 28 };
+        const out = [];
+        for (const f of ${JSON.stringify(jpegs)}) out.push(!!(await measureImage(f, statSync(f).size, limits)).hashes);
+        out.push(loaded());
+        out.push(!!(await measureImage(${JSON.stringify(png)}, statSync(${JSON.stringify(png)}).size, limits)).hashes);
+        out.push(loaded());
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      // Three JPEGs hashed without sharp; the PNG loads it.
+      expect(JSON.parse(r.stdout)).toEqual([true, true, true, false, true, true]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
