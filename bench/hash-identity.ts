@@ -9,6 +9,7 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { formatFromExtension } from '../src/images/image-format.js';
 import { createMeasurer } from '../src/images/measure-pool.js';
 
 const args = process.argv.slice(2);
@@ -20,9 +21,10 @@ if ((mode !== '--write' && mode !== '--compare') || !file || dirs.length === 0) 
   process.exit(2);
 }
 
+/** The images under `dir` by their names (a dataset's LICENSE or README is not one). */
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
+    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : formatFromExtension(e.name) ? [join(dir, e.name)] : []))
     .sort();
 }
 

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from './lazy-sharp.js';
 
 /** Formats told apart by their first bytes (the extension is only a claim). */
 export type SniffedFormat =
@@ -18,11 +18,16 @@ const SHARP_LOADER: Partial<Record<SniffedFormat, string>> = {
 /**
  * Formats the decoder that training and evaluation use (sharp, src/tflite/preprocess.ts) reads from a
  * buffer here, asked of sharp itself: its prebuilt libvips has no BMP, ICO, Netpbm, JPEG 2000 or JPEG XL
- * loader, and whatever validate keeps must be readable by every later step.
+ * loader, and whatever validate keeps must be readable by every later step. Asked when first needed (a
+ * measuring thread that only meets plain JPEGs never loads sharp).
  */
-export const DECODABLE_FORMATS: ReadonlySet<SniffedFormat> = new Set(
-  (Object.keys(SHARP_LOADER) as SniffedFormat[]).filter((f) => (sharp.format as unknown as Record<string, { input?: { buffer?: boolean } } | undefined>)[SHARP_LOADER[f]!]?.input?.buffer === true),
-);
+let decodable: Promise<ReadonlySet<SniffedFormat>> | undefined;
+export function decodableFormats(): Promise<ReadonlySet<SniffedFormat>> {
+  return (decodable ??= loadSharp().then((sharp) => {
+    const loaders = sharp.format as unknown as Record<string, { input?: { buffer?: boolean } } | undefined>;
+    return new Set((Object.keys(SHARP_LOADER) as SniffedFormat[]).filter((f) => loaders[SHARP_LOADER[f]!]?.input?.buffer === true));
+  }));
+}
 
 const EXT_FORMAT: Record<string, SniffedFormat> = {
   '.jpg': 'jpeg', '.jpeg': 'jpeg', '.jpe': 'jpeg', '.jfif': 'jpeg',

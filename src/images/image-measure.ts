@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import sharp, { type Sharp } from 'sharp';
-import { DECODABLE_FORMATS, sniffFormat, type SniffedFormat } from './image-format.js';
+import { isMainThread } from 'node:worker_threads';
+import type { Sharp } from 'sharp';
+import { decodableFormats, sniffFormat, type SniffedFormat } from './image-format.js';
+import { loadSharp, whenSharpLoads } from './lazy-sharp.js';
 import { readJpegHeader } from './jpeg-header.js';
 import { measureQuality, type QualityMeasures } from './image-quality.js';
 import { jpegThumbnail } from './jpeg-thumbnail.js';
@@ -52,14 +54,18 @@ export interface MeasureLimits {
  */
 const WORK_SIDE = 64;
 
+// One libvips thread per image: images run in parallel instead (less per-call overhead); no cache of
+// decoded inputs (every file is read once). Both are process-wide. Set when the main thread first measures
+// (it has sharp imported already), and in a worker thread when it first needs sharp.
 let sharpReady = false;
 function setUpSharp(): void {
   if (sharpReady) return;
   sharpReady = true;
-  // One libvips thread per image: images run in parallel instead (less per-call overhead); no cache of
-  // decoded inputs (every file is read once).
-  sharp.concurrency(1);
-  sharp.cache(false);
+  whenSharpLoads((sharp) => {
+    sharp.concurrency(1);
+    sharp.cache(false);
+  });
+  if (isMainThread) void loadSharp();
 }
 
 /**
@@ -103,10 +109,40 @@ export async function measureImage(path: string, bytes: number, limits: MeasureL
   }
   // Read synchronously: an async readFile is several trips through the libuv pool (open, stat, read,
   // close), each queued behind the decodes running there; a sync read of a photo takes well under 1 ms.
-  const buf = readFileSync(path);
+  const borrowed = bytes <= KEEP_SCRATCH;
+  const buf = borrowed ? readIntoScratch(path, bytes) : readFileSync(path);
   m.bytes = buf.length;
   m.sha256 = createHash('sha256').update(buf).digest('hex');
-  return measureBuffer(buf, limits, m);
+  return measureBuffer(buf, limits, m, borrowed);
+}
+
+/**
+ * Files are read into one buffer per thread, reused: a fresh buffer per file is memory outside V8's heap,
+ * and ≈ 45 MB of it per 400 photos made V8 run a full mark-compact every ≈ 100 files on each measuring
+ * thread (docs/notes/hashing.md). What this returns is valid until the next call: measureBuffer copies it
+ * before anything asynchronous.
+ */
+let scratch = Buffer.allocUnsafe(1 << 20);
+/** Larger files get a buffer of their own, so that one huge file does not stay in memory for the whole run. */
+const KEEP_SCRATCH = 32 << 20;
+function readIntoScratch(path: string, sizeHint: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    if (scratch.length <= sizeHint) scratch = Buffer.allocUnsafe(sizeHint + (1 << 16));
+    let n = 0;
+    // Until a read returns nothing: the file may have grown since it was listed.
+    for (let got; (got = readSync(fd, scratch, n, scratch.length - n, null)) > 0; ) {
+      n += got;
+      if (n === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, n);
+        scratch = bigger;
+      }
+    }
+    return scratch.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -126,12 +162,22 @@ async function withReason<T>(decode: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: ImageMeasure = { bytes: buf.length }): Promise<ImageMeasure> {
+/**
+ * `borrowed`: `buf` is only valid until this function first waits (measureImage's reused buffer), so it is
+ * copied before libvips gets it. Plain JPEGs never wait: they are read from the coefficients, synchronously.
+ */
+export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: ImageMeasure = { bytes: buf.length }, borrowed = false): Promise<ImageMeasure> {
   if (buf.length === 0) return m;
   const sniffed = sniffFormat(buf);
   if (sniffed) m.sniffed = sniffed;
   if (!sniffed) return m;
-  if (!DECODABLE_FORMATS.has(sniffed)) {
+  // Anything but a JPEG goes to sharp, asynchronously: a borrowed buffer is copied before the first wait.
+  if (borrowed && sniffed !== 'jpeg') {
+    buf = Buffer.from(buf);
+    borrowed = false;
+  }
+  // JPEG is in every build of sharp (libjpeg-turbo), so a JPEG does not need sharp loaded to know that.
+  if (sniffed !== 'jpeg' && !(await decodableFormats()).has(sniffed)) {
     m.refused = 'not_decodable_here';
     return m;
   }
@@ -147,7 +193,7 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
     if (h.unusualCoding) m.unusualCoding = true;
   } else {
     try {
-      const md = await sharp(buf, { limitInputPixels: false }).metadata();
+      const md = await (await loadSharp())(buf, { limitInputPixels: false }).metadata();
       Object.assign(m, {
         width: md.width,
         height: md.height,
@@ -177,7 +223,9 @@ export async function measureBuffer(buf: Buffer, limits: MeasureLimits, m: Image
   // it does not read, or finds abnormal, goes through libvips below, which also decides what is corrupt.
   if (scale) grey = jpegThumbnail(buf, scale);
   if (!grey) {
+    if (borrowed) buf = Buffer.from(buf);
     const s = shrinkFactor(w, h);
+    const sharp = await loadSharp();
     const decode = () => {
       let pipeline: Sharp = sharp(buf, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1 });
       if (s > 1) pipeline = pipeline.resize(Math.max(1, Math.round(w / s)), Math.max(1, Math.round(h / s)), { fit: 'fill', kernel: 'linear' });

@@ -426,9 +426,10 @@ function decodeScan(
  * decodeScan's sequential case, 1.5–3.5× faster (docs/notes/hashing.md). decodeScan stays the fallback
  * where WebAssembly cannot run, and the reference the port is tested against (jpeg-walk-wasm.test.ts).
  *
- * Memory from the module's heap base: the unstuffed scan (with a zeroed tail that reads past the end see,
- * as the JavaScript walker's DataView does; corrupt data reads at most a few KB further before the
- * per-MCU check stops it, inside PAD), then the restart offsets, then the luma grid.
+ * Memory from the module's heap base: the file's luma grid (it stays there for all the file's scans, and
+ * the thumbnail is made from it in place: no copies in or out), then the unstuffed scan (with a zeroed
+ * tail that reads past the end see, as the JavaScript walker's DataView does; corrupt data reads at most a
+ * few KB further before the per-MCU check stops it, inside PAD), then the restart offsets.
  */
 const PAD = 8192;
 /** Int32 offsets of a table's parts in jpeg-walk.c's Table. */
@@ -443,6 +444,7 @@ class WasmWalker {
   private readonly memory: WebAssembly.Memory;
   private readonly heap: number;
   private readonly run: (...args: number[]) => number;
+  private readonly toImage: (...args: number[]) => void;
   private readonly tablePtr: (i: number) => number;
   private readonly selPtr: number;
   private readonly yqPtr: number;
@@ -450,12 +452,15 @@ class WasmWalker {
   private readonly loaded: (Huffman | undefined)[] = new Array<Huffman | undefined>(8);
   private next = 0;
   private scanCap = 0;
+  /** Where this file's scans go: after its grid. */
+  private scanAt = 0;
 
   constructor(instance: WebAssembly.Instance) {
     const x = instance.exports as Record<string, unknown>;
     this.memory = x.memory as WebAssembly.Memory;
     this.heap = ((x.__heap_base as WebAssembly.Global).value as number + 7) & ~7;
     this.run = x.decode_sequential as (...args: number[]) => number;
+    this.toImage = x.to_image as (...args: number[]) => void;
     this.tablePtr = x.table_ptr as (i: number) => number;
     this.selPtr = (x.sel_ptr as () => number)();
     this.yqPtr = (x.yq_ptr as () => number)();
@@ -467,11 +472,25 @@ class WasmWalker {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / 65536));
   }
 
+  /** Starts a file: its luma grid of `values` doubles, zeroed (as a new Float64Array is). */
+  beginFile(values: number): void {
+    this.scanAt = this.heap + values * 8;
+    this.ensure(this.scanAt);
+    new Float64Array(this.memory.buffer, this.heap, values).fill(0);
+  }
+
   /** Where to unstuff a scan of up to `bytes` bytes (valid until the next call). */
   scanBuffer(bytes: number): Uint8Array {
     this.scanCap = (bytes + PAD + 7) & ~7;
-    this.ensure(this.heap + this.scanCap);
-    return new Uint8Array(this.memory.buffer, this.heap, this.scanCap);
+    this.ensure(this.scanAt + this.scanCap);
+    return new Uint8Array(this.memory.buffer, this.scanAt, this.scanCap);
+  }
+
+  /** toImage on the grid the scans filled, in the module. */
+  image(gridW: number, width: number, height: number, scale: 4 | 8): Uint8Array {
+    this.ensure(this.scanAt + width * height);
+    this.toImage(this.heap, gridW, width, height, scale, this.scanAt);
+    return new Uint8Array(this.memory.buffer, this.scanAt, width * height).slice();
   }
 
   private slot(h: Huffman, busy: Set<number>): number {
@@ -491,8 +510,8 @@ class WasmWalker {
     return i;
   }
 
-  /** decodeScan for a sequential scan, on the scan `scanBuffer` returned. */
-  decode(scan: ScanData, frame: Frame, sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[], restartInterval: number, yq: Float64Array, quad: boolean, out: ScanOut): boolean {
+  /** decodeScan for a sequential scan, on the scan `scanBuffer` returned, into the grid `beginFile` made. */
+  decode(scan: ScanData, frame: Frame, sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[], restartInterval: number, yq: Float64Array, quad: boolean, gridW: number, gridH: number): boolean {
     const { single, mcusX, total } = mcuLayout(frame, sel);
     const busy = new Set<number>();
     const sels = new Int32Array(this.memory.buffer, this.selPtr, 20);
@@ -506,16 +525,10 @@ class WasmWalker {
       sels.set([comp, bh, single ? 1 : bh * c.v, dcSlot, acSlot], s * 5);
     }
     new Float64Array(this.memory.buffer, this.yqPtr, 64).set(yq);
-    const restartsAt = this.heap + this.scanCap;
-    const gridAt = (restartsAt + 4 * scan.restarts.length + 7) & ~7;
-    const luma = sel.some((s) => s.comp === 0);
-    this.ensure(gridAt + (luma ? out.grid.byteLength : 0));
+    const restartsAt = this.scanAt + this.scanCap;
+    this.ensure(restartsAt + 4 * scan.restarts.length);
     new Int32Array(this.memory.buffer, restartsAt, scan.restarts.length).set(scan.restarts);
-    const grid = new Float64Array(this.memory.buffer, gridAt, out.grid.length);
-    if (luma) grid.set(out.grid);
-    const ok = this.run(this.heap, scan.length, restartsAt, scan.restarts.length, restartInterval, mcusX, total, single ? 1 : 0, sel.length, gridAt, out.gridW, out.gridH, quad ? 1 : 0) === 1;
-    if (ok && luma) out.grid.set(grid);
-    return ok;
+    return this.run(this.scanAt, scan.length, restartsAt, scan.restarts.length, restartInterval, mcusX, total, single ? 1 : 0, sel.length, this.heap, gridW, gridH, quad ? 1 : 0) === 1;
   }
 }
 
@@ -562,7 +575,9 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
   };
   let frame: Frame | undefined;
   let restartInterval = 0;
+  /** The luma grid: in the WebAssembly walker's memory (sequential files where it runs), or here. */
   let grid: Float64Array | undefined;
+  let walker: WasmWalker | undefined;
   let gridW = 0;
   let gridH = 0;
   let yWidth = 0;
@@ -606,8 +621,9 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         // What libjpeg's jpeg_make_d_derived_tbl refuses ("Bogus Huffman table definition") goes to the
         // decoder, checked here when defined: a progressive file's AC tables are never built by this walker.
         if (!libjpegAcceptsTable(counts, file.subarray(p + 17, p + 17 + n), tc === 0)) return undefined;
-        // Copies: built tables are cached across files, and the caller may reuse this buffer.
-        tables[tc * 4 + id] = { counts: file.slice(p + 1, p + 17), values: file.slice(p + 17, p + 17 + n) };
+        // Copies: built tables are cached across files, and the caller may reuse this buffer (a Node
+        // Buffer's slice() is a view, hence the Uint8Array constructor).
+        tables[tc * 4 + id] = { counts: new Uint8Array(file.subarray(p + 1, p + 17)), values: new Uint8Array(file.subarray(p + 17, p + 17 + n)) };
         built.delete(tc * 4 + id);
         p += 17 + n;
       }
@@ -650,14 +666,17 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       gridH = Math.ceil(height / (8 * frame.vmax)) * (n === 1 ? 1 : y.v);
       gridW = Math.max(gridW, Math.ceil(yWidth / 8));
       gridH = Math.max(gridH, Math.ceil(yHeight / 8));
-      grid = new Float64Array(gridW * gridH * (scale === 4 ? 4 : 1));
+      const values = gridW * gridH * (scale === 4 ? 4 : 1);
+      walker = dcCoef ? undefined : wasmWalker.get();
+      if (walker) walker.beginFile(values);
+      else grid = new Float64Array(values);
       if (dcCoef) coef = new Int32Array(gridW * gridH);
     } else if (marker >= 0xc3 && marker <= 0xcf && marker !== 0xc4) {
       return undefined; // lossless, arithmetic (and their DAC tables), JPG: left to libvips
     } else if (marker === 0xee && len >= 14 && file[seg] === 0x41 && file[seg + 1] === 0x64 && file[seg + 11] === 0) {
       adobeRgb = true; // Adobe APP14 with transform 0: three components hold RGB
     } else if (marker === 0xda) {
-      if (!frame || !grid) return undefined;
+      if (!frame || !(grid || walker)) return undefined;
       if (adobeRgb && frame.comps.length === 3) return undefined;
       const ns = file[seg]!;
       if (ns < 1 || ns > 4 || len !== 6 + 2 * ns) return undefined;
@@ -698,13 +717,11 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       if (!q) return undefined;
       yq ??= q;
       const kind = !coef ? Kind.Sequential : ah > 0 ? Kind.DcRefine : Kind.DcFirst;
-      const walker = kind === Kind.Sequential ? wasmWalker.get() : undefined;
       const need = file.length - segEnd + 16;
       const scan = unstuff(file, segEnd, walker ? walker.scanBuffer(need) : jsScratch(need));
       if (!scan) return undefined;
       try {
-        const out = { grid, coef, gridW, gridH };
-        const ok = walker ? walker.decode(scan, frame, sel, restartInterval, q, scale === 4, out) : decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, out);
+        const ok = walker ? walker.decode(scan, frame, sel, restartInterval, q, scale === 4, gridW, gridH) : decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, { grid: grid!, coef, gridW, gridH });
         if (!ok) return undefined;
       } catch (e) {
         // Corrupt data sent a read past the buffer (the WebAssembly walker cannot: it fails the MCU instead).
@@ -717,18 +734,39 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
     }
     o = segEnd;
   }
-  if (!frame || !grid || !lumaScanned || o + 2 > file.length || file[o + 1] !== 0xd9) return undefined;
-  if (coef) for (let i = 0; i < coef.length; i++) grid[i] = (coef[i]! * yq![0]!) / 8;
-  return toImage(grid, gridW, Math.ceil(yWidth / scale), Math.ceil(yHeight / scale), scale, frame.width, frame.height);
+  if (!frame || !(grid || walker) || !lumaScanned || o + 2 > file.length || file[o + 1] !== 0xd9) return undefined;
+  const width = Math.ceil(yWidth / scale);
+  const height = Math.ceil(yHeight / scale);
+  const image = (data: Uint8Array): JpegThumbnail => ({ data, width, height, scale, cell: scale, fullWidth: frame!.width, fullHeight: frame!.height });
+  if (walker) return image(walker.image(gridW, width, height, scale));
+  if (coef) for (let i = 0; i < coef.length; i++) grid![i] = (coef[i]! * yq![0]!) / 8;
+  return image(toImage(grid!, gridW, width, height, scale));
 }
-function toImage(grid: Float64Array, gridW: number, width: number, height: number, scale: 4 | 8, fullWidth: number, fullHeight: number): JpegThumbnail {
+
+/** The thumbnail's pixels from the grid of block means (or quadrant means): to_image in jpeg-walk.c does the same. */
+function toImage(grid: Float64Array, gridW: number, width: number, height: number, scale: 4 | 8): Uint8Array {
   const data = new Uint8Array(width * height);
-  for (let y = 0; y < height; y++) {
-    const row = scale === 8 ? y * gridW : (y >> 1) * gridW * 4 + (y & 1) * 2;
-    for (let x = 0; x < width; x++) {
-      const v = grid[scale === 8 ? row + x : row + (x >> 1) * 4 + (x & 1)]! + 128.5;
-      data[y * width + x] = v <= 0 ? 0 : v >= 255 ? 255 : v; // Uint8Array stores truncate: +0.5 rounds
+  // Uint8Array stores truncate: +0.5 rounds. One loop per scale (a per-pixel choice of index cost ≈ 5 % of
+  // a small photo's measuring time).
+  if (scale === 8) {
+    for (let y = 0; y < height; y++) {
+      const row = y * gridW;
+      const o = y * width;
+      for (let x = 0; x < width; x++) {
+        const v = grid[row + x]! + 128.5;
+        data[o + x] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+      }
+    }
+  } else {
+    // Quadrants are stored per block: top-left, top-right, bottom-left, bottom-right.
+    for (let y = 0; y < height; y++) {
+      const row = (y >> 1) * gridW * 4 + (y & 1) * 2;
+      const o = y * width;
+      for (let x = 0; x < width; x++) {
+        const v = grid[row + ((x >> 1) << 2) + (x & 1)]! + 128.5;
+        data[o + x] = v <= 0 ? 0 : v >= 255 ? 255 : v;
+      }
     }
   }
-  return { data, width, height, scale, cell: scale, fullWidth, fullHeight };
+  return data;
 }

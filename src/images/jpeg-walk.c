@@ -196,3 +196,19 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
   if (interval != nrestarts) return 0;
   return p <= end && end - p < 8;
 }
+
+/*
+ * The thumbnail's pixels from the luma grid decode_sequential filled (toImage in jpeg-thumbnail.ts, whose
+ * arithmetic this repeats): mean + 128, rounded (+0.5, then truncated as a Uint8Array store does), clamped.
+ * Scale 8: one value per block; scale 4: four per block, top-left, top-right, bottom-left, bottom-right.
+ */
+void to_image(const double *grid, int32_t grid_w, int32_t width, int32_t height, int32_t scale, uint8_t *out) {
+  for (int32_t y = 0; y < height; y++) {
+    const double *row = scale == 8 ? grid + y * grid_w : grid + (y >> 1) * grid_w * 4 + (y & 1) * 2;
+    uint8_t *o = out + y * width;
+    for (int32_t x = 0; x < width; x++) {
+      const double v = (scale == 8 ? row[x] : row[((x >> 1) << 2) + (x & 1)]) + 128.5;
+      o[x] = v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)(int32_t)v;
+    }
+  }
+}

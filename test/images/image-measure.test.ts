@@ -1,8 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { checkImage } from '../../src/validate/image-checks.js';
-import { measureBuffer, thumbnailScale, type ImageMeasure } from '../../src/images/image-measure.js';
+import { measureBuffer, measureImage, thumbnailScale, type ImageMeasure } from '../../src/images/image-measure.js';
 import { readJpegHeader } from '../../src/images/jpeg-header.js';
 import { jpegThumbnail } from '../../src/images/jpeg-thumbnail.js';
 import { hammingHex, perceptualHashes, toGrey } from '../../src/images/perceptual-hash.js';
@@ -188,6 +194,71 @@ describe('measureBuffer + checkImage', () => {
       const m = await measureBuffer(bytes, limits);
       expect(m.hashes, name).toBeUndefined();
       expect(codes('x.jpg', m), name).toEqual(['error:image.corrupt']);
+    }
+  });
+
+  it('measures files read into the reused buffer as each alone, with libvips decodes (PNG, progressive at 1/4, broken) in flight beside plain JPEGs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgewise-measure-'));
+    try {
+      const files: { path: string; size: number }[] = [];
+      for (let i = 0; i < 16; i++) {
+        const p = raw(photoSync(400 + 8 * i, 300, `reuse-${i}`));
+        const bytes = [
+          () => p.png().toBuffer(),
+          () => p.jpeg({ quality: 80, progressive: true }).toBuffer(), // 1/4: libvips decodes it
+          () => p.jpeg({ quality: 80 }).toBuffer(), // read from the coefficients, synchronously
+          async () => (await p.jpeg({ quality: 80 }).toBuffer()).subarray(0, 3000), // broken: libvips says why
+        ][i % 4]!;
+        const path = join(dir, `${i}.img`);
+        writeFileSync(path, await bytes());
+        files.push({ path, size: statSync(path).size });
+      }
+      const alone = [];
+      for (const f of files) alone.push(await measureBuffer(readFileSync(f.path), limits, { bytes: f.size, sha256: createHash('sha256').update(readFileSync(f.path)).digest('hex') }));
+      // All at once: each read overwrites the buffer the ones before it were read into.
+      const together = await Promise.all(files.map((f) => measureImage(f.path, f.size, limits)));
+      expect(together).toEqual(alone);
+      expect(alone.filter((m) => m.hashes).length).toBe(12);
+      expect(alone.filter((m) => m.decodeError).length).toBe(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads sharp in a measuring thread only when a file needs it (not for plain JPEGs)', async () => {
+    // A fresh process stands in for a fresh worker thread: its first import of sharp is observable in the
+    // CommonJS cache (sharp's native binding is loaded through require). Needs the compiled dist/ (npm test
+    // builds it first).
+    const compiled = resolve('dist/src/images/image-measure.js');
+    expect(existsSync(compiled), 'run npm run build first').toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'edgewise-lazy-sharp-'));
+    try {
+      const jpegs = [];
+      for (let i = 0; i < 3; i++) {
+        const path = join(dir, `${i}.jpg`);
+        writeFileSync(path, await raw(photoSync(400, 300, `lazy-${i}`)).jpeg({ quality: 85 }).toBuffer());
+        jpegs.push(path);
+      }
+      const png = join(dir, 'p.png');
+      writeFileSync(png, await raw(photoSync(120, 90, 'lazy-png')).png().toBuffer());
+      const script = `
+        import { createRequire } from 'node:module';
+        import { statSync } from 'node:fs';
+        const { measureImage } = await import(${JSON.stringify(pathToFileURL(compiled).href)});
+        const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('sharp'));
+        const limits = { maxPixels: 1e8, maxReadBytes: 1 << 28 };
+        const out = [];
+        for (const f of ${JSON.stringify(jpegs)}) out.push(!!(await measureImage(f, statSync(f).size, limits)).hashes);
+        out.push(loaded());
+        out.push(!!(await measureImage(${JSON.stringify(png)}, statSync(${JSON.stringify(png)}).size, limits)).hashes);
+        out.push(loaded());
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      // Three JPEGs hashed without sharp; the PNG loads it.
+      expect(JSON.parse(r.stdout)).toEqual([true, true, true, false, true, true]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { jpegThumbnail, type JpegThumbnail } from '../../src/images/jpeg-thumbnail.js';
+import { jpegThumbnail, useWasmWalker, type JpegThumbnail } from '../../src/images/jpeg-thumbnail.js';
 import { prng } from '../helpers/crafted-images.js';
 import { ZIGZAG, encodeTinyJpeg, jpegFrame, jpegMarkers, scanData, type TinyJpegOptions } from '../helpers/tiny-jpeg.js';
 
@@ -593,6 +593,22 @@ describe('robustness', () => {
     expect(expected).toBeDefined();
     first.fill(0); // the caller reuses its buffer for the next file
     expect(jpegThumbnail(Uint8Array.from(jpeg), 8)).toEqual(expected);
+  });
+
+  it('nor from a caller\'s Node Buffer (whose slice() is a view, not a copy), as measureImage reuses one per thread', async () => {
+    const jpeg = await sharpRgb(photo(120, 90, 98), 120, 90).jpeg({ quality: 91, optimiseCoding: true }).toBuffer();
+    // The TypeScript walker reads long codes' symbols from the cached table's values on every file (the
+    // WebAssembly one copies them into its memory when a table is first used, which would hide a view).
+    useWasmWalker(false);
+    try {
+      const reused = Buffer.from(jpeg);
+      const expected = jpegThumbnail(reused, 4);
+      expect(expected).toBeDefined();
+      reused.fill(0);
+      expect(jpegThumbnail(Buffer.from(jpeg), 4)).toEqual(expected);
+    } finally {
+      useWasmWalker(true);
+    }
   });
 });
 
