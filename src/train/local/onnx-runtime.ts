@@ -1,0 +1,80 @@
+/**
+ * onnxruntime-node, the optional native runtime that embeds fastest here (docs/notes/local-backbone.md, issue
+ * 18): an optionalDependency, so a platform without its binary installs and falls back to LiteRT.
+ *
+ * Typed by the few calls edgewise makes, not by the package's own types: the build must not need the package.
+ * EDGEWISE_ONNXRUNTIME names another module to load instead (tests point it at a missing one to exercise the
+ * fallback for real).
+ */
+
+export interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+export interface OrtSessionOptions {
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  executionMode?: 'sequential' | 'parallel';
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  extra?: Record<string, unknown>;
+}
+export interface Ort {
+  InferenceSession: { create(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  env: { logLevel?: string; versions?: Record<string, string> };
+}
+
+let loading: Promise<Ort> | undefined;
+
+export function ortModuleId(): string {
+  return process.env.EDGEWISE_ONNXRUNTIME || 'onnxruntime-node';
+}
+
+/** The loaded module, once per thread; rejects with the reason when it cannot load (then callers fall back). */
+export function loadOrt(): Promise<Ort> {
+  loading ??= (async () => {
+    const id = ortModuleId();
+    let m: { default?: Ort } & Partial<Ort>;
+    try {
+      m = (await import(id)) as typeof m;
+    } catch (e) {
+      throw new Error(`${id} did not load (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+    }
+    const ort = (m.InferenceSession ? m : m.default) as Ort | undefined;
+    if (!ort?.InferenceSession || !ort.Tensor) throw new Error(`${id} loaded but has no InferenceSession`);
+    // Its warnings go to stderr by default; steps never print.
+    ort.env.logLevel = 'error';
+    return ort;
+  })();
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
+
+/**
+ * Intra-op threads per session. 1: the session runs on the calling thread while sharp decodes the next images
+ * on its own threads, which keeps 2 cores busy; 2 intra-op threads measured slower and costlier (their threads
+ * spin while waiting). EDGEWISE_ORT_THREADS overrides it for benchmarks.
+ */
+export function ortThreads(): number {
+  return Math.max(1, Number(process.env.EDGEWISE_ORT_THREADS ?? 1));
+}
+
+export async function createOrtSession(ort: Ort, model: Uint8Array, threads = ortThreads()): Promise<OrtSession> {
+  return ort.InferenceSession.create(model, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+    // Idle intra-op threads sleep instead of spinning: on a shared 2-core machine spinning burns the core
+    // sharp decodes on.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+}
