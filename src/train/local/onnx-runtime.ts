@@ -31,7 +31,8 @@ export interface Ort {
   env: { logLevel?: string; versions?: Record<string, string> };
 }
 
-let loading: Promise<Ort> | undefined;
+/** Per module id (EDGEWISE_ONNXRUNTIME may name another); a failed load is retried next time. */
+const loading = new Map<string, Promise<Ort>>();
 
 export function ortModuleId(): string {
   return process.env.EDGEWISE_ONNXRUNTIME || 'onnxruntime-node';
@@ -39,8 +40,10 @@ export function ortModuleId(): string {
 
 /** The loaded module, once per thread; rejects with the reason when it cannot load (then callers fall back). */
 export function loadOrt(): Promise<Ort> {
-  loading ??= (async () => {
-    const id = ortModuleId();
+  const id = ortModuleId();
+  const known = loading.get(id);
+  if (known) return known;
+  const load = (async () => {
     let m: { default?: Ort } & Partial<Ort>;
     try {
       m = (await import(id)) as typeof m;
@@ -53,8 +56,9 @@ export function loadOrt(): Promise<Ort> {
     ort.env.logLevel = 'error';
     return ort;
   })();
-  loading.catch(() => (loading = undefined));
-  return loading;
+  loading.set(id, load);
+  load.catch(() => loading.delete(id));
+  return load;
 }
 
 /**
