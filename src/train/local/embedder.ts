@@ -120,7 +120,7 @@ export async function createLiteRtEmbedder(backbone: Backbone, tflite: Uint8Arra
 
 /**
  * The same embeddings from the feature model written as ONNX (feature-onnx.ts), run by onnxruntime-node:
- * same preprocessing, float pixels in, the pooled vector out (within 1e-4 of tfjs and LiteRT:
+ * same preprocessing, the decoded uint8 pixels in (the graph scales them), the pooled vector out (within 1e-4 of tfjs and LiteRT:
  * test/train/embed-onnx.test.ts). One session per embedder; each call runs one view (batch 1: larger batches
  * were not faster here, docs/notes/local-backbone.md). `run` blocks this thread for the forward pass while
  * sharp decodes the next images on its own threads.
@@ -132,20 +132,20 @@ export async function createOrtEmbedder(backbone: Backbone, onnx: Uint8Array, th
   const { width, height } = backbone.input;
   const inName = session.inputNames[0]!;
   const outName = session.outputNames[0]!;
-  const run = async (px: Float32Array): Promise<Float32Array> => {
-    const out = await session.run({ [inName]: new ort.Tensor('float32', px, [1, height, width, 3]) });
+  const run = async (px: Uint8Array): Promise<Float32Array> => {
+    const out = await session.run({ [inName]: new ort.Tensor('uint8', px, [1, height, width, 3]) });
     // A fresh array the caller may transfer (the result's buffer belongs to the binding).
     return (out[outName]!.data as Float32Array).slice();
   };
   let dim: number;
   try {
-    dim = (await run(new Float32Array(width * height * 3))).length;
+    dim = (await run(new Uint8Array(width * height * 3))).length;
   } catch (e) {
     await session.release();
     throw new Error(`onnxruntime could not run the feature model: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }
   const embed: EmbedFn = async (file, views) => {
-    const px = await preprocessImage(file, backbone.input);
+    const px = await decodeResize(file, { width, height, fit: 'fill' });
     const out: Float32Array[] = [];
     for (const v of views) out.push(await run(v === 'flip' ? flipHorizontal(px, width, height) : px));
     return out;

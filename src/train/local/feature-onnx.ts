@@ -8,8 +8,9 @@ import { featureModelSpec } from './feature-tflite.js';
 
 /**
  * The feature model (the same description featureTflite serialises) as ONNX, for onnxruntime-node
- * (src/onnx/write-onnx.ts). Written once per feature key into `<cacheDir>/feature-onnx/`, like the .tflite.
- * Bump FORMAT when the writer's output changes.
+ * (src/onnx/write-onnx.ts), taking the decoded uint8 pixels and scaling them to the backbone's input range
+ * inside the graph (the values pixelsToFloat gives). Written once per feature key into
+ * `<cacheDir>/feature-onnx/`, like the .tflite. Bump FORMAT when the writer's output changes.
  */
 const FORMAT = 'feature-onnx/1';
 
@@ -34,6 +35,7 @@ export async function featureOnnx(backbone: Backbone, spec: FeatureSpec, cacheDi
   }
   const { serializeOnnx } = await import('../../onnx/write-onnx.js');
   const bytes = serializeOnnx(await featureModelSpec(backbone, spec, opts.signal), {
+    uint8Input: backbone.input.range,
     metadata: { featureKey: featureKey(backbone, spec), backbone: backbone.id, layers: spec.layers.join('+'), pooling: spec.pooling },
   });
   await writeFileAtomic(path, bytes);

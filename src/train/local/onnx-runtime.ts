@@ -27,7 +27,7 @@ export interface OrtSessionOptions {
 }
 export interface Ort {
   InferenceSession: { create(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession> };
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  Tensor: new <T extends 'float32' | 'uint8'>(type: T, data: T extends 'uint8' ? Uint8Array : Float32Array, dims: readonly number[]) => OrtTensor;
   env: { logLevel?: string; versions?: Record<string, string> };
 }
 
