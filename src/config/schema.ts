@@ -136,7 +136,7 @@ export const TrainSettingsSchema = z
     l2: z.number().min(0).default(1e-3),
     classWeights: z.boolean().default(true),
     seed: z.string().default('edgewise'),
-    /** Embedding worker threads (0 = main thread). Default: one per core, at most 2. */
+    /** Embedding worker threads for LiteRT and tfjs (0 = main thread; onnxruntime always runs on the main thread). Default: one per core, at most 2. */
     workers: z.number().int().min(0).max(16).optional(),
     /**
      * Embedding engine; absent = `auto`: onnxruntime-node (optional dependency) on the feature model written as
