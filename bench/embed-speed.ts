@@ -107,7 +107,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
     { name: 'LiteRT int8 1 thread', open: pool(0, 'litert', 'int8') },
     { name: 'LiteRT int8 2 workers (EmbedPool)', open: pool(2, 'litert', 'int8') },
     { name: 'ORT this thread, 1 in flight', open: pool(2, 'onnx', 'float32', {}, 1) },
-    { name: 'ORT this thread, 2 intra-op threads', open: pool(2, 'onnx', 'float32', { EDGEWISE_ORT_THREADS: '2' }) },
+    { name: 'ORT this thread, 1 intra-op thread', open: pool(2, 'onnx', 'float32', { EDGEWISE_ORT_THREADS: '1' }) },
     { name: 'ORT 2 workers, 1 session each', open: pool(2, 'onnx', 'float32', { EDGEWISE_ORT_WORKERS: '1' }) },
     { name: DEFAULT, open: pool(2, DEFAULT_EMBED_PRECISION === 'int8' ? 'litert' : 'auto', DEFAULT_EMBED_PRECISION) },
     {

@@ -165,8 +165,8 @@ interface Slot {
  * compiled worker script is absent (running from TypeScript sources, e.g. under vitest).
  *
  * onnxruntime runs on this thread instead (no workers): its forward pass is native and sharp decodes on its
- * own threads meanwhile, so one session with a few images in flight keeps 2 cores busy; worker threads
- * measured slower and costlier (docs/notes/local-backbone.md). EDGEWISE_ORT_WORKERS=1 puts one session per
+ * own threads meanwhile, so one session (2 intra-op threads) with a few images in flight keeps 2 cores busy;
+ * one session per worker thread cost more CPU and was not faster (docs/notes/local-backbone.md). EDGEWISE_ORT_WORKERS=1 puts one session per
  * worker thread instead, for benchmarks.
  */
 export class EmbedPool {

@@ -29,7 +29,7 @@ const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMe
 
 try {
   const backbone = resolveBackbone(init.backboneId, init.cacheDir);
-  const { embed, backend } = init.onnx ? await createOrtEmbedder(backbone, init.onnx) : await createEmbedder(backbone, init.spec, init.tflite);
+  const { embed, backend } = init.onnx ? await createOrtEmbedder(backbone, init.onnx, 1) : await createEmbedder(backbone, init.spec, init.tflite);
   port.on('message', (req: WorkerRequest) => {
     embed(req.file, req.views).then(
       (vectors) => post({ type: 'result', id: req.id, vectors }, vectors.map((v) => v.buffer as ArrayBuffer)),

@@ -121,9 +121,9 @@ export async function createLiteRtEmbedder(backbone: Backbone, tflite: Uint8Arra
 /**
  * The same embeddings from the feature model written as ONNX (feature-onnx.ts), run by onnxruntime-node:
  * same preprocessing, the decoded uint8 pixels in (the graph scales them), the pooled vector out (within 1e-4 of tfjs and LiteRT:
- * test/train/embed-onnx.test.ts). One session per embedder; each call runs one view (batch 1: larger batches
- * were not faster here, docs/notes/local-backbone.md). `run` blocks this thread for the forward pass while
- * sharp decodes the next images on its own threads.
+ * test/train/embed-onnx.test.ts). One session per embedder (ortThreads() intra-op threads); each call runs one
+ * view (batch 1: larger batches were not faster here, docs/notes/local-backbone.md). `run` blocks this thread
+ * for the forward pass while sharp decodes the next images on its own threads.
  */
 export async function createOrtEmbedder(backbone: Backbone, onnx: Uint8Array, threads?: number): Promise<Embedder> {
   const { loadOrt, createOrtSession } = await import('./onnx-runtime.js');

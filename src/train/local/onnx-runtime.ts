@@ -62,12 +62,15 @@ export function loadOrt(): Promise<Ort> {
 }
 
 /**
- * Intra-op threads per session. 1: the session runs on the calling thread while sharp decodes the next images
- * on its own threads, which keeps 2 cores busy; 2 intra-op threads measured slower and costlier (their threads
- * spin while waiting). EDGEWISE_ORT_THREADS overrides it for benchmarks.
+ * Intra-op threads per session: 2 (the calling thread and one more; spinning off). Same CPU per image as 1
+ * thread, and faster end to end in every round measured (6 rounds at load 8–25, docs/notes/local-backbone.md):
+ * the forward pass leaves the main thread sooner while sharp decodes the next images on its own threads.
+ * EDGEWISE_ORT_THREADS overrides it for benchmarks.
  */
+export const DEFAULT_ORT_THREADS = 2;
+
 export function ortThreads(): number {
-  return Math.max(1, Number(process.env.EDGEWISE_ORT_THREADS ?? 1));
+  return Math.max(1, Number(process.env.EDGEWISE_ORT_THREADS ?? DEFAULT_ORT_THREADS));
 }
 
 export async function createOrtSession(ort: Ort, model: Uint8Array, threads = ortThreads()): Promise<OrtSession> {
