@@ -136,14 +136,15 @@ export const TrainSettingsSchema = z
     l2: z.number().min(0).default(1e-3),
     classWeights: z.boolean().default(true),
     seed: z.string().default('edgewise'),
-    /** Embedding worker threads (0 = main thread). Default: one per core, at most 2. */
+    /** Embedding worker threads for LiteRT and tfjs (0 = main thread; onnxruntime always runs on the main thread). Default: one per core, at most 2. */
     workers: z.number().int().min(0).max(16).optional(),
     /**
-     * Embedding engine; absent = `auto`: LiteRT on the converted feature model (faster), tfjs when that fails.
-     * No default value on purpose: both give the same embeddings (≤ 1e-4), so adding this setting must not
+     * Embedding engine; absent = `auto`: onnxruntime-node (optional dependency) on the feature model written as
+     * ONNX, else LiteRT on the converted feature model, else tfjs (resolveFeatureEngine, embed-pool.ts).
+     * No default value on purpose: all give the same embeddings (≤ 1e-4), so adding this setting must not
      * change existing workspaces' train fingerprints.
      */
-    embedRuntime: z.enum(['auto', 'litert', 'tfjs']).optional(),
+    embedRuntime: z.enum(['auto', 'onnx', 'litert', 'tfjs']).optional(),
     /**
      * Precision of the feature model LiteRT embeds with; absent = DEFAULT_EMBED_PRECISION (embed-pool.ts).
      * `int8`: the full-integer feature model (faster; calibrated once on train images). Optional like embedRuntime.

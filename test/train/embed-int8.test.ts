@@ -119,7 +119,8 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const pool = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers: 0, precision: 'int8', calibration: () => [] });
     try {
       expect(pool.precision).toBe('float32');
-      expect(pool.backend).toBe('litert');
+      // The float engine `auto` picks: onnxruntime (test/train/embed-onnx.test.ts).
+      expect(pool.backend).toBe('onnxruntime');
       expect(pool.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
       expect(pool.runtimeNote).toMatch(/int8 feature model not used \(no int8 feature model: no calibration images\)/);
     } finally {

@@ -88,11 +88,11 @@ describe('LiteRT embeddings (feature model converted to .tflite)', () => {
     expect(statSync(a.path).size).toBe(a.bytes.byteLength);
   });
 
-  it('the pool picks LiteRT by default and falls back to tfjs when asked', async () => {
+  it('the pool picks LiteRT when asked (and when onnxruntime is absent: test/train/embed-onnx.test.ts), tfjs when asked', async () => {
     const files = await makeImages(join(tmp.dir));
     const cacheDir = join(tmp.dir, 'cache3');
     const opts = { backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers: 0 };
-    const auto = await EmbedPool.create(opts);
+    const auto = await EmbedPool.create({ ...opts, runtime: 'litert' });
     const tf = await EmbedPool.create({ ...opts, runtime: 'tfjs' });
     try {
       expect(auto.backend).toBe('litert');

@@ -36,12 +36,12 @@ let run = 0;
  * Runs train --json in a copy of the template workspace (sharing one cache folder, so only the first run
  * converts the feature model) and sends `sig` when `when` matches an event line.
  */
-function trainAndSignal(sig: NodeJS.Signals, when: (e: Record<string, unknown>) => boolean, cache: string): Promise<Outcome & { sent: boolean }> {
+function trainAndSignal(sig: NodeJS.Signals, when: (e: Record<string, unknown>) => boolean, cache: string, env: Record<string, string> = {}): Promise<Outcome & { sent: boolean }> {
   const ws = join(tmp.dir, `run-${run++}`);
   cpSync(join(tmp.dir, 'template'), ws, { recursive: true });
   if (existsSync(cache)) cpSync(cache, join(ws, '.edgewise', 'cache'), { recursive: true });
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, '-w', ws, '--json', 'train', '--backend', 'local'], { env: { ...process.env, CI: 'true', FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, [CLI, '-w', ws, '--json', 'train', '--backend', 'local'], { env: { ...process.env, CI: 'true', FORCE_COLOR: '0', ...env } });
     const lines: Array<Record<string, unknown>> = [];
     let buf = '';
     let sentAt: number | undefined;
@@ -64,8 +64,10 @@ function trainAndSignal(sig: NodeJS.Signals, when: (e: Record<string, unknown>) 
     child.on('exit', (code, signal) => {
       clearTimeout(killer);
       const hung = signal === 'SIGKILL';
-      if (!existsSync(cache) && existsSync(join(ws, '.edgewise', 'cache', 'feature-tflite'))) {
-        cpSync(join(ws, '.edgewise', 'cache', 'feature-tflite'), join(cache, 'feature-tflite'), { recursive: true });
+      for (const dir of ['feature-tflite', 'feature-onnx']) {
+        if (!existsSync(join(cache, dir)) && existsSync(join(ws, '.edgewise', 'cache', dir))) {
+          cpSync(join(ws, '.edgewise', 'cache', dir), join(cache, dir), { recursive: true });
+        }
       }
       done({ code, signal, sent: sentAt !== undefined, exitedAfterMs: hung || sentAt === undefined ? undefined : performance.now() - sentAt, lines });
     });
@@ -76,19 +78,22 @@ const isLog = (re: RegExp) => (e: Record<string, unknown>) => e.type === 'log' &
 
 describe('edgewise train --backend local: a signal at any moment exits 130', () => {
   const cache = join(tmp.dir, 'shared-cache');
-  const moments: Array<[string, NodeJS.Signals, (e: Record<string, unknown>) => boolean]> = [
+  // The worker threads run LiteRT (onnxruntime, the default when it loads, embeds on the main thread).
+  const litert = { EDGEWISE_EMBED_RUNTIME: 'litert' };
+  const moments: Array<[string, NodeJS.Signals, (e: Record<string, unknown>) => boolean, Record<string, string>?]> = [
     // First run, cold cache: tfjs loads and the feature model is converted (seconds of start-up).
     ['at the step start (cold cache: tfjs loading, conversion)', 'SIGINT', (e) => e.type === 'step-start'],
-    ['while the worker threads start (the reported hang)', 'SIGTERM', isLog(/^Embedding \d+ new image/)],
-    ['while the worker threads start, Ctrl-C', 'SIGINT', isLog(/^Embedding \d+ new image/)],
-    ['once the threads run LiteRT', 'SIGTERM', isLog(/^Embedding with/)],
+    ['while the worker threads start (the reported hang)', 'SIGTERM', isLog(/^Embedding \d+ new image/), litert],
+    ['while the worker threads start, Ctrl-C', 'SIGINT', isLog(/^Embedding \d+ new image/), litert],
+    ['once the threads run LiteRT', 'SIGTERM', isLog(/^Embedding with/), litert],
+    ['once onnxruntime runs', 'SIGTERM', isLog(/^Embedding with onnxruntime/)],
     ['while hashing the images', 'SIGINT', (e) => e.type === 'progress' && e.phase === 'hash'],
     ['while embedding', 'SIGINT', (e) => e.type === 'progress' && e.phase === 'embed'],
     ['while training the head', 'SIGTERM', (e) => e.type === 'metric'],
   ];
-  for (const [name, sig, when] of moments) {
+  for (const [name, sig, when, env] of moments) {
     it(`${sig} ${name}`, async () => {
-      const r = await trainAndSignal(sig, when, cache);
+      const r = await trainAndSignal(sig, when, cache, env);
       expect(r.sent, 'the moment was reached').toBe(true);
       console.log(`${sig} ${name}: exit ${r.code ?? r.signal} ${r.exitedAfterMs === undefined ? 'never (killed)' : `${Math.round(r.exitedAfterMs)} ms after the signal`}`);
       expect({ code: r.code, signal: r.signal, hung: r.exitedAfterMs === undefined }).toEqual({ code: 130, signal: null, hung: false });

@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('edgewise train', () => {
-  it('--json streams per-epoch metrics and ends with the model, embedding on 2 worker threads', () => {
+  it('--json streams per-epoch metrics and ends with the model, embedding with onnxruntime', () => {
     const r = cli(['train', '--backend', 'local', '--json']);
     expect(r.code).toBe(0);
     const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -29,9 +29,10 @@ describe('edgewise train', () => {
     expect(events.some((e) => e.type === 'progress' && e.phase === 'embed')).toBe(true);
     const result = events.at(-1)! as { type: string; ok: boolean; output: { version: string; tflite: string; embedded: { threads: number; computed: number } } };
     expect(result).toMatchObject({ type: 'result', ok: true });
-    // Both worker threads embed with LiteRT on the feature .tflite converted once into the workspace cache.
-    expect(result.output.embedded).toMatchObject({ threads: 2, computed: 24, backend: 'litert' });
-    expect(readdirSync(join(tmp.dir, '.edgewise', 'cache', 'feature-tflite')).filter((f) => f.endsWith('.tflite'))).toHaveLength(1);
+    // onnxruntime (the optional dependency, installed here) on the feature .onnx written once into the cache.
+    expect(result.output.embedded).toMatchObject({ threads: 1, computed: 24, backend: 'onnxruntime' });
+    expect(readdirSync(join(tmp.dir, '.edgewise', 'cache', 'feature-onnx')).filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+    expect(events.some((e) => e.type === 'warning')).toBe(false);
     expect(readFileSync(join(tmp.dir, result.output.tflite)).subarray(4, 8).toString('latin1')).toBe('TFL3');
   });
 
@@ -42,5 +43,20 @@ describe('edgewise train', () => {
     const bad = cli(['train', '--backend', 'gpu']);
     expect(bad.code).toBe(2);
     expect(bad.stderr + bad.stdout).toContain('--backend');
+  });
+
+  it('without onnxruntime-node: LiteRT on 2 worker threads, with a train.onnx_unavailable warning', async () => {
+    const ws = join(tmp.dir, 'no-ort');
+    await syntheticWorkspace(ws, { perClass: 4, size: [64, 96] });
+    const r = spawnSync(process.execPath, [CLI, '-w', ws, 'train', '--backend', 'local', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', FORCE_COLOR: '0', EDGEWISE_ONNXRUNTIME: 'edgewise-no-such-onnxruntime' },
+    });
+    expect(r.status).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.find((e) => e.type === 'warning')).toMatchObject({ code: 'train.onnx_unavailable' });
+    // Both worker threads embed with LiteRT on the feature .tflite converted once into the workspace cache.
+    expect((events.at(-1) as { output: { embedded: unknown } }).output.embedded).toMatchObject({ threads: 2, computed: 12, backend: 'litert' });
+    expect(readdirSync(join(ws, '.edgewise', 'cache', 'feature-tflite')).filter((f) => f.endsWith('.tflite'))).toHaveLength(1);
   });
 });

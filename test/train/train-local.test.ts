@@ -24,7 +24,7 @@ beforeAll(async () => {
   const r = await runStepCollect(trainStep, {}, ctx());
   first = r.output;
   firstEvents = r.events;
-});
+}, 180_000); // a whole train step with its quantized exports: a limit for a loaded machine, not a timing assertion
 afterAll(() => tmp.cleanup());
 
 describe('local training on synthetic shapes', () => {

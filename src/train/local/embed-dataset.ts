@@ -35,8 +35,8 @@ export interface EmbedOptions {
   spec: FeatureSpec;
   cacheDir: string;
   workers: number;
-  /** Embedding engine (EmbedPool): `auto` = LiteRT when the feature model converts, else tfjs. */
-  runtime?: 'auto' | 'litert' | 'tfjs';
+  /** Embedding engine (EmbedPool, resolveFeatureEngine): `auto` = onnxruntime, else LiteRT, else tfjs. */
+  runtime?: 'auto' | 'onnx' | 'litert' | 'tfjs';
   /** Feature model precision (EmbedPool); int8 needs `calibration` the first time. Default float32. */
   precision?: EmbedPrecision;
   /** Images that calibrate the int8 feature model when it is not cached yet. */
@@ -135,8 +135,10 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
     try {
       backend = pool.backend;
       threads = pool.threads;
-      yield { type: 'log', message: `Embedding with ${backend.startsWith('litert') ? `LiteRT (${pool.precision} feature model)` : `tfjs (${backend})`} on ${threads} thread(s).` };
-      if (pool.runtimeNote) yield { type: 'warning', code: 'train.litert_unavailable', message: pool.runtimeNote };
+      const engine = pool.runtime === 'onnx' ? 'onnxruntime (float32 feature model)' : backend.startsWith('litert') ? `LiteRT (${pool.precision} feature model)` : `tfjs (${backend})`;
+      const where = pool.runtime === 'onnx' && threads === 1 ? 'on this thread, decoding on sharp\'s threads' : `on ${threads} thread(s)`;
+      yield { type: 'log', message: `Embedding with ${engine} ${where}.` };
+      if (pool.runtimeNote) yield { type: 'warning', code: pool.runtimeNoteCode, message: pool.runtimeNote };
       if (pool.fallbackReason) yield { type: 'warning', code: 'train.workers_unavailable', message: `Embedding on one thread: worker threads did not start (${pool.fallbackReason}).` };
       const tracker = new ProgressTracker('embed', work.length, 'img');
       const started = performance.now();

@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
-import { createEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
+import { createEmbedder, createOrtEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
+import { featureOnnx } from './feature-onnx.js';
+import { createOrtSession, loadOrt } from './onnx-runtime.js';
 import { featureTflite, featureTfliteInt8 } from './feature-tflite.js';
 import { featureKey } from './backbone.js';
 import { nativeTfLoads } from './tf-runtime.js';
@@ -27,9 +29,10 @@ export interface PoolOptions {
   /** Worker threads; 0 = embed on this thread. Default: one per core, at most 2 (see docs/notes/local-backbone.md). */
   workers?: number;
   /**
-   * `auto` (default): tfjs when @tensorflow/tfjs-node loads (native); else LiteRT on the converted feature
-   * .tflite, tfjs(-wasm) when the conversion or LiteRT fails;
-   * `litert` / `tfjs` force one (a failing `litert` is an error). EDGEWISE_EMBED_RUNTIME overrides `auto`.
+   * `auto` (default): onnxruntime-node on the feature .onnx when it loads; else tfjs when @tensorflow/tfjs-node
+   * loads (native); else LiteRT on the converted feature .tflite, tfjs(-wasm) when the conversion or LiteRT
+   * fails (resolveFeatureEngine); `onnx` / `litert` / `tfjs` force one (a failing `onnx` or `litert` is an
+   * error). EDGEWISE_EMBED_RUNTIME overrides `auto`.
    */
   runtime?: 'auto' | EmbedRuntime;
   /**
@@ -48,7 +51,7 @@ export interface PoolOptions {
 export function embedRuntimeChoice(opt: PoolOptions['runtime']): 'auto' | EmbedRuntime {
   if (opt && opt !== 'auto') return opt;
   const env = process.env.EDGEWISE_EMBED_RUNTIME;
-  return env === 'tfjs' || env === 'litert' ? env : 'auto';
+  return env === 'tfjs' || env === 'litert' || env === 'onnx' ? env : 'auto';
 }
 
 /** The precision asked for: EDGEWISE_EMBED_PRECISION (benchmarks), else the option, else float32. */
@@ -66,31 +69,59 @@ function errorText(e: unknown): string {
 export interface FeatureEngine {
   runtime: EmbedRuntime;
   precision: EmbedPrecision;
-  /** The feature .tflite LiteRT runs (absent for tfjs). */
+  /** The feature .tflite LiteRT runs (LiteRT only). */
   tflite?: Uint8Array;
+  /** The feature .onnx onnxruntime runs (onnx only). */
+  onnx?: Uint8Array;
   /** featureKey, plus the int8 model's id for int8 (its vectors differ from float's; float = tfjs ≤ 1e-4). */
   cacheKey: string;
   /** Why a faster engine was not used, if one was skipped. */
   note?: string;
+  /** The warning code of `note`: train.onnx_unavailable when onnxruntime was skipped, else train.litert_unavailable. */
+  noteCode?: string;
+}
+
+/**
+ * onnxruntime on the feature .onnx, checked by running it once (a cached file it cannot read is written again
+ * once). Throws with the reason when onnxruntime-node is absent or fails.
+ */
+async function onnxEngineBytes(opts: PoolOptions): Promise<Uint8Array> {
+  const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
+  const ort = await loadOrt();
+  for (const rebuild of [false, true]) {
+    const f = await featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...(opts.signal ? { signal: opts.signal } : {}) });
+    try {
+      const session = await createOrtSession(ort, f.bytes, 1);
+      await session.release();
+      return f.bytes;
+    } catch (e) {
+      if (f.converted) throw new Error(`onnxruntime rejected the feature .onnx: ${errorText(e).split('\n')[0]}`);
+    }
+  }
+  throw new Error('unreachable');
 }
 
 /**
  * Picks the engine, in this order (the first that is asked for and works):
- *   1. tfjs when `tfjs` is forced, or on `auto` when @tensorflow/tfjs-node (native) loads;
- *   2. LiteRT on the int8 feature model, when int8 precision is asked for;
- *   3. LiteRT on the float32 feature model;
- *   4. tfjs (wasm), with a note saying why LiteRT was not used (an error if `litert` was forced).
- * Conversion and calibration happen here, once per feature key (cached in `<cacheDir>/feature-tflite/`).
+ *   1. tfjs when `tfjs` is forced;
+ *   2. LiteRT on the int8 feature model, when int8 precision is asked for (and `onnx` is not forced);
+ *   3. onnxruntime-node on the feature .onnx, on `auto` or `onnx` (the fastest here: docs/notes/local-backbone.md);
+ *      when it is absent or fails: an error if `onnx` was forced, else a note (warning train.onnx_unavailable);
+ *   4. tfjs on `auto` when @tensorflow/tfjs-node (native) loads;
+ *   5. LiteRT on the float32 feature model;
+ *   6. tfjs (wasm), with a note saying why LiteRT was not used (an error if `litert` was forced).
+ * All float engines give the same vectors within 1e-4, so they share the cache key; int8 has its own.
+ * Conversion and calibration happen here, once per feature key (cached in `<cacheDir>/feature-tflite/`,
+ * `<cacheDir>/feature-onnx/`).
  */
 export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEngine> {
   const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
   const key = featureKey(backbone, opts.spec);
   let runtime = embedRuntimeChoice(opts.runtime);
-  // tfjs-node (the optional native accelerator), when it loads, beats LiteRT's single-threaded wasm.
-  if (runtime === 'auto' && (await nativeTfLoads())) runtime = 'tfjs';
   if (runtime === 'tfjs') return { runtime: 'tfjs', precision: 'float32', cacheKey: key };
   const notes: string[] = [];
-  if (embedPrecisionChoice(opts.precision) === 'int8') {
+  let noteCode: string | undefined;
+  if (runtime !== 'onnx' && embedPrecisionChoice(opts.precision) === 'int8') {
     try {
       const q = await featureTfliteInt8(backbone, opts.spec, opts.cacheDir, opts.calibration ?? (() => []), opts.signal);
       return { runtime: 'litert', precision: 'int8', tflite: q.bytes, cacheKey: `${key}|${q.id}` };
@@ -99,15 +130,27 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
       notes.push(`int8 feature model not used (${errorText(e)})`);
     }
   }
+  if (runtime === 'auto' || runtime === 'onnx') {
+    try {
+      const onnx = await onnxEngineBytes(opts);
+      return { runtime: 'onnx', precision: 'float32', onnx, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.` } : {}) };
+    } catch (e) {
+      if (runtime === 'onnx' || e instanceof CancelledError) throw e;
+      notes.push(`onnxruntime not used (${errorText(e)})`);
+      noteCode = 'train.onnx_unavailable';
+    }
+  }
+  // tfjs-node (the optional native accelerator), when it loads, beats LiteRT's single-threaded wasm.
+  if (runtime === 'auto' && (await nativeTfLoads())) return { runtime: 'tfjs', precision: 'float32', cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with tfjs-node.`, noteCode: noteCode ?? 'train.litert_unavailable' } : {}) };
   try {
     // Converted once here (cached on disk), so the workers never load tfjs.
     const f = await featureTflite(backbone, opts.spec, opts.cacheDir, opts.signal);
-    return { runtime: 'litert', precision: 'float32', tflite: f.bytes, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.` } : {}) };
+    return { runtime: 'litert', precision: 'float32', tflite: f.bytes, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with LiteRT (float32).`, noteCode: noteCode ?? 'train.litert_unavailable' } : {}) };
   } catch (e) {
     if (runtime === 'litert' || e instanceof CancelledError) throw e;
     notes.push(`LiteRT not used, embedding with tfjs: the feature model could not be converted to .tflite (${errorText(e)}).`);
   }
-  return { runtime: 'tfjs', precision: 'float32', cacheKey: key, note: notes.join(' ') };
+  return { runtime: 'tfjs', precision: 'float32', cacheKey: key, note: notes.join('; '), noteCode: 'train.litert_unavailable' };
 }
 
 interface Slot {
@@ -120,17 +163,28 @@ interface Slot {
  * single-threaded in Node, so threads are how both cores get used). Each thread decodes its own images
  * (sharp), so the main thread only passes file names and vectors. Falls back to this thread when the
  * compiled worker script is absent (running from TypeScript sources, e.g. under vitest).
+ *
+ * onnxruntime runs on this thread instead (no workers): its forward pass is native and sharp decodes on its
+ * own threads meanwhile, so one session (2 intra-op threads) with a few images in flight keeps 2 cores busy;
+ * one session per worker thread cost more CPU and was not faster (docs/notes/local-backbone.md). EDGEWISE_ORT_WORKERS=1 puts one session per
+ * worker thread instead, for benchmarks.
  */
 export class EmbedPool {
   private readonly slots: Slot[] = [];
   private local: EmbedFn | undefined;
+  private localClose: (() => Promise<void>) | undefined;
+  /** Requests in flight per thread that keep the cores busy (onnxruntime on this thread: decode + forward). */
+  private lanes = 1;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: Float32Array[]): void; reject(e: Error): void; slot: Slot }>();
   backend = 'unknown';
   /** Why the worker threads were not used, when they were asked for and failed to start. */
   fallbackReason: string | undefined;
-  /** Why LiteRT (or its int8 model) was not used although it would have been picked. */
+  /** Why onnxruntime, LiteRT (or its int8 model) was not used although it would have been picked. */
   runtimeNote: string | undefined;
+  /** The warning code for runtimeNote (train.onnx_unavailable or train.litert_unavailable). */
+  runtimeNoteCode = 'train.litert_unavailable';
+  runtime: EmbedRuntime = 'tfjs';
   /** The embedding-cache key of the vectors this pool computes (see FeatureEngine). */
   cacheKey = '';
   precision: EmbedPrecision = 'float32';
@@ -149,13 +203,24 @@ export class EmbedPool {
     const engine = opts.engine ?? (await resolveFeatureEngine(opts));
     const forced = embedRuntimeChoice(opts.runtime) === 'litert';
     pool.runtimeNote = engine.note;
+    if (engine.noteCode) pool.runtimeNoteCode = engine.noteCode;
     pool.cacheKey = engine.cacheKey;
     pool.precision = engine.precision;
+    pool.runtime = engine.runtime;
     const tflite = engine.tflite;
     throwIfCancelled(opts.signal);
+    if (engine.onnx && process.env.EDGEWISE_ORT_WORKERS !== '1') {
+      // Checked by resolveFeatureEngine (a session ran): a failure here is an error, not a fallback.
+      const e = await createOrtEmbedder(backbone, engine.onnx);
+      pool.local = e.embed;
+      pool.localClose = e.close;
+      pool.backend = e.backend;
+      pool.lanes = 2;
+      return pool;
+    }
     const script = new URL('./embed-worker.js', import.meta.url);
     if (wanted > 0 && existsSync(fileURLToPath(script))) {
-      const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec, ...(tflite ? { tflite } : {}) };
+      const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec, ...(tflite ? { tflite } : {}), ...(engine.onnx ? { onnx: engine.onnx } : {}) };
       // A worker takes about a second to load its runtime: a cancel meanwhile stops them at once.
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_resolve, reject) => {
@@ -179,20 +244,24 @@ export class EmbedPool {
       }
     }
     let local: Embedder | undefined;
-    if (tflite) {
+    if (engine.onnx) local = await createOrtEmbedder(backbone, engine.onnx);
+    else if (tflite) {
       try {
         local = await createEmbedder(backbone, opts.spec, tflite);
       } catch (e) {
         if (forced) throw e;
         pool.runtimeNote = `LiteRT not used, embedding with tfjs: ${errorText(e)}`;
         // tfjs computes the float vectors: their key, not the int8 model's.
+        pool.runtimeNoteCode = 'train.litert_unavailable';
         pool.cacheKey = featureKey(backbone, opts.spec);
         pool.precision = 'float32';
       }
     }
     local ??= await createEmbedder(backbone, opts.spec);
     pool.local = local.embed;
+    pool.localClose = local.close;
     pool.backend = local.backend;
+    pool.runtime = local.runtime;
     return pool;
   }
 
@@ -254,7 +323,7 @@ export class EmbedPool {
    * oversubscribed the 2 cores here. EDGEWISE_EMBED_WINDOW (per thread) overrides it for benchmarks.
    */
   get window(): number {
-    return this.threads * Math.max(1, Number(process.env.EDGEWISE_EMBED_WINDOW ?? 2));
+    return this.threads * this.lanes * Math.max(1, Number(process.env.EDGEWISE_EMBED_WINDOW ?? 2));
   }
 
   /** One vector per view. */
@@ -271,5 +340,8 @@ export class EmbedPool {
 
   async close(): Promise<void> {
     await this.terminateAll();
+    const close = this.localClose;
+    this.localClose = undefined;
+    await close?.();
   }
 }

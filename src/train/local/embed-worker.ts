@@ -2,17 +2,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
-import { createEmbedder } from './embedder.js';
+import { createEmbedder, createOrtEmbedder } from './embedder.js';
 
 /**
- * A worker thread with its own embedder: a LiteRT instance on the feature .tflite when `tflite` is given,
- * else its own tfjs instance (both run one thread per instance in Node).
+ * A worker thread with its own embedder: an onnxruntime session on the feature .onnx when `onnx` is given
+ * (benchmarks only: EDGEWISE_ORT_WORKERS), a LiteRT instance on the feature .tflite when `tflite` is given,
+ * else its own tfjs instance (LiteRT and tfjs-wasm run one thread per instance in Node).
  */
 export interface WorkerInit {
   backboneId: string;
   cacheDir: string;
   spec: FeatureSpec;
   tflite?: Uint8Array;
+  onnx?: Uint8Array;
 }
 export type WorkerRequest = { id: number; file: string; views: View[] };
 export type WorkerReply =
@@ -26,7 +28,8 @@ const init = workerData as WorkerInit;
 const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 try {
-  const { embed, backend } = await createEmbedder(resolveBackbone(init.backboneId, init.cacheDir), init.spec, init.tflite);
+  const backbone = resolveBackbone(init.backboneId, init.cacheDir);
+  const { embed, backend } = init.onnx ? await createOrtEmbedder(backbone, init.onnx, 1) : await createEmbedder(backbone, init.spec, init.tflite);
   port.on('message', (req: WorkerRequest) => {
     embed(req.file, req.views).then(
       (vectors) => post({ type: 'result', id: req.id, vectors }, vectors.map((v) => v.buffer as ArrayBuffer)),

@@ -8,8 +8,8 @@ import { loadTf } from './tf-runtime.js';
 /** Embeds one image file into one vector per requested view. */
 export type EmbedFn = (file: string, views: View[]) => Promise<Float32Array[]>;
 
-/** Which engine runs the feature model: tfjs (wasm or tfjs-node) or LiteRT on a converted .tflite. */
-export type EmbedRuntime = 'tfjs' | 'litert';
+/** Which engine runs the feature model: tfjs (wasm or tfjs-node), LiteRT on a converted .tflite, onnxruntime-node on an .onnx. */
+export type EmbedRuntime = 'tfjs' | 'litert' | 'onnx';
 
 export interface Embedder {
   embed: EmbedFn;
@@ -17,6 +17,8 @@ export interface Embedder {
   backend: string;
   runtime: EmbedRuntime;
   dim: number;
+  /** Frees native resources (onnxruntime's session); the others are freed with their thread. */
+  close?(): Promise<void>;
 }
 
 /**
@@ -114,4 +116,39 @@ export async function createLiteRtEmbedder(backbone: Backbone, tflite: Uint8Arra
     return Promise.all(views.map((v) => m.runPrepared(v === 'flip' ? flipHorizontal(px, width, height) : px)));
   };
   return { embed, backend: raw ? 'litert-int8' : 'litert', runtime: 'litert', dim: m.outputs[0]!.classes };
+}
+
+/**
+ * The same embeddings from the feature model written as ONNX (feature-onnx.ts), run by onnxruntime-node:
+ * same preprocessing, the decoded uint8 pixels in (the graph scales them), the pooled vector out (within 1e-4 of tfjs and LiteRT:
+ * test/train/embed-onnx.test.ts). One session per embedder (ortThreads() intra-op threads); each call runs one
+ * view (batch 1: larger batches were not faster here, docs/notes/local-backbone.md). `run` blocks this thread
+ * for the forward pass while sharp decodes the next images on its own threads.
+ */
+export async function createOrtEmbedder(backbone: Backbone, onnx: Uint8Array, threads?: number): Promise<Embedder> {
+  const { loadOrt, createOrtSession } = await import('./onnx-runtime.js');
+  const ort = await loadOrt();
+  const session = await createOrtSession(ort, onnx, threads);
+  const { width, height } = backbone.input;
+  const inName = session.inputNames[0]!;
+  const outName = session.outputNames[0]!;
+  const run = async (px: Uint8Array): Promise<Float32Array> => {
+    const out = await session.run({ [inName]: new ort.Tensor('uint8', px, [1, height, width, 3]) });
+    // A fresh array the caller may transfer (the result's buffer belongs to the binding).
+    return (out[outName]!.data as Float32Array).slice();
+  };
+  let dim: number;
+  try {
+    dim = (await run(new Uint8Array(width * height * 3))).length;
+  } catch (e) {
+    await session.release();
+    throw new Error(`onnxruntime could not run the feature model: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  const embed: EmbedFn = async (file, views) => {
+    const px = await decodeResize(file, { width, height, fit: 'fill' });
+    const out: Float32Array[] = [];
+    for (const v of views) out.push(await run(v === 'flip' ? flipHorizontal(px, width, height) : px));
+    return out;
+  };
+  return { embed, backend: 'onnxruntime', runtime: 'onnx', dim, close: () => session.release() };
 }

@@ -35,7 +35,7 @@ async function readCached(path: string): Promise<Uint8Array | undefined> {
 }
 
 /** The float32 feature model's description, built by loading tfjs and the backbone (seconds). */
-async function featureModelSpec(backbone: Backbone, spec: FeatureSpec, signal?: AbortSignal) {
+export async function featureModelSpec(backbone: Backbone, spec: FeatureSpec, signal?: AbortSignal) {
   const { layersModelSpec } = await import('../../tflite/convert-layers.js');
   const { tf } = await loadTf();
   throwIfCancelled(signal);
