@@ -6,7 +6,8 @@ import { Piscina } from 'piscina';
 import { mapConcurrent } from '../core/concurrent.js';
 import { EdgewiseError, InputError, throwIfCancelled } from '../core/errors.js';
 import { loadTfliteModel, type ImageInput, type LoadOptions, type RunOptions, type TfliteModel } from './runner.js';
-import type { PoolFailure, PoolStartup, PoolWorkerInit } from './runner-worker.js';
+import type { PoolFailure, PoolWorkerInit } from './runner-worker.js';
+import { threadsReady } from '../core/pool-startup.js';
 
 /**
  * The runner on several threads (a piscina pool): LiteRT.js runs single-threaded in Node, so each worker thread
@@ -44,7 +45,7 @@ export async function loadTflitePool(src: string | Uint8Array, opts: PoolLoadOpt
   // rejected by piscina itself, which starts a new thread in its place.
   pool.on('error', () => undefined);
   try {
-    await allReady(pool, wanted);
+    await threadsReady(pool, wanted);
   } catch (e) {
     await pool.destroy().catch(() => undefined);
     local.dispose();
@@ -95,28 +96,6 @@ export async function loadTflitePool(src: string | Uint8Array, opts: PoolLoadOpt
       void pool.destroy().catch(() => undefined);
     },
   };
-}
-
-/** Resolves once every thread has loaded its model (each sends one PoolStartup message); rejects on the first failure. */
-function allReady(pool: Piscina, threads: number): Promise<void> {
-  // Piscina's idle threads do not keep the process alive: this timer does, until they answer.
-  const keepAlive = setInterval(() => undefined, 60_000);
-  return new Promise<void>((resolve, reject) => {
-    let ready = 0;
-    const onMessage = (m: PoolStartup): void => {
-      if (m.runner === 'init-error') done(new Error(m.message));
-      else if (m.runner === 'ready' && ++ready === threads) done();
-    };
-    const done = (e?: Error): void => {
-      clearInterval(keepAlive);
-      pool.off('message', onMessage);
-      pool.off('error', done);
-      if (e) reject(e);
-      else resolve();
-    };
-    pool.on('message', onMessage);
-    pool.on('error', done);
-  });
 }
 
 async function readModel(path: string): Promise<Uint8Array> {

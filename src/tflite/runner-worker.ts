@@ -1,17 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { announceStartup } from '../core/pool-startup.js';
 import { move } from 'piscina';
 import { loadTfliteModel, type ImageInput, type LoadOptions, type TfliteModel } from './runner.js';
 
 /**
  * A thread of the runner pool (runner-pool.ts, run by piscina): its own LiteRT instance and model, loaded when the
- * thread starts (it says so with one PoolStartup message); each task preprocesses one image and runs it.
+ * thread starts (it says so through announceStartup); each task preprocesses one image and runs it.
  */
 export interface PoolWorkerInit {
   bytes: Uint8Array;
   opts: LoadOptions;
 }
-/** Sent once on the thread's port, beside piscina's own messages. */
-export type PoolStartup = { runner: 'ready' } | { runner: 'init-error'; message: string };
 /** A failed image: the error's parts (an Error's own fields, item/code/hint, do not survive being cloned). */
 export interface PoolFailure {
   message: string;
@@ -23,10 +22,7 @@ export interface PoolFailure {
 
 const init = workerData as PoolWorkerInit | undefined;
 const model: Promise<TfliteModel> | undefined = parentPort && init?.bytes ? loadTfliteModel(init.bytes, init.opts) : undefined;
-model?.then(
-  () => parentPort!.postMessage({ runner: 'ready' } satisfies PoolStartup),
-  (e: unknown) => parentPort!.postMessage({ runner: 'init-error', message: e instanceof Error ? e.message : String(e) } satisfies PoolStartup),
-);
+if (model) announceStartup(model);
 
 /** Piscina runs the default export: the probabilities (moved, not copied, to the main thread) or the failure. */
 export default async function runImage(input: ImageInput): Promise<Float32Array | PoolFailure> {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
@@ -10,7 +10,8 @@ import { createOrtSession, loadOrt } from './onnx-runtime.js';
 import { featureTflite, featureTfliteInt8 } from './feature-tflite.js';
 import { featureKey } from './backbone.js';
 import { nativeTfLoads } from './tf-runtime.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './embed-worker.js';
+import type { WorkerInit, WorkerTask } from './embed-worker.js';
+import { threadsReady } from '../../core/pool-startup.js';
 import { CancelledError, throwIfCancelled } from '../../core/errors.js';
 
 /** Numeric precision of the feature model that computes the embeddings. */
@@ -153,14 +154,9 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   return { runtime: 'tfjs', precision: 'float32', cacheKey: key, note: notes.join('; '), noteCode: 'train.litert_unavailable' };
 }
 
-interface Slot {
-  worker: Worker;
-  busy: number;
-}
-
 /**
- * Embeds images on several worker threads, each with its own LiteRT (or tfjs + wasm) instance (both are
- * single-threaded in Node, so threads are how both cores get used). Each thread decodes its own images
+ * Embeds images on several worker threads (a piscina pool), each with its own LiteRT (or tfjs + wasm) instance
+ * (both are single-threaded in Node, so threads are how both cores get used). Each thread decodes its own images
  * (sharp), so the main thread only passes file names and vectors. Falls back to this thread when the
  * compiled worker script is absent (running from TypeScript sources, e.g. under vitest).
  *
@@ -170,13 +166,12 @@ interface Slot {
  * worker thread instead, for benchmarks.
  */
 export class EmbedPool {
-  private readonly slots: Slot[] = [];
+  private pool: Piscina<WorkerTask, Float32Array[]> | undefined;
+  private workerThreads = 0;
   private local: EmbedFn | undefined;
   private localClose: (() => Promise<void>) | undefined;
   /** Requests in flight per thread that keep the cores busy (onnxruntime on this thread: decode + forward). */
   private lanes = 1;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: Float32Array[]): void; reject(e: Error): void; slot: Slot }>();
   backend = 'unknown';
   /** Why the worker threads were not used, when they were asked for and failed to start. */
   fallbackReason: string | undefined;
@@ -192,55 +187,59 @@ export class EmbedPool {
   private constructor() {}
 
   get threads(): number {
-    return this.slots.length || 1;
+    return this.workerThreads || 1;
   }
 
   /** `engine`: from resolveFeatureEngine (embedDataset resolves it first to look the cache up); else resolved here. */
   static async create(opts: PoolOptions & { engine?: FeatureEngine }): Promise<EmbedPool> {
-    const pool = new EmbedPool();
+    const embedPool = new EmbedPool();
     const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
     const wanted = opts.workers ?? 2;
     const engine = opts.engine ?? (await resolveFeatureEngine(opts));
     const forced = embedRuntimeChoice(opts.runtime) === 'litert';
-    pool.runtimeNote = engine.note;
-    if (engine.noteCode) pool.runtimeNoteCode = engine.noteCode;
-    pool.cacheKey = engine.cacheKey;
-    pool.precision = engine.precision;
-    pool.runtime = engine.runtime;
+    embedPool.runtimeNote = engine.note;
+    if (engine.noteCode) embedPool.runtimeNoteCode = engine.noteCode;
+    embedPool.cacheKey = engine.cacheKey;
+    embedPool.precision = engine.precision;
+    embedPool.runtime = engine.runtime;
     const tflite = engine.tflite;
     throwIfCancelled(opts.signal);
     if (engine.onnx && process.env.EDGEWISE_ORT_WORKERS !== '1') {
       // Checked by resolveFeatureEngine (a session ran): a failure here is an error, not a fallback.
       const e = await createOrtEmbedder(backbone, engine.onnx);
-      pool.local = e.embed;
-      pool.localClose = e.close;
-      pool.backend = e.backend;
-      pool.lanes = 2;
-      return pool;
+      embedPool.local = e.embed;
+      embedPool.localClose = e.close;
+      embedPool.backend = e.backend;
+      embedPool.lanes = 2;
+      return embedPool;
     }
     const script = new URL('./embed-worker.js', import.meta.url);
     if (wanted > 0 && existsSync(fileURLToPath(script))) {
       const init: WorkerInit = { backboneId: opts.backboneId, cacheDir: opts.cacheDir, spec: opts.spec, ...(tflite ? { tflite } : {}), ...(engine.onnx ? { onnx: engine.onnx } : {}) };
-      // A worker takes about a second to load its runtime: a cancel meanwhile stops them at once.
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_resolve, reject) => {
-        onAbort = () => reject(new CancelledError());
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const pool = new Piscina<WorkerTask, Float32Array[]>({
+        filename: script.href,
+        minThreads: wanted,
+        maxThreads: wanted,
+        concurrentTasksPerWorker: EmbedPool.perThread(1),
+        // Atomics would park an idle worker in Atomics.wait, which stalls the model loading it starts on its own.
+        atomics: 'disabled',
+        workerData: init,
       });
+      // A thread failing outside a task is reported here (unheard, the event would end the process); its tasks
+      // are rejected by piscina itself, which starts a new thread in its place.
+      pool.on('error', () => undefined);
       try {
-        await Promise.race([Promise.all(Array.from({ length: wanted }, () => pool.spawn(script, init))), aborted]);
-        return pool;
+        // A worker takes about a second to load its runtime: a cancel meanwhile stops them at once.
+        const backends = await threadsReady(pool, wanted, opts.signal);
+        embedPool.pool = pool;
+        embedPool.workerThreads = wanted;
+        embedPool.backend = backends[0] ?? 'unknown';
+        return embedPool;
       } catch (e) {
-        if (e instanceof CancelledError) {
-          await pool.terminateAll();
-          throw e;
-        }
+        await pool.destroy().catch(() => undefined);
+        if (e instanceof CancelledError) throw e;
         // Workers are an accelerator: if they cannot start (memory, sandbox), embed on this thread.
-        await pool.close();
-        pool.fallbackReason = errorText(e);
-      } finally {
-        if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
-        aborted.catch(() => {});
+        embedPool.fallbackReason = errorText(e);
       }
     }
     let local: Embedder | undefined;
@@ -250,72 +249,19 @@ export class EmbedPool {
         local = await createEmbedder(backbone, opts.spec, tflite);
       } catch (e) {
         if (forced) throw e;
-        pool.runtimeNote = `LiteRT not used, embedding with tfjs: ${errorText(e)}`;
+        embedPool.runtimeNote = `LiteRT not used, embedding with tfjs: ${errorText(e)}`;
         // tfjs computes the float vectors: their key, not the int8 model's.
-        pool.runtimeNoteCode = 'train.litert_unavailable';
-        pool.cacheKey = featureKey(backbone, opts.spec);
-        pool.precision = 'float32';
+        embedPool.runtimeNoteCode = 'train.litert_unavailable';
+        embedPool.cacheKey = featureKey(backbone, opts.spec);
+        embedPool.precision = 'float32';
       }
     }
     local ??= await createEmbedder(backbone, opts.spec);
-    pool.local = local.embed;
-    pool.localClose = local.close;
-    pool.backend = local.backend;
-    pool.runtime = local.runtime;
-    return pool;
-  }
-
-/** Every thread started, ready or not. */
-  private readonly started = new Set<Worker>();
-
-  private async terminateAll(): Promise<void> {
-    await Promise.all([...this.started].map((w) => w.terminate()));
-    this.started.clear();
-    this.slots.length = 0;
-  }
-
-  private spawn(script: URL, init: WorkerInit): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(script, { workerData: init });
-      this.started.add(worker);
-      worker.once('exit', () => this.started.delete(worker));
-      const slot: Slot = { worker, busy: 0 };
-      let ready = false;
-      worker.on('message', (m: WorkerReply) => {
-        if (m.type === 'ready') {
-          ready = true;
-          this.backend = m.backend;
-          this.slots.push(slot);
-          resolve();
-        } else if (m.type === 'init-error') {
-          reject(new Error(`embedding worker failed to start: ${m.message}`));
-        } else {
-          const p = this.pending.get(m.id);
-          if (!p) return;
-          this.pending.delete(m.id);
-          p.slot.busy--;
-          if (m.type === 'result') p.resolve(m.vectors);
-          else p.reject(new Error(m.message));
-        }
-      });
-      worker.on('error', (e) => {
-        if (!ready) reject(e);
-        this.failAll(slot, e);
-      });
-      worker.on('exit', (code) => {
-        if (!ready) reject(new Error(`embedding worker exited with code ${code}`));
-        this.failAll(slot, new Error(`embedding worker exited with code ${code}`));
-      });
-    });
-  }
-
-  private failAll(slot: Slot, e: Error): void {
-    for (const [id, p] of this.pending) {
-      if (p.slot === slot) {
-        this.pending.delete(id);
-        p.reject(e);
-      }
-    }
+    embedPool.local = local.embed;
+    embedPool.localClose = local.close;
+    embedPool.backend = local.backend;
+    embedPool.runtime = local.runtime;
+    return embedPool;
   }
 
   /**
@@ -323,23 +269,24 @@ export class EmbedPool {
    * oversubscribed the 2 cores here. EDGEWISE_EMBED_WINDOW (per thread) overrides it for benchmarks.
    */
   get window(): number {
-    return this.threads * this.lanes * Math.max(1, Number(process.env.EDGEWISE_EMBED_WINDOW ?? 2));
+    return this.threads * EmbedPool.perThread(this.lanes);
+  }
+
+  private static perThread(lanes: number): number {
+    return lanes * Math.max(1, Number(process.env.EDGEWISE_EMBED_WINDOW ?? 2));
   }
 
   /** One vector per view. */
   embed(file: string, views: View[]): Promise<Float32Array[]> {
     if (this.local) return this.local(file, views);
-    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
-    const id = this.nextId++;
-    slot.busy++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, slot });
-      slot.worker.postMessage({ id, file, views } satisfies WorkerRequest);
-    });
+    return this.pool!.run({ file, views });
   }
 
   async close(): Promise<void> {
-    await this.terminateAll();
+    const pool = this.pool;
+    this.pool = undefined;
+    this.workerThreads = 0;
+    await pool?.destroy().catch(() => undefined);
     const close = this.localClose;
     this.localClose = undefined;
     await close?.();

@@ -1,13 +1,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { announceStartup } from '../../core/pool-startup.js';
 import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
-import { createEmbedder, createOrtEmbedder } from './embedder.js';
+import { createEmbedder, createOrtEmbedder, type Embedder } from './embedder.js';
 
 /**
- * A worker thread with its own embedder: an onnxruntime session on the feature .onnx when `onnx` is given
- * (benchmarks only: EDGEWISE_ORT_WORKERS), a LiteRT instance on the feature .tflite when `tflite` is given,
- * else its own tfjs instance (LiteRT and tfjs-wasm run one thread per instance in Node).
+ * A thread of the embedding pool (embed-pool.ts, run by piscina) with its own embedder, loaded when the thread
+ * starts (it says so through announceStartup, with the backend): an onnxruntime session on the feature .onnx
+ * when `onnx` is given (benchmarks only: EDGEWISE_ORT_WORKERS), a LiteRT instance on the feature .tflite when
+ * `tflite` is given, else its own tfjs instance (LiteRT and tfjs-wasm run one thread per instance in Node).
  */
 export interface WorkerInit {
   backboneId: string;
@@ -16,27 +18,23 @@ export interface WorkerInit {
   tflite?: Uint8Array;
   onnx?: Uint8Array;
 }
-export type WorkerRequest = { id: number; file: string; views: View[] };
-export type WorkerReply =
-  | { type: 'ready'; backend: string }
-  | { type: 'init-error'; message: string }
-  | { type: 'result'; id: number; vectors: Float32Array[] }
-  | { type: 'error'; id: number; message: string };
+export interface WorkerTask {
+  file: string;
+  views: View[];
+}
 
-const port = parentPort!;
-const init = workerData as WorkerInit;
-const post = (m: WorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const init = workerData as WorkerInit | undefined;
+const embedder: Promise<Embedder> | undefined =
+  parentPort && init?.backboneId
+    ? (async () => {
+        const backbone = resolveBackbone(init.backboneId, init.cacheDir);
+        return init.onnx ? await createOrtEmbedder(backbone, init.onnx, 1) : await createEmbedder(backbone, init.spec, init.tflite);
+      })()
+    : undefined;
+if (embedder) announceStartup(embedder, (e) => e.backend);
 
-try {
-  const backbone = resolveBackbone(init.backboneId, init.cacheDir);
-  const { embed, backend } = init.onnx ? await createOrtEmbedder(backbone, init.onnx, 1) : await createEmbedder(backbone, init.spec, init.tflite);
-  port.on('message', (req: WorkerRequest) => {
-    embed(req.file, req.views).then(
-      (vectors) => post({ type: 'result', id: req.id, vectors }, vectors.map((v) => v.buffer as ArrayBuffer)),
-      (e: unknown) => post({ type: 'error', id: req.id, message: e instanceof Error ? e.message : String(e) }),
-    );
-  });
-  post({ type: 'ready', backend });
-} catch (e) {
-  post({ type: 'init-error', message: e instanceof Error ? e.message : String(e) });
+/** Piscina runs the default export: one vector per view (a few KB each, cloned back). */
+export default async function embedImage(task: WorkerTask): Promise<Float32Array[]> {
+  if (!embedder) throw new Error('the embedding worker was started without its settings');
+  return (await embedder).embed(task.file, task.views);
 }
