@@ -9,9 +9,9 @@ import { EmbedPool, resolveFeatureEngine } from '../../src/train/local/embed-poo
 import { createLiteRtEmbedder } from '../../src/train/local/embedder.js';
 import { featureTflite, featureTfliteInt8, featureTfliteInt8Path } from '../../src/train/local/feature-tflite.js';
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
-import type { StepEvent } from '../../src/core/events.js';
 import { TrainSettingsSchema } from '../../src/config/schema.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { drain } from './embedding-helpers.js';
 
 const tmp = makeTempDir('edgewise-int8-embed-');
 afterAll(() => tmp.cleanup());
@@ -22,15 +22,6 @@ beforeAll(async () => {
   const syn = await generateSyntheticDataset({ root: join(tmp.dir, 'ws'), classes: 4, perClass: 5, faults: false, seed: 'int8-embed' });
   files = syn.images.map((i) => join(syn.imagesDir, i.image));
 });
-
-async function drain<T>(gen: AsyncGenerator<StepEvent, T, void>): Promise<{ result: T; events: StepEvent[] }> {
-  const events: StepEvent[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { result: r.value, events };
-    events.push(r.value);
-  }
-}
 
 describe('the int8 feature model (train.embedPrecision: int8)', () => {
   it('gives embeddings close to the float32 reference on generated images: cosine ≥ 0.99, max |Δ| ≤ 20 % of the largest value (measured 14.5 %)', async () => {

@@ -11,6 +11,7 @@ import type { Backbone } from '../../src/train/local/backbone.js';
 import { loadTf } from '../../src/train/local/tf-runtime.js';
 import { parseConfig } from '../../src/config/load.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { embeddingAgreement } from './embedding-helpers.js';
 
 const tmp = makeTempDir('edgewise-litert-embed-');
 afterAll(() => tmp.cleanup());
@@ -56,19 +57,7 @@ describe('LiteRT embeddings (feature model converted to .tflite)', () => {
     // The default: means of a 2×2 grid over block_13_expand_relu's 576 channels (docs/notes/local-backbone.md).
     expect(spec).toEqual({ layers: ['block_13_expand_relu'], pooling: 'grid2' });
     expect(lite.dim).toBe(4 * 576);
-    let maxDiff = 0;
-    let maxAbs = 0;
-    for (const f of files) {
-      const [a, af] = await tfjs.embed(f, ['orig', 'flip']);
-      const [b, bf] = await lite.embed(f, ['orig', 'flip']);
-      expect(b!.length).toBe(a!.length);
-      for (let i = 0; i < a!.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(a![i]! - b![i]!), Math.abs(af![i]! - bf![i]!));
-        maxAbs = Math.max(maxAbs, Math.abs(a![i]!));
-      }
-      // The mirrored view is a different vector (the test would pass trivially otherwise).
-      expect(Math.max(...a!.map((v, i) => Math.abs(v - af![i]!)))).toBeGreaterThan(1e-3);
-    }
+    const { maxDiff, maxAbs } = await embeddingAgreement(tfjs, lite, files);
     expect(maxAbs).toBeGreaterThan(0.05);
     expect(maxDiff).toBeLessThanOrEqual(1e-4);
   });

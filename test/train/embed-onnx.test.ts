@@ -8,9 +8,9 @@ import { EmbedPool, resolveFeatureEngine } from '../../src/train/local/embed-poo
 import { createEmbedder, createOrtEmbedder } from '../../src/train/local/embedder.js';
 import { featureOnnx, featureOnnxPath } from '../../src/train/local/feature-onnx.js';
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
-import type { StepEvent } from '../../src/core/events.js';
 import { parseConfig } from '../../src/config/load.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { drain, embeddingAgreement } from './embedding-helpers.js';
 
 const tmp = makeTempDir('edgewise-onnx-embed-');
 afterAll(() => tmp.cleanup());
@@ -28,15 +28,6 @@ afterEach(() => {
   else process.env.EDGEWISE_ONNXRUNTIME = saved;
 });
 
-async function drain<T>(gen: AsyncGenerator<StepEvent, T, void>): Promise<{ result: T; events: StepEvent[] }> {
-  const events: StepEvent[] = [];
-  for (;;) {
-    const r = await gen.next();
-    if (r.done) return { result: r.value, events };
-    events.push(r.value);
-  }
-}
-
 describe('onnxruntime-node embeddings (the feature model written as ONNX)', () => {
   it('equal the tfjs embeddings within 1e-4, for the original and the mirrored view', async () => {
     const cacheDir = join(tmp.dir, 'c1');
@@ -47,17 +38,7 @@ describe('onnxruntime-node embeddings (the feature model written as ONNX)', () =
     const ort = await createOrtEmbedder(nsfwjsMobileNetV2, onnx.bytes);
     try {
       expect([ort.backend, ort.runtime, ort.dim]).toEqual(['onnxruntime', 'onnx', tfjs.dim]);
-      let maxDiff = 0;
-      let maxAbs = 0;
-      for (const f of files) {
-        const [a, af] = await tfjs.embed(f, ['orig', 'flip']);
-        const [b, bf] = await ort.embed(f, ['orig', 'flip']);
-        for (let i = 0; i < a!.length; i++) {
-          maxDiff = Math.max(maxDiff, Math.abs(a![i]! - b![i]!), Math.abs(af![i]! - bf![i]!));
-          maxAbs = Math.max(maxAbs, Math.abs(a![i]!));
-        }
-        expect(Math.max(...a!.map((v, i) => Math.abs(v - af![i]!)))).toBeGreaterThan(1e-3);
-      }
+      const { maxDiff, maxAbs } = await embeddingAgreement(tfjs, ort, files);
       expect(maxAbs).toBeGreaterThan(0.05);
       expect(maxDiff).toBeLessThanOrEqual(1e-4);
     } finally {
