@@ -1,11 +1,15 @@
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { InputError } from '../core/errors.js';
+import { jpegIccProfile, profileActsAsSrgb } from './icc-profile.js';
 
 /**
  * THE image preprocessing shared by training (embeddings), export and evaluation, so a model sees the same
  * pixels everywhere:
  *   decode (any format sharp reads) → apply EXIF orientation → resize to width×height → drop alpha →
  *   sRGB, 3 channels (grey images are expanded) → raw HWC uint8 pixels.
+ * Colour: an embedded ICC profile is applied (to sRGB), unless it acts as sRGB itself (no colour moved by
+ * more than one level, src/tflite/icc-profile.ts): that transform would cost as much as the decode.
  * Resize: `fit: 'fill'` (default) stretches the whole image to the input size without cropping, as the
  * TFLite Task Library's image classifier does on the device; `'cover'` keeps the aspect ratio and
  * centre-crops. Kernel: bilinear ('linear'), the interpolation mobile runtimes use; JPEG shrink-on-load
@@ -21,13 +25,15 @@ export interface PreprocessOptions {
   fit?: FitMode;
 }
 
-export const PREPROCESSING_ID = 'rgb-exif-linear-v1';
+/** v2: embedded profiles that act as sRGB are no longer applied (v1 applied every profile: ±1 level on saturated colours). */
+export const PREPROCESSING_ID = 'rgb-exif-linear-v2';
 
 /** Decodes an image (path or encoded bytes) into H·W·3 RGB uint8 pixels. */
 export async function preprocessImage(src: string | Uint8Array, opts: PreprocessOptions): Promise<Uint8Array> {
   const fit = opts.fit ?? 'fill';
   try {
-    const { data, info } = await sharp(src, { failOn: 'error' })
+    const bytes = typeof src === 'string' ? await readFile(src) : src;
+    const { data, info } = await sharp(bytes, { failOn: 'error', ignoreIcc: await profileIsSrgb(bytes) })
       .rotate()
       .resize(opts.width, opts.height, { fit, position: 'centre', kernel: 'linear' })
       .removeAlpha()
@@ -44,6 +50,12 @@ export async function preprocessImage(src: string | Uint8Array, opts: Preprocess
       hint: 'Remove or replace the file (run edgewise validate to find unreadable images).',
     });
   }
+}
+
+/** Whether the image's embedded profile (if any) acts as sRGB, so applying it can be skipped. */
+async function profileIsSrgb(bytes: Uint8Array): Promise<boolean> {
+  const profile = bytes[0] === 0xff && bytes[1] === 0xd8 ? jpegIccProfile(bytes) : (await sharp(bytes).metadata()).icc;
+  return profile ? profileActsAsSrgb(profile) : false;
 }
 
 function toRgb(px: Uint8Array, channels: number): Uint8Array {
