@@ -14,16 +14,27 @@ import sharp from 'sharp';
  * a "sRGB" whose curves differ by up to 9 levels, grey or CMYK profiles) is applied as before.
  */
 
-/** Lattice levels per channel (0, 5, …, 255): 52³ = 140,608 colours, the cube's faces and edges included. */
-const LEVELS = Array.from({ length: 52 }, (_, i) => i * 5);
+/**
+ * Lattice levels per channel (0, 15, …, 255): 18³ = 5,832 colours, the cube's faces and edges included. On the
+ * 16 distinct profiles of the two photo sets and on nudged sRGB profiles it gives the same verdicts as a lattice
+ * of 52³ colours, at ≈ 8 ms per profile instead of ≈ 87 (most of it lcms building the transform).
+ */
+const LEVELS = Array.from({ length: 18 }, (_, i) => i * 15);
 /** Largest change a skipped profile may make to a lattice colour, in 8-bit levels. */
 export const SRGB_TOLERANCE = 1;
 
 const verdicts = new Map<string, Promise<boolean>>();
 
-/** True when applying `profile` to sRGB-encoded pixels moves no lattice colour by more than one level. Memoised per profile. */
+/**
+ * True when applying `profile` to sRGB-encoded pixels moves no lattice colour by more than one level. Memoised
+ * per profile, not counting its creation date and profile ID (header bytes 24–35 and 84–99, which do not
+ * change the colours), so photos saved at different times with the same profile are judged once.
+ */
 export function profileActsAsSrgb(profile: Uint8Array): Promise<boolean> {
-  const key = createHash('sha256').update(profile).digest('hex');
+  const hash = createHash('sha256');
+  if (profile.length >= 128) hash.update(profile.subarray(0, 24)).update(profile.subarray(36, 84)).update(profile.subarray(100));
+  else hash.update(profile);
+  const key = hash.digest('hex');
   let v = verdicts.get(key);
   if (!v) {
     v = measureProfile(profile).catch(() => false);

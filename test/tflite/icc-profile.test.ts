@@ -158,6 +158,17 @@ describe('embedded colour profiles in the shared preprocessing', () => {
     await preprocessImage(pngWithProfile(b, profile), { width: W, height: H });
     await preprocessImage(pngWithProfile(a, profile), { width: 8, height: 8 });
     expect(profilesMeasured()).toBe(before + 1);
+    // Saved another day (creation date, profile ID): the same colours, not measured again.
+    const resaved = Buffer.from(profile);
+    resaved.writeUInt16BE(2031, 24);
+    resaved.fill(7, 84, 100);
+    expect(await profileActsAsSrgb(resaved)).toBe(true);
+    expect(profilesMeasured()).toBe(before + 1);
+    // A change that can move colours (the rendering intent, byte 64) is another profile.
+    const other = Buffer.from(profile);
+    other[67] = 1;
+    await profileActsAsSrgb(other);
+    expect(profilesMeasured()).toBe(before + 2);
   });
 
   it('never skips a profile it cannot judge: not RGB, or not a profile at all', async () => {
