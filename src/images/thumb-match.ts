@@ -596,3 +596,16 @@ export function isSamePhoto(a: Fingerprint, b: Fingerprint, rule: MatchRule): bo
 export function passes(m: Match, rule: MatchRule): boolean {
   return m.layout >= rule.minLayout && m.detail >= rule.minDetail && Math.abs(m.toneShift) <= rule.maxToneShift && m.shading <= rule.maxShading;
 }
+
+/** Candidate pairs for a thread (measure-pool.ts): the fingerprints they name, each once, and the rule. */
+export interface PairBatch {
+  fingerprints: Fingerprint[];
+  /** Indices into `fingerprints`. */
+  pairs: Array<[number, number]>;
+  rule: MatchRule;
+}
+
+/** isSamePhoto for each pair of the batch, in its order. */
+export function samePhotoBatch(batch: PairBatch): boolean[] {
+  return batch.pairs.map(([i, j]) => isSamePhoto(batch.fingerprints[i]!, batch.fingerprints[j]!, batch.rule));
+}
