@@ -114,7 +114,8 @@ export const MIN_PAIRS_FOR_THREADS = 64;
 const PAIR_BATCH = 32;
 
 export function createPairMatcher(pairs: number, opts: { threads?: number; script?: URL } = {}): PairMatcher {
-  const threads = Math.min(opts.threads ?? availableParallelism(), Math.ceil(pairs / MIN_PAIRS_FOR_THREADS));
+  // `threads` given is taken as it is (tests); else one per core, fewer for few pairs.
+  const threads = opts.threads ?? Math.min(availableParallelism(), Math.ceil(pairs / MIN_PAIRS_FOR_THREADS));
   const script = opts.script ?? new URL('./measure-worker.js', import.meta.url);
   const pool = threads > 1 && existsSync(fileURLToPath(script)) ? new Piscina<PairBatch, boolean[]>({ filename: script.href, name: 'samePhotoBatch', minThreads: threads, maxThreads: threads }) : undefined;
   let broken: string | undefined;
