@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +130,7 @@ export function createPairMatcher(pairs: number, opts: { threads?: number; scrip
     void shut();
   };
   pool?.on('error', onBroken);
-  const run = async (batch: PairBatch): Promise<boolean[]> => {
+  const compare = async (batch: PairBatch): Promise<boolean[]> => {
     if (pool && broken === undefined) {
       const task = pool.run(batch);
       task.catch(() => undefined);
@@ -151,13 +152,16 @@ export function createPairMatcher(pairs: number, opts: { threads?: number; scrip
     },
     async *matchAll(fingerprints, list, rule, signal) {
       const starts = Array.from({ length: Math.ceil(list.length / PAIR_BATCH) }, (_, i) => i * PAIR_BATCH);
+      const run = randomUUID();
       const batchAt = (start: number): PairBatch => {
         const local = new Map<number, number>();
         const fps: Fingerprint[] = [];
-        const at = (i: number): number => local.get(i) ?? (local.set(i, fps.push(fingerprints[i]!) - 1), fps.length - 1);
-        return { fingerprints: fps, pairs: list.slice(start, start + PAIR_BATCH).map(([i, j]) => [at(i), at(j)]), rule };
+        const ids: number[] = [];
+        const at = (i: number): number => local.get(i) ?? (local.set(i, fps.push(fingerprints[i]!) - 1), ids.push(i), fps.length - 1);
+        const pairs = list.slice(start, start + PAIR_BATCH).map(([i, j]): [number, number] => [at(i), at(j)]);
+        return { fingerprints: fps, images: { run, ids }, pairs, rule };
       };
-      for await (const { index, result } of mapConcurrent(starts, pool ? threads * 2 : 1, (start) => run(batchAt(start)), signal)) {
+      for await (const { index, result } of mapConcurrent(starts, pool ? threads * 2 : 1, (start) => compare(batchAt(start)), signal)) {
         for (const [k, same] of result.entries()) yield { index: starts[index]! + k, same };
       }
     },

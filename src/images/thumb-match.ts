@@ -633,12 +633,34 @@ export function passes(m: Match, rule: MatchRule): boolean {
 /** Candidate pairs for a thread (measure-pool.ts): the fingerprints they name, each once, and the rule. */
 export interface PairBatch {
   fingerprints: Fingerprint[];
+  /**
+   * Each fingerprint's image, as numbered in one comparison run (`run`): a thread keeps the fingerprints it
+   * was sent, so an image met again in a later batch is the same object and its turned copies are reused.
+   */
+  images?: { run: string; ids: number[] };
   /** Indices into `fingerprints`. */
   pairs: Array<[number, number]>;
   rule: MatchRule;
 }
 
+/** This thread's fingerprints of the current run, by image id (bounded like the turned copies). */
+const runFingerprints = { run: '', byId: new Map<number, Fingerprint>() };
+
 /** isSamePhoto for each pair of the batch, in its order. */
 export function samePhotoBatch(batch: PairBatch): boolean[] {
-  return batch.pairs.map(([i, j]) => isSamePhoto(batch.fingerprints[i]!, batch.fingerprints[j]!, batch.rule));
+  let fps = batch.fingerprints;
+  if (batch.images) {
+    const { run, ids } = batch.images;
+    if (runFingerprints.run !== run) runFingerprints.byId.clear();
+    runFingerprints.run = run;
+    const known = runFingerprints.byId;
+    fps = ids.map((id, k) => {
+      const fp = known.get(id) ?? batch.fingerprints[k]!;
+      known.delete(id);
+      known.set(id, fp);
+      return fp;
+    });
+    while (known.size > RECENT_IMAGES * 4) known.delete(known.keys().next().value!);
+  }
+  return batch.pairs.map(([i, j]) => isSamePhoto(fps[i]!, fps[j]!, batch.rule));
 }

@@ -10,7 +10,8 @@ import { featureOnnx, featureOnnxPath } from '../../src/train/local/feature-onnx
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
 import { parseConfig } from '../../src/config/load.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { drain, embeddingAgreement, floatEngineHere, ortSkipReason } from './embedding-helpers.js';
+import { ortSkipReason } from '../helpers/onnxruntime.js';
+import { drain, embeddingAgreement, floatEngineHere } from './embedding-helpers.js';
 
 const tmp = makeTempDir('edgewise-onnx-embed-');
 afterAll(() => tmp.cleanup());

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import type { StepEvent } from '../../src/core/events.js';
 import type { Embedder } from '../../src/train/local/embedder.js';
-import { loadOrt, ortModuleId } from '../../src/train/local/onnx-runtime.js';
 import { nativeTfLoads } from '../../src/train/local/tf-runtime.js';
+import { ortMissingHere } from '../helpers/onnxruntime.js';
 
 /** Runs a step generator to its end: its result and every event it yielded. */
 export async function drain<T>(gen: AsyncGenerator<StepEvent, T, void>): Promise<{ result: T; events: StepEvent[] }> {
@@ -41,7 +41,7 @@ export async function embeddingAgreement(ref: Embedder, other: Embedder, files: 
  * (src/train/local/onnx-runtime.ts, EDGEWISE_ONNXRUNTIME included), else tfjs-node when it loads, else LiteRT.
  * onnxruntime-node is an optionalDependency, so a platform without its binary runs the suite on the fallback:
  * tests expect exactly the engine found here, and those whose subject is onnxruntime itself skip, saying why,
- * in their name. CI has onnxruntime-node (.ci/run fails when it does not load), so there they all run.
+ * in their name (test/helpers/onnxruntime.ts). CI has onnxruntime-node (.ci/run fails when it does not load).
  */
 export interface FloatEngineHere {
   /** The embedder's `backend` name: onnxruntime, tensorflow (tfjs-node) or litert. */
@@ -51,15 +51,8 @@ export interface FloatEngineHere {
 }
 
 export async function floatEngineHere(): Promise<FloatEngineHere> {
-  const ortMissing = await loadOrt().then(
-    () => undefined,
-    (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  );
+  const ortMissing = await ortMissingHere();
   if (ortMissing === undefined) return { backend: 'onnxruntime' };
   return { backend: (await nativeTfLoads()) ? 'tensorflow' : 'litert', ortMissing };
 }
 
-/** Appended to the name of a test about onnxruntime itself: empty where it loads, else why it is skipped. */
-export function ortSkipReason(engine: FloatEngineHere): string {
-  return engine.ortMissing === undefined ? '' : ` [skipped: ${ortModuleId()} does not load here (${engine.ortMissing}); CI has it]`;
-}

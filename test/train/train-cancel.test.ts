@@ -3,7 +3,8 @@ import { cpSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../helpers/tmp.js';
-import { floatEngineHere, ortSkipReason } from './embedding-helpers.js';
+import { ortSkipReason } from '../helpers/onnxruntime.js';
+import { floatEngineHere } from './embedding-helpers.js';
 import { syntheticWorkspace } from './fixture.js';
 
 /**
