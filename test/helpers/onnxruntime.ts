@@ -1,4 +1,4 @@
-import { loadOrt, ortModuleId } from '../../src/train/local/onnx-runtime.js';
+import { loadOrt } from '../../src/train/local/onnx-runtime.js';
 
 /**
  * Why onnxruntime does not load here, through the product's own loader (src/train/local/onnx-runtime.ts,
@@ -16,5 +16,5 @@ export function ortMissingHere(): Promise<string | undefined> {
 
 /** Appended to the name of a test about onnxruntime itself: empty where it loads, else why it is skipped. */
 export function ortSkipReason(here: { ortMissing?: string | undefined }): string {
-  return here.ortMissing === undefined ? '' : ` [skipped: ${ortModuleId()} does not load here (${here.ortMissing}); CI has it]`;
+  return here.ortMissing === undefined ? '' : ` [skipped: onnxruntime does not load here: ${here.ortMissing}; CI has it]`;
 }
