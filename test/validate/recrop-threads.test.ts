@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { createPairMatcher, type PairMatcher } from '../../src/images/measure-po
 import { decodeFingerprint, FINGERPRINT_SIDE, samePhotoBatch } from '../../src/images/thumb-match.js';
 import { findClustersAndGroups, NEAR_CONFIRM, type ClusterOptions, type ClusterResult, type DedupeItem } from '../../src/validate/clusters.js';
 import { indexNearDuplicates } from '../../src/validate/duplicates.js';
+import { makeTempDir } from '../helpers/tmp.js';
 import { scene, SCENE_H as H, SCENE_W as W } from './validate-fixtures.js';
 
 /**
@@ -132,6 +133,23 @@ describe('re-crop comparisons on worker threads', () => {
 
   it('on this thread too (few pairs, one core, or no compiled worker)', async () => {
     expect(await run(items, (n) => createPairMatcher(n, { threads: 1 }))).toEqual(serial);
+  });
+
+  it('compares on this thread, saying why, when the threads cannot run', async () => {
+    const { createPairMatcher: onThreads } = await pool();
+    const dir = makeTempDir();
+    try {
+      const broken = join(dir.dir, 'broken-worker.mjs');
+      writeFileSync(broken, "import 'no-such-package-for-edgewise'; export const samePhotoBatch = () => [];\n");
+      let matcher: PairMatcher | undefined;
+      const events: StepEvent[] = [];
+      const result = await run(items, (n) => (matcher = onThreads(n, { threads: 2, script: pathToFileURL(broken) })), undefined, (e) => events.push(e));
+      expect(result).toEqual(serial);
+      expect(matcher!.fallback).toMatch(/no-such-package-for-edgewise/);
+      expect(events.find((e) => e.type === 'warning')).toMatchObject({ code: 'validate.threads' });
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it('stops comparing when cancelled mid-check, on threads and on this thread', async () => {
