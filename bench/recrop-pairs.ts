@@ -6,6 +6,9 @@
  * no bar, as bench/neardup-recrop.ts runs it). Given a second module (an earlier build of thumb-match.js),
  * runs it on the same pairs in the same process and counts every pair whose decision or match differs.
  *
+ * Then compares the same pairs as validate does, in batches on the measuring threads (createPairMatcher), and
+ * checks every decision equals this thread's.
+ *
  *   node dist/bench/recrop-pairs.js CACHE.json [REFERENCE_thumb-match.js] [rounds=1]
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { NEAR_CONFIRM } from '../src/validate/clusters.js';
 import { NearDupIndex } from '../src/validate/neardup-index.js';
 import { hammingHex, hexToHalves } from '../src/images/perceptual-hash.js';
 import * as current from '../src/images/thumb-match.js';
+import { createPairMatcher } from '../src/images/measure-pool.js';
 
 type Impl = Pick<typeof current, 'decodeFingerprint' | 'isSamePhoto' | 'matchFingerprints'>;
 
@@ -65,6 +69,17 @@ function run(impl: Impl, label: string): { rule: boolean[]; full: Array<string |
 }
 
 const mine = run(current, 'this build');
+{
+  const fps = reps.map((m) => current.decodeFingerprint(m.fingerprint!));
+  const s = performance.now();
+  const matcher = createPairMatcher(pairs.length);
+  const same: boolean[] = [];
+  for await (const { index, same: v } of matcher.matchAll(fps, pairs, NEAR_CONFIRM)) same[index] = v;
+  await matcher.close();
+  const t = performance.now() - s;
+  const differ = pairs.filter((_p, k) => same[k] !== mine.rule[k]).length;
+  console.log(`on ${matcher.threads} measuring threads (as validate): ${t.toFixed(0)} ms wall, thread start-up included; decisions that differ from this thread's: ${differ}`);
+}
 if (refPath) {
   const ref = (await import(pathToFileURL(resolve(refPath)).href)) as Impl;
   const theirs = run(ref, 'reference');

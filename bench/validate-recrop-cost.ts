@@ -1,7 +1,8 @@
 /**
  * What the re-crop confirmation (validate.confirmRecrops) costs a whole `edgewise validate`: the command run
  * on one workspace with it off and on, alternately, cold (measure cache removed) and warm (cache kept: the
- * index phase is then most of the work). Prints each run's wall time and the on/off ratios of the medians.
+ * index phase is then most of the work). Prints each run's wall and CPU time (the child's, threads included:
+ * the machine's load moves wall time more) and the on/off ratios of the medians.
  *
  *   node dist/bench/validate-recrop-cost.js [DIR=../shared/data/clothing-dataset-small] [rounds=2]
  */
@@ -28,15 +29,23 @@ run('init', '--images', DIR, '--backend', 'local');
 const configPath = join(ws, 'edgewise.json');
 const base = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
 
-function validate(confirmRecrops: boolean, cold: boolean): number {
-  writeFileSync(configPath, JSON.stringify({ ...base, validate: { confirmRecrops } }, null, 2));
-  if (cold) rmSync(join(ws, '.edgewise', 'cache'), { recursive: true, force: true });
-  const t0 = performance.now();
-  run('validate', '--force');
-  return (performance.now() - t0) / 1000;
+/** CPU seconds of this process's finished children (user + system, every thread), from /proc (Linux). */
+function childCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // cutime and cstime are fields 16 and 17 of the line, in clock ticks (100 per second on Linux).
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-const times: Record<string, number[]> = { 'cold off': [], 'cold on': [], 'warm off': [], 'warm on': [] };
+function validate(confirmRecrops: boolean, cold: boolean): { wall: number; cpu: number } {
+  writeFileSync(configPath, JSON.stringify({ ...base, validate: { confirmRecrops } }, null, 2));
+  if (cold) rmSync(join(ws, '.edgewise', 'cache'), { recursive: true, force: true });
+  const c0 = childCpu();
+  const t0 = performance.now();
+  run('validate', '--force');
+  return { wall: (performance.now() - t0) / 1000, cpu: childCpu() - c0 };
+}
+
+const times: Record<string, Array<{ wall: number; cpu: number }>> = { 'cold off': [], 'cold on': [], 'warm off': [], 'warm on': [] };
 validate(false, true); // fills the cache once before the warm runs
 for (let r = 0; r < ROUNDS; r++) {
   // Alternate which goes first, so a drift in the machine's load does not favour one.
@@ -45,14 +54,16 @@ for (let r = 0; r < ROUNDS; r++) {
     for (const on of order) {
       const s = validate(on, cold);
       times[`${cold ? 'cold' : 'warm'} ${on ? 'on' : 'off'}`]!.push(s);
-      console.log(`round ${r + 1}: ${cold ? 'cold' : 'warm'}, confirmRecrops ${on ? 'on ' : 'off'}: ${s.toFixed(1)} s`);
+      console.log(`round ${r + 1}: ${cold ? 'cold' : 'warm'}, confirmRecrops ${on ? 'on ' : 'off'}: ${s.wall.toFixed(1)} s wall, ${s.cpu.toFixed(1)} s CPU`);
     }
   }
 }
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 for (const kind of ['cold', 'warm']) {
-  const off = median(times[`${kind} off`]!);
-  const on = median(times[`${kind} on`]!);
-  console.log(`${kind}: off ${off.toFixed(1)} s, on ${on.toFixed(1)} s (medians of ${ROUNDS}): on/off = ${(on / off).toFixed(2)}`);
+  for (const what of ['wall', 'cpu'] as const) {
+    const off = median(times[`${kind} off`]!.map((t) => t[what]));
+    const on = median(times[`${kind} on`]!.map((t) => t[what]));
+    console.log(`${kind} ${what}: off ${off.toFixed(1)} s, on ${on.toFixed(1)} s (medians of ${ROUNDS}): on/off = ${(on / off).toFixed(2)}`);
+  }
 }
 rmSync(ws, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -5,6 +6,7 @@ import { Piscina } from 'piscina';
 import { mapConcurrent } from '../core/concurrent.js';
 import type { MeasureLimits } from './image-measure.js';
 import { measureFile, type MeasureBatch, type MeasureResult } from './measure-worker.js';
+import { samePhotoBatch, type Fingerprint, type MatchRule, type PairBatch } from './thumb-match.js';
 
 /**
  * Measures images on worker threads so validation uses every core: reading a JPEG's thumbnail from its
@@ -88,6 +90,79 @@ export function createMeasurer(images: number, opts: { threads?: number; inFligh
       const inFlight = opts.inFlight ?? threads * 2;
       for await (const { index, result } of mapConcurrent(starts, inFlight, (start) => run({ files: files.slice(start, start + size), limits }), signal)) {
         for (const [i, r] of result.entries()) yield { index: starts[index]! + i, result: r };
+      }
+    },
+    close: shut,
+  };
+}
+
+/**
+ * The re-crop comparisons of validate's index phase (thumb-match.ts) on the same kind of threads: each pair
+ * is independent, so they go out in batches of consecutive pairs (an image meets its neighbours in a row,
+ * and a thread keeps its recent turned copies). Falls back to this thread like the measurer: one core, few
+ * pairs, no compiled worker script, or threads that fail (the rest is then compared here).
+ */
+export interface PairMatcher {
+  readonly threads: number;
+  readonly fallback: string | undefined;
+  /** Each pair's decision as its batch completes (any order); starts no new batch once `signal` is aborted. */
+  matchAll(fingerprints: readonly Fingerprint[], pairs: readonly (readonly [number, number])[], rule: MatchRule, signal?: AbortSignal): AsyncGenerator<{ index: number; same: boolean }>;
+  close(): Promise<void>;
+}
+
+/** Fewer candidate pairs than this are compared on this thread (a pair costs ≈ 2 ms, a thread's start more). */
+export const MIN_PAIRS_FOR_THREADS = 64;
+const PAIR_BATCH = 32;
+
+export function createPairMatcher(pairs: number, opts: { threads?: number; script?: URL } = {}): PairMatcher {
+  // `threads` given is taken as it is (tests); else one per core, fewer for few pairs.
+  const threads = opts.threads ?? Math.min(availableParallelism(), Math.ceil(pairs / MIN_PAIRS_FOR_THREADS));
+  const script = opts.script ?? new URL('./measure-worker.js', import.meta.url);
+  const pool = threads > 1 && existsSync(fileURLToPath(script)) ? new Piscina<PairBatch, boolean[]>({ filename: script.href, name: 'samePhotoBatch', minThreads: threads, maxThreads: threads }) : undefined;
+  let broken: string | undefined;
+  let closing: Promise<void> | undefined;
+  const shut = (): Promise<void> => (closing ??= pool?.destroy().catch(() => undefined) ?? Promise.resolve());
+  let resolveBroken = (): void => undefined;
+  const brokenNow = new Promise<undefined>((resolve) => (resolveBroken = () => resolve(undefined)));
+  const onBroken = (e: Error): void => {
+    broken ??= e.message;
+    resolveBroken();
+    void shut();
+  };
+  pool?.on('error', onBroken);
+  const compare = async (batch: PairBatch): Promise<boolean[]> => {
+    if (pool && broken === undefined) {
+      const task = pool.run(batch);
+      task.catch(() => undefined);
+      try {
+        const r = await Promise.race([task, brokenNow]);
+        if (r) return r;
+      } catch (e) {
+        onBroken(e as Error);
+      }
+    }
+    // On this thread: one batch at a time, a turn of the event loop between them (progress, Ctrl-C).
+    await new Promise((r) => setImmediate(r));
+    return samePhotoBatch(batch);
+  };
+  return {
+    threads: pool ? threads : 1,
+    get fallback() {
+      return broken;
+    },
+    async *matchAll(fingerprints, list, rule, signal) {
+      const starts = Array.from({ length: Math.ceil(list.length / PAIR_BATCH) }, (_, i) => i * PAIR_BATCH);
+      const run = randomUUID();
+      const batchAt = (start: number): PairBatch => {
+        const local = new Map<number, number>();
+        const fps: Fingerprint[] = [];
+        const ids: number[] = [];
+        const at = (i: number): number => local.get(i) ?? (local.set(i, fps.push(fingerprints[i]!) - 1), ids.push(i), fps.length - 1);
+        const pairs = list.slice(start, start + PAIR_BATCH).map(([i, j]): [number, number] => [at(i), at(j)]);
+        return { fingerprints: fps, images: { run, ids }, pairs, rule };
+      };
+      for await (const { index, result } of mapConcurrent(starts, pool ? threads * 2 : 1, (start) => compare(batchAt(start)), signal)) {
+        for (const [k, same] of result.entries()) yield { index: starts[index]! + k, same };
       }
     },
     close: shut,

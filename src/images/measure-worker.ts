@@ -28,3 +28,6 @@ export default async function measureBatch(batch: MeasureBatch): Promise<Measure
   for (const f of batch.files) out.push(await measureFile(f.path, f.size, batch.limits));
   return out;
 }
+
+/** The other task these threads run (piscina's `name: 'samePhotoBatch'`): re-crop comparisons for validate's index phase. */
+export { samePhotoBatch } from './thumb-match.js';

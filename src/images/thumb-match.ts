@@ -325,10 +325,26 @@ function rowSpans(mask: Uint8Array, S: number): { from: Int32Array; to: Int32Arr
   return { from, to };
 }
 
-/** The best window of the source (its columns) against the target, continuing from `best`. */
-function bestWindow(columns: Array<Column[] | undefined>, target: CoarseTarget, best: Alignment, from: 'a' | 'b', angle: number): Alignment {
+/** Most windows one direction searches: SCALES × up to 7 width offsets × up to 7 height offsets. */
+const MAX_WINDOWS = SCALES.length * 7 * 7;
+
+/**
+ * Every window's resampled pixels, per direction, kept from the unturned search for the turned ones: a window
+ * of the source is the same at every angle (only the target turns), so the turns read the very values the
+ * unturned search computed instead of interpolating them again (the sums see the same numbers in the same
+ * order: every result is unchanged, bit for bit).
+ */
+const WINDOW_PIXELS = { a: new Float64Array(MAX_WINDOWS * COARSE * COARSE), b: new Float64Array(MAX_WINDOWS * COARSE * COARSE) };
+
+/**
+ * The best window of the source (its columns) against the target, continuing from `best`. `pixels` is the
+ * direction's store of window pixels: written when `fill` (the unturned target, whose frame is whole), read
+ * otherwise.
+ */
+function bestWindow(columns: Array<Column[] | undefined>, target: CoarseTarget, best: Alignment, from: 'a' | 'b', angle: number, pixels: Float64Array, fill: boolean): Alignment {
   const S = COARSE;
   const { n: tgt, valid, from: x0s, to: x1s, mask } = target;
+  let base = 0;
   for (let k = 0; k < SCALES.length; k++) {
     const xs = columns[k];
     if (!xs) continue;
@@ -340,20 +356,32 @@ function bestWindow(columns: Array<Column[] | undefined>, target: CoarseTarget, 
         let sumSq = 0;
         let dot = 0;
         for (let y = 0; y < S; y++) {
-          const a = t.i0[y]! * S;
-          const b = t.i1[y]! * S;
-          const wgt = t.f[y]!;
-          const keep = 1 - wgt;
           const r = y * S;
           const x1 = x1s[y]!;
-          for (let x = x0s[y]!; x < x1; x++) {
-            if (mask && !mask[r + x]) continue;
-            const v = h[a + x]! * keep + h[b + x]! * wgt;
-            sum += v;
-            sumSq += v * v;
-            dot += v * tgt[r + x]!;
+          if (fill) {
+            const a = t.i0[y]! * S;
+            const b = t.i1[y]! * S;
+            const wgt = t.f[y]!;
+            const keep = 1 - wgt;
+            for (let x = x0s[y]!; x < x1; x++) {
+              const v = h[a + x]! * keep + h[b + x]! * wgt;
+              pixels[base + r + x] = v;
+              if (mask && !mask[r + x]) continue;
+              sum += v;
+              sumSq += v * v;
+              dot += v * tgt[r + x]!;
+            }
+          } else {
+            for (let x = x0s[y]!; x < x1; x++) {
+              if (mask && !mask[r + x]) continue;
+              const v = pixels[base + r + x]!;
+              sum += v;
+              sumSq += v * v;
+              dot += v * tgt[r + x]!;
+            }
           }
         }
+        base += S * S;
         const ss = sumSq - (sum * sum) / valid;
         if (ss / valid < FLAT_VARIANCE) continue;
         dot /= Math.sqrt(ss);
@@ -534,6 +562,7 @@ export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1
   };
   const none: Alignment = { source: 'a', angle: 0, x: { scale: 1, offset: 0 }, y: { scale: 1, offset: 0 }, layout: -1 };
   const perAngle: Array<{ at: Alignment; target: View }> = [];
+  const filled = { a: false, b: false };
   for (const angle of ANGLES) {
     // A turn of ≤ 2° costs the layout a few hundredths at most: far below the bar at 0°, no angle will reach it.
     if (angle !== 0 && (perAngle[0]?.at.layout ?? -1) < minLayout - TURN_LAYOUT_SLACK) break;
@@ -546,7 +575,11 @@ export function matchFingerprints(a: Fingerprint, b: Fingerprint, minLayout = -1
       const c = coarse(t);
       const n = normalised(c);
       if (!n) continue;
-      const found = bestWindow(columns[from], { n, valid: c.valid, ...frame.spans }, at, from, angle);
+      // The unturned search fills the direction's window pixels and the turns read them. It always runs first in
+      // both directions (neither thumbnail is flat: checked above); the guard keeps a change there from reading stale pixels.
+      if (angle !== 0 && !filled[from]) throw new Error('thumb-match: a turned search before the unturned one');
+      const found = bestWindow(columns[from], { n, valid: c.valid, ...frame.spans }, at, from, angle, WINDOW_PIXELS[from], angle === 0);
+      if (angle === 0) filled[from] = true;
       if (found !== at) {
         at = found;
         target = t;
@@ -595,4 +628,39 @@ export function isSamePhoto(a: Fingerprint, b: Fingerprint, rule: MatchRule): bo
 
 export function passes(m: Match, rule: MatchRule): boolean {
   return m.layout >= rule.minLayout && m.detail >= rule.minDetail && Math.abs(m.toneShift) <= rule.maxToneShift && m.shading <= rule.maxShading;
+}
+
+/** Candidate pairs for a thread (measure-pool.ts): the fingerprints they name, each once, and the rule. */
+export interface PairBatch {
+  fingerprints: Fingerprint[];
+  /**
+   * Each fingerprint's image, as numbered in one comparison run (`run`): a thread keeps the fingerprints it
+   * was sent, so an image met again in a later batch is the same object and its turned copies are reused.
+   */
+  images?: { run: string; ids: number[] };
+  /** Indices into `fingerprints`. */
+  pairs: Array<[number, number]>;
+  rule: MatchRule;
+}
+
+/** This thread's fingerprints of the current run, by image id (bounded like the turned copies). */
+const runFingerprints = { run: '', byId: new Map<number, Fingerprint>() };
+
+/** isSamePhoto for each pair of the batch, in its order. */
+export function samePhotoBatch(batch: PairBatch): boolean[] {
+  let fps = batch.fingerprints;
+  if (batch.images) {
+    const { run, ids } = batch.images;
+    if (runFingerprints.run !== run) runFingerprints.byId.clear();
+    runFingerprints.run = run;
+    const known = runFingerprints.byId;
+    fps = ids.map((id, k) => {
+      const fp = known.get(id) ?? batch.fingerprints[k]!;
+      known.delete(id);
+      known.set(id, fp);
+      return fp;
+    });
+    while (known.size > RECENT_IMAGES * 4) known.delete(known.keys().next().value!);
+  }
+  return batch.pairs.map(([i, j]) => isSamePhoto(fps[i]!, fps[j]!, batch.rule));
 }

@@ -73,7 +73,7 @@ export interface ClusterOptions {
  */
 export const NEAR_CONFIRM = { radius: 12, minLayout: 0.85, minDetail: 0.65, maxToneShift: 4, maxShading: 8 } as const;
 
-class UnionFind {
+export class UnionFind {
   private readonly parent: Int32Array;
   constructor(n: number) {
     this.parent = Int32Array.from({ length: n }, (_, i) => i);
@@ -149,9 +149,43 @@ export function findClustersAndGroups(items: DedupeItem[], opts: ClusterOptions)
 
 /**
  * findClustersAndGroups in steps: yields the index search's progress (images, of the distinct ones) as it
- * goes, so validate can report it live; returns the clusters.
+ * goes, so validate can report it live; returns the clusters. The re-crop comparisons run here, one after
+ * the other (validate runs them on worker threads instead: indexSteps, then finishClusters).
  */
 export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Generator<number, ClusterResult> {
+  const graph = yield* indexSteps(items, opts);
+  const confirm = opts.confirm || undefined;
+  const confirmed = graph.candidates.map(([ia, ib]) => lineUp(items[ia]!, items[ib]!, confirm!));
+  return finishClusters(graph, confirmed, opts);
+}
+
+/** Same photo by the thumbnails (thumb-match.ts); false when either has no fingerprint. */
+export function lineUp(a: DedupeItem, b: DedupeItem, rule: MatchRule): boolean {
+  if (!a.fingerprint || !b.fingerprint) return false;
+  return isSamePhoto(a.fingerprint, b.fingerprint, rule);
+}
+
+/**
+ * What the index search found, before the re-crop comparisons: the components the hashes make, and the
+ * candidate pairs (item indices, in the search's order) whose thumbnails must be compared.
+ */
+export interface PairGraph {
+  items: DedupeItem[];
+  uf: UnionFind;
+  hashUf: UnionFind;
+  groupUf: UnionFind | undefined;
+  /** [a, b, similar]: similar = the pair is within the similar radii (joins a group when not confirmed). */
+  candidates: Array<[number, number, boolean]>;
+}
+
+/**
+ * The index search with the hash rule applied, collecting the re-crop candidates instead of comparing them.
+ * The result does not depend on when, or in which order, the comparisons finish: a component is the same
+ * set of images whatever order its joins come in, so finishClusters gives the same clusters, marks and groups
+ * as comparing each candidate the moment the search met it. A candidate whose images the hashes join
+ * anyway (then or later in the search) is not compared: its join would change nothing.
+ */
+export function* indexSteps(items: DedupeItem[], opts: ClusterOptions): Generator<number, PairGraph> {
   const bySha = new Map<string, number[]>();
   items.forEach((it, i) => {
     const g = bySha.get(it.sha256);
@@ -177,21 +211,37 @@ export function* clusterSteps(items: DedupeItem[], opts: ClusterOptions): Genera
   const groupUf = similar > 0 ? new UnionFind(items.length) : undefined;
   if (groupUf) for (const g of bySha.values()) for (const i of g) groupUf.union(g[0]!, i);
   const index = new NearDupIndex(hi, lo);
-  const lineUp = (a: DedupeItem, b: DedupeItem): boolean => {
-    if (!a.fingerprint || !b.fingerprint) return false;
-    return isSamePhoto(a.fingerprint, b.fingerprint, confirm!);
-  };
+  const found: Array<[number, number, boolean]> = [];
   yield* index.pairSteps(Math.max(opts.nearRadius, similar, confirm?.radius ?? 0), (a, b, d) => {
     const ia = reps[a]!;
     const ib = reps[b]!;
     const dd = hammingHex(items[ia]!.dhash, items[ib]!.dhash);
-    const byHashes = d <= opts.nearRadius && dd <= opts.nearDhashRadius;
-    if (byHashes) hashUf.union(ia, ib);
-    // A pair already joined needs no thumbnail comparison (the costly part).
-    if (byHashes || (confirm && d <= confirm.radius && uf.find(ia) !== uf.find(ib) && lineUp(items[ia]!, items[ib]!))) {
+    const isSimilar = d <= similar && dd <= similarDhash;
+    if (d <= opts.nearRadius && dd <= opts.nearDhashRadius) {
+      hashUf.union(ia, ib);
       uf.union(ia, ib);
       groupUf?.union(ia, ib);
-    } else if (groupUf && d <= similar && dd <= similarDhash) groupUf.union(ia, ib);
+    } else if (confirm && d <= confirm.radius && uf.find(ia) !== uf.find(ib)) found.push([ia, ib, isSimilar]);
+    else if (groupUf && isSimilar) groupUf.union(ia, ib);
+  });
+  // Joined by hashes met later in the search: nothing to compare.
+  const candidates = found.filter(([ia, ib, isSimilar]) => {
+    if (uf.find(ia) !== uf.find(ib)) return true;
+    if (groupUf && isSimilar) groupUf.union(ia, ib);
+    return false;
+  });
+  return { items, uf, hashUf, groupUf, candidates };
+}
+
+/** The clusters and groups once each candidate's comparison is known (`confirmed[k]` for candidates[k]). */
+export function finishClusters(graph: PairGraph, confirmed: readonly boolean[], opts: ClusterOptions): ClusterResult {
+  const { items, uf, hashUf, groupUf } = graph;
+  // In the search's order, whatever order the comparisons finished in.
+  graph.candidates.forEach(([ia, ib, isSimilar], k) => {
+    if (confirmed[k]) {
+      uf.union(ia, ib);
+      groupUf?.union(ia, ib);
+    } else if (groupUf && isSimilar) groupUf.union(ia, ib);
   });
   const comps = new Map<number, number[]>();
   items.forEach((_it, i) => {

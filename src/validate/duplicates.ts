@@ -2,9 +2,10 @@ import { throwIfCancelled } from '../core/errors.js';
 import type { StepEvent } from '../core/events.js';
 import { ProgressTracker } from '../core/progress.js';
 import type { ValidateSettings } from '../config/schema.js';
-import { decodeFingerprint } from '../images/thumb-match.js';
+import { createPairMatcher, type PairMatcher } from '../images/measure-pool.js';
+import { decodeFingerprint, type Fingerprint } from '../images/thumb-match.js';
 import { normaliseManifestPath } from '../manifest/image-paths.js';
-import { clusterSteps, NEAR_CONFIRM, type Cluster, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
+import { finishClusters, indexSteps, NEAR_CONFIRM, type Cluster, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
 import type { Findings, SeverityFinding } from './findings.js';
 import type { LabelMapping } from './label-mapping.js';
 import type { Scanned } from './scan-files.js';
@@ -65,10 +66,18 @@ function normaliseSplit(v: string | undefined): string | undefined {
 /**
  * Near-duplicate pairs and clusters, reporting progress while the search runs. Between steps the event loop
  * gets a turn every 50 ms (a screen draws the bar, Ctrl-C lands) instead of the whole phase's progress
- * arriving at once when it ends.
+ * arriving at once when it ends. Then the re-crop candidates are compared on the measuring threads
+ * (measure-pool.ts; progress in pairs), and the clusters built from their decisions: the same clusters as
+ * comparing them one by one (clusters.ts: indexSteps), whatever order the threads finish in.
  */
-export async function* indexNearDuplicates(items: DedupeItem[], opts: ClusterOptions, tracker: ProgressTracker, signal?: AbortSignal): AsyncGenerator<StepEvent, ClusterResult> {
-  const steps = clusterSteps(items, opts);
+export async function* indexNearDuplicates(
+  items: DedupeItem[],
+  opts: ClusterOptions,
+  tracker: ProgressTracker,
+  signal?: AbortSignal,
+  matcherFor: (pairs: number) => PairMatcher = createPairMatcher,
+): AsyncGenerator<StepEvent, ClusterResult> {
+  const steps = indexSteps(items, opts);
   let lastTurn = performance.now();
   let reported = -1;
   let next = steps.next();
@@ -86,7 +95,32 @@ export async function* indexNearDuplicates(items: DedupeItem[], opts: ClusterOpt
     next = steps.next();
   }
   if (reported < items.length) yield tracker.event(items.length);
-  return next.value;
+  const graph = next.value;
+  const confirmed = graph.candidates.map(() => false);
+  // Pairs where either image has no fingerprint (an old cache entry) are not compared: the hashes decide.
+  const compared = graph.candidates.flatMap(([ia, ib], k) => (items[ia]!.fingerprint && items[ib]!.fingerprint ? [k] : []));
+  if (opts.confirm && compared.length > 0) {
+    const fps: Fingerprint[] = [];
+    const slot = new Map<number, number>();
+    const at = (i: number): number => slot.get(i) ?? (slot.set(i, fps.push(items[i]!.fingerprint!) - 1), fps.length - 1);
+    const pairs = compared.map((k) => [at(graph.candidates[k]![0]), at(graph.candidates[k]![1])] as const);
+    const pairTracker = new ProgressTracker(tracker.phase, pairs.length, 'pairs');
+    const matcher = matcherFor(pairs.length);
+    let done = 0;
+    try {
+      yield pairTracker.event(0);
+      for await (const { index, same } of matcher.matchAll(fps, pairs, opts.confirm, signal)) {
+        confirmed[compared[index]!] = same;
+        const ev = pairTracker.update(++done);
+        if (ev) yield ev;
+      }
+    } finally {
+      await matcher.close();
+    }
+    throwIfCancelled(signal);
+    if (matcher.fallback) yield { type: 'warning', code: 'validate.threads', message: `The comparing threads failed (${matcher.fallback}); the rest was compared on one thread, more slowly.` };
+  }
+  return finishClusters(graph, confirmed, opts);
 }
 
 /** What the clusters decide: who is dropped, and each image's split group when it has one. */

@@ -11,7 +11,7 @@ import { featureTflite, featureTfliteInt8, featureTfliteInt8Path } from '../../s
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
 import { TrainSettingsSchema } from '../../src/config/schema.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { drain } from './embedding-helpers.js';
+import { drain, floatEngineHere } from './embedding-helpers.js';
 
 const tmp = makeTempDir('edgewise-int8-embed-');
 afterAll(() => tmp.cleanup());
@@ -110,8 +110,8 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const pool = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers: 0, precision: 'int8', calibration: () => [] });
     try {
       expect(pool.precision).toBe('float32');
-      // The float engine `auto` picks: onnxruntime (test/train/embed-onnx.test.ts).
-      expect(pool.backend).toBe('onnxruntime');
+      // The float engine `auto` picks here: onnxruntime where it loads (test/train/embed-onnx.test.ts), else its fallback.
+      expect(pool.backend).toBe((await floatEngineHere()).backend);
       expect(pool.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
       expect(pool.runtimeNote).toMatch(/int8 feature model not used \(no int8 feature model: no calibration images\)/);
     } finally {

@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import type { StepEvent } from '../../src/core/events.js';
 import type { Embedder } from '../../src/train/local/embedder.js';
+import { nativeTfLoads } from '../../src/train/local/tf-runtime.js';
+import { ortMissingHere } from '../helpers/onnxruntime.js';
 
 /** Runs a step generator to its end: its result and every event it yielded. */
 export async function drain<T>(gen: AsyncGenerator<StepEvent, T, void>): Promise<{ result: T; events: StepEvent[] }> {
@@ -32,3 +34,25 @@ export async function embeddingAgreement(ref: Embedder, other: Embedder, files: 
   }
   return { maxDiff, maxAbs };
 }
+
+/**
+ * The float32 embedding engine `auto` picks on this machine, found the way the product finds it
+ * (resolveFeatureEngine): onnxruntime when its module loads through the product's own loader
+ * (src/train/local/onnx-runtime.ts, EDGEWISE_ONNXRUNTIME included), else tfjs-node when it loads, else LiteRT.
+ * onnxruntime-node is an optionalDependency, so a platform without its binary runs the suite on the fallback:
+ * tests expect exactly the engine found here, and those whose subject is onnxruntime itself skip, saying why,
+ * in their name (test/helpers/onnxruntime.ts). CI has onnxruntime-node (.ci/run fails when it does not load).
+ */
+export interface FloatEngineHere {
+  /** The embedder's `backend` name: onnxruntime, tensorflow (tfjs-node) or litert. */
+  backend: 'onnxruntime' | 'tensorflow' | 'litert';
+  /** Why onnxruntime is not used here (its load error); undefined when it loads. */
+  ortMissing?: string;
+}
+
+export async function floatEngineHere(): Promise<FloatEngineHere> {
+  const ortMissing = await ortMissingHere();
+  if (ortMissing === undefined) return { backend: 'onnxruntime' };
+  return { backend: (await nativeTfLoads()) ? 'tensorflow' : 'litert', ortMissing };
+}
+
