@@ -342,14 +342,19 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
         /* Everything else in the block is skipped, several codes per lookup where the block allows. */
         const uint16_t *skip = ac->all + (1 << SKIP);
         while (k < 64) {
-          NEED(SKIP);
-          const int32_t t = skip[r >> (64 - SKIP)];
-          const int32_t adv = (t >> 5) & 127;
-          if (k + adv <= 64) {
+          /* Up to 4 lookups per reload (each takes at most SKIP bits): no refill test between them. */
+          NEED(4 * SKIP);
+          int32_t t = skip[r >> (64 - SKIP)];
+          int32_t adv = (t >> 5) & 127;
+          int32_t u = 0;
+          while (k + adv <= 64) {
             TAKE(t & 31);
             k = (k + adv) | ((t >> 6) & 64); /* an EOB ends the block */
-            continue;
+            if (k >= 64 || ++u == 4) break;
+            t = skip[r >> (64 - SKIP)];
+            adv = (t >> 5) & 127;
           }
+          if (k >= 64 || u == 4) continue;
           /* One code the slow way: long codes, or a span that would run past the block's end. */
           NEED(16);
           e = ac->look[r >> (64 - LOOK)];
