@@ -432,24 +432,27 @@ function decodeScan(
  * few KB further before the per-MCU check stops it, inside PAD), then the restart offsets.
  */
 const PAD = 8192;
-/** Int32 offsets of a table's parts in jpeg-walk.c's Table. */
-const T_LOOK = 0;
-const T_MAXCODE = T_LOOK + (1 << LOOK);
-const T_VALPTR = T_MAXCODE + 18;
-const T_MINCODE = T_VALPTR + 17;
-const T_VALUES = T_MINCODE + 17;
-const T_SKIP = T_VALUES + 256;
+
+/** A Huffman table as its DHT defines it: the 16 code counts and the symbols. */
+interface TableDef {
+  counts: Uint8Array;
+  values: Uint8Array;
+}
 
 class WasmWalker {
   private readonly memory: WebAssembly.Memory;
   private readonly heap: number;
   private readonly run: (...args: number[]) => number;
   private readonly toImage: (...args: number[]) => void;
-  private readonly tablePtr: (i: number) => number;
+  private readonly build: (slot: number, ac: number) => number;
+  private readonly srcPtr: (i: number) => number;
   private readonly selPtr: number;
   private readonly yqPtr: number;
-  /** Which table each of the module's 8 slots holds (cached tables are shared by every file that defines them). */
-  private readonly loaded: (Huffman | undefined)[] = new Array<Huffman | undefined>(8);
+  /**
+   * Which table each of the module's 8 slots holds, as its bytes (kind, counts, values): camera files repeat
+   * the same tables, and a slot holding them already is not rebuilt.
+   */
+  private readonly loaded: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(8);
   private next = 0;
   private scanCap = 0;
   /** Where this file's scans go: after its grid. */
@@ -461,7 +464,8 @@ class WasmWalker {
     this.heap = ((x.__heap_base as WebAssembly.Global).value as number + 7) & ~7;
     this.run = x.decode_sequential as (...args: number[]) => number;
     this.toImage = x.to_image as (...args: number[]) => void;
-    this.tablePtr = x.table_ptr as (i: number) => number;
+    this.build = x.build_table as (slot: number, ac: number) => number;
+    this.srcPtr = x.table_src as (i: number) => number;
     this.selPtr = (x.sel_ptr as () => number)();
     this.yqPtr = (x.yq_ptr as () => number)();
     new Float64Array(this.memory.buffer, (x.quad_w_ptr as () => number)(), 256).set(QUAD_W);
@@ -493,32 +497,46 @@ class WasmWalker {
     return new Uint8Array(this.memory.buffer, this.scanAt, width * height).slice();
   }
 
-  private slot(h: Huffman, busy: Set<number>): number {
-    const have = this.loaded.indexOf(h);
-    if (have >= 0) return have;
+  /** The slot holding `def` built (jpeg-walk.c's build_table), loading it into one not `busy`; -1 when it cannot be built. */
+  private slot(def: TableDef, ac: boolean, busy: Set<number>): number {
+    const n = def.values.length;
+    for (let i = 0; i < 8; i++) {
+      const have = this.loaded[i];
+      if (!have || have.length !== 17 + n || have[0] !== (ac ? 1 : 0)) continue;
+      let same = true;
+      for (let j = 0; j < 16 && same; j++) same = have[1 + j] === def.counts[j];
+      for (let j = 0; j < n && same; j++) same = have[17 + j] === def.values[j];
+      if (same) return i;
+    }
     let i = this.next;
     while (busy.has(i)) i = (i + 1) & 7;
     this.next = (i + 1) & 7;
-    const t = new Int32Array(this.memory.buffer, this.tablePtr(i), T_SKIP + (1 << SKIP));
-    t.set(h.look, T_LOOK);
-    t.set(h.maxcode, T_MAXCODE);
-    t.set(h.valptr, T_VALPTR);
-    t.set(h.mincode, T_MINCODE);
-    t.set(h.values, T_VALUES);
-    if (h.skip) t.set(h.skip, T_SKIP); // AC tables only
-    this.loaded[i] = h;
+    const src = new Uint8Array(this.memory.buffer, this.srcPtr(i), 16 + 256);
+    src.set(def.counts);
+    src.set(def.values, 16);
+    const key = new Uint8Array(17 + n);
+    key[0] = ac ? 1 : 0;
+    key.set(def.counts, 1);
+    key.set(def.values, 17);
+    if (this.build(i, ac ? 1 : 0) !== 1) {
+      this.loaded[i] = undefined;
+      return -1;
+    }
+    this.loaded[i] = key;
     return i;
   }
 
   /** decodeScan for a sequential scan, on the scan `scanBuffer` returned, into the grid `beginFile` made. */
-  decode(scan: ScanData, frame: Frame, sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[], restartInterval: number, yq: Float64Array, quad: boolean, gridW: number, gridH: number): boolean {
+  decode(scan: ScanData, frame: Frame, sel: { comp: number; dc: TableDef; ac: TableDef }[], restartInterval: number, yq: Float64Array, quad: boolean, gridW: number, gridH: number): boolean {
     const { single, mcusX, total } = mcuLayout(frame, sel);
     const busy = new Set<number>();
     const sels = new Int32Array(this.memory.buffer, this.selPtr, 20);
     for (const [s, { comp, dc, ac }] of sel.entries()) {
-      const dcSlot = this.slot(dc!, busy);
+      const dcSlot = this.slot(dc, false, busy);
+      if (dcSlot < 0) return false;
       busy.add(dcSlot);
-      const acSlot = this.slot(ac!, busy);
+      const acSlot = this.slot(ac, true, busy);
+      if (acSlot < 0) return false;
       busy.add(acSlot);
       const c = frame.comps[comp]!;
       const bh = single ? 1 : c.h;
@@ -701,11 +719,20 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
         continue;
       }
       const sel: { comp: number; dc: Huffman | undefined; ac: Huffman | undefined }[] = [];
+      // The WebAssembly walker builds its tables itself, from their definitions.
+      const wasmSel: { comp: number; dc: TableDef; ac: TableDef }[] = [];
       for (let i = 0; i < ns; i++) {
         const id = file[seg + 1 + 2 * i]!;
         const t = file[seg + 2 + 2 * i]!;
         const comp = frame.comps.findIndex((c) => c.id === id);
         if ((t >> 4) > 3 || (t & 15) > 3) return undefined;
+        if (walker) {
+          const dc = tables[t >> 4];
+          const ac = tables[4 + (t & 15)];
+          if (comp < 0 || !dc || !ac) return undefined;
+          wasmSel.push({ comp, dc, ac });
+          continue;
+        }
         // A refinement scan reads raw bits: no table needed. A sequential scan needs both.
         const dc = coef && ah > 0 ? undefined : table(t >> 4);
         const ac = coef ? undefined : table(4 + (t & 15));
@@ -721,14 +748,14 @@ export function jpegThumbnail(file: Uint8Array, scale: 4 | 8): JpegThumbnail | u
       const scan = unstuff(file, segEnd, walker ? walker.scanBuffer(need) : jsScratch(need));
       if (!scan) return undefined;
       try {
-        const ok = walker ? walker.decode(scan, frame, sel, restartInterval, q, scale === 4, gridW, gridH) : decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, { grid: grid!, coef, gridW, gridH });
+        const ok = walker ? walker.decode(scan, frame, wasmSel, restartInterval, q, scale === 4, gridW, gridH) : decodeScan(scan, frame, sel, restartInterval, kind, al, q, scale === 4, { grid: grid!, coef, gridW, gridH });
         if (!ok) return undefined;
       } catch (e) {
         // Corrupt data sent a read past the buffer (the WebAssembly walker cannot: it fails the MCU instead).
         if (e instanceof RangeError || (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)) return undefined;
         throw e;
       }
-      if (sel.some((s) => s.comp === 0) && !(coef && ah > 0)) lumaScanned = true;
+      if ((walker ? wasmSel : sel).some((s) => s.comp === 0) && !(coef && ah > 0)) lumaScanned = true;
       o = scan.next;
       continue;
     }

@@ -4,8 +4,11 @@
  * sequential case, so it keeps, and fails on, exactly what that keeps and fails on; the TypeScript walker
  * stays as the fallback and the reference (test/dataset/jpeg-walk-wasm.test.ts compares the two).
  *
- * No libc: JavaScript copies the tables, quantisation values and unstuffed scan bytes into the buffers
- * below and into the heap, then calls decode_sequential.
+ * No libc: JavaScript copies each Huffman table's DHT bytes (then calls build_table), the quantisation
+ * values and the unstuffed scan bytes into the buffers below and into the heap, then calls
+ * decode_sequential. Beyond the port, two lookups the TypeScript walker does not make, each giving the same
+ * bits and values as the code-by-code walk: a code with its value bits in one lookup (Table.value), and a
+ * chroma block's DC with its first AC codes in one (Block).
  */
 #include <stdint.h>
 
@@ -13,14 +16,28 @@
 #define SKIP 12
 #define QUAD_TERMS 9
 
-/* One Huffman table as jpeg-thumbnail.ts builds it (Huffman); values widened to int32. */
+/*
+ * One Huffman table, built here from its DHT bytes (build_table): what jpeg-thumbnail.ts's buildHuffman and
+ * buildSkip make, plus a table for the luma walk that yields a code's value with it. Building here instead of
+ * in JavaScript (and copying 20 KB in) was ≈ 8 % of an ants/bees photo's time: optimising encoders write
+ * fresh tables into every photo.
+ */
 typedef struct {
   int32_t look[1 << LOOK];
   int32_t maxcode[18];
   int32_t valptr[17];
   int32_t mincode[17];
   int32_t values[256];
-  int32_t skip[1 << SKIP];
+  /* AC: the skip entries for every window of w = 1..SKIP bits at all[(1 << w) + bits]; skip = the SKIP-bit ones. */
+  uint16_t all[1 << (SKIP + 1)];
+  /*
+   * The code at the top of SKIP bits with its extra bits, when both fit: DC, the difference << 4 | bits used;
+   * AC (sizes 1-15), value << 16 | run << 8 | bits used. 0: not in SKIP bits, or an end-of-block or a run of
+   * 16 zeros (AC), or a DC category above 11: the walk reads those the long way.
+   */
+  int32_t value[1 << SKIP];
+  /* The DHT bytes JavaScript writes before build_table: 16 counts, then the values. */
+  uint8_t src[16 + 256];
 } Table;
 
 /* A scan component: its index in the frame, blocks across and in all per MCU, and its table slots. */
@@ -28,15 +45,139 @@ typedef struct {
   int32_t comp, bh, nb, dc, ac;
 } Sel;
 
+/* Skip-table flag: the codes end with an end-of-block; "no whole code here" (its advance never fits a block). */
+#define EOB (1 << 12)
+#define NONE (127 << 5)
+
 static Table tables[8];
+/* Bumped when a slot gets a new table, so the whole-block tables below know they are stale. */
+static uint32_t generation[8];
 static Sel sels[4];
 static double quad_w[64 * 4];
 static double yq[64];
 
-Table *table_ptr(int32_t i) { return &tables[i]; }
+/*
+ * A chroma block in one lookup: the DC code and its bits, then the AC skip entry for the bits left (chroma
+ * values are never used, so neither is its DC). Entries as the skip table's, the DC counted as one position;
+ * NONE when the DC code does not fit in SKIP bits or is invalid (the walk then reads it the long way). Built
+ * per (DC, AC) table pair, for the 2 pairs a file uses at most as a rule.
+ */
+typedef struct {
+  int32_t dc, ac;
+  uint32_t dc_gen, ac_gen;
+  uint16_t t[1 << SKIP];
+} Block;
+static Block blocks[2];
+static int32_t block_next;
+
 Sel *sel_ptr(void) { return sels; }
 double *quad_w_ptr(void) { return quad_w; }
 double *yq_ptr(void) { return yq; }
+uint8_t *table_src(int32_t i) { return tables[i].src; }
+
+/*
+ * Builds slot `i` from its src bytes: buildHuffman and buildSkip in jpeg-thumbnail.ts, line for line, and
+ * the value table. 0 when the table is over-subscribed (buildHuffman's undefined).
+ */
+int32_t build_table(int32_t i, int32_t ac) {
+  Table *h = &tables[i];
+  const uint8_t *counts = h->src;
+  const uint8_t *values = h->src + 16;
+  generation[i]++;
+  for (int32_t f = 0; f < (1 << LOOK); f++) h->look[f] = 0;
+  for (int32_t l = 0; l < 18; l++) h->maxcode[l] = -1;
+  int32_t code = 0, k = 0;
+  for (int32_t len = 1; len <= 16; len++) {
+    h->valptr[len] = k;
+    h->mincode[len] = code;
+    for (int32_t n = 0; n < counts[len - 1]; n++) {
+      if (len <= LOOK) {
+        const int32_t shift = LOOK - len;
+        for (int32_t f = code << shift, e = (code + 1) << shift; f < e; f++) h->look[f] = (len << 8) | values[k];
+      }
+      h->values[k] = values[k];
+      code++;
+      k++;
+    }
+    if (code >= 1 << len) return 0;
+    h->maxcode[len] = counts[len - 1] > 0 ? code - 1 : -1;
+    code <<= 1;
+  }
+  h->maxcode[17] = 0x7fffffff;
+  /* Codes and their extra bits within SKIP bits. */
+  for (int32_t p = 0; p < (1 << SKIP); p++) {
+    const int32_t e = h->look[p >> (SKIP - LOOK)];
+    int32_t v = 0;
+    if (e != 0) {
+      const int32_t sym = e & 255;
+      const int32_t size = ac ? sym & 15 : sym;
+      const int32_t used = (e >> 8) + size;
+      if (used <= SKIP && size > 0 && (ac || sym <= 11)) {
+        int32_t x = (p >> (SKIP - used)) & ((1 << size) - 1);
+        if (x < (1 << (size - 1))) x -= (1 << size) - 1;
+        v = ac ? (int32_t)((uint32_t)x << 16) | ((sym >> 4) << 8) | used : (int32_t)((uint32_t)x << 4) | used;
+      } else if (!ac && sym == 0) {
+        v = (e >> 8); /* category 0: no bits, a difference of 0 */
+      }
+    }
+    h->value[p] = v;
+  }
+  if (!ac) return 1;
+  uint16_t *all = h->all;
+  for (int32_t f = 0; f < (1 << (SKIP + 1)); f++) all[f] = NONE;
+  const int32_t mask = (1 << LOOK) - 1;
+  for (int32_t w = 1; w <= SKIP; w++) {
+    const int32_t base = 1 << w;
+    for (int32_t p = 0; p < base; p++) {
+      const int32_t e = h->look[w >= LOOK ? p >> (w - LOOK) : (p << (LOOK - w)) & mask];
+      if (e == 0) continue;
+      const int32_t sym = e & 255;
+      const int32_t size = sym & 15;
+      const int32_t used = (e >> 8) + size;
+      if (used > w) continue;
+      if (size == 0 && sym != 0xf0) {
+        all[base + p] = (uint16_t)(used | (1 << 5) | EOB);
+        continue;
+      }
+      const int32_t adv = size == 0 ? 16 : (sym >> 4) + 1;
+      const int32_t rest = w - used;
+      const int32_t r = rest > 0 ? all[(1 << rest) + (p & ((1 << rest) - 1))] : NONE;
+      const int32_t radv = (r >> 5) & 127;
+      all[base + p] = (uint16_t)(r == NONE || adv + radv > 100 ? used | (adv << 5) : (used + (r & 31)) | ((adv + radv) << 5) | (r & EOB));
+    }
+  }
+  return 1;
+}
+
+/* The whole-block table for chroma blocks coded with tables dc and ac (see Block). */
+static const uint16_t *block_table(int32_t dc, int32_t ac) {
+  for (int32_t i = 0; i < 2; i++) {
+    const Block *b = &blocks[i];
+    if (b->dc == dc && b->ac == ac && b->dc_gen == generation[dc] && b->ac_gen == generation[ac]) return b->t;
+  }
+  Block *b = &blocks[block_next];
+  block_next ^= 1;
+  b->dc = dc;
+  b->ac = ac;
+  b->dc_gen = generation[dc];
+  b->ac_gen = generation[ac];
+  const Table *d = &tables[dc];
+  const uint16_t *all = tables[ac].all;
+  for (int32_t p = 0; p < (1 << SKIP); p++) {
+    const int32_t e = d->look[p >> (SKIP - LOOK)];
+    const int32_t sym = e & 255;
+    const int32_t used = (e >> 8) + sym;
+    if (e == 0 || sym > 11 || used > SKIP) {
+      b->t[p] = NONE;
+      continue;
+    }
+    const int32_t rest = SKIP - used;
+    const int32_t r = rest > 0 ? all[(1 << rest) + (p & ((1 << rest) - 1))] : NONE;
+    const int32_t radv = (r >> 5) & 127;
+    b->t[p] = (uint16_t)(r == NONE || 1 + radv > 64 ? used | (1 << 5) : (used + (r & 31)) | ((1 + radv) << 5) | (r & EOB));
+  }
+  return b->t;
+}
 
 /* 64 bits at bit position p, bit p on top (at least 57 of them from the data). */
 static inline uint64_t peek64(const uint8_t *b, uint32_t p) {
@@ -78,6 +219,9 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
   int32_t pred[4] = {0, 0, 0, 0};
   const int32_t per = quad ? 4 : 1;
   const double q0 = yq[0] / 8;
+  const uint16_t *blk[4] = {0, 0, 0, 0};
+  for (int32_t s = 0; s < nsel; s++)
+    if (sels[s].comp != 0) blk[s] = block_table(sels[s].dc, sels[s].ac);
   uint32_t p = 0;
   uint64_t r = 0;
   int32_t avail = 0;
@@ -99,82 +243,118 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
       const int32_t comp = sl->comp;
       const Table *dc = &tables[sl->dc];
       const Table *ac = &tables[sl->ac];
+      const uint16_t *bt = blk[s];
       const int32_t bh = sl->bh;
       const int32_t nb = sl->nb;
       for (int32_t b = 0; b < nb; b++) {
         const int32_t bx = single ? mx : mx * bh + (b % bh);
         const int32_t by = single ? my : my * (nb / bh) + (b / bh);
         if (comp == 0 && (bx >= grid_w || by >= grid_h)) return 0;
-        /* DC: a category code, then that many bits of difference from the previous block's DC. */
-        NEED(16);
-        int32_t e = dc->look[r >> (64 - LOOK)];
-        if (e == 0 && (e = slow_symbol(dc, (uint32_t)(r >> 32))) < 0) return 0;
-        TAKE(e >> 8);
-        int32_t sym = e & 255;
-        if (sym > 11) return 0;
-        int32_t diff = 0;
-        if (sym != 0) {
-          NEED(sym);
-          diff = (int32_t)(r >> (64 - sym));
-          TAKE(sym);
-          if (diff < (1 << (sym - 1))) diff -= (1 << sym) - 1;
+        int32_t k = 0;
+        if (bt) {
+          /* A chroma block: its DC and as many AC codes as fit, in one lookup. */
+          NEED(SKIP);
+          const int32_t t = bt[r >> (64 - SKIP)];
+          if (t != NONE) {
+            TAKE(t & 31);
+            k = ((t >> 5) & 127) | ((t >> 6) & 64);
+          }
         }
-        pred[s] = (int32_t)((uint32_t)pred[s] + (uint32_t)diff); /* wraps as the Int32Array does */
-        int32_t k = 1;
-        if (comp == 0) {
-          const int32_t g = (by * grid_w + bx) * per;
-          const double mean = pred[s] * q0;
-          grid[g] = mean;
-          if (quad) {
-            double m0 = mean, m1 = mean, m2 = mean, m3 = mean;
-            /* The low AC values, one code at a time, while they can still reach a position that counts. */
-            while (k <= QUAD_TERMS) {
-              NEED(16);
-              e = ac->look[r >> (64 - LOOK)];
-              if (e == 0 && (e = slow_symbol(ac, (uint32_t)(r >> 32))) < 0) return 0;
-              TAKE(e >> 8);
-              sym = e & 255;
-              const int32_t size = sym & 15;
-              if (size == 0) {
-                if (sym == 0xf0) {
-                  k += 16;
-                  continue;
-                }
-                k = 64;
-                break;
-              }
-              k += sym >> 4;
-              if (k > 63) return 0;
-              NEED(size);
-              int32_t val = (int32_t)(r >> (64 - size));
-              TAKE(size);
-              if (val < (1 << (size - 1))) val -= (1 << size) - 1;
-              if (k <= QUAD_TERMS) {
-                const double f = val * yq[k];
-                m0 += f * quad_w[k * 4];
-                m1 += f * quad_w[k * 4 + 1];
-                m2 += f * quad_w[k * 4 + 2];
-                m3 += f * quad_w[k * 4 + 3];
-              }
-              k++;
+        int32_t e, sym;
+        if (k == 0) {
+          /* DC: a category code, then that many bits of difference from the previous block's DC. */
+          NEED(16);
+          int32_t diff = 0;
+          const int32_t v = dc->value[r >> (64 - SKIP)];
+          if (v != 0) {
+            TAKE(v & 15);
+            diff = v >> 4;
+          } else {
+            e = dc->look[r >> (64 - LOOK)];
+            if (e == 0 && (e = slow_symbol(dc, (uint32_t)(r >> 32))) < 0) return 0;
+            TAKE(e >> 8);
+            sym = e & 255;
+            if (sym > 11) return 0;
+            if (sym != 0) {
+              NEED(sym);
+              diff = (int32_t)(r >> (64 - sym));
+              TAKE(sym);
+              if (diff < (1 << (sym - 1))) diff -= (1 << sym) - 1;
             }
-            if (k > 64) return 0;
-            grid[g] = m0;
-            grid[g + 1] = m1;
-            grid[g + 2] = m2;
-            grid[g + 3] = m3;
+          }
+          pred[s] = (int32_t)((uint32_t)pred[s] + (uint32_t)diff); /* wraps as the Int32Array does */
+          k = 1;
+          if (comp == 0) {
+            const int32_t g = (by * grid_w + bx) * per;
+            const double mean = pred[s] * q0;
+            grid[g] = mean;
+            if (quad) {
+              double m0 = mean, m1 = mean, m2 = mean, m3 = mean;
+              /* The low AC values, one code at a time, while they can still reach a position that counts. */
+              while (k <= QUAD_TERMS) {
+                NEED(16);
+                int32_t val;
+                const int32_t v = ac->value[r >> (64 - SKIP)];
+                if (v != 0) {
+                  /* A code and its value within SKIP bits. */
+                  TAKE(v & 255);
+                  k += (v >> 8) & 15;
+                  if (k > 63) return 0;
+                  val = v >> 16;
+                } else {
+                  e = ac->look[r >> (64 - LOOK)];
+                  if (e == 0 && (e = slow_symbol(ac, (uint32_t)(r >> 32))) < 0) return 0;
+                  TAKE(e >> 8);
+                  sym = e & 255;
+                  const int32_t size = sym & 15;
+                  if (size == 0) {
+                    if (sym == 0xf0) {
+                      k += 16;
+                      continue;
+                    }
+                    k = 64;
+                    break;
+                  }
+                  k += sym >> 4;
+                  if (k > 63) return 0;
+                  NEED(size);
+                  val = (int32_t)(r >> (64 - size));
+                  TAKE(size);
+                  if (val < (1 << (size - 1))) val -= (1 << size) - 1;
+                }
+                if (k <= QUAD_TERMS) {
+                  const double f = val * yq[k];
+                  m0 += f * quad_w[k * 4];
+                  m1 += f * quad_w[k * 4 + 1];
+                  m2 += f * quad_w[k * 4 + 2];
+                  m3 += f * quad_w[k * 4 + 3];
+                }
+                k++;
+              }
+              if (k > 64) return 0;
+              grid[g] = m0;
+              grid[g + 1] = m1;
+              grid[g + 2] = m2;
+              grid[g + 3] = m3;
+            }
           }
         }
         /* Everything else in the block is skipped, several codes per lookup where the block allows. */
+        const uint16_t *skip = ac->all + (1 << SKIP);
         while (k < 64) {
-          NEED(SKIP);
-          const int32_t t = ac->skip[r >> (64 - SKIP)];
-          const int32_t adv = (t >> 5) & 127;
-          if (k + adv <= 64) {
+          /* Up to 4 lookups per reload (each takes at most SKIP bits): no refill test between them. */
+          NEED(4 * SKIP);
+          int32_t t = skip[r >> (64 - SKIP)];
+          int32_t adv = (t >> 5) & 127;
+          int32_t u = 0;
+          while (k + adv <= 64) {
             TAKE(t & 31);
             k = (k + adv) | ((t >> 6) & 64); /* an EOB ends the block */
-            continue;
+            if (k >= 64 || ++u == 4) break;
+            t = skip[r >> (64 - SKIP)];
+            adv = (t >> 5) & 127;
           }
+          if (k >= 64 || u == 4) continue;
           /* One code the slow way: long codes, or a span that would run past the block's end. */
           NEED(16);
           e = ac->look[r >> (64 - LOOK)];

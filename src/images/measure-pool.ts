@@ -42,7 +42,10 @@ export function createMeasurer(images: number, opts: { threads?: number; inFligh
       close: async () => undefined,
     };
   }
-  const pool = new Piscina<MeasureBatch, MeasureResult[]>({ filename: script.href, minThreads: threads, maxThreads: threads });
+  // Two batches per thread at once: the next one is already in the thread when it finishes one, instead of
+  // waiting for the main thread (which shares the cores with it) to hand it over. Measured on 2 cores,
+  // clothing set, alternating: 3,564 vs 3,295 img/s (docs/notes/hashing.md).
+  const pool = new Piscina<MeasureBatch, MeasureResult[]>({ filename: script.href, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 2 });
   let broken: string | undefined;
   let closing: Promise<void> | undefined;
   const shut = (): Promise<void> => (closing ??= pool.destroy().catch(() => undefined));

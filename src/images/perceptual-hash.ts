@@ -323,12 +323,15 @@ function bitsToHex(bits: ArrayLike<boolean>): string {
 /** pHash of a 32x32 grey image. */
 export function phash32(px: Uint8Array): string {
   // Rows first (axis 0 in numpy terms: along y), then columns; only the 8x8 low corner is needed.
-  const colT = new Float64Array(8 * 32); // colT[k*32 + x] = sum_y C[k][y] * px[y][x]
+  // colT[k*32 + x] = sum_y C[k][y] * px[y][x], summed in y order (the bits depend on the order), each in a
+  // local rather than read and written back to the array per term (a third of this function's time).
+  const colT = new Float64Array(8 * 32);
   for (let k = 0; k < 8; k++) {
-    for (let y = 0; y < 32; y++) {
-      const c = DCT[k * 32 + y]!;
-      const row = y * 32;
-      for (let x = 0; x < 32; x++) colT[k * 32 + x]! += c * px[row + x]!;
+    const c = k * 32;
+    for (let x = 0; x < 32; x++) {
+      let acc = 0;
+      for (let y = 0; y < 32; y++) acc += DCT[c + y]! * px[y * 32 + x]!;
+      colT[c + x] = acc;
     }
   }
   const low = new Float64Array(64);

@@ -60,6 +60,20 @@ describe('the WebAssembly JPEG walker', () => {
     }
   });
 
+  it('builds each file\'s Huffman tables, reusing a built one only for the same definition', async () => {
+    // The module keeps 8 built tables across files and rebuilds one only when a file defines different
+    // bytes: files with different tables in turn (optimised per image, standard, grey, hand-written), each
+    // read twice, must each read as the TypeScript walker reads them alone.
+    const all = await files();
+    const expected = all.map(({ file }) => [read(file, 4, false), read(file, 8, false)]);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, { name, file }] of [...all.entries()].reverse().concat([...all.entries()])) {
+        expect(read(file, 4, true), `${name}, round ${round}`).toEqual(expected[i]![0]);
+        expect(read(file, 8, true), `${name}, round ${round}`).toEqual(expected[i]![1]);
+      }
+    }
+  });
+
   it('accepts and refuses exactly what the TypeScript walker does on corrupted scan data', async () => {
     const rand = prng(2026);
     let kept = 0;
