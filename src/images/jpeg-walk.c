@@ -212,6 +212,15 @@ static int32_t slow_symbol(const Table *h, uint32_t w) {
     avail -= n_;             \
   }
 
+/* The next code from table t: e = its length << 8 | its symbol, sym = the symbol (the bits are not taken).
+   A code the table does not have ends the scan. */
+#define SYMBOL(t)                                                              \
+  {                                                                            \
+    e = (t)->look[r >> (64 - LOOK)];                                           \
+    if (e == 0 && (e = slow_symbol((t), (uint32_t)(r >> 32))) < 0) return 0;   \
+    sym = e & 255;                                                             \
+  }
+
 /* 1 when the scan decoded cleanly, 0 when anything is off (the caller falls back, as for the TypeScript walker). */
 int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *restarts, int32_t nrestarts,
                           int32_t restart_interval, int32_t mcus_x, int32_t total, int32_t single, int32_t nsel,
@@ -270,10 +279,8 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
             TAKE(v & 15);
             diff = v >> 4;
           } else {
-            e = dc->look[r >> (64 - LOOK)];
-            if (e == 0 && (e = slow_symbol(dc, (uint32_t)(r >> 32))) < 0) return 0;
+            SYMBOL(dc);
             TAKE(e >> 8);
-            sym = e & 255;
             if (sym > 11) return 0;
             if (sym != 0) {
               NEED(sym);
@@ -302,10 +309,8 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
                   if (k > 63) return 0;
                   val = v >> 16;
                 } else {
-                  e = ac->look[r >> (64 - LOOK)];
-                  if (e == 0 && (e = slow_symbol(ac, (uint32_t)(r >> 32))) < 0) return 0;
+                  SYMBOL(ac);
                   TAKE(e >> 8);
-                  sym = e & 255;
                   const int32_t size = sym & 15;
                   if (size == 0) {
                     if (sym == 0xf0) {
@@ -357,9 +362,7 @@ int32_t decode_sequential(const uint8_t *bytes, int32_t length, const int32_t *r
           if (k >= 64 || u == 4) continue;
           /* One code the slow way: long codes, or a span that would run past the block's end. */
           NEED(16);
-          e = ac->look[r >> (64 - LOOK)];
-          if (e == 0 && (e = slow_symbol(ac, (uint32_t)(r >> 32))) < 0) return 0;
-          sym = e & 255;
+          SYMBOL(ac);
           p += (uint32_t)((e >> 8) + (sym & 15)); /* up to 31 bits: past what `r` may hold */
           avail = 0;
           if ((sym & 15) == 0) {
