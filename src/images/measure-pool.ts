@@ -46,56 +46,69 @@ export function createMeasurer(images: number, opts: { threads?: number; inFligh
   // waiting for the main thread (which shares the cores with it) to hand it over. Measured on 2 cores,
   // clothing set, alternating: 3,564 vs 3,295 img/s (docs/notes/hashing.md).
   const pool = new Piscina<MeasureBatch, MeasureResult[]>({ filename: script.href, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 2 });
-  let broken: string | undefined;
-  let closing: Promise<void> | undefined;
-  const shut = (): Promise<void> => (closing ??= pool.destroy().catch(() => undefined));
-  let resolveBroken = (): void => undefined;
-  const brokenNow = new Promise<undefined>((resolve) => (resolveBroken = () => resolve(undefined)));
-  // Once broken, stop the pool too: it would keep starting threads that fail, competing for the cores.
-  const onBroken = (): void => {
-    resolveBroken();
-    void shut();
-  };
-  // A thread that fails outside a task (it cannot load) is reported here, not to the task, which would wait
-  // for a thread forever; unheard, the event would end the process.
-  pool.on('error', (e: Error) => {
-    broken ??= e.message;
-    onBroken();
-  });
   // A batch never fails for its files (each file's problem is its result), so a rejection means the thread
   // itself failed (it could not load, ran out of memory): threads are an accelerator, never the reason a
   // file goes unmeasured. That batch and all later ones run here.
-  const run = async (batch: MeasureBatch): Promise<MeasureResult[]> => {
-    if (broken === undefined) {
-      const task = pool.run(batch);
-      task.catch(() => undefined); // may settle after it was given up on
-      try {
-        const r = await Promise.race([task, brokenNow]);
-        if (r) return r;
-      } catch (e) {
-        broken ??= (e as Error).message;
-        onBroken();
-      }
-    }
+  const runner = threadsOrHere(pool, async (batch: MeasureBatch) => {
     const out: MeasureResult[] = [];
     for (const f of batch.files) out.push(await measureFile(f.path, f.size, batch.limits));
     return out;
-  };
+  });
   return {
     threads,
     get fallback() {
-      return broken;
+      return runner.broken;
     },
     async *measureAll(files, limits, signal) {
       // Small enough batches that every thread gets several (progress stays smooth, the last one short).
       const size = Math.max(1, Math.min(BATCH, Math.floor(files.length / (threads * 4))));
       const starts = Array.from({ length: Math.ceil(files.length / size) }, (_, i) => i * size);
       const inFlight = opts.inFlight ?? threads * 2;
-      for await (const { index, result } of mapConcurrent(starts, inFlight, (start) => run({ files: files.slice(start, start + size), limits }), signal)) {
+      for await (const { index, result } of mapConcurrent(starts, inFlight, (start) => runner.run({ files: files.slice(start, start + size), limits }), signal)) {
         for (const [i, r] of result.entries()) yield { index: starts[index]! + i, result: r };
       }
     },
-    close: shut,
+    close: runner.close,
+  };
+}
+
+/**
+ * Tasks on a piscina pool that fall back to this thread (`here`) once the pool is broken, and for good: a
+ * thread failing outside a task (it cannot load) is heard through the pool's `error` event, which would
+ * otherwise end the process while the task waits for a thread forever; a task rejecting means its thread
+ * failed. Once broken the pool is stopped too: it would keep starting threads that fail, competing for the
+ * cores. No pool (one core, no compiled worker script): every task runs here.
+ */
+function threadsOrHere<T, R>(pool: Piscina<T, R> | undefined, here: (task: T) => Promise<R>): { run(task: T): Promise<R>; readonly broken: string | undefined; close(): Promise<void> } {
+  let broken: string | undefined;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= pool?.destroy().catch(() => undefined) ?? Promise.resolve());
+  let resolveBroken = (): void => undefined;
+  const brokenNow = new Promise<undefined>((resolve) => (resolveBroken = () => resolve(undefined)));
+  const onBroken = (e: Error): void => {
+    broken ??= e.message;
+    resolveBroken();
+    void close();
+  };
+  pool?.on('error', onBroken);
+  return {
+    async run(task) {
+      if (pool && broken === undefined) {
+        const onThread = pool.run(task);
+        onThread.catch(() => undefined); // may settle after it was given up on
+        try {
+          const r = await Promise.race([onThread, brokenNow]);
+          if (r) return r;
+        } catch (e) {
+          onBroken(e as Error);
+        }
+      }
+      return here(task);
+    },
+    get broken() {
+      return broken;
+    },
+    close,
   };
 }
 
@@ -108,8 +121,11 @@ export function createMeasurer(images: number, opts: { threads?: number; inFligh
 export interface PairMatcher {
   readonly threads: number;
   readonly fallback: string | undefined;
-  /** Each pair's decision as its batch completes (any order); starts no new batch once `signal` is aborted. */
-  matchAll(fingerprints: readonly Fingerprint[], pairs: readonly (readonly [number, number])[], rule: MatchRule, signal?: AbortSignal): AsyncGenerator<{ index: number; same: boolean }>;
+  /**
+   * Each pair's decision as its batch completes (any order); starts no new batch once `signal` is aborted.
+   * `pairs` index `fingerprints`, and every image a pair names has one.
+   */
+  matchAll(fingerprints: readonly (Fingerprint | undefined)[], pairs: readonly (readonly [number, number])[], rule: MatchRule, signal?: AbortSignal): AsyncGenerator<{ index: number; same: boolean }>;
   close(): Promise<void>;
 }
 
@@ -122,36 +138,15 @@ export function createPairMatcher(pairs: number, opts: { threads?: number; scrip
   const threads = opts.threads ?? Math.min(availableParallelism(), Math.ceil(pairs / MIN_PAIRS_FOR_THREADS));
   const script = opts.script ?? new URL('./measure-worker.js', import.meta.url);
   const pool = threads > 1 && existsSync(fileURLToPath(script)) ? new Piscina<PairBatch, boolean[]>({ filename: script.href, name: 'samePhotoBatch', minThreads: threads, maxThreads: threads }) : undefined;
-  let broken: string | undefined;
-  let closing: Promise<void> | undefined;
-  const shut = (): Promise<void> => (closing ??= pool?.destroy().catch(() => undefined) ?? Promise.resolve());
-  let resolveBroken = (): void => undefined;
-  const brokenNow = new Promise<undefined>((resolve) => (resolveBroken = () => resolve(undefined)));
-  const onBroken = (e: Error): void => {
-    broken ??= e.message;
-    resolveBroken();
-    void shut();
-  };
-  pool?.on('error', onBroken);
-  const compare = async (batch: PairBatch): Promise<boolean[]> => {
-    if (pool && broken === undefined) {
-      const task = pool.run(batch);
-      task.catch(() => undefined);
-      try {
-        const r = await Promise.race([task, brokenNow]);
-        if (r) return r;
-      } catch (e) {
-        onBroken(e as Error);
-      }
-    }
-    // On this thread: one batch at a time, a turn of the event loop between them (progress, Ctrl-C).
+  // On this thread: one batch at a time, a turn of the event loop between them (progress, Ctrl-C).
+  const runner = threadsOrHere(pool, async (batch: PairBatch) => {
     await new Promise((r) => setImmediate(r));
     return samePhotoBatch(batch);
-  };
+  });
   return {
     threads: pool ? threads : 1,
     get fallback() {
-      return broken;
+      return runner.broken;
     },
     async *matchAll(fingerprints, list, rule, signal) {
       const starts = Array.from({ length: Math.ceil(list.length / PAIR_BATCH) }, (_, i) => i * PAIR_BATCH);
@@ -164,10 +159,10 @@ export function createPairMatcher(pairs: number, opts: { threads?: number; scrip
         const pairs = list.slice(start, start + PAIR_BATCH).map(([i, j]): [number, number] => [at(i), at(j)]);
         return { fingerprints: fps, images: { run, ids }, pairs, rule };
       };
-      for await (const { index, result } of mapConcurrent(starts, pool ? threads * 2 : 1, (start) => compare(batchAt(start)), signal)) {
+      for await (const { index, result } of mapConcurrent(starts, pool ? threads * 2 : 1, (start) => runner.run(batchAt(start)), signal)) {
         for (const [k, same] of result.entries()) yield { index: starts[index]! + k, same };
       }
     },
-    close: shut,
+    close: runner.close,
   };
 }

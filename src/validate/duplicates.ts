@@ -3,7 +3,7 @@ import type { StepEvent } from '../core/events.js';
 import { ProgressTracker } from '../core/progress.js';
 import type { ValidateSettings } from '../config/schema.js';
 import { createPairMatcher, type PairMatcher } from '../images/measure-pool.js';
-import { decodeFingerprint, type Fingerprint } from '../images/thumb-match.js';
+import { decodeFingerprint } from '../images/thumb-match.js';
 import { normaliseManifestPath } from '../manifest/image-paths.js';
 import { finishClusters, indexSteps, NEAR_CONFIRM, type Cluster, type ClusterOptions, type ClusterResult, type DedupeItem, type Override } from './clusters.js';
 import type { Findings, SeverityFinding } from './findings.js';
@@ -100,10 +100,9 @@ export async function* indexNearDuplicates(
   // Pairs where either image has no fingerprint (an old cache entry) are not compared: the hashes decide.
   const compared = graph.candidates.flatMap(([ia, ib], k) => (items[ia]!.fingerprint && items[ib]!.fingerprint ? [k] : []));
   if (opts.confirm && compared.length > 0) {
-    const fps: Fingerprint[] = [];
-    const slot = new Map<number, number>();
-    const at = (i: number): number => slot.get(i) ?? (slot.set(i, fps.push(items[i]!.fingerprint!) - 1), fps.length - 1);
-    const pairs = compared.map((k) => [at(graph.candidates[k]![0]), at(graph.candidates[k]![1])] as const);
+    // Pairs of item indices; the matcher sends each batch only the fingerprints its pairs use.
+    const fps = items.map((it) => it.fingerprint);
+    const pairs = compared.map((k) => [graph.candidates[k]![0], graph.candidates[k]![1]] as const);
     const pairTracker = new ProgressTracker(tracker.phase, pairs.length, 'pairs');
     const matcher = matcherFor(pairs.length);
     let done = 0;

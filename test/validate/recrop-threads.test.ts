@@ -56,7 +56,8 @@ function backwards(): PairMatcher {
     threads: 1,
     fallback: undefined,
     async *matchAll(fingerprints, pairs, rule) {
-      const same = samePhotoBatch({ fingerprints: [...fingerprints], pairs: pairs.map(([i, j]) => [i, j]), rule });
+      // Every image a pair names has a fingerprint (the matcher's contract).
+      const same = samePhotoBatch({ fingerprints: fingerprints.map((f) => f!), pairs: pairs.map(([i, j]) => [i, j]), rule });
       for (let k = pairs.length - 1; k >= 0; k--) {
         await new Promise((r) => setTimeout(r, k % 3));
         yield { index: k, same: same[k]! };
