@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
 import { nsfwjsMobileNetV2 } from '../src/train/local/nsfwjs-backbone.js';
-import { DEFAULT_EMBED_PRECISION, EmbedPool, FEATURE_CALIBRATION_IMAGES, type EmbedPrecision } from '../src/train/local/embed-pool.js';
+import { DEFAULT_EMBED_PRECISION, EmbedPool, FEATURE_CALIBRATION_IMAGES, type EmbedPrecision, type PrecisionChoice } from '../src/train/local/embed-pool.js';
 import { featureModel } from '../src/train/local/backbone.js';
 import { featureTflite, featureTfliteInt8 } from '../src/train/local/feature-tflite.js';
-import { featureOnnx } from '../src/train/local/feature-onnx.js';
+import { featureOnnx, featureOnnxInt8 } from '../src/train/local/feature-onnx.js';
 import { createOrtSession, loadOrt } from '../src/train/local/onnx-runtime.js';
 import { defaultHeadOptions, trainHead, type FeatureSet } from '../src/train/local/head.js';
 import { decodeResize } from '../src/train/local/preprocess.js';
@@ -77,21 +77,24 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   tc = performance.now();
   const onnx = await featureOnnx(nsfwjsMobileNetV2, spec, cacheDir);
   console.log(`feature .onnx: ${(onnx.bytes.byteLength / 1e6).toFixed(1)} MB, ${onnx.converted ? 'written' : 'cached'} in ${((performance.now() - tc) / 1000).toFixed(1)} s (once per feature key)`);
+  tc = performance.now();
+  const onnx8 = await featureOnnxInt8(nsfwjsMobileNetV2, spec, cacheDir, () => calibration);
+  console.log(`int8 feature .onnx: ${(onnx8.bytes.byteLength / 1e6).toFixed(2)} MB, calibrated on ${calibration.length} of these photos and written in ${((performance.now() - tc) / 1000).toFixed(1)} s (once per feature key)`);
 
   /** `env`: set while the pool starts (EDGEWISE_ORT_THREADS / EDGEWISE_ORT_WORKERS / EDGEWISE_EMBED_WINDOW are read then). */
-  const pool = (workers: number, runtime: 'tfjs' | 'litert' | 'onnx' | 'auto', precision: EmbedPrecision = 'float32', env: Record<string, string> = {}, inFlight?: number): Config['open'] => async () => {
+  const pool = (workers: number, runtime: 'tfjs' | 'litert' | 'onnx' | 'auto', precision: PrecisionChoice = 'float32', env: Record<string, string> = {}, inFlight?: number): Config['open'] => async () => {
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     let p: EmbedPool;
     let window: number;
     try {
-      p = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers, runtime, precision });
+      p = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers, runtime, precision, calibration: () => calibration });
       window = inFlight ?? p.window;
     } finally {
       for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    if (p.precision !== precision) throw new Error(`the pool runs ${p.precision}, not ${precision}: ${p.runtimeNote}`);
+    if (precision !== 'auto' && p.precision !== precision) throw new Error(`the pool runs ${p.precision}, not ${precision}: ${p.runtimeNote}`);
     if (runtime !== 'auto' && p.runtime !== runtime) throw new Error(`the pool runs ${p.runtime}, not ${runtime}: ${p.runtimeNote}`);
     const embed: Embed = async (f) => (await p.embed(f, ['orig']))[0]!;
     await Promise.all(Array.from({ length: p.threads }, () => embed(files[0]!))); // warm-up
@@ -109,7 +112,9 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
     { name: 'ORT this thread, 1 in flight', open: pool(2, 'onnx', 'float32', {}, 1) },
     { name: 'ORT this thread, 1 intra-op thread', open: pool(2, 'onnx', 'float32', { EDGEWISE_ORT_THREADS: '1' }) },
     { name: 'ORT 2 workers, 1 session each', open: pool(2, 'onnx', 'float32', { EDGEWISE_ORT_WORKERS: '1' }) },
-    { name: DEFAULT, open: pool(2, DEFAULT_EMBED_PRECISION === 'int8' ? 'litert' : 'auto', DEFAULT_EMBED_PRECISION) },
+    { name: 'ORT float32 this thread (the default before)', open: pool(2, 'onnx', 'float32') },
+    { name: 'ORT int8 2 workers, 1 session each', open: pool(2, 'onnx', 'int8', { EDGEWISE_ORT_WORKERS: '1' }) },
+    { name: DEFAULT, open: pool(2, 'auto', DEFAULT_EMBED_PRECISION) },
     {
       name: 'LiteRT 2 threads (loadTflitePool)',
       open: async () => {
@@ -147,7 +152,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   }
   const tfjsVecs = vecs.get(configs[0]!.name)!;
   const byName = (name: string): Float32Array[] => vecs.get(name)!;
-  console.log(`max |Δ| LiteRT vs tfjs embeddings over ${files.length} photos: ${maxDiff(tfjsVecs, byName('LiteRT 2 workers (EmbedPool)')).toExponential(2)} (EmbedPool), ${maxDiff(tfjsVecs, byName('LiteRT 2 threads (loadTflitePool)')).toExponential(2)} (runner pool); onnxruntime vs tfjs ${maxDiff(tfjsVecs, byName('ORT this thread, 1 in flight')).toExponential(2)}, vs LiteRT ${maxDiff(byName('LiteRT 2 workers (EmbedPool)'), byName('ORT this thread, 1 in flight')).toExponential(2)}, the default path vs tfjs ${maxDiff(tfjsVecs, byName(DEFAULT)).toExponential(2)}; int8 vs float: max |Δ| ${maxDiff(tfjsVecs, byName('LiteRT int8 2 workers (EmbedPool)')).toFixed(3)} of max |x| ${Math.max(...tfjsVecs.map((v) => Math.max(...v.map(Math.abs)))).toFixed(3)}`);
+  console.log(`max |Δ| LiteRT vs tfjs embeddings over ${files.length} photos: ${maxDiff(tfjsVecs, byName('LiteRT 2 workers (EmbedPool)')).toExponential(2)} (EmbedPool), ${maxDiff(tfjsVecs, byName('LiteRT 2 threads (loadTflitePool)')).toExponential(2)} (runner pool); onnxruntime vs tfjs ${maxDiff(tfjsVecs, byName('ORT this thread, 1 in flight')).toExponential(2)}, vs LiteRT ${maxDiff(byName('LiteRT 2 workers (EmbedPool)'), byName('ORT this thread, 1 in flight')).toExponential(2)}, the default path vs tfjs ${maxDiff(tfjsVecs, byName(DEFAULT)).toExponential(2)}; int8 vs float: max |Δ| ${maxDiff(tfjsVecs, byName('LiteRT int8 2 workers (EmbedPool)')).toFixed(3)} (LiteRT), ${maxDiff(tfjsVecs, byName('ORT int8 2 workers, 1 session each')).toFixed(3)} (onnxruntime) of max |x| ${Math.max(...tfjsVecs.map((v) => Math.max(...v.map(Math.abs)))).toFixed(3)}`);
 
   // Per-image breakdown on this thread, one image at a time: where an image's time goes.
   const k = Math.min(30, files.length);
@@ -186,6 +191,9 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   const ort4Ms = (await serial(() => ortRun(batch4, 4))) / 4;
   cpuMs[cpuMs.length - 1]! /= 4;
   await session.release();
+  const session8 = await createOrtSession(ort, onnx8.bytes, 1);
+  const ort8Ms = await serial((i) => session8.run({ [session8.inputNames[0]!]: new ort.Tensor('uint8', raw[i]!, [1, size.height, size.width, 3]) }));
+  await session8.release();
   const { tf } = await loadTf();
   const fm = featureModel(tf, await nsfwjsMobileNetV2.load(tf), spec);
   const tfjsMs = await serial(async (i) => {
@@ -202,7 +210,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   };
   const poolMs = await one('float32');
   const pool8Ms = await one('int8');
-  const [cDecode, cFloat, cLite, cLite8, cOrt, cOrt4, cTfjs, cPool, cPool8] = cpuMs.map((x) => x.toFixed(2));
+  const [cDecode, cFloat, cLite, cLite8, cOrt, cOrt4, cOrt8, cTfjs, cPool, cPool8] = cpuMs.map((x) => x.toFixed(2));
   console.log(`per image, 1 thread, serial (${k} images; load average ${loadavg()[0]!.toFixed(1)}):
 | stage | wall ms/image | CPU ms/image |
 |---|---|---|
@@ -213,6 +221,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
 | forward + pooling, LiteRT int8 (uint8 pixels in) | ${lite8Ms.toFixed(2)} (${(liteMs / lite8Ms).toFixed(2)}× faster than float32) | ${cLite8} |
 | forward + pooling, onnxruntime float32 (uint8 pixels in), 1 intra-op thread | ${ortMs.toFixed(2)} (${(liteMs / ortMs).toFixed(2)}× faster than LiteRT float32) | ${cOrt} |
 | forward + pooling, onnxruntime, batch 4 (per image) | ${ort4Ms.toFixed(2)} | ${cOrt4} |
+| forward + pooling, onnxruntime int8 (QDQ), 1 intra-op thread | ${ort8Ms.toFixed(2)} (${(ortMs / ort8Ms).toFixed(2)}× faster than onnxruntime float32) | ${cOrt8} |
 | one EmbedPool worker, whole image, float32 | ${poolMs.toFixed(2)} (over the stages: ${(poolMs - decodeMs - floatMs - liteMs).toFixed(2)}) | ${cPool} |
 | one EmbedPool worker, whole image, int8 | ${pool8Ms.toFixed(2)} (over the stages: ${(pool8Ms - decodeMs - lite8Ms).toFixed(2)}) | ${cPool8} |`);
 

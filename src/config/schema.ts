@@ -146,10 +146,11 @@ export const TrainSettingsSchema = z
      */
     embedRuntime: z.enum(['auto', 'onnx', 'litert', 'tfjs']).optional(),
     /**
-     * Precision of the feature model LiteRT embeds with; absent = DEFAULT_EMBED_PRECISION (embed-pool.ts).
-     * `int8`: the full-integer feature model (faster; calibrated once on train images). Optional like embedRuntime.
+     * Precision of the feature model that embeds; absent = `auto` (DEFAULT_EMBED_PRECISION, embed-pool.ts): the
+     * int8 feature model on onnxruntime (calibrated once on train images), float32 on the other engines.
+     * `int8` asks for it on LiteRT too; `float32` never. Optional like embedRuntime.
      */
-    embedPrecision: z.enum(['float32', 'int8']).optional(),
+    embedPrecision: z.enum(['auto', 'float32', 'int8']).optional(),
     /** Quantized variants exported beside the float model; absent = both. Optional for the same reason. */
     quantize: z.array(z.enum(['int8-weights', 'int8'])).optional(),
     /** Train images whose activations calibrate the full-integer variant; absent = 300. */

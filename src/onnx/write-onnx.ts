@@ -51,6 +51,8 @@ interface Value {
   /** TFLite (NHWC) shape of the tensor. */
   shape: number[];
   layout: Layout;
+  /** int8 graphs: the uint8 scale of the QuantizeLinear/DequantizeLinear pair this value comes out of. */
+  scale?: number;
 }
 
 interface Node {
@@ -64,9 +66,12 @@ type Attr = { name: string; int: number } | { name: string; ints: number[] } | {
 interface Initializer {
   name: string;
   dims: number[];
-  type: 'float32' | 'int64';
+  type: 'float32' | 'int64' | 'uint8' | 'int8' | 'int32';
   data: Uint8Array;
 }
+
+/** Initializer element types → ONNX TensorProto.DataType. */
+const INIT_TYPE = { float32: DataType.FLOAT, int64: DataType.INT64, uint8: DataType.UINT8, int8: DataType.INT8, int32: DataType.INT32 } as const;
 
 const NHWC_TO_NCHW = [0, 3, 1, 2];
 const NCHW_TO_NHWC = [0, 2, 3, 1];
@@ -83,7 +88,7 @@ function ints(t: TensorSpec): number[] {
   return Array.from(new Int32Array(t.data.slice().buffer));
 }
 
-function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
+function bytesOf(a: Float32Array | BigInt64Array | Int8Array | Int32Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
@@ -122,6 +127,52 @@ class Builder {
     return name;
   }
 
+  init(base: string, dims: number[], type: Initializer['type'], data: Float32Array | Int8Array | Int32Array | Uint8Array): string {
+    const name = this.fresh(base);
+    this.inits.push({ name, dims, type, data: bytesOf(data) });
+    return name;
+  }
+
+  /**
+   * x through QuantizeLinear → DequantizeLinear with uint8 parameters covering [min, max] ∪ {0}: the pattern
+   * onnxruntime's QDQ optimiser fuses with the ops around it into integer kernels (QLinearConv, QLinearAdd…).
+   */
+  qdq(x: string, range: { min: number; max: number }, name: string): { name: string; scale: number } {
+    const { scale, zeroPoint } = uint8Params(range);
+    const s = this.init(`${name}/scale`, [], 'float32', Float32Array.of(scale));
+    const z = this.init(`${name}/zero_point`, [], 'uint8', Uint8Array.of(zeroPoint));
+    const q = this.node('QuantizeLinear', [x, s, z], [], `${name}/q`);
+    return { name: this.node('DequantizeLinear', [q, s, z], [], name), scale: Math.fround(scale) };
+  }
+
+  /** Convolution weights [O, …] as int8, symmetric, one scale per output channel, dequantized in the graph. */
+  int8Weights(name: string, dims: number[], w: Float32Array): { name: string; scales: Float32Array } {
+    const channels = dims[0]!;
+    const per = w.length / channels;
+    const scales = new Float32Array(channels);
+    const q = new Int8Array(w.length);
+    for (let c = 0; c < channels; c++) {
+      let m = 0;
+      for (let i = c * per; i < (c + 1) * per; i++) m = Math.max(m, Math.abs(w[i]!));
+      scales[c] = m > 0 ? m / 127 : 1;
+      for (let i = c * per; i < (c + 1) * per; i++) q[i] = Math.max(-127, Math.min(127, Math.round(w[i]! / scales[c]!)));
+    }
+    const s = this.init(`${name}/scale`, [channels], 'float32', scales);
+    const z = this.init(`${name}/zero_point`, [channels], 'int8', new Int8Array(channels));
+    const wq = this.init(`${name}/quantized`, dims, 'int8', q);
+    return { name: this.node('DequantizeLinear', [wq, s, z], [{ name: 'axis', int: 0 }], name), scales };
+  }
+
+  /** A convolution's bias as int32 with scale inputScale·weightScale[c] (what QLinearConv adds), dequantized. */
+  int32Bias(name: string, b: Float32Array, inputScale: number, weightScales: Float32Array): string {
+    const scales = Float32Array.from(weightScales, (ws) => inputScale * ws);
+    const q = Int32Array.from(b, (v, c) => Math.max(-2147483647, Math.min(2147483647, Math.round(v / scales[c]!))));
+    const s = this.init(`${name}/scale`, [b.length], 'float32', scales);
+    const z = this.init(`${name}/zero_point`, [b.length], 'int32', new Int32Array(b.length));
+    const bq = this.init(`${name}/quantized`, [b.length], 'int32', q);
+    return this.node('DequantizeLinear', [bq, s, z], [{ name: 'axis', int: 0 }], name);
+  }
+
   int64Init(base: string, values: number[]): string {
     const name = this.fresh(base);
     this.inits.push({ name, dims: [values.length], type: 'int64', data: bytesOf(BigInt64Array.from(values.map(BigInt))) });
@@ -158,7 +209,25 @@ export interface OnnxOptions {
    * [0, 1]), the value pixelsToFloat gives: 4× fewer bytes in, no conversion loop in JavaScript.
    */
   uint8Input?: [number, number];
+  /**
+   * Write the int8 graph instead (QDQ form, for onnxruntime): every activation the spec computes, up to the
+   * first pooling op, goes through a uint8 QuantizeLinear/DequantizeLinear pair with the calibrated range
+   * from `ranges` (tensor index → [min, max], from calibrateActivations); convolution weights are int8 per
+   * output channel, biases int32. Pooling and everything after it stay float32, as quantizeFullInteger's
+   * floatPooling does for the .tflite. Needs `uint8Input: [0, 1]` (the pixels are then exactly p/255).
+   */
+  int8?: { ranges: ReadonlyMap<number, { min: number; max: number }> };
 }
+
+/** uint8 asymmetric parameters covering [min, max] ∪ {0} (the uint8 twin of asymmetricParams). */
+export function uint8Params(r: { min: number; max: number }): { scale: number; zeroPoint: number } {
+  const lo = Math.min(0, r.min);
+  const hi = Math.max(0, r.max);
+  const scale = Math.max((hi - lo) / 255, 1e-9);
+  return { scale, zeroPoint: Math.max(0, Math.min(255, Math.round(-lo / scale))) };
+}
+
+const POOLING = new Set<number>([BuiltinOperator.MEAN, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.REDUCE_MAX, BuiltinOperator.MAX_POOL_2D]);
 
 /** Serialises `spec` as ONNX model bytes. */
 export function serializeOnnx(spec: ModelSpec, opts: OnnxOptions = {}): Uint8Array {
@@ -176,7 +245,15 @@ export function serializeOnnx(spec: ModelSpec, opts: OnnxOptions = {}): Uint8Arr
   const inT = spec.tensors[inIdx]!;
   const inputName = b.fresh(inT.name || 'input');
   let inputValue = inputName;
-  if (opts.uint8Input) {
+  const q = opts.int8;
+  if (q && !(opts.uint8Input && opts.uint8Input[0] === 0 && opts.uint8Input[1] === 1)) throw new OnnxUnsupportedError('an int8 graph needs uint8 pixels standing for p/255 (uint8Input: [0, 1])');
+  if (q) {
+    // The pixels are already the first quantized tensor: scale 1/255, zero point 0. Transposed as bytes.
+    const nchw = b.node('Transpose', [inputName], [{ name: 'perm', ints: NHWC_TO_NCHW }], 'pixels_nchw');
+    const s = b.init('pixels/scale', [], 'float32', Float32Array.of(1 / 255));
+    const z = b.init('pixels/zero_point', [], 'uint8', Uint8Array.of(0));
+    values.set(inIdx, { name: b.node('DequantizeLinear', [nchw, s, z], [], 'pixels_scaled'), shape: inT.shape, layout: 'nchw', scale: Math.fround(1 / 255) });
+  } else if (opts.uint8Input) {
     const [lo, hi] = opts.uint8Input;
     const asFloat = b.node('Cast', [inputName], [{ name: 'to', int: DataType.FLOAT }], 'pixels_float');
     inputValue =
@@ -184,7 +261,9 @@ export function serializeOnnx(spec: ModelSpec, opts: OnnxOptions = {}): Uint8Arr
         ? b.node('Div', [asFloat, b.floatInit('pixels/255', [], Float32Array.of(255))], [], 'pixels_scaled')
         : b.node('Add', [b.node('Mul', [asFloat, b.floatInit('pixels/k', [], Float32Array.of((hi - lo) / 255))], [], 'pixels_mul'), b.floatInit('pixels/lo', [], Float32Array.of(lo))], [], 'pixels_scaled');
   }
-  values.set(inIdx, { name: inputValue, shape: inT.shape, layout: 'plain' });
+  if (!q) values.set(inIdx, { name: inputValue, shape: inT.shape, layout: 'plain' });
+  /** int8 graphs: tensors computed in float32 (pooling, and whatever reads a float tensor). */
+  const floatTail = new Set<number>();
   /** PAD ops folded into their consumer: output tensor → [top, bottom, left, right]. */
   const foldedPads = new Map<number, { source: number; pads: [number, number, number, number] }>();
 
@@ -203,7 +282,14 @@ export function serializeOnnx(spec: ModelSpec, opts: OnnxOptions = {}): Uint8Arr
     const outIdx = o.outputs[0]!;
     const outT = spec.tensors[outIdx]!;
     const name = outT.name;
-    const set = (n: string, layout: Layout): void => void values.set(outIdx, { name: n, shape: outT.shape, layout });
+    const tail = !!q && (POOLING.has(o.op) || o.inputs.some((i) => floatTail.has(i)));
+    if (tail) for (const t of o.outputs) floatTail.add(t);
+    const set = (n: string, layout: Layout): void => {
+      const range = q && !tail && !spec.outputs.includes(outIdx) ? q.ranges.get(outIdx) : undefined;
+      if (q && !tail && !range && !spec.outputs.includes(outIdx)) throw new OnnxUnsupportedError(`${name}: no calibrated range for an int8 activation`);
+      const v = range ? b.qdq(n, range, name) : { name: n };
+      values.set(outIdx, { ...v, shape: outT.shape, layout });
+    };
     switch (o.op) {
       case BuiltinOperator.PAD: {
         const p = ints(spec.tensors[o.inputs[1]!]!);
@@ -257,8 +343,17 @@ export function serializeOnnx(spec: ModelSpec, opts: OnnxOptions = {}): Uint8Arr
           pads = [t, l, bo, r];
         }
         if (folded) pads = [pads[0]! + folded.pads[0], pads[1]! + folded.pads[2], pads[2]! + folded.pads[1], pads[3]! + folded.pads[3]];
-        const inputs = [x.name, b.floatInit(`${name}/W`, dims, weights)];
-        if (o.inputs.length > 2 && o.inputs[2]! >= 0) inputs.push(b.floatInit(`${name}/B`, [dims[0]!], floats(spec.tensors[o.inputs[2]!]!)));
+        const hasBias = o.inputs.length > 2 && o.inputs[2]! >= 0;
+        const inputs = [x.name];
+        if (q) {
+          if (x.scale === undefined) throw new OnnxUnsupportedError(`${name}: an int8 convolution reads a float32 tensor`);
+          const wq = b.int8Weights(`${name}/W`, dims, weights);
+          inputs.push(wq.name);
+          if (hasBias) inputs.push(b.int32Bias(`${name}/B`, floats(spec.tensors[o.inputs[2]!]!), x.scale, wq.scales));
+        } else {
+          inputs.push(b.floatInit(`${name}/W`, dims, weights));
+          if (hasBias) inputs.push(b.floatInit(`${name}/B`, [dims[0]!], floats(spec.tensors[o.inputs[2]!]!)));
+        }
         const attrs: Attr[] = [
           { name: 'kernel_shape', ints: [kh, kw] },
           { name: 'strides', ints: [opt.strideH, opt.strideW] },
@@ -363,7 +458,7 @@ export function serializeOnnx(spec: ModelSpec, opts: OnnxOptions = {}): Uint8Arr
   const outV = b.toPlain(values.get(outIdx) ?? value(outIdx));
   // The graph output must be a node output named once: an Identity gives it a clean name.
   const outputName = b.node('Identity', [outV.name], [], 'output');
-  return encodeModel(b, spec, { name: inputName, shape: inT.shape, type: opts.uint8Input ? DataType.UINT8 : DataType.FLOAT }, { name: outputName, shape: outV.shape, type: DataType.FLOAT }, opts);
+  return encodeModel(b, spec, { name: inputName, shape: inT.shape, type: opts.uint8Input || q ? DataType.UINT8 : DataType.FLOAT }, { name: outputName, shape: outV.shape, type: DataType.FLOAT }, opts);
 }
 
 function tag(w: W, field: number, wire: number): W {
@@ -446,7 +541,7 @@ function encodeModel(b: Builder, spec: ModelSpec, input: GraphValue, output: Gra
     for (const t of b.inits) {
       message(g, GraphField.initializer, (m) => {
         for (const d of t.dims) int(m, TensorField.dims, d);
-        int(m, TensorField.dataType, t.type === 'float32' ? DataType.FLOAT : DataType.INT64);
+        int(m, TensorField.dataType, INIT_TYPE[t.type]);
         str(m, TensorField.name, t.name);
         tag(m, TensorField.rawData, Wire.LEN).bytes(t.data);
       });

@@ -1,10 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { layersModelSpec } from '../../src/tflite/convert-layers.js';
-import { OnnxUnsupportedError, serializeOnnx } from '../../src/onnx/write-onnx.js';
+import { OnnxUnsupportedError, serializeOnnx, uint8Params } from '../../src/onnx/write-onnx.js';
+import { calibrateActivations } from '../../src/tflite/calibrate.js';
+import { makeTempDir } from '../helpers/tmp.js';
 import { createOrtSession, loadOrt } from '../../src/train/local/onnx-runtime.js';
 import { loadTf } from '../../src/train/local/tf-runtime.js';
 import { ortMissingHere, ortSkipReason } from '../helpers/onnxruntime.js';
+
+const tmp = makeTempDir('edgewise-onnx-int8-');
+afterAll(() => tmp.cleanup());
 
 // Where onnxruntime-node does not load (an optionalDependency), the writer's output cannot be run here.
 const here = { ortMissing: await ortMissingHere() };
@@ -81,5 +88,83 @@ describe('ModelSpec → ONNX (src/onnx/write-onnx.ts), run by onnxruntime-node',
     const spec = layersModelSpec(tf.model({ inputs: inp, outputs: out }));
     expect(() => serializeOnnx(spec)).toThrow(OnnxUnsupportedError);
     expect(() => serializeOnnx(spec)).toThrow(/operator 9 \(head/);
+  });
+});
+
+/** Seeded uint8 images of `size` values each. */
+function pixels(count: number, size: number, seed: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, k) => Uint8Array.from(seeded(size, seed + k), (v) => Math.floor((v + 1) * 127.99)));
+}
+
+describe('the int8 graph (QDQ form) for onnxruntime', () => {
+  it.skipIf(here.ortMissing !== undefined)(`is fused by onnxruntime into integer kernels and stays close to the float graph on images it was not calibrated on${ortSkipReason(here)}`, async () => {
+    const model = await oddModel();
+    const spec = layersModelSpec(model, { inputRange: [0, 1] });
+    const size = 11 * 9 * 3;
+    const ranges = await calibrateActivations(spec, pixels(24, size, 100), { inputRange: [0, 1] });
+    const float = serializeOnnx(spec, { uint8Input: [0, 1] });
+    const int8 = serializeOnnx(spec, { uint8Input: [0, 1], int8: { ranges } });
+    const ort = await loadOrt();
+    // What onnxruntime made of it: its optimised graph, written out.
+    const optimised = join(tmp.dir, 'int8-optimised.onnx');
+    const q = await ort.InferenceSession.create(int8, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, logSeverityLevel: 3, optimizedModelFilePath: optimised } as never);
+    const f = await createOrtSession(ort, float, 1);
+    try {
+      expect(existsSync(optimised)).toBe(true);
+      const ops = readFileSync(optimised).toString('latin1');
+      // Both convolutions before the pooling (c1, dw, c2, c3) and the residual add run on integers.
+      expect(ops.match(/QLinearConv/g)?.length).toBe(4);
+      expect(ops).toContain('QLinearAdd');
+      let worstCos = 1;
+      let worstRel = 0;
+      let maxDiff = 0;
+      for (const px of pixels(12, size, 900)) {
+        const run = async (s: typeof f) => (await s.run({ [s.inputNames[0]!]: new ort.Tensor('uint8', px, [1, 11, 9, 3]) }))[s.outputNames[0]!]!.data as Float32Array;
+        const a = await run(f);
+        const b = await run(q);
+        let dot = 0, na = 0, nb = 0, maxAbs = 0, d = 0;
+        for (let i = 0; i < a.length; i++) {
+          dot += a[i]! * b[i]!;
+          na += a[i]! * a[i]!;
+          nb += b[i]! * b[i]!;
+          maxAbs = Math.max(maxAbs, Math.abs(a[i]!));
+          d = Math.max(d, Math.abs(a[i]! - b[i]!));
+        }
+        worstCos = Math.min(worstCos, dot / Math.sqrt(na * nb));
+        worstRel = Math.max(worstRel, d / maxAbs);
+        maxDiff = Math.max(maxDiff, d);
+      }
+      console.log(`int8 vs float graph: worst cosine ${worstCos.toFixed(5)}, worst max |Δ| / max |x| ${worstRel.toFixed(4)}`);
+      expect(worstCos).toBeGreaterThanOrEqual(0.995);
+      expect(worstRel).toBeLessThanOrEqual(0.05);
+      // Quantized for real: not the float graph under another name.
+      expect(maxDiff).toBeGreaterThan(0);
+    } finally {
+      await q.release();
+      await f.release();
+    }
+  }, 120_000);
+
+  it('needs uint8 pixels standing for p/255, and a range for every activation before the pooling', async () => {
+    const spec = layersModelSpec(await oddModel(), { inputRange: [0, 1] });
+    const ranges = await calibrateActivations(spec, pixels(2, 11 * 9 * 3, 5), { inputRange: [0, 1] });
+    expect(() => serializeOnnx(spec, { int8: { ranges } })).toThrow(/uint8Input: \[0, 1\]/);
+    expect(() => serializeOnnx(spec, { uint8Input: [-1, 1], int8: { ranges } })).toThrow(OnnxUnsupportedError);
+    const c2 = spec.tensors.findIndex((t) => t.name.startsWith('c2'));
+    const partial = new Map(ranges);
+    partial.delete([...ranges.keys()].find((k) => k >= c2 && spec.tensors[k]!.name.includes('c2'))!);
+    expect(() => serializeOnnx(spec, { uint8Input: [0, 1], int8: { ranges: partial } })).toThrow(/c2.*no calibrated range/);
+  });
+
+  it('uint8 parameters cover the range and 0, with zero mapped exactly', () => {
+    for (const r of [{ min: 0, max: 6 }, { min: -3, max: 5 }, { min: 0.5, max: 2 }, { min: -4, max: -1 }, { min: 0, max: 0 }]) {
+      const { scale, zeroPoint } = uint8Params(r);
+      expect(Number.isInteger(zeroPoint) && zeroPoint >= 0 && zeroPoint <= 255).toBe(true);
+      expect(scale).toBeGreaterThan(0);
+      // The ends of the range are representable within half a step.
+      expect((0 - zeroPoint) * scale).toBeLessThanOrEqual(Math.min(0, r.min) + scale / 2);
+      expect((255 - zeroPoint) * scale).toBeGreaterThanOrEqual(Math.max(0, r.max) - scale / 2);
+    }
+    expect(uint8Params({ min: 0, max: 6 })).toEqual({ scale: 6 / 255, zeroPoint: 0 });
   });
 });

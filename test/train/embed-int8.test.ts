@@ -6,8 +6,10 @@ import type { Backbone } from '../../src/train/local/backbone.js';
 import { featureKey } from '../../src/train/local/backbone.js';
 import { embedDataset, type EmbedRequest } from '../../src/train/local/embed-dataset.js';
 import { EmbedPool, resolveFeatureEngine } from '../../src/train/local/embed-pool.js';
-import { createLiteRtEmbedder } from '../../src/train/local/embedder.js';
+import { createLiteRtEmbedder, createOrtEmbedder, type Embedder } from '../../src/train/local/embedder.js';
 import { featureTflite, featureTfliteInt8, featureTfliteInt8Path } from '../../src/train/local/feature-tflite.js';
+import { featureOnnx, featureOnnxInt8, featureOnnxInt8Path } from '../../src/train/local/feature-onnx.js';
+import { ortMissingHere, ortSkipReason } from '../helpers/onnxruntime.js';
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
 import { TrainSettingsSchema } from '../../src/config/schema.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -17,6 +19,34 @@ const tmp = makeTempDir('edgewise-int8-embed-');
 afterAll(() => tmp.cleanup());
 const spec = nsfwjsMobileNetV2.defaultFeatures;
 let files: string[] = [];
+const here = { ortMissing: await ortMissingHere() };
+/** What `auto` runs int8 on here: onnxruntime where it loads (the default), else LiteRT. */
+const int8Here = here.ortMissing === undefined ? { runtime: 'onnx', backend: 'onnxruntime-int8' } : { runtime: 'litert', backend: 'litert-int8' };
+
+/** Worst cosine and worst max |Δ| / max |x| of `fast` against `ref` on held-out images and their mirrors. */
+async function closeness(ref: Embedder, fast: Embedder): Promise<{ worstCos: number; worstRel: number }> {
+  let worstCos = 1;
+  let worstRel = 0;
+  for (const file of files.filter((_, i) => i % 5 === 2 || i % 5 === 4)) {
+    const [a, af] = await ref.embed(file, ['orig', 'flip']);
+    const [b, bf] = await fast.embed(file, ['orig', 'flip']);
+    for (const [x, y] of [[a!, b!], [af!, bf!]] as const) {
+      let dot = 0, nx = 0, ny = 0, maxAbs = 0, maxD = 0;
+      for (let i = 0; i < x.length; i++) {
+        dot += x[i]! * y[i]!;
+        nx += x[i]! * x[i]!;
+        ny += y[i]! * y[i]!;
+        maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
+        maxD = Math.max(maxD, Math.abs(x[i]! - y[i]!));
+      }
+      worstCos = Math.min(worstCos, dot / Math.sqrt(nx * ny));
+      worstRel = Math.max(worstRel, maxD / maxAbs);
+    }
+    // The mirror is another vector (else the views would match trivially).
+    expect(Math.max(...b!.map((v, i) => Math.abs(v - bf![i]!)))).toBeGreaterThan(1e-3);
+  }
+  return { worstCos, worstRel };
+}
 
 beforeAll(async () => {
   const syn = await generateSyntheticDataset({ root: join(tmp.dir, 'ws'), classes: 4, perClass: 5, faults: false, seed: 'int8-embed' });
@@ -34,27 +64,8 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const ref = await createLiteRtEmbedder(nsfwjsMobileNetV2, f.bytes);
     expect(fast.backend).toBe('litert-int8');
     expect(fast.dim).toBe(ref.dim);
-    let worstCos = 1;
-    let worstRel = 0;
     // Held-out images (not calibrated on) and their mirror views.
-    for (const file of files.filter((_, i) => i % 5 === 2 || i % 5 === 4)) {
-      const [a, af] = await ref.embed(file, ['orig', 'flip']);
-      const [b, bf] = await fast.embed(file, ['orig', 'flip']);
-      for (const [x, y] of [[a!, b!], [af!, bf!]] as const) {
-        let dot = 0, nx = 0, ny = 0, maxAbs = 0, maxD = 0;
-        for (let i = 0; i < x.length; i++) {
-          dot += x[i]! * y[i]!;
-          nx += x[i]! * x[i]!;
-          ny += y[i]! * y[i]!;
-          maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
-          maxD = Math.max(maxD, Math.abs(x[i]! - y[i]!));
-        }
-        worstCos = Math.min(worstCos, dot / Math.sqrt(nx * ny));
-        worstRel = Math.max(worstRel, maxD / maxAbs);
-      }
-      // The mirror is another vector (else the views would match trivially).
-      expect(Math.max(...b!.map((v, i) => Math.abs(v - bf![i]!)))).toBeGreaterThan(1e-3);
-    }
+    const { worstCos, worstRel } = await closeness(ref, fast);
     expect(worstCos).toBeGreaterThanOrEqual(0.99);
     console.log(`int8 vs float32: worst cosine ${worstCos.toFixed(4)}, worst max |Δ| / max |x| ${worstRel.toFixed(3)}`);
     expect(worstRel).toBeLessThanOrEqual(0.2);
@@ -62,33 +73,59 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     expect(worstRel).toBeGreaterThan(0);
   }, 240_000); // a limit for a loaded machine, not a timing assertion
 
+  it.skipIf(here.ortMissing !== undefined)(`on onnxruntime (the int8 graph in QDQ form) gives embeddings close to the float32 ones: cosine ≥ 0.99, max |Δ| ≤ 20 % of the largest value${ortSkipReason(here)}`, async () => {
+    const cacheDir = join(tmp.dir, 'c1o');
+    const calib = files.filter((_, i) => i % 5 === 0);
+    const q = await featureOnnxInt8(nsfwjsMobileNetV2, spec, cacheDir, () => calib);
+    const f = await featureOnnx(nsfwjsMobileNetV2, spec, cacheDir);
+    expect(q.bytes.byteLength).toBeLessThan(f.bytes.byteLength / 2);
+    const fast = await createOrtEmbedder(nsfwjsMobileNetV2, q.bytes, 1);
+    const ref = await createOrtEmbedder(nsfwjsMobileNetV2, f.bytes, 1);
+    try {
+      expect(fast.dim).toBe(ref.dim);
+      const { worstCos, worstRel } = await closeness(ref, fast);
+      console.log(`onnxruntime int8 vs float32: worst cosine ${worstCos.toFixed(4)}, worst max |Δ| / max |x| ${worstRel.toFixed(3)}`);
+      expect(worstCos).toBeGreaterThanOrEqual(0.99);
+      expect(worstRel).toBeLessThanOrEqual(0.2);
+      expect(worstRel).toBeGreaterThan(0);
+    } finally {
+      await fast.close?.();
+      await ref.close?.();
+    }
+  }, 240_000);
+
   it('is calibrated once and read back after; its vectors have their own cache key, which changes with the model', async () => {
     const cacheDir = join(tmp.dir, 'c2');
     let asked = 0;
     const calibration = () => (asked++, files.slice(0, 4));
     const a = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration });
     const b = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration });
-    const float = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec });
+    const float = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'float32' });
     expect(asked).toBe(1);
-    expect([a.precision, a.runtime, float.precision]).toEqual(['int8', 'litert', 'float32']);
+    expect([a.precision, a.runtime, float.precision]).toEqual(['int8', int8Here.runtime, 'float32']);
     expect(b.cacheKey).toBe(a.cacheKey);
     expect(float.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
     expect(a.cacheKey.startsWith(`${float.cacheKey}|int8:`)).toBe(true);
     // Another calibration is another model: another key, so no vector of the old one is reused.
-    rmSync(featureTfliteInt8Path(cacheDir, nsfwjsMobileNetV2, spec));
+    rmSync((a.runtime === 'onnx' ? featureOnnxInt8Path : featureTfliteInt8Path)(cacheDir, nsfwjsMobileNetV2, spec));
     const c = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration: () => files.slice(10, 12) });
     expect(c.cacheKey).not.toBe(a.cacheKey);
+    // LiteRT's int8 model (forced) is another model: its own key too.
+    const litert = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', runtime: 'litert', calibration });
+    expect(litert.runtime).toBe('litert');
+    expect(litert.cacheKey.startsWith(`${float.cacheKey}|int8:`)).toBe(true);
+    expect([a.cacheKey, c.cacheKey]).not.toContain(litert.cacheKey);
   }, 180_000);
 
   it('embedDataset never serves float vectors for int8 (or back), and reuses its own', async () => {
     const cacheDir = join(tmp.dir, 'c3');
     const reqs: EmbedRequest[] = files.slice(0, 6).map((f) => ({ file: f, name: f, views: ['orig'] }));
     const opts = { backbone: nsfwjsMobileNetV2, spec, cacheDir, workers: 0, signal: new AbortController().signal, calibration: () => files.slice(0, 4) };
-    const float = await drain(embedDataset(reqs, opts));
+    const float = await drain(embedDataset(reqs, { ...opts, precision: 'float32' }));
     expect(float.result.computed).toBe(6);
     const int8 = await drain(embedDataset(reqs, { ...opts, precision: 'int8' }));
     expect(int8.result.computed).toBe(6);
-    expect(int8.result.backend).toBe('litert-int8');
+    expect(int8.result.backend).toBe(int8Here.backend);
     expect(int8.events.some((e) => e.type === 'log' && /Calibrating the int8 feature model on 4 train image/.test(e.message))).toBe(true);
     const again = await drain(embedDataset(reqs, { ...opts, precision: 'int8' }));
     expect([again.result.computed, again.result.cached]).toEqual([0, 6]);
@@ -96,7 +133,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     // Same images, different vectors: each run returned its own model's.
     expect(int8.result.vectors[0]![0]).not.toEqual(float.result.vectors[0]![0]);
     expect(again.result.vectors[0]![0]).toEqual(int8.result.vectors[0]![0]);
-    const floatAgain = await drain(embedDataset(reqs, opts));
+    const floatAgain = await drain(embedDataset(reqs, { ...opts, precision: 'float32' }));
     expect(floatAgain.result.computed).toBe(0);
     expect(floatAgain.result.vectors[0]![0]).toEqual(float.result.vectors[0]![0]);
   }, 180_000);
@@ -106,6 +143,8 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const signed: Backbone = { ...nsfwjsMobileNetV2, input: { ...nsfwjsMobileNetV2.input, range: [-1, 1] } };
     await expect(featureTfliteInt8(signed, spec, cacheDir, () => files.slice(0, 2))).rejects.toThrow(/input range \[-1, 1\] is not \[0, 1\]/);
     expect(existsSync(featureTfliteInt8Path(cacheDir, signed, spec))).toBe(false);
+    await expect(featureOnnxInt8(signed, spec, cacheDir, () => files.slice(0, 2))).rejects.toThrow(/input range \[-1, 1\] is not \[0, 1\]/);
+    expect(existsSync(featureOnnxInt8Path(cacheDir, signed, spec))).toBe(false);
     // No calibration images: the same fallback through the pool, which then embeds with float32.
     const pool = await EmbedPool.create({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, workers: 0, precision: 'int8', calibration: () => [] });
     try {
@@ -118,6 +157,37 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
       await pool.close();
     }
   });
+
+  it('by default (`auto`) embeds int8 on onnxruntime only: float32 when another engine runs, without a note', async () => {
+    const cacheDir = join(tmp.dir, 'c6');
+    const calibration = () => files.slice(0, 3);
+    const dflt = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, calibration });
+    expect([dflt.runtime, dflt.precision]).toEqual(here.ortMissing === undefined ? ['onnx', 'int8'] : [expect.not.stringMatching(/^onnx$/), 'float32']);
+    const float = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'float32', calibration });
+    expect(float.precision).toBe('float32');
+    expect(float.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
+    // Forcing LiteRT: auto means float32 there (its int8 model is only used when asked for by name).
+    const litert = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, runtime: 'litert', calibration });
+    expect([litert.runtime, litert.precision, litert.note]).toEqual(['litert', 'float32', undefined]);
+    expect(existsSync(featureTfliteInt8Path(cacheDir, nsfwjsMobileNetV2, spec))).toBe(false);
+  }, 120_000);
+
+  it('runs int8 on LiteRT, saying why, when onnxruntime does not load', async () => {
+    const cacheDir = join(tmp.dir, 'c5');
+    const before = process.env.EDGEWISE_ONNXRUNTIME;
+    process.env.EDGEWISE_ONNXRUNTIME = 'edgewise-no-such-onnxruntime';
+    try {
+      const e = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration: () => files.slice(0, 3) });
+      expect([e.runtime, e.precision]).toEqual(['litert', 'int8']);
+      expect(e.note).toMatch(/int8 feature model not used on onnxruntime \(edgewise-no-such-onnxruntime did not load.*embedding with LiteRT \(int8\)/);
+      expect(e.noteCode).toBe('train.onnx_unavailable');
+      // Nothing was calibrated for onnxruntime.
+      expect(existsSync(featureOnnxInt8Path(cacheDir, nsfwjsMobileNetV2, spec))).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.EDGEWISE_ONNXRUNTIME;
+      else process.env.EDGEWISE_ONNXRUNTIME = before;
+    }
+  }, 120_000);
 
   it('train.embedPrecision is optional (absent keeps old train fingerprints) and checked', () => {
     expect('embedPrecision' in TrainSettingsSchema.parse({})).toBe(false);

@@ -34,9 +34,11 @@ describe('edgewise train', () => {
     const result = events.at(-1)! as { type: string; ok: boolean; output: { version: string; tflite: string; embedded: { threads: number; computed: number } } };
     expect(result).toMatchObject({ type: 'result', ok: true });
     if (here.ortMissing === undefined) {
-      // onnxruntime (the optional dependency) on the feature .onnx written once into the cache.
-      expect(result.output.embedded).toMatchObject({ threads: 1, computed: 24, backend: 'onnxruntime' });
-      expect(readdirSync(join(tmp.dir, '.edgewise', 'cache', 'feature-onnx')).filter((f) => f.endsWith('.onnx'))).toHaveLength(1);
+      // onnxruntime (the optional dependency) on the int8 feature .onnx (the default precision there),
+      // calibrated on train images and written once into the cache; no float .onnx was needed.
+      expect(result.output.embedded).toMatchObject({ threads: 1, computed: 24, backend: 'onnxruntime-int8' });
+      expect(readdirSync(join(tmp.dir, '.edgewise', 'cache', 'feature-onnx')).filter((f) => f.endsWith('.onnx'))).toEqual([expect.stringMatching(/-int8\.onnx$/)]);
+      expect(events.some((e) => e.type === 'log' && /Calibrating the int8 feature model on \d+ train image/.test(String(e.message)))).toBe(true);
       expect(events.some((e) => e.type === 'warning')).toBe(false);
     } else {
       // Its fallback, saying so (the case below forces it everywhere).

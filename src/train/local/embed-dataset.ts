@@ -7,8 +7,10 @@ import { ProgressTracker } from '../../core/progress.js';
 import type { Backbone, FeatureSpec } from './backbone.js';
 import { featureKey } from './backbone.js';
 import { EmbeddingCache, type View } from './embedding-cache.js';
-import { EmbedPool, embedPrecisionChoice, resolveFeatureEngine, type EmbedPrecision, type FeatureEngine, type PoolOptions } from './embed-pool.js';
-import { featureTfliteInt8Path } from './feature-tflite.js';
+import { EmbedPool, embedPrecisionChoice, resolveFeatureEngine, type EmbedPrecision, type FeatureEngine, type PoolOptions, type PrecisionChoice } from './embed-pool.js';
+import { featureTfliteInt8Path, int8Possible } from './feature-tflite.js';
+import { loadOrt } from './onnx-runtime.js';
+import { featureOnnxInt8Path } from './feature-onnx.js';
 
 export interface EmbedRequest {
   /** Absolute path of the image. */
@@ -26,6 +28,8 @@ export interface EmbedResult {
   cached: number;
   threads: number;
   backend: string;
+  /** The precision of the feature model behind the vectors (int8 ones are keyed apart). */
+  precision: EmbedPrecision;
   /** Computed images per second (0 when everything came from the cache). */
   rate: number;
 }
@@ -37,11 +41,19 @@ export interface EmbedOptions {
   workers: number;
   /** Embedding engine (EmbedPool, resolveFeatureEngine): `auto` = onnxruntime, else LiteRT, else tfjs. */
   runtime?: 'auto' | 'onnx' | 'litert' | 'tfjs';
-  /** Feature model precision (EmbedPool); int8 needs `calibration` the first time. Default float32. */
-  precision?: EmbedPrecision;
+  /** Feature model precision (EmbedPool); int8 needs `calibration` the first time. Default DEFAULT_EMBED_PRECISION. */
+  precision?: PrecisionChoice;
   /** Images that calibrate the int8 feature model when it is not cached yet. */
   calibration?: () => readonly string[];
   signal: AbortSignal;
+}
+
+/** Whether onnxruntime-node loads here (asked only when `auto` precision may calibrate for it). */
+function ortLoads(): Promise<boolean> {
+  return loadOrt().then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -81,13 +93,16 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
   // Float vectors are keyed by the features alone (LiteRT = tfjs within 1e-4); int8 ones by the calibrated
   // model too, so its engine is settled before the lookup (calibrating it the first time).
   let engine: FeatureEngine | undefined;
-  if (embedPrecisionChoice(opts.precision) === 'int8') {
-    if (!existsSync(featureTfliteInt8Path(opts.cacheDir, opts.backbone, opts.spec))) {
-      yield { type: 'log', message: `Calibrating the int8 feature model on ${opts.calibration?.().length ?? 0} train image(s) (once per feature layer).` };
-    }
+  const precision = embedPrecisionChoice(opts.precision);
+  if (precision !== 'float32') {
+    const onnxFile = existsSync(featureOnnxInt8Path(opts.cacheDir, opts.backbone, opts.spec));
+    const calibrates =
+      precision === 'int8' ? !onnxFile && !existsSync(featureTfliteInt8Path(opts.cacheDir, opts.backbone, opts.spec)) : !onnxFile && int8Possible(opts.backbone) && (await ortLoads());
+    if (calibrates) yield { type: 'log', message: `Calibrating the int8 feature model on ${opts.calibration?.().length ?? 0} train image(s) (once per feature layer).` };
     engine = await resolveFeatureEngine(poolOpts);
   }
   let cache = new EmbeddingCache(opts.cacheDir, engine?.cacheKey ?? featureKey(opts.backbone, opts.spec));
+  let vectorPrecision: EmbedPrecision = engine?.precision ?? 'float32';
   let vectors: Float32Array[][] = [];
   let missing = new Map<string, { views: Set<View>; file: string; name: string; targets: number[] }>();
   let cached = 0;
@@ -126,6 +141,7 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
     if (pool.cacheKey !== cache.featureKey) {
       // The pool fell back to an engine whose vectors are keyed otherwise (int8 → float): look up again.
       cache = new EmbeddingCache(opts.cacheDir, pool.cacheKey);
+      vectorPrecision = pool.precision;
       await lookUp();
       work = [...missing.entries()];
     }
@@ -135,7 +151,7 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
     try {
       backend = pool.backend;
       threads = pool.threads;
-      const engine = pool.runtime === 'onnx' ? 'onnxruntime (float32 feature model)' : backend.startsWith('litert') ? `LiteRT (${pool.precision} feature model)` : `tfjs (${backend})`;
+      const engine = pool.runtime === 'onnx' ? `onnxruntime (${pool.precision} feature model)` : backend.startsWith('litert') ? `LiteRT (${pool.precision} feature model)` : `tfjs (${backend})`;
       const where = pool.runtime === 'onnx' && threads === 1 ? 'on this thread, decoding on sharp\'s threads' : `on ${threads} thread(s)`;
       yield { type: 'log', message: `Embedding with ${engine} ${where}.` };
       if (pool.runtimeNote) yield { type: 'warning', code: pool.runtimeNoteCode, message: pool.runtimeNote };
@@ -198,7 +214,7 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
       }
     }
   }
-  return { vectors, computed: work.length, cached, threads, backend, rate };
+  return { vectors, computed: work.length, cached, threads, backend, precision: vectorPrecision, rate };
 }
 
 /** Cheap identity of the image files for the step fingerprint: size and modification time. */

@@ -5,9 +5,9 @@ import type { FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
 import { createEmbedder, createOrtEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
-import { featureOnnx } from './feature-onnx.js';
+import { featureOnnx, featureOnnxInt8 } from './feature-onnx.js';
 import { createOrtSession, loadOrt } from './onnx-runtime.js';
-import { featureTflite, featureTfliteInt8 } from './feature-tflite.js';
+import { featureTflite, featureTfliteInt8, int8Possible } from './feature-tflite.js';
 import { featureKey } from './backbone.js';
 import { nativeTfLoads } from './tf-runtime.js';
 import type { WorkerInit, WorkerTask } from './embed-worker.js';
@@ -16,11 +16,17 @@ import { CancelledError, throwIfCancelled } from '../../core/errors.js';
 
 /** Numeric precision of the feature model that computes the embeddings. */
 export type EmbedPrecision = 'float32' | 'int8';
+/** What is asked for: a precision, or `auto`: int8 where onnxruntime runs it, float32 elsewhere. */
+export type PrecisionChoice = EmbedPrecision | 'auto';
 
-/** The precision training embeds with unless train.embedPrecision says otherwise (docs/notes/local-backbone.md). */
-export const DEFAULT_EMBED_PRECISION: EmbedPrecision = 'float32';
+/**
+ * The precision training embeds with unless train.embedPrecision says otherwise: `auto`. onnxruntime's int8
+ * feature model halves the forward pass and its heads score as the float ones do (clothing: test top-1 within
+ * seed noise, docs/notes/local-backbone.md); LiteRT's int8 model gains less, so the fallbacks stay float32.
+ */
+export const DEFAULT_EMBED_PRECISION: PrecisionChoice = 'auto';
 
-/** Train images that calibrate the int8 feature model (once per feature key; min/max per activation). */
+/** Train images that calibrate the int8 feature model (once per feature key; percentile ranges per activation). */
 export const FEATURE_CALIBRATION_IMAGES = 32;
 
 export interface PoolOptions {
@@ -41,7 +47,7 @@ export interface PoolOptions {
    * LiteRT is the runtime; float32 when it cannot be built. Default float32. EDGEWISE_EMBED_PRECISION overrides
    * it for benchmarks.
    */
-  precision?: EmbedPrecision;
+  precision?: PrecisionChoice;
   /** Images that calibrate the int8 feature model if it is not cached yet (read only then). */
   calibration?: () => readonly string[];
   /** Cancels start-up: threads already started are stopped (they would keep the process alive). */
@@ -55,11 +61,11 @@ export function embedRuntimeChoice(opt: PoolOptions['runtime']): 'auto' | EmbedR
   return env === 'tfjs' || env === 'litert' || env === 'onnx' ? env : 'auto';
 }
 
-/** The precision asked for: EDGEWISE_EMBED_PRECISION (benchmarks), else the option, else float32. */
-export function embedPrecisionChoice(opt: PoolOptions['precision']): EmbedPrecision {
+/** The precision asked for: EDGEWISE_EMBED_PRECISION (benchmarks), else the option, else DEFAULT_EMBED_PRECISION. */
+export function embedPrecisionChoice(opt: PoolOptions['precision']): PrecisionChoice {
   const env = process.env.EDGEWISE_EMBED_PRECISION;
-  if (env === 'int8' || env === 'float32') return env;
-  return opt ?? 'float32';
+  if (env === 'int8' || env === 'float32' || env === 'auto') return env;
+  return opt ?? DEFAULT_EMBED_PRECISION;
 }
 
 function errorText(e: unknown): string {
@@ -83,18 +89,17 @@ export interface FeatureEngine {
 }
 
 /**
- * onnxruntime on the feature .onnx, checked by running it once (a cached file it cannot read is written again
- * once). Throws with the reason when onnxruntime-node is absent or fails.
+ * onnxruntime on a feature .onnx (`build` writes or reads it), checked by running it once (a cached file it
+ * cannot read is written again once). Throws with the reason when onnxruntime-node is absent or fails.
  */
-async function onnxEngineBytes(opts: PoolOptions): Promise<Uint8Array> {
-  const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
+async function checkedOnnx<T extends { bytes: Uint8Array; converted: boolean }>(build: (rebuild: boolean) => Promise<T>): Promise<T> {
   const ort = await loadOrt();
   for (const rebuild of [false, true]) {
-    const f = await featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const f = await build(rebuild);
     try {
       const session = await createOrtSession(ort, f.bytes, 1);
       await session.release();
-      return f.bytes;
+      return f;
     } catch (e) {
       if (f.converted) throw new Error(`onnxruntime rejected the feature .onnx: ${errorText(e).split('\n')[0]}`);
     }
@@ -105,8 +110,10 @@ async function onnxEngineBytes(opts: PoolOptions): Promise<Uint8Array> {
 /**
  * Picks the engine, in this order (the first that is asked for and works):
  *   1. tfjs when `tfjs` is forced;
- *   2. LiteRT on the int8 feature model, when int8 precision is asked for (and `onnx` is not forced);
- *   3. onnxruntime-node on the feature .onnx, on `auto` or `onnx` (the fastest here: docs/notes/local-backbone.md);
+ *   2. int8 or `auto` precision (the default): onnxruntime-node on the int8 feature .onnx, on runtime `auto` or
+ *      `onnx`; then, for int8 asked for by name only, LiteRT on the int8 feature .tflite (unless `onnx` is
+ *      forced); `auto` goes on in float32 without a note (a backbone whose input is not [0, 1] has no int8 model);
+ *   3. onnxruntime-node on the float32 feature .onnx, on `auto` or `onnx` (docs/notes/local-backbone.md);
  *      when it is absent or fails: an error if `onnx` was forced, else a note (warning train.onnx_unavailable);
  *   4. tfjs on `auto` when @tensorflow/tfjs-node (native) loads;
  *   5. LiteRT on the float32 feature model;
@@ -122,10 +129,21 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   if (runtime === 'tfjs') return { runtime: 'tfjs', precision: 'float32', cacheKey: key };
   const notes: string[] = [];
   let noteCode: string | undefined;
-  if (runtime !== 'onnx' && embedPrecisionChoice(opts.precision) === 'int8') {
+  const signal = opts.signal ? { signal: opts.signal } : {};
+  const precision = embedPrecisionChoice(opts.precision);
+  if (precision !== 'float32' && (runtime === 'auto' || runtime === 'onnx') && (precision === 'int8' || int8Possible(backbone))) {
+    try {
+      const q = await checkedOnnx((rebuild) => featureOnnxInt8(backbone, opts.spec, opts.cacheDir, opts.calibration ?? (() => []), { rebuild, ...signal }));
+      return { runtime: 'onnx', precision: 'int8', onnx: q.bytes, cacheKey: `${key}|${q.id}` };
+    } catch (e) {
+      if (e instanceof CancelledError) throw e;
+      if (precision === 'int8') notes.push(`int8 feature model not used on onnxruntime (${errorText(e)})`);
+    }
+  }
+  if (runtime !== 'onnx' && precision === 'int8') {
     try {
       const q = await featureTfliteInt8(backbone, opts.spec, opts.cacheDir, opts.calibration ?? (() => []), opts.signal);
-      return { runtime: 'litert', precision: 'int8', tflite: q.bytes, cacheKey: `${key}|${q.id}` };
+      return { runtime: 'litert', precision: 'int8', tflite: q.bytes, cacheKey: `${key}|${q.id}`, ...(notes.length ? { note: `${notes.join('; ')}: embedding with LiteRT (int8).`, noteCode: 'train.onnx_unavailable' } : {}) };
     } catch (e) {
       if (e instanceof CancelledError) throw e;
       notes.push(`int8 feature model not used (${errorText(e)})`);
@@ -133,7 +151,7 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   }
   if (runtime === 'auto' || runtime === 'onnx') {
     try {
-      const onnx = await onnxEngineBytes(opts);
+      const { bytes: onnx } = await checkedOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
       return { runtime: 'onnx', precision: 'float32', onnx, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.` } : {}) };
     } catch (e) {
       if (runtime === 'onnx' || e instanceof CancelledError) throw e;
@@ -152,6 +170,11 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
     notes.push(`LiteRT not used, embedding with tfjs: the feature model could not be converted to .tflite (${errorText(e)}).`);
   }
   return { runtime: 'tfjs', precision: 'float32', cacheKey: key, note: notes.join('; '), noteCode: 'train.litert_unavailable' };
+}
+
+/** The embedder's backend name, marked `-int8` for onnxruntime's int8 model (LiteRT's embedder marks its own). */
+function backendName(engine: FeatureEngine, backend: string): string {
+  return engine.runtime === 'onnx' && engine.precision === 'int8' && backend === 'onnxruntime' ? 'onnxruntime-int8' : backend;
 }
 
 /**
@@ -209,7 +232,7 @@ export class EmbedPool {
       const e = await createOrtEmbedder(backbone, engine.onnx);
       embedPool.local = e.embed;
       embedPool.localClose = e.close;
-      embedPool.backend = e.backend;
+      embedPool.backend = backendName(engine, e.backend);
       embedPool.lanes = 2;
       return embedPool;
     }
@@ -233,7 +256,7 @@ export class EmbedPool {
         const backends = await threadsReady(pool, wanted, opts.signal);
         embedPool.pool = pool;
         embedPool.workerThreads = wanted;
-        embedPool.backend = backends[0] ?? 'unknown';
+        embedPool.backend = backendName(engine, backends[0] ?? 'unknown');
         return embedPool;
       } catch (e) {
         await pool.destroy().catch(() => undefined);
@@ -259,7 +282,7 @@ export class EmbedPool {
     local ??= await createEmbedder(backbone, opts.spec);
     embedPool.local = local.embed;
     embedPool.localClose = local.close;
-    embedPool.backend = local.backend;
+    embedPool.backend = backendName(engine, local.backend);
     embedPool.runtime = local.runtime;
     return embedPool;
   }

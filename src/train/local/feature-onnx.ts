@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../../core/atomic.js';
 import { sha256 } from '../../core/hash.js';
 import type { Backbone, FeatureSpec } from './backbone.js';
 import { featureKey } from './backbone.js';
-import { featureModelSpec } from './feature-tflite.js';
+import { featureModelSpec, int8Id, int8Possible } from './feature-tflite.js';
 
 /**
  * The feature model (the same description featureTflite serialises) as ONNX, for onnxruntime-node
@@ -40,4 +40,49 @@ export async function featureOnnx(backbone: Backbone, spec: FeatureSpec, cacheDi
   });
   await writeFileAtomic(path, bytes);
   return { bytes, path, converted: true };
+}
+
+/**
+ * The int8 feature model for onnxruntime: the same description and calibration as featureTfliteInt8 (issue
+ * 17's percentile ranges on `calibration` images, one LiteRT pass), written in ONNX's QDQ form, which
+ * onnxruntime fuses into integer kernels (QLinearConv, QLinearAdd): half the float forward pass here, and
+ * closer to the float vectors than LiteRT's int8 model (docs/notes/local-backbone.md). uint8 pixels in, the
+ * pooled features in float32 out. Calibrated once per feature key; its vectors are keyed by the bytes' hash.
+ */
+const INT8_FORMAT = 'feature-onnx-int8/1';
+
+export function featureOnnxInt8Path(cacheDir: string, backbone: Backbone, spec: FeatureSpec): string {
+  const key = `${INT8_FORMAT}|${featureKey(backbone, spec)}`;
+  return join(cacheDir, 'feature-onnx', `${backbone.id}-${sha256(key).slice(0, 16)}-int8.onnx`);
+}
+
+export async function featureOnnxInt8(
+  backbone: Backbone,
+  spec: FeatureSpec,
+  cacheDir: string,
+  calibration: () => readonly (string | Uint8Array)[],
+  opts: { signal?: AbortSignal; rebuild?: boolean } = {},
+): Promise<{ bytes: Uint8Array; path: string; converted: boolean; id: string }> {
+  const path = featureOnnxInt8Path(cacheDir, backbone, spec);
+  if (!opts.rebuild) {
+    try {
+      const bytes = new Uint8Array(await readFile(path));
+      if (bytes.byteLength > 0) return { bytes, path, converted: false, id: int8Id(bytes) };
+    } catch {
+      // absent: calibrate and write it below
+    }
+  }
+  if (!int8Possible(backbone)) throw new Error(`no int8 feature model: the backbone's input range [${backbone.input.range.join(', ')}] is not [0, 1]`);
+  const images = calibration();
+  if (images.length === 0) throw new Error('no int8 feature model: no calibration images');
+  const [{ calibrateActivations }, { serializeOnnx }] = await Promise.all([import('../../tflite/calibrate.js'), import('../../onnx/write-onnx.js')]);
+  const float = await featureModelSpec(backbone, spec, opts.signal);
+  const ranges = await calibrateActivations(float, images, { inputRange: backbone.input.range, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const bytes = serializeOnnx(float, {
+    uint8Input: backbone.input.range,
+    int8: { ranges },
+    metadata: { featureKey: featureKey(backbone, spec), backbone: backbone.id, layers: spec.layers.join('+'), pooling: spec.pooling, precision: 'int8', calibrationImages: String(images.length) },
+  });
+  await writeFileAtomic(path, bytes);
+  return { bytes, path, converted: true, id: int8Id(bytes) };
 }

@@ -12,7 +12,7 @@ import { percent } from '../../core/text.js';
 import { streamEvents } from '../../core/event-queue.js';
 import { readSplitsCsv, type SplitRow } from '../../split/split-io.js';
 import { nextModelVersion } from '../model-version.js';
-import type { Backbone, FeatureSpec } from './backbone.js';
+import { featureModel, type Backbone, type FeatureSpec } from './backbone.js';
 import { DEFAULT_BACKBONE, resolveBackbone } from './backbones.js';
 import type { RemoteBackbone } from './remote-backbone.js';
 import { embedDataset, type EmbedRequest, type EmbedResult } from './embed-dataset.js';
@@ -144,7 +144,7 @@ export async function* trainLocal(ctx: StepContext): AsyncGenerator<StepEvent, L
   const metrics = headMetrics(chosen, plan);
   yield { type: 'log', message: `Head: best epoch ${chosen.head.bestEpoch}/${chosen.head.history.length}; validation ${percent(metrics.val_accuracy)}, test ${percent(metrics.test_top1)} (on embeddings).` };
   const model = await buildClassifier(tf, plan.backbone, chosen.spec, chosen.head);
-  await checkExport(tf, model, plan, chosen, emb.vectors, ctx.workspace.imagesDir);
+  await checkExport(tf, model, plan, chosen, emb, ctx.workspace.imagesDir);
   const info = modelInfo(plan, chosen, metrics, { embedding: emb.backend, head: tfBackend }, s);
   const variants = yield* exportVariants(model, plan, info, s, ctx);
   const { version, finalDir } = await writeModelVersion(ctx, variants, plan.labels, { ...info, variants: variants.map((v) => v.info) });
@@ -313,18 +313,46 @@ function headMetrics({ head, sets }: ChosenHead, plan: TrainPlan): LocalTrainMet
 }
 
 /** Self-check: the assembled network must reproduce the head on its own features (the first two train images). */
-async function checkExport(tf: Tf, model: LayersModel, plan: TrainPlan, chosen: ChosenHead, vectors: Float32Array[][], imagesDir: string): Promise<void> {
+/**
+ * The exported network (one tfjs model: backbone, pooling, head) must compute what the head computes on the
+ * features. Float embeddings are those features (every float engine within 1e-4 of tfjs); int8 ones are not,
+ * so for them the reference features come from the float feature model in tfjs, and the int8 vectors must
+ * still point the same way (cosine ≥ 0.98: a wrong preprocessing or layer would be far off).
+ */
+async function checkExport(tf: Tf, model: LayersModel, plan: TrainPlan, chosen: ChosenHead, emb: EmbedResult, imagesDir: string): Promise<void> {
   const { input } = plan.backbone;
+  const features = emb.precision === 'int8' ? featureModel(tf, await plan.backbone.load(tf), chosen.spec) : undefined;
   let maxDiff = 0;
   for (const [i, row] of plan.train.slice(0, 2).entries()) {
     const px = await preprocessImage(join(imagesDir, row.image), input);
-    const y = tf.tidy(() => model.predict(tf.tensor4d(px, [1, input.height, input.width, 3])) as Tensor);
-    const full = (await y.data()) as Float32Array;
-    y.dispose();
-    const viaHead = predictHead(chosen.head, chosen.toFeatures(vectors[i]![0]!), 1);
+    const run = (m: LayersModel): Promise<Float32Array> => {
+      const y = tf.tidy(() => m.predict(tf.tensor4d(px, [1, input.height, input.width, 3])) as Tensor);
+      return (y.data() as Promise<Float32Array>).finally(() => y.dispose());
+    };
+    const full = await run(model);
+    const embedded = chosen.toFeatures(emb.vectors[i]![0]!);
+    let reference = embedded;
+    if (features) {
+      reference = await run(features);
+      const cos = cosine(embedded, reference);
+      if (!(cos >= 0.98)) throw new Error(`internal: the int8 embeddings are far from the float features (cosine ${cos.toFixed(4)} on ${row.image}).`);
+    }
+    const viaHead = predictHead(chosen.head, reference, 1);
     for (let c = 0; c < plan.labels.length; c++) maxDiff = Math.max(maxDiff, Math.abs(full[c]! - viaHead[c]!));
   }
   if (maxDiff > 1e-3) throw new Error(`internal: the exported network disagrees with the trained head (max |Δp| = ${maxDiff}).`);
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
 }
 
 /** model_info.json without its variants (they are added once built). */
