@@ -1,5 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic.js';
 import type { Backbone } from '../../src/train/local/backbone.js';
@@ -7,7 +7,9 @@ import { featureKey } from '../../src/train/local/backbone.js';
 import { embedDataset, type EmbedRequest } from '../../src/train/local/embed-dataset.js';
 import { EmbedPool, resolveFeatureEngine } from '../../src/train/local/embed-pool.js';
 import { createLiteRtEmbedder, createOrtEmbedder, type Embedder } from '../../src/train/local/embedder.js';
-import { featureTflite, featureTfliteInt8, featureTfliteInt8Path } from '../../src/train/local/feature-tflite.js';
+import { featureModelSpec, featureTflite, featureTfliteInt8, featureTfliteInt8Path } from '../../src/train/local/feature-tflite.js';
+import { calibrateActivations } from '../../src/tflite/calibrate.js';
+import { serializeOnnx } from '../../src/onnx/write-onnx.js';
 import { featureOnnx, featureOnnxInt8, featureOnnxInt8Path } from '../../src/train/local/feature-onnx.js';
 import { ortMissingHere, ortSkipReason } from '../helpers/onnxruntime.js';
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
@@ -96,25 +98,29 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
 
   it('is calibrated once and read back after; its vectors have their own cache key, which changes with the model', async () => {
     const cacheDir = join(tmp.dir, 'c2');
-    let asked = 0;
-    const calibration = () => (asked++, files.slice(0, 4));
+    const calibration = () => files.slice(0, 4);
     const a = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration });
+    const int8File = (a.runtime === 'onnx' ? featureOnnxInt8Path : featureTfliteInt8Path)(cacheDir, nsfwjsMobileNetV2, spec);
+    const written = statSync(int8File).mtimeMs;
     const b = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration });
     const float = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'float32' });
-    expect(asked).toBe(1);
+    // Read back, not calibrated again.
+    expect(statSync(int8File).mtimeMs).toBe(written);
     expect([a.precision, a.runtime, float.precision]).toEqual(['int8', int8Here.runtime, 'float32']);
     expect(b.cacheKey).toBe(a.cacheKey);
     expect(float.cacheKey).toBe(featureKey(nsfwjsMobileNetV2, spec));
     expect(a.cacheKey.startsWith(`${float.cacheKey}|int8:`)).toBe(true);
     // Another calibration is another model: another key, so no vector of the old one is reused.
-    rmSync((a.runtime === 'onnx' ? featureOnnxInt8Path : featureTfliteInt8Path)(cacheDir, nsfwjsMobileNetV2, spec));
+    rmSync(int8File);
     const c = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', calibration: () => files.slice(10, 12) });
     expect(c.cacheKey).not.toBe(a.cacheKey);
     // LiteRT's int8 model (forced) is another model: its own key too.
     const litert = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, precision: 'int8', runtime: 'litert', calibration });
     expect(litert.runtime).toBe('litert');
     expect(litert.cacheKey.startsWith(`${float.cacheKey}|int8:`)).toBe(true);
-    expect([a.cacheKey, c.cacheKey]).not.toContain(litert.cacheKey);
+    if (a.runtime === 'onnx') expect([a.cacheKey, c.cacheKey]).not.toContain(litert.cacheKey);
+    // Without onnxruntime, int8 was LiteRT's model all along: the one calibrated last, read back.
+    else expect(litert.cacheKey).toBe(c.cacheKey);
   }, 180_000);
 
   it('embedDataset never serves float vectors for int8 (or back), and reuses its own', async () => {
@@ -170,6 +176,26 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const litert = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, runtime: 'litert', calibration });
     expect([litert.runtime, litert.precision, litert.note]).toEqual(['litert', 'float32', undefined]);
     expect(existsSync(featureTfliteInt8Path(cacheDir, nsfwjsMobileNetV2, spec))).toBe(false);
+  }, 120_000);
+
+  it.skipIf(here.ortMissing !== undefined)(`falls back to float32, saying why, when the int8 model's vectors disagree with float32 on this machine${ortSkipReason(here)}`, async () => {
+    const cacheDir = join(tmp.dir, 'c7');
+    // An int8 model whose ranges are a twentieth of the calibrated ones: every image clips, as saturating
+    // integer kernels would.
+    const float = await featureModelSpec(nsfwjsMobileNetV2, spec);
+    const ranges = await calibrateActivations(float, files.slice(0, 4), { inputRange: [0, 1] });
+    const shrunk = new Map([...ranges].map(([t, r]) => [t, { min: r.min / 20, max: r.max / 20 }]));
+    const path = featureOnnxInt8Path(cacheDir, nsfwjsMobileNetV2, spec);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, serializeOnnx(float, { uint8Input: [0, 1], int8: { ranges: shrunk } }));
+    const e = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, calibration: () => files.slice(0, 4) });
+    expect([e.runtime, e.precision, e.cacheKey]).toEqual(['onnx', 'float32', featureKey(nsfwjsMobileNetV2, spec)]);
+    expect(e.noteCode).toBe('train.int8_unavailable');
+    expect(e.note).toMatch(/int8 feature model not used on onnxruntime \(its vectors differ from the float32 ones on this machine \(cosine 0\.\d+ < 0\.99 on .+\.(jpg|png|webp)\)\)/);
+    // A good calibration passes the same check.
+    rmSync(featureOnnxInt8Path(cacheDir, nsfwjsMobileNetV2, spec));
+    const good = await resolveFeatureEngine({ backboneId: nsfwjsMobileNetV2.id, cacheDir, spec, calibration: () => files.slice(0, 4) });
+    expect([good.precision, good.note]).toEqual(['int8', undefined]);
   }, 120_000);
 
   it('runs int8 on LiteRT, saying why, when onnxruntime does not load', async () => {

@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { FeatureSpec } from './backbone.js';
+import type { Backbone, FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
 import { createEmbedder, createOrtEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
 import { featureOnnx, featureOnnxInt8 } from './feature-onnx.js';
-import { createOrtSession, loadOrt } from './onnx-runtime.js';
+import { createOrtSession, loadOrt, type OrtSession } from './onnx-runtime.js';
+import { decodeResize } from './preprocess.js';
+import { cosine } from './vectors.js';
 import { featureTflite, featureTfliteInt8, int8Possible } from './feature-tflite.js';
 import { featureKey } from './backbone.js';
 import { nativeTfLoads } from './tf-runtime.js';
@@ -108,11 +111,49 @@ async function checkedOnnx<T extends { bytes: Uint8Array; converted: boolean }>(
 }
 
 /**
+ * The int8 model's vectors must point where the float32 ones do, on this machine's integer kernels: on x86
+ * CPUs without VNNI, onnxruntime's u8×s8 kernels sum pairs in 16 bits that can saturate (onnxruntime's
+ * quantization docs). Checked on a few calibration images each time the engine is picked (≈ 0.2 s); below
+ * INT8_MIN_COSINE the float32 model embeds instead, with a note. 7-bit weights would rule saturation out but
+ * cost fidelity (clothing test photos: mean cosine 0.9932 vs 0.9988), and uint8 weights ran 2× slower.
+ */
+export const INT8_MIN_COSINE = 0.99;
+const AGREEMENT_IMAGES = 4;
+
+class Int8Disagrees extends Error {}
+
+async function checkInt8Agreement(backbone: Backbone, int8: Uint8Array, float: Uint8Array, images: readonly (string | Uint8Array)[]): Promise<void> {
+  const ort = await loadOrt();
+  const q = await createOrtSession(ort, int8, 1);
+  const f = await createOrtSession(ort, float, 1).catch(async (e: unknown) => {
+    await q.release();
+    throw e;
+  });
+  try {
+    const { width, height } = backbone.input;
+    const run = async (s: OrtSession, px: Uint8Array): Promise<Float32Array> =>
+      (await s.run({ [s.inputNames[0]!]: new ort.Tensor('uint8', px, [1, height, width, 3]) }))[s.outputNames[0]!]!.data as Float32Array;
+    for (const [k, image] of images.slice(0, AGREEMENT_IMAGES).entries()) {
+      const px = await decodeResize(image, { width, height, fit: 'fill' });
+      const c = cosine(await run(f, px), await run(q, px));
+      if (!(c >= INT8_MIN_COSINE)) {
+        const name = typeof image === 'string' ? basename(image) : `calibration image ${k + 1}`;
+        throw new Int8Disagrees(`its vectors differ from the float32 ones on this machine (cosine ${c.toFixed(4)} < ${INT8_MIN_COSINE} on ${name})`);
+      }
+    }
+  } finally {
+    await q.release();
+    await f.release();
+  }
+}
+
+/**
  * Picks the engine, in this order (the first that is asked for and works):
  *   1. tfjs when `tfjs` is forced;
  *   2. int8 or `auto` precision (the default): onnxruntime-node on the int8 feature .onnx, on runtime `auto` or
  *      `onnx`; then, for int8 asked for by name only, LiteRT on the int8 feature .tflite (unless `onnx` is
- *      forced); `auto` goes on in float32 without a note (a backbone whose input is not [0, 1] has no int8 model);
+ *      forced); `auto` goes on in float32 without a note (a backbone whose input is not [0, 1] has no int8 model),
+ *      except when the int8 model's vectors disagree with float32 here (checkInt8Agreement: train.int8_unavailable);
  *   3. onnxruntime-node on the float32 feature .onnx, on `auto` or `onnx` (docs/notes/local-backbone.md);
  *      when it is absent or fails: an error if `onnx` was forced, else a note (warning train.onnx_unavailable);
  *   4. tfjs on `auto` when @tensorflow/tfjs-node (native) loads;
@@ -133,11 +174,18 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   const precision = embedPrecisionChoice(opts.precision);
   if (precision !== 'float32' && (runtime === 'auto' || runtime === 'onnx') && (precision === 'int8' || int8Possible(backbone))) {
     try {
-      const q = await checkedOnnx((rebuild) => featureOnnxInt8(backbone, opts.spec, opts.cacheDir, opts.calibration ?? (() => []), { rebuild, ...signal }));
+      const calibration = opts.calibration ?? (() => []);
+      const q = await checkedOnnx((rebuild) => featureOnnxInt8(backbone, opts.spec, opts.cacheDir, calibration, { rebuild, ...signal }));
+      const f = await checkedOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
+      await checkInt8Agreement(backbone, q.bytes, f.bytes, calibration());
       return { runtime: 'onnx', precision: 'int8', onnx: q.bytes, cacheKey: `${key}|${q.id}` };
     } catch (e) {
       if (e instanceof CancelledError) throw e;
-      if (precision === 'int8') notes.push(`int8 feature model not used on onnxruntime (${errorText(e)})`);
+      // `auto` passes over a missing int8 model quietly; a model that disagrees with float32 is worth a word.
+      if (precision === 'int8' || e instanceof Int8Disagrees) {
+        notes.push(`int8 feature model not used on onnxruntime (${errorText(e)})`);
+        noteCode = 'train.int8_unavailable';
+      }
     }
   }
   if (runtime !== 'onnx' && precision === 'int8') {
@@ -152,7 +200,7 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   if (runtime === 'auto' || runtime === 'onnx') {
     try {
       const { bytes: onnx } = await checkedOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
-      return { runtime: 'onnx', precision: 'float32', onnx, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.` } : {}) };
+      return { runtime: 'onnx', precision: 'float32', onnx, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.`, noteCode: noteCode ?? 'train.int8_unavailable' } : {}) };
     } catch (e) {
       if (runtime === 'onnx' || e instanceof CancelledError) throw e;
       notes.push(`onnxruntime not used (${errorText(e)})`);

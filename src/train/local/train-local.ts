@@ -22,6 +22,7 @@ import { buildClassifier } from './export-model.js';
 import { headAccuracy, predictHead, trainHead, trainHeadEpochs, type FeatureSet, type TrainedHead } from './head.js';
 import { buildVariants, calibrationSample, DEFAULT_CALIBRATION_IMAGES, type VariantInfo } from './quantized-variants.js';
 import { preprocessId, preprocessImage } from './preprocess.js';
+import { cosine } from './vectors.js';
 import type { TrainSettings } from '../../config/schema.js';
 import { loadTf, type Tf } from './tf-runtime.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
@@ -341,18 +342,6 @@ async function checkExport(tf: Tf, model: LayersModel, plan: TrainPlan, chosen: 
     for (let c = 0; c < plan.labels.length; c++) maxDiff = Math.max(maxDiff, Math.abs(full[c]! - viaHead[c]!));
   }
   if (maxDiff > 1e-3) throw new Error(`internal: the exported network disagrees with the trained head (max |Δp| = ${maxDiff}).`);
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 /** model_info.json without its variants (they are added once built). */
