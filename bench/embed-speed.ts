@@ -51,9 +51,11 @@ function maxDiff(a: Float32Array[], b: Float32Array[]): number {
 /**
  * Embedding img/s end to end (decode + resize + forward + pooling) on the same images, in one process:
  *   tfjs-wasm, 1 thread (this thread: THE BASELINE), tfjs-wasm 2 worker threads,
- *   LiteRT 1 thread, LiteRT 2 worker threads (EmbedPool, the production path), the same two on the int8
- *   feature model (calibrated on 32 of these photos), and the tflite runner pool (loadTflitePool, 2 threads)
- *   for comparison; BENCH_ROUNDS rounds interleave the configurations so load swings hit all of them; the
+ *   LiteRT 1 thread, LiteRT 2 worker threads (EmbedPool), the same two on the int8 feature .tflite
+ *   (calibrated on 32 of these photos), onnxruntime float32 in several thread layouts (the default before
+ *   session 7), onnxruntime int8 (the QDQ .onnx, same calibration), THE DEFAULT (EmbedPool with runtime and
+ *   precision auto: onnxruntime int8 here) and the tflite runner pool (loadTflitePool, 2 threads) for
+ *   comparison; BENCH_ROUNDS rounds interleave the configurations so load swings hit all of them; the
  *   last line is THE RATIO of the default path to the baseline. Then the per-image breakdown on this thread
  *   (decode+resize, float conversion, forward per engine, a worker's round trip), the max |Δ| between
  *   engines' embeddings, and head training samples/s (wasm vs the cpu backend baseline).
@@ -152,7 +154,7 @@ export async function runSpeed(data: string, n = Number(process.env.BENCH_IMAGES
   }
   const tfjsVecs = vecs.get(configs[0]!.name)!;
   const byName = (name: string): Float32Array[] => vecs.get(name)!;
-  console.log(`max |Δ| LiteRT vs tfjs embeddings over ${files.length} photos: ${maxDiff(tfjsVecs, byName('LiteRT 2 workers (EmbedPool)')).toExponential(2)} (EmbedPool), ${maxDiff(tfjsVecs, byName('LiteRT 2 threads (loadTflitePool)')).toExponential(2)} (runner pool); onnxruntime vs tfjs ${maxDiff(tfjsVecs, byName('ORT this thread, 1 in flight')).toExponential(2)}, vs LiteRT ${maxDiff(byName('LiteRT 2 workers (EmbedPool)'), byName('ORT this thread, 1 in flight')).toExponential(2)}, the default path vs tfjs ${maxDiff(tfjsVecs, byName(DEFAULT)).toExponential(2)}; int8 vs float: max |Δ| ${maxDiff(tfjsVecs, byName('LiteRT int8 2 workers (EmbedPool)')).toFixed(3)} (LiteRT), ${maxDiff(tfjsVecs, byName('ORT int8 2 workers, 1 session each')).toFixed(3)} (onnxruntime) of max |x| ${Math.max(...tfjsVecs.map((v) => Math.max(...v.map(Math.abs)))).toFixed(3)}`);
+  console.log(`max |Δ| LiteRT vs tfjs embeddings over ${files.length} photos: ${maxDiff(tfjsVecs, byName('LiteRT 2 workers (EmbedPool)')).toExponential(2)} (EmbedPool), ${maxDiff(tfjsVecs, byName('LiteRT 2 threads (loadTflitePool)')).toExponential(2)} (runner pool); onnxruntime vs tfjs ${maxDiff(tfjsVecs, byName('ORT this thread, 1 in flight')).toExponential(2)}, vs LiteRT ${maxDiff(byName('LiteRT 2 workers (EmbedPool)'), byName('ORT this thread, 1 in flight')).toExponential(2)}, the default path (int8 where onnxruntime runs) vs tfjs ${maxDiff(tfjsVecs, byName(DEFAULT)).toExponential(2)}; int8 vs float: max |Δ| ${maxDiff(tfjsVecs, byName('LiteRT int8 2 workers (EmbedPool)')).toFixed(3)} (LiteRT), ${maxDiff(tfjsVecs, byName('ORT int8 2 workers, 1 session each')).toFixed(3)} (onnxruntime) of max |x| ${Math.max(...tfjsVecs.map((v) => Math.max(...v.map(Math.abs)))).toFixed(3)}`);
 
   // Per-image breakdown on this thread, one image at a time: where an image's time goes.
   const k = Math.min(30, files.length);
