@@ -6,6 +6,7 @@ import { layersModelSpec } from '../../src/tflite/convert-layers.js';
 import { OnnxUnsupportedError, serializeOnnx, uint8Params } from '../../src/onnx/write-onnx.js';
 import { calibrateActivations } from '../../src/tflite/calibrate.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { closeness } from '../helpers/vectors.js';
 import { createOrtSession, loadOrt } from '../../src/train/local/onnx-runtime.js';
 import { loadTf } from '../../src/train/local/tf-runtime.js';
 import { ortMissingHere, ortSkipReason } from '../helpers/onnxruntime.js';
@@ -122,17 +123,10 @@ describe('the int8 graph (QDQ form) for onnxruntime', () => {
         const run = async (s: typeof f) => (await s.run({ [s.inputNames[0]!]: new ort.Tensor('uint8', px, [1, 11, 9, 3]) }))[s.outputNames[0]!]!.data as Float32Array;
         const a = await run(f);
         const b = await run(q);
-        let dot = 0, na = 0, nb = 0, maxAbs = 0, d = 0;
-        for (let i = 0; i < a.length; i++) {
-          dot += a[i]! * b[i]!;
-          na += a[i]! * a[i]!;
-          nb += b[i]! * b[i]!;
-          maxAbs = Math.max(maxAbs, Math.abs(a[i]!));
-          d = Math.max(d, Math.abs(a[i]! - b[i]!));
-        }
-        worstCos = Math.min(worstCos, dot / Math.sqrt(na * nb));
-        worstRel = Math.max(worstRel, d / maxAbs);
-        maxDiff = Math.max(maxDiff, d);
+        const c = closeness(a, b);
+        worstCos = Math.min(worstCos, c.cos);
+        worstRel = Math.max(worstRel, c.rel);
+        maxDiff = Math.max(maxDiff, c.maxDiff);
       }
       console.log(`int8 vs float graph: worst cosine ${worstCos.toFixed(5)}, worst max |Δ| / max |x| ${worstRel.toFixed(4)}`);
       expect(worstCos).toBeGreaterThanOrEqual(0.995);

@@ -12,6 +12,7 @@ import { calibrateActivations } from '../../src/tflite/calibrate.js';
 import { serializeOnnx } from '../../src/onnx/write-onnx.js';
 import { featureOnnx, featureOnnxInt8, featureOnnxInt8Path } from '../../src/train/local/feature-onnx.js';
 import { ortMissingHere, ortSkipReason } from '../helpers/onnxruntime.js';
+import { closeness } from '../helpers/vectors.js';
 import { nsfwjsMobileNetV2 } from '../../src/train/local/nsfwjs-backbone.js';
 import { TrainSettingsSchema } from '../../src/config/schema.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -26,23 +27,16 @@ const here = { ortMissing: await ortMissingHere() };
 const int8Here = here.ortMissing === undefined ? { runtime: 'onnx', backend: 'onnxruntime-int8' } : { runtime: 'litert', backend: 'litert-int8' };
 
 /** Worst cosine and worst max |Δ| / max |x| of `fast` against `ref` on held-out images and their mirrors. */
-async function closeness(ref: Embedder, fast: Embedder): Promise<{ worstCos: number; worstRel: number }> {
+async function worstOf(ref: Embedder, fast: Embedder): Promise<{ worstCos: number; worstRel: number }> {
   let worstCos = 1;
   let worstRel = 0;
   for (const file of files.filter((_, i) => i % 5 === 2 || i % 5 === 4)) {
     const [a, af] = await ref.embed(file, ['orig', 'flip']);
     const [b, bf] = await fast.embed(file, ['orig', 'flip']);
     for (const [x, y] of [[a!, b!], [af!, bf!]] as const) {
-      let dot = 0, nx = 0, ny = 0, maxAbs = 0, maxD = 0;
-      for (let i = 0; i < x.length; i++) {
-        dot += x[i]! * y[i]!;
-        nx += x[i]! * x[i]!;
-        ny += y[i]! * y[i]!;
-        maxAbs = Math.max(maxAbs, Math.abs(x[i]!));
-        maxD = Math.max(maxD, Math.abs(x[i]! - y[i]!));
-      }
-      worstCos = Math.min(worstCos, dot / Math.sqrt(nx * ny));
-      worstRel = Math.max(worstRel, maxD / maxAbs);
+      const c = closeness(x, y);
+      worstCos = Math.min(worstCos, c.cos);
+      worstRel = Math.max(worstRel, c.rel);
     }
     // The mirror is another vector (else the views would match trivially).
     expect(Math.max(...b!.map((v, i) => Math.abs(v - bf![i]!)))).toBeGreaterThan(1e-3);
@@ -67,7 +61,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     expect(fast.backend).toBe('litert-int8');
     expect(fast.dim).toBe(ref.dim);
     // Held-out images (not calibrated on) and their mirror views.
-    const { worstCos, worstRel } = await closeness(ref, fast);
+    const { worstCos, worstRel } = await worstOf(ref, fast);
     expect(worstCos).toBeGreaterThanOrEqual(0.99);
     console.log(`int8 vs float32: worst cosine ${worstCos.toFixed(4)}, worst max |Δ| / max |x| ${worstRel.toFixed(3)}`);
     expect(worstRel).toBeLessThanOrEqual(0.2);
@@ -85,7 +79,7 @@ describe('the int8 feature model (train.embedPrecision: int8)', () => {
     const ref = await createOrtEmbedder(nsfwjsMobileNetV2, f.bytes, 1);
     try {
       expect(fast.dim).toBe(ref.dim);
-      const { worstCos, worstRel } = await closeness(ref, fast);
+      const { worstCos, worstRel } = await worstOf(ref, fast);
       console.log(`onnxruntime int8 vs float32: worst cosine ${worstCos.toFixed(4)}, worst max |Δ| / max |x| ${worstRel.toFixed(3)}`);
       expect(worstCos).toBeGreaterThanOrEqual(0.99);
       expect(worstRel).toBeLessThanOrEqual(0.2);
