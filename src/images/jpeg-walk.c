@@ -28,6 +28,10 @@ typedef struct {
   int32_t valptr[17];
   int32_t mincode[17];
   int32_t values[256];
+  /* The codes that fit the first lookup (LOOK bits or fewer), in order: code bits and length, symbol. */
+  uint16_t code[256];
+  uint8_t len[256], sym[256];
+  int32_t ncodes;
   /* AC: the skip entries for every window of w = 1..SKIP bits at all[(1 << w) + bits]; skip = the SKIP-bit ones. */
   uint16_t all[1 << (SKIP + 1)];
   /*
@@ -75,25 +79,59 @@ double *quad_w_ptr(void) { return quad_w; }
 double *yq_ptr(void) { return yq; }
 uint8_t *table_src(int32_t i) { return tables[i].src; }
 
+static void fill16(uint16_t *d, int32_t n, uint16_t v) {
+  for (int32_t f = 0; f < n; f++) d[f] = v;
+}
+static void fill32(int32_t *d, int32_t n, int32_t v) {
+  for (int32_t f = 0; f < n; f++) d[f] = v;
+}
+
 /*
- * Builds slot `i` from its src bytes: buildHuffman and buildSkip in jpeg-thumbnail.ts, line for line, and
- * the value table. 0 when the table is over-subscribed (buildHuffman's undefined).
+ * A window that starts with a code of `used` bits (code and value bits) advancing `adv` positions, `rows`
+ * times over (one per value of its bits), then holds the skip entries of the `rest` bits after it: the code
+ * chained with what those bits skip, when that stays within `limit` positions. Written once, then copied.
+ */
+static void chain(uint16_t *d, const uint16_t *all, int32_t used, int32_t adv, int32_t rest, int32_t rows, int32_t limit) {
+  const int32_t n = 1 << rest;
+  if (rest == 0) {
+    fill16(d, rows, (uint16_t)(used | (adv << 5)));
+    return;
+  }
+  const uint16_t *r = all + n;
+  for (int32_t j = 0; j < n; j++) {
+    const int32_t radv = (r[j] >> 5) & 127;
+    d[j] = (uint16_t)(r[j] == NONE || adv + radv > limit ? used | (adv << 5) : (used + (r[j] & 31)) | ((adv + radv) << 5) | (r[j] & EOB));
+  }
+  for (int32_t v = 1; v < rows; v++)
+    for (int32_t j = 0; j < n; j++) d[v * n + j] = d[j];
+}
+
+/*
+ * Builds slot `i` from its src bytes: buildHuffman and buildSkip in jpeg-thumbnail.ts, and the value table.
+ * 0 when the table is over-subscribed (buildHuffman's undefined). The value and skip tables are filled a
+ * code at a time, a run of entries per code (a window is its code's bits, its value bits, then what follows):
+ * the same entries as filling them one window at a time, ≈ 5× cheaper, which matters because most photos
+ * bring tables of their own (test/images/jpeg-walk-wasm.test.ts checks them against the window-by-window
+ * definition).
  */
 int32_t build_table(int32_t i, int32_t ac) {
   Table *h = &tables[i];
   const uint8_t *counts = h->src;
   const uint8_t *values = h->src + 16;
   generation[i]++;
-  for (int32_t f = 0; f < (1 << LOOK); f++) h->look[f] = 0;
+  fill32(h->look, 1 << LOOK, 0);
   for (int32_t l = 0; l < 18; l++) h->maxcode[l] = -1;
-  int32_t code = 0, k = 0;
+  int32_t code = 0, k = 0, nc = 0;
   for (int32_t len = 1; len <= 16; len++) {
     h->valptr[len] = k;
     h->mincode[len] = code;
     for (int32_t n = 0; n < counts[len - 1]; n++) {
       if (len <= LOOK) {
         const int32_t shift = LOOK - len;
-        for (int32_t f = code << shift, e = (code + 1) << shift; f < e; f++) h->look[f] = (len << 8) | values[k];
+        fill32(h->look + (code << shift), 1 << shift, (len << 8) | values[k]);
+        h->code[nc] = (uint16_t)code;
+        h->len[nc] = (uint8_t)len;
+        h->sym[nc++] = values[k];
       }
       h->values[k] = values[k];
       code++;
@@ -104,52 +142,46 @@ int32_t build_table(int32_t i, int32_t ac) {
     code <<= 1;
   }
   h->maxcode[17] = 0x7fffffff;
+  h->ncodes = nc;
   /* Codes and their extra bits within SKIP bits. */
-  for (int32_t p = 0; p < (1 << SKIP); p++) {
-    const int32_t e = h->look[p >> (SKIP - LOOK)];
-    int32_t v = 0;
-    if (e != 0) {
-      const int32_t sym = e & 255;
-      const int32_t size = ac ? sym & 15 : sym;
-      const int32_t used = (e >> 8) + size;
-      if (used <= SKIP && size > 0 && (ac || sym <= 11)) {
-        int32_t x = (p >> (SKIP - used)) & ((1 << size) - 1);
+  fill32(h->value, 1 << SKIP, 0);
+  for (int32_t c = 0; c < nc; c++) {
+    const int32_t len = h->len[c], sym = h->sym[c];
+    const int32_t size = ac ? sym & 15 : sym;
+    const int32_t used = len + size;
+    if (used <= SKIP && size > 0 && (ac || sym <= 11)) {
+      for (int32_t bits = 0; bits < (1 << size); bits++) {
+        int32_t x = bits;
         if (x < (1 << (size - 1))) x -= (1 << size) - 1;
-        v = ac ? (int32_t)((uint32_t)x << 16) | ((sym >> 4) << 8) | used : (int32_t)((uint32_t)x << 4) | used;
-      } else if (!ac && sym == 0) {
-        v = (e >> 8); /* category 0: no bits, a difference of 0 */
+        const int32_t v = ac ? (int32_t)((uint32_t)x << 16) | ((sym >> 4) << 8) | used : (int32_t)((uint32_t)x << 4) | used;
+        fill32(h->value + ((((int32_t)h->code[c] << size) | bits) << (SKIP - used)), 1 << (SKIP - used), v);
       }
+    } else if (!ac && sym == 0) {
+      fill32(h->value + ((int32_t)h->code[c] << (SKIP - len)), 1 << (SKIP - len), len); /* category 0: a difference of 0 */
     }
-    h->value[p] = v;
   }
   if (!ac) return 1;
   uint16_t *all = h->all;
-  for (int32_t f = 0; f < (1 << (SKIP + 1)); f++) all[f] = NONE;
-  const int32_t mask = (1 << LOOK) - 1;
+  fill16(all, 2, NONE); /* unused */
   for (int32_t w = 1; w <= SKIP; w++) {
-    const int32_t base = 1 << w;
-    for (int32_t p = 0; p < base; p++) {
-      const int32_t e = h->look[w >= LOOK ? p >> (w - LOOK) : (p << (LOOK - w)) & mask];
-      if (e == 0) continue;
-      const int32_t sym = e & 255;
+    uint16_t *d = all + (1 << w);
+    fill16(d, 1 << w, NONE);
+    for (int32_t c = 0; c < nc; c++) {
+      const int32_t len = h->len[c], sym = h->sym[c];
       const int32_t size = sym & 15;
-      const int32_t used = (e >> 8) + size;
+      const int32_t used = len + size;
       if (used > w) continue;
-      if (size == 0 && sym != 0xf0) {
-        all[base + p] = (uint16_t)(used | (1 << 5) | EOB);
-        continue;
-      }
-      const int32_t adv = size == 0 ? 16 : (sym >> 4) + 1;
-      const int32_t rest = w - used;
-      const int32_t r = rest > 0 ? all[(1 << rest) + (p & ((1 << rest) - 1))] : NONE;
-      const int32_t radv = (r >> 5) & 127;
-      all[base + p] = (uint16_t)(r == NONE || adv + radv > 100 ? used | (adv << 5) : (used + (r & 31)) | ((adv + radv) << 5) | (r & EOB));
+      uint16_t *at = d + ((int32_t)h->code[c] << (w - len));
+      if (size == 0 && sym != 0xf0)
+        fill16(at, 1 << (w - len), (uint16_t)(used | (1 << 5) | EOB));
+      else
+        chain(at, all, used, size == 0 ? 16 : (sym >> 4) + 1, w - used, 1 << size, 100);
     }
   }
   return 1;
 }
 
-/* The whole-block table for chroma blocks coded with tables dc and ac (see Block). */
+/* The whole-block table for chroma blocks coded with tables dc and ac (see Block), filled a DC code at a time. */
 static const uint16_t *block_table(int32_t dc, int32_t ac) {
   for (int32_t i = 0; i < 2; i++) {
     const Block *b = &blocks[i];
@@ -162,22 +194,20 @@ static const uint16_t *block_table(int32_t dc, int32_t ac) {
   b->dc_gen = generation[dc];
   b->ac_gen = generation[ac];
   const Table *d = &tables[dc];
-  const uint16_t *all = tables[ac].all;
-  for (int32_t p = 0; p < (1 << SKIP); p++) {
-    const int32_t e = d->look[p >> (SKIP - LOOK)];
-    const int32_t sym = e & 255;
-    const int32_t used = (e >> 8) + sym;
-    if (e == 0 || sym > 11 || used > SKIP) {
-      b->t[p] = NONE;
-      continue;
-    }
-    const int32_t rest = SKIP - used;
-    const int32_t r = rest > 0 ? all[(1 << rest) + (p & ((1 << rest) - 1))] : NONE;
-    const int32_t radv = (r >> 5) & 127;
-    b->t[p] = (uint16_t)(r == NONE || 1 + radv > 64 ? used | (1 << 5) : (used + (r & 31)) | ((1 + radv) << 5) | (r & EOB));
+  fill16(b->t, 1 << SKIP, NONE);
+  for (int32_t c = 0; c < d->ncodes; c++) {
+    const int32_t len = d->len[c], sym = d->sym[c];
+    const int32_t used = len + sym;
+    if (sym > 11 || used > SKIP) continue;
+    chain(b->t + ((int32_t)d->code[c] << (SKIP - len)), tables[ac].all, used, 1, SKIP - used, 1 << sym, 64);
   }
   return b->t;
 }
+
+/* For test/images/jpeg-walk-tables.test.ts, which checks the built tables against their window-by-window definition. */
+const uint16_t *table_skip(int32_t i) { return tables[i].all; }
+const int32_t *table_value(int32_t i) { return tables[i].value; }
+const uint16_t *table_block(int32_t dc, int32_t ac) { return block_table(dc, ac); }
 
 /* 64 bits at bit position p, bit p on top (at least 57 of them from the data). */
 static inline uint64_t peek64(const uint8_t *b, uint32_t p) {
