@@ -69,7 +69,7 @@ for (let z = 0; z < 64; z++) {
   for (let q = 0; q < 4; q++) QUAD_W[z * 4 + q] = halfMean(ZZ_COL[z]!, q & 1) * halfMean(ZZ_ROW[z]!, q >> 1) / 4;
 }
 
-interface Huffman {
+export interface Huffman {
   /** (length << 8) | symbol for codes of up to LOOK bits, indexed by the next LOOK bits; 0 = longer code. */
   look: Int32Array;
   maxcode: Int32Array;
@@ -80,7 +80,7 @@ interface Huffman {
   skip?: Int32Array;
 }
 
-function buildHuffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
+export function buildHuffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huffman | undefined {
   const look = new Int32Array(1 << LOOK);
   const maxcode = new Int32Array(18).fill(-1);
   const valptr = new Int32Array(17);
@@ -104,7 +104,7 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huff
   }
   maxcode[17] = 0x7fffffff;
   const h: Huffman = { look, maxcode, valptr, mincode, values };
-  if (ac) h.skip = buildSkip(h);
+  if (ac) h.skip = skipWindows(look).subarray(1 << SKIP);
   return h;
 }
 
@@ -112,15 +112,16 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array, ac: boolean): Huff
  * Built window by window: the entry for a w-bit window is its first code (and extra bits) followed by the
  * entry for the bits left over, so each entry costs one lookup (optimised encoders write a fresh table for
  * every photo, so this runs twice per file). Positions advanced count an EOB as one more, so "fits in the
- * block" is always k + advance <= 64.
+ * block" is always k + advance <= 64. Every window size is kept (window w at offset 1 << w): the walker
+ * reads the 12-bit ones; test/images/jpeg-walk-tables.test.ts checks the WebAssembly walker's against all.
  */
-function buildSkip(h: Huffman): Int32Array {
+export function skipWindows(look: Int32Array): Int32Array {
   const all = new Int32Array(1 << (SKIP + 1)).fill(NONE); // window w at offset 1 << w
   const mask = (1 << LOOK) - 1;
   for (let w = 1; w <= SKIP; w++) {
     const base = 1 << w;
     for (let p = 0; p < base; p++) {
-      const e = h.look[w >= LOOK ? p >>> (w - LOOK) : (p << (LOOK - w)) & mask]!;
+      const e = look[w >= LOOK ? p >>> (w - LOOK) : (p << (LOOK - w)) & mask]!;
       if (e === 0) continue;
       const sym = e & 255;
       const size = sym & 15;
@@ -137,7 +138,7 @@ function buildSkip(h: Huffman): Int32Array {
       all[base + p] = r === NONE || adv + radv > 100 ? used | (adv << 5) : (used + (r & 31)) | ((adv + radv) << 5) | (r & EOB);
     }
   }
-  return all.subarray(1 << SKIP);
+  return all;
 }
 
 /** Markers libjpeg reads or steps over; any other stops it with "Unsupported marker type". */

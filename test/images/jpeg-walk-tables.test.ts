@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { JPEG_WALK_WASM } from '../../src/images/jpeg-walk-wasm.js';
+import { buildHuffman, skipWindows } from '../../src/images/jpeg-thumbnail.js';
 import { prng } from '../helpers/crafted-images.js';
 
 /*
@@ -20,19 +21,12 @@ interface Def {
   values: number[];
 }
 
-/** (length << 8) | symbol for codes of up to LOOK bits, by the next LOOK bits; undefined when over-subscribed. */
+/**
+ * (length << 8) | symbol for codes of up to LOOK bits, by the next LOOK bits; undefined when over-subscribed:
+ * the TypeScript walker's own table (src/images/jpeg-thumbnail.ts), which is built one window at a time.
+ */
 function look(d: Def): Int32Array | undefined {
-  const t = new Int32Array(1 << LOOK);
-  let code = 0;
-  let k = 0;
-  for (let len = 1; len <= 16; len++) {
-    for (let n = 0; n < d.counts[len - 1]!; n++, code++, k++) {
-      if (len <= LOOK) t.fill((len << 8) | d.values[k]!, code << (LOOK - len), (code + 1) << (LOOK - len));
-    }
-    if (code >= 1 << len) return undefined;
-    code <<= 1;
-  }
-  return t;
+  return buildHuffman(Uint8Array.from(d.counts), Uint8Array.from(d.values), d.ac)?.look;
 }
 
 /** A code with its value bits at the top of each SKIP-bit window (see Table.value in jpeg-walk.c). */
@@ -55,33 +49,8 @@ function valueTable(d: Def, lk: Int32Array): Int32Array {
   return out;
 }
 
-/** The skip entries of every window of w = 1..SKIP bits, at (1 << w) + bits: the first code, then the rest's entry. */
-function skipTable(lk: Int32Array): Uint16Array {
-  const all = new Uint16Array(1 << (SKIP + 1)).fill(NONE);
-  for (let w = 1; w <= SKIP; w++) {
-    for (let p = 0; p < 1 << w; p++) {
-      const e = lk[w >= LOOK ? p >> (w - LOOK) : (p << (LOOK - w)) & ((1 << LOOK) - 1)]!;
-      if (e === 0) continue;
-      const sym = e & 255;
-      const size = sym & 15;
-      const used = (e >> 8) + size;
-      if (used > w) continue;
-      if (size === 0 && sym !== 0xf0) {
-        all[(1 << w) + p] = used | (1 << 5) | EOB;
-        continue;
-      }
-      const adv = size === 0 ? 16 : (sym >> 4) + 1;
-      const rest = w - used;
-      const r = rest > 0 ? all[(1 << rest) + (p & ((1 << rest) - 1))]! : NONE;
-      const radv = (r >> 5) & 127;
-      all[(1 << w) + p] = r === NONE || adv + radv > 100 ? used | (adv << 5) : (used + (r & 31)) | ((adv + radv) << 5) | (r & EOB);
-    }
-  }
-  return all;
-}
-
 /** A chroma block's DC code, then the AC skip entry of the bits left (see Block in jpeg-walk.c). */
-function blockTable(dcLook: Int32Array, all: Uint16Array): Uint16Array {
+function blockTable(dcLook: Int32Array, all: Int32Array): Uint16Array {
   const out = new Uint16Array(1 << SKIP);
   for (let p = 0; p < 1 << SKIP; p++) {
     const e = dcLook[p >> (SKIP - LOOK)]!;
@@ -201,7 +170,8 @@ describe("the WebAssembly walker's tables", () => {
         lastDc = { slot, lk };
         continue;
       }
-      const all = skipTable(lk);
+      // The TypeScript walker's skip entries, every window size (built one window at a time).
+      const all = skipWindows(lk);
       expect(firstDifference(m.skip(slot), all, 2), `skip table ${n}`).toBeUndefined();
       for (let p = 0; p < 1 << SKIP; p++) if (all[(1 << SKIP) + p] !== NONE) filled++;
       if (lastDc) expect(firstDifference(m.block(lastDc.slot, slot), blockTable(lastDc.lk, all)), `block table ${n}`).toBeUndefined();
