@@ -46,12 +46,13 @@ export interface PoolOptions {
    */
   runtime?: 'auto' | EmbedRuntime;
   /**
-   * `int8`: LiteRT on the full-integer feature model (featureTfliteInt8, calibrated on `calibration`), when
-   * LiteRT is the runtime; float32 when it cannot be built. Default float32. EDGEWISE_EMBED_PRECISION overrides
+   * `auto` (default): the int8 feature model on onnxruntime (featureOnnxInt8, calibrated on `calibration`),
+   * float32 on every other engine; `int8`: also LiteRT's full-integer model (featureTfliteInt8) when LiteRT
+   * is the runtime; float32 when none can be built (resolveFeatureEngine). EDGEWISE_EMBED_PRECISION overrides
    * it for benchmarks.
    */
   precision?: PrecisionChoice;
-  /** Images that calibrate the int8 feature model if it is not cached yet (read only then). */
+  /** Images that calibrate the int8 feature model if it is not cached yet; the first 4 also check it each run. */
   calibration?: () => readonly string[];
   /** Cancels start-up: threads already started are stopped (they would keep the process alive). */
   signal?: AbortSignal;
@@ -92,17 +93,16 @@ export interface FeatureEngine {
 }
 
 /**
- * onnxruntime on a feature .onnx (`build` writes or reads it), checked by running it once (a cached file it
- * cannot read is written again once). Throws with the reason when onnxruntime-node is absent or fails.
+ * onnxruntime on a feature .onnx (`build` writes or reads it), checked by opening a session on it (a cached
+ * file it cannot read is written again once); the caller releases the session. Throws with the reason when
+ * onnxruntime-node is absent or fails.
  */
-async function checkedOnnx<T extends { bytes: Uint8Array; converted: boolean }>(build: (rebuild: boolean) => Promise<T>): Promise<T> {
+async function openOnnx<T extends { bytes: Uint8Array; converted: boolean }>(build: (rebuild: boolean) => Promise<T>): Promise<T & { session: OrtSession }> {
   const ort = await loadOrt();
   for (const rebuild of [false, true]) {
     const f = await build(rebuild);
     try {
-      const session = await createOrtSession(ort, f.bytes, 1);
-      await session.release();
-      return f;
+      return { ...f, session: await createOrtSession(ort, f.bytes, 1) };
     } catch (e) {
       if (f.converted) throw new Error(`onnxruntime rejected the feature .onnx: ${errorText(e).split('\n')[0]}`);
     }
@@ -122,28 +122,18 @@ const AGREEMENT_IMAGES = 4;
 
 class Int8Disagrees extends Error {}
 
-async function checkInt8Agreement(backbone: Backbone, int8: Uint8Array, float: Uint8Array, images: readonly (string | Uint8Array)[]): Promise<void> {
+async function checkInt8Agreement(backbone: Backbone, q: OrtSession, f: OrtSession, images: readonly (string | Uint8Array)[]): Promise<void> {
   const ort = await loadOrt();
-  const q = await createOrtSession(ort, int8, 1);
-  const f = await createOrtSession(ort, float, 1).catch(async (e: unknown) => {
-    await q.release();
-    throw e;
-  });
-  try {
-    const { width, height } = backbone.input;
-    const run = async (s: OrtSession, px: Uint8Array): Promise<Float32Array> =>
-      (await s.run({ [s.inputNames[0]!]: new ort.Tensor('uint8', px, [1, height, width, 3]) }))[s.outputNames[0]!]!.data as Float32Array;
-    for (const [k, image] of images.slice(0, AGREEMENT_IMAGES).entries()) {
-      const px = await decodeResize(image, { width, height, fit: 'fill' });
-      const c = cosine(await run(f, px), await run(q, px));
-      if (!(c >= INT8_MIN_COSINE)) {
-        const name = typeof image === 'string' ? basename(image) : `calibration image ${k + 1}`;
-        throw new Int8Disagrees(`its vectors differ from the float32 ones on this machine (cosine ${c.toFixed(4)} < ${INT8_MIN_COSINE} on ${name})`);
-      }
+  const { width, height } = backbone.input;
+  const run = async (s: OrtSession, px: Uint8Array): Promise<Float32Array> =>
+    (await s.run({ [s.inputNames[0]!]: new ort.Tensor('uint8', px, [1, height, width, 3]) }))[s.outputNames[0]!]!.data as Float32Array;
+  for (const [k, image] of images.slice(0, AGREEMENT_IMAGES).entries()) {
+    const px = await decodeResize(image, { width, height, fit: 'fill' });
+    const c = cosine(await run(f, px), await run(q, px));
+    if (!(c >= INT8_MIN_COSINE)) {
+      const name = typeof image === 'string' ? basename(image) : `calibration image ${k + 1}`;
+      throw new Int8Disagrees(`its vectors differ from the float32 ones on this machine (cosine ${c.toFixed(4)} < ${INT8_MIN_COSINE} on ${name})`);
     }
-  } finally {
-    await q.release();
-    await f.release();
   }
 }
 
@@ -175,9 +165,17 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   if (precision !== 'float32' && (runtime === 'auto' || runtime === 'onnx') && (precision === 'int8' || int8Possible(backbone))) {
     try {
       const calibration = opts.calibration ?? (() => []);
-      const q = await checkedOnnx((rebuild) => featureOnnxInt8(backbone, opts.spec, opts.cacheDir, calibration, { rebuild, ...signal }));
-      const f = await checkedOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
-      await checkInt8Agreement(backbone, q.bytes, f.bytes, calibration());
+      const q = await openOnnx((rebuild) => featureOnnxInt8(backbone, opts.spec, opts.cacheDir, calibration, { rebuild, ...signal }));
+      try {
+        const f = await openOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
+        try {
+          await checkInt8Agreement(backbone, q.session, f.session, calibration());
+        } finally {
+          await f.session.release();
+        }
+      } finally {
+        await q.session.release();
+      }
       return { runtime: 'onnx', precision: 'int8', onnx: q.bytes, cacheKey: `${key}|${q.id}` };
     } catch (e) {
       if (e instanceof CancelledError) throw e;
@@ -199,7 +197,8 @@ export async function resolveFeatureEngine(opts: PoolOptions): Promise<FeatureEn
   }
   if (runtime === 'auto' || runtime === 'onnx') {
     try {
-      const { bytes: onnx } = await checkedOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
+      const { bytes: onnx, session } = await openOnnx((rebuild) => featureOnnx(backbone, opts.spec, opts.cacheDir, { rebuild, ...signal }));
+      await session.release();
       return { runtime: 'onnx', precision: 'float32', onnx, cacheKey: key, ...(notes.length ? { note: `${notes.join('; ')}: embedding with the float32 one.`, noteCode: noteCode ?? 'train.int8_unavailable' } : {}) };
     } catch (e) {
       if (runtime === 'onnx' || e instanceof CancelledError) throw e;
