@@ -14,9 +14,24 @@ import { featureModelSpec, int8Id, int8Possible } from './feature-tflite.js';
  */
 const FORMAT = 'feature-onnx/1';
 
+/** Where a feature .onnx of `format` is cached: one file per format and feature key. */
+function cachePath(format: string, suffix: string, cacheDir: string, backbone: Backbone, spec: FeatureSpec): string {
+  const key = `${format}|${featureKey(backbone, spec)}`;
+  return join(cacheDir, 'feature-onnx', `${backbone.id}-${sha256(key).slice(0, 16)}${suffix}.onnx`);
+}
+
+/** The cached bytes at `path`, or undefined when absent or empty (then the caller writes them). */
+async function readCached(path: string): Promise<Uint8Array | undefined> {
+  try {
+    const bytes = new Uint8Array(await readFile(path));
+    return bytes.byteLength > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function featureOnnxPath(cacheDir: string, backbone: Backbone, spec: FeatureSpec): string {
-  const key = `${FORMAT}|${featureKey(backbone, spec)}`;
-  return join(cacheDir, 'feature-onnx', `${backbone.id}-${sha256(key).slice(0, 16)}.onnx`);
+  return cachePath(FORMAT, '', cacheDir, backbone, spec);
 }
 
 /**
@@ -25,14 +40,8 @@ export function featureOnnxPath(cacheDir: string, backbone: Backbone, spec: Feat
  */
 export async function featureOnnx(backbone: Backbone, spec: FeatureSpec, cacheDir: string, opts: { signal?: AbortSignal; rebuild?: boolean } = {}): Promise<{ bytes: Uint8Array; path: string; converted: boolean }> {
   const path = featureOnnxPath(cacheDir, backbone, spec);
-  if (!opts.rebuild) {
-    try {
-      const bytes = new Uint8Array(await readFile(path));
-      if (bytes.byteLength > 0) return { bytes, path, converted: false };
-    } catch {
-      // absent: write it below
-    }
-  }
+  const cached = opts.rebuild ? undefined : await readCached(path);
+  if (cached) return { bytes: cached, path, converted: false };
   const { serializeOnnx } = await import('../../onnx/write-onnx.js');
   const bytes = serializeOnnx(await featureModelSpec(backbone, spec, opts.signal), {
     uint8Input: backbone.input.range,
@@ -52,8 +61,7 @@ export async function featureOnnx(backbone: Backbone, spec: FeatureSpec, cacheDi
 const INT8_FORMAT = 'feature-onnx-int8/1';
 
 export function featureOnnxInt8Path(cacheDir: string, backbone: Backbone, spec: FeatureSpec): string {
-  const key = `${INT8_FORMAT}|${featureKey(backbone, spec)}`;
-  return join(cacheDir, 'feature-onnx', `${backbone.id}-${sha256(key).slice(0, 16)}-int8.onnx`);
+  return cachePath(INT8_FORMAT, '-int8', cacheDir, backbone, spec);
 }
 
 export async function featureOnnxInt8(
@@ -64,14 +72,8 @@ export async function featureOnnxInt8(
   opts: { signal?: AbortSignal; rebuild?: boolean } = {},
 ): Promise<{ bytes: Uint8Array; path: string; converted: boolean; id: string }> {
   const path = featureOnnxInt8Path(cacheDir, backbone, spec);
-  if (!opts.rebuild) {
-    try {
-      const bytes = new Uint8Array(await readFile(path));
-      if (bytes.byteLength > 0) return { bytes, path, converted: false, id: int8Id(bytes) };
-    } catch {
-      // absent: calibrate and write it below
-    }
-  }
+  const cached = opts.rebuild ? undefined : await readCached(path);
+  if (cached) return { bytes: cached, path, converted: false, id: int8Id(cached) };
   if (!int8Possible(backbone)) throw new Error(`no int8 feature model: the backbone's input range [${backbone.input.range.join(', ')}] is not [0, 1]`);
   const images = calibration();
   if (images.length === 0) throw new Error('no int8 feature model: no calibration images');
