@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { throwIfCancelled, InputError } from '../../core/errors.js';
 import type { StepEvent } from '../../core/events.js';
@@ -7,10 +6,7 @@ import { ProgressTracker } from '../../core/progress.js';
 import type { Backbone, FeatureSpec } from './backbone.js';
 import { featureKey } from './backbone.js';
 import { EmbeddingCache, type View } from './embedding-cache.js';
-import { EmbedPool, embedPrecisionChoice, resolveFeatureEngine, type EmbedPrecision, type FeatureEngine, type PoolOptions, type PrecisionChoice } from './embed-pool.js';
-import { featureTfliteInt8Path, int8Possible } from './feature-tflite.js';
-import { loadOrt } from './onnx-runtime.js';
-import { featureOnnxInt8Path } from './feature-onnx.js';
+import { EmbedPool, embedPrecisionChoice, int8CalibrationPending, resolveFeatureEngine, type EmbedPrecision, type FeatureEngine, type PoolOptions, type PrecisionChoice } from './embed-pool.js';
 
 export interface EmbedRequest {
   /** Absolute path of the image. */
@@ -46,14 +42,6 @@ export interface EmbedOptions {
   /** Images that calibrate the int8 feature model when it is not cached yet. */
   calibration?: () => readonly string[];
   signal: AbortSignal;
-}
-
-/** Whether onnxruntime-node loads here (asked only when `auto` precision may calibrate for it). */
-function ortLoads(): Promise<boolean> {
-  return loadOrt().then(
-    () => true,
-    () => false,
-  );
 }
 
 /**
@@ -93,12 +81,8 @@ export async function* embedDataset(reqs: EmbedRequest[], opts: EmbedOptions): A
   // Float vectors are keyed by the features alone (LiteRT = tfjs within 1e-4); int8 ones by the calibrated
   // model too, so its engine is settled before the lookup (calibrating it the first time).
   let engine: FeatureEngine | undefined;
-  const precision = embedPrecisionChoice(opts.precision);
-  if (precision !== 'float32') {
-    const onnxFile = existsSync(featureOnnxInt8Path(opts.cacheDir, opts.backbone, opts.spec));
-    const calibrates =
-      precision === 'int8' ? !onnxFile && !existsSync(featureTfliteInt8Path(opts.cacheDir, opts.backbone, opts.spec)) : !onnxFile && int8Possible(opts.backbone) && (await ortLoads());
-    if (calibrates) yield { type: 'log', message: `Calibrating the int8 feature model on ${opts.calibration?.().length ?? 0} train image(s) (once per feature layer).` };
+  if (embedPrecisionChoice(opts.precision) !== 'float32') {
+    if (await int8CalibrationPending(poolOpts)) yield { type: 'log', message: `Calibrating the int8 feature model on ${opts.calibration?.().length ?? 0} train image(s) (once per feature layer).` };
     engine = await resolveFeatureEngine(poolOpts);
   }
   let cache = new EmbeddingCache(opts.cacheDir, engine?.cacheKey ?? featureKey(opts.backbone, opts.spec));

@@ -6,11 +6,11 @@ import type { Backbone, FeatureSpec } from './backbone.js';
 import { resolveBackbone } from './backbones.js';
 import type { View } from './embedding-cache.js';
 import { createEmbedder, createOrtEmbedder, type EmbedFn, type EmbedRuntime, type Embedder } from './embedder.js';
-import { featureOnnx, featureOnnxInt8 } from './feature-onnx.js';
+import { featureOnnx, featureOnnxInt8, featureOnnxInt8Path } from './feature-onnx.js';
 import { createOrtSession, loadOrt, type OrtSession } from './onnx-runtime.js';
 import { decodeResize } from './preprocess.js';
 import { cosine } from './vectors.js';
-import { featureTflite, featureTfliteInt8, int8Possible } from './feature-tflite.js';
+import { featureTflite, featureTfliteInt8, featureTfliteInt8Path, int8Possible } from './feature-tflite.js';
 import { featureKey } from './backbone.js';
 import { nativeTfLoads } from './tf-runtime.js';
 import type { WorkerInit, WorkerTask } from './embed-worker.js';
@@ -135,6 +135,29 @@ async function checkInt8Agreement(backbone: Backbone, q: OrtSession, f: OrtSessi
       throw new Int8Disagrees(`its vectors differ from the float32 ones on this machine (cosine ${c.toFixed(4)} < ${INT8_MIN_COSINE} on ${name})`);
     }
   }
+}
+
+/** Whether onnxruntime-node loads here. */
+function ortLoads(): Promise<boolean> {
+  return loadOrt().then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Whether resolveFeatureEngine will calibrate an int8 model (so embedDataset can say so before the wait): the
+ * int8 model its order picks for `opts` is not cached yet. Kept beside that order, which it follows.
+ */
+export async function int8CalibrationPending(opts: PoolOptions): Promise<boolean> {
+  const backbone = resolveBackbone(opts.backboneId, opts.cacheDir);
+  const precision = embedPrecisionChoice(opts.precision);
+  const runtime = embedRuntimeChoice(opts.runtime);
+  if (precision === 'float32' || runtime === 'tfjs') return false;
+  if ((runtime === 'auto' || runtime === 'onnx') && (precision === 'int8' || int8Possible(backbone)) && (await ortLoads())) {
+    return !existsSync(featureOnnxInt8Path(opts.cacheDir, backbone, opts.spec));
+  }
+  return precision === 'int8' && runtime !== 'onnx' && !existsSync(featureTfliteInt8Path(opts.cacheDir, backbone, opts.spec));
 }
 
 /**
