@@ -313,9 +313,8 @@ function headMetrics({ head, sets }: ChosenHead, plan: TrainPlan): LocalTrainMet
   };
 }
 
-/** Self-check: the assembled network must reproduce the head on its own features (the first two train images). */
 /**
- * The exported network (one tfjs model: backbone, pooling, head) must compute what the head computes on the
+ * Self-check on the first two train images: the exported network (one tfjs model: backbone, pooling, head) must compute what the head computes on the
  * features. Float embeddings are those features (every float engine within 1e-4 of tfjs); int8 ones are not,
  * so for them the reference features come from the float feature model in tfjs, and the int8 vectors must
  * still point the same way (cosine ≥ 0.98: a wrong preprocessing or layer would be far off).
