@@ -296,7 +296,8 @@ export interface FullIntegerOptions {
   denseWeights?: 'int8' | 'float32';
 }
 
-const POOLING = new Set<number>([BuiltinOperator.MEAN, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.REDUCE_MAX, BuiltinOperator.MAX_POOL_2D]);
+/** Pooling ops: with floatPooling they and what follows run in float (the ONNX int8 writer stops there too). */
+export const POOLING = new Set<number>([BuiltinOperator.MEAN, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.REDUCE_MAX, BuiltinOperator.MAX_POOL_2D]);
 
 /** Which ops run on int8: INT8_OPS, minus (with `floatPooling`) pooling and whatever reads its results. */
 function int8OpsOf(spec: ModelSpec, opts: FullIntegerOptions): (o: OperatorSpec) => boolean {
